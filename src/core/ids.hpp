@@ -1,0 +1,28 @@
+// Identifiers: UUIDv7 public ids (time-ordered), UUIDv4 (STIX ids), random tokens, and
+// people-facing short references. Thread-safe: randomness comes from libsodium.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace muhafiz::core {
+
+[[nodiscard]] std::string NewUuidV7();
+[[nodiscard]] std::string NewUuidV4();
+// True for a canonical lower- or upper-case 8-4-4-4-12 hex UUID.
+[[nodiscard]] bool IsUuid(std::string_view text);
+// `bytes` random bytes as URL-safe base64 without padding.
+[[nodiscard]] std::string RandomToken(std::size_t bytes);
+// "INC-2026-000123"
+[[nodiscard]] std::string ShortReference(std::string_view prefix, int year, std::int64_t number);
+
+// Lower-case hex of bytes.
+[[nodiscard]] std::string HexEncode(std::string_view bytes);
+// SHA-256 of data as lower-case hex.
+[[nodiscard]] std::string Sha256Hex(std::string_view data);
+// URL-safe base64 without padding, and its inverse (empty optional result = error flag false).
+[[nodiscard]] std::string Base64UrlEncode(std::string_view bytes);
+[[nodiscard]] bool Base64UrlDecode(std::string_view text, std::string& out);
+
+}  // namespace muhafiz::core
