@@ -46,7 +46,7 @@ struct Page {
 
 class OrganisationService {
 public:
-    OrganisationService(db::Database& db, db::AuditSink& audit, std::function<void()> on_change = {})
+    OrganisationService(db::Database& db, const db::AuditSink& audit, std::function<void()> on_change = {})
         : db_(db), audit_(audit), on_change_(std::move(on_change)) {}
 
     // Creates the National CERT root when the tree is empty; returns the root either way.
@@ -97,7 +97,7 @@ private:
     core::Status WriteNetworks(db::Connection& conn, const Organisation& org);
 
     db::Database& db_;
-    db::AuditSink& audit_;
+    const db::AuditSink& audit_;
     std::function<void()> on_change_;
 };
 

@@ -13,13 +13,13 @@ namespace {
 // Records what the service hands to the audit log.
 class RecordingSink : public db::AuditSink {
 public:
-    core::Status Append(db::Connection&, const db::AuditRecord& r) override {
+    core::Status Append(db::Connection&, const db::AuditRecord& r) const override {
         std::lock_guard lock(mu_);
         actions.push_back(r.action);
         return {};
     }
-    std::mutex mu_;
-    std::vector<std::string> actions;
+    mutable std::mutex mu_;
+    mutable std::vector<std::string> actions;
 };
 
 OrganisationPatch Make(std::string name, Kind kind, std::string parent) {

@@ -22,7 +22,7 @@ struct AuditRecord {
 class AuditSink {
 public:
     virtual ~AuditSink() = default;
-    [[nodiscard]] virtual Status Append(Connection& conn, const AuditRecord& record) = 0;
+    [[nodiscard]] virtual Status Append(Connection& conn, const AuditRecord& record) const = 0;
 };
 
 }  // namespace muhafiz::db

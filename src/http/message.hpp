@@ -3,6 +3,7 @@
 // Thread-safety: plain values; a Request belongs to the one handler call that receives it.
 #pragma once
 
+#include <any>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -27,6 +28,9 @@ struct Request {
     std::string body;
     std::string remote_address;  // peer IP address as text
     bool secure = false;         // served over TLS
+    // Set by RouteOptions::before_body for the handler (e.g. the authenticated caller), so the
+    // work is not done twice. http/ never looks inside.
+    std::any context;
 
     // First query value of `name`, if any.
     std::optional<std::string> Query(std::string_view name) const;

@@ -7,7 +7,7 @@ CREATE TABLE organisations (
     name TEXT NOT NULL,
     kind TEXT NOT NULL,
     parent_id BIGINT REFERENCES organisations (id),
-    path TEXT NOT NULL,
+    path TEXT NOT NULL,  -- compared byte-wise (see below)
     depth INTEGER NOT NULL,
     sector TEXT NOT NULL DEFAULT '',
     country TEXT NOT NULL DEFAULT '',
@@ -17,6 +17,10 @@ CREATE TABLE organisations (
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL
 );
+-- The range trick needs byte-wise comparison whatever the database's locale.
+-- @postgresql
+ALTER TABLE organisations ALTER COLUMN path TYPE TEXT COLLATE "C";
+-- @end
 CREATE INDEX organisations_path ON organisations (path);
 CREATE INDEX organisations_parent ON organisations (parent_id);
 CREATE INDEX organisations_kind ON organisations (kind);

@@ -1,0 +1,41 @@
+#include "app/runtime.hpp"
+
+#include "access/bootstrap.hpp"
+#include "db/migrations.hpp"
+
+namespace muhafiz::app {
+
+core::Result<std::unique_ptr<Runtime>> Runtime::Open(const Config& config) {
+    auto rt = std::make_unique<Runtime>();
+    rt->config = config;
+    const std::string url = config.DatabaseUrl();
+    if (url.rfind("postgres", 0) != 0) MUHAFIZ_CHECK(PrepareDataDir(config.data_dir));
+    db::Options options;
+    options.pool_size = static_cast<std::size_t>(std::max(4, config.threads * 2));
+    rt->db = MUHAFIZ_TRY(db::Database::Open(url, options));
+    {
+        auto conn = MUHAFIZ_TRY(rt->db->Acquire());
+        MUHAFIZ_CHECK(db::Migrate(*conn));
+    }
+    Runtime* self = rt.get();
+    rt->owners = std::make_unique<constituency::OwnerIndexUpdater>(
+        [self] { return self->organisations->LoadOwnerEntries(); });
+    rt->organisations = std::make_unique<constituency::OrganisationService>(
+        *rt->db, rt->audit, [self] { self->owners->RequestRebuild(); });
+    auto root = MUHAFIZ_TRY(rt->organisations->EnsureRoot(config.national_cert_name, config.country));
+    {
+        auto conn = MUHAFIZ_TRY(rt->db->Acquire());
+        auto boot = MUHAFIZ_TRY(access::EnsureAdmin(*conn, root.id, config.admin_password, rt->audit));
+        rt->admin_created = boot.created;
+        if (boot.created && boot.generated) rt->generated_admin_password = boot.password;
+    }
+    access::AuthOptions auth_options;
+    auth_options.session_ttl = config.session_hours * access::kHour;
+    auth_options.require_admin_mfa = config.require_admin_mfa;
+    rt->users = std::make_unique<access::UserService>(*rt->db, rt->audit);
+    rt->auth = std::make_unique<access::AuthService>(*rt->db, rt->audit, auth_options);
+    MUHAFIZ_CHECK(rt->owners->RebuildNow());
+    return rt;
+}
+
+}  // namespace muhafiz::app

@@ -1,0 +1,40 @@
+// Runtime: the wired-up services of one muhafiz process (the only place that knows every
+// module). Opening it connects to the database, applies migrations, makes sure the National
+// CERT and an admin exist, and builds the owner index.
+// Ownership: owns everything it wires; members are declared in dependency order.
+// Thread-safety: the services are thread-safe once Open has returned.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "access/audit_log.hpp"
+#include "access/auth_service.hpp"
+#include "access/policy.hpp"
+#include "access/users.hpp"
+#include "app/config.hpp"
+#include "constituency/organisation_service.hpp"
+#include "constituency/owner_updater.hpp"
+#include "core/metrics.hpp"
+#include "db/database.hpp"
+
+namespace muhafiz::app {
+
+struct Runtime {
+    Config config;
+    std::unique_ptr<db::Database> db;
+    access::AuditLog audit;
+    access::Policy policy;
+    std::unique_ptr<constituency::OwnerIndexUpdater> owners;
+    std::unique_ptr<constituency::OrganisationService> organisations;
+    std::unique_ptr<access::UserService> users;
+    std::unique_ptr<access::AuthService> auth;
+    core::MetricsRegistry metrics;
+    std::string generated_admin_password;  // set when this start created the admin account
+    bool admin_created = false;
+
+    // Opens the database named by the config and wires the services.
+    [[nodiscard]] static core::Result<std::unique_ptr<Runtime>> Open(const Config& config);
+};
+
+}  // namespace muhafiz::app
