@@ -11,7 +11,7 @@ deps:
 	@scripts/install-deps
 
 $(BUILD)/build.ninja: CMakeLists.txt CMakePresets.json | deps
-	cmake --preset default -B $(BUILD) -DMUHAFIZ_SKIP_DIRS=
+	cmake --preset default -B $(BUILD)
 
 configure: $(BUILD)/build.ninja
 
