@@ -74,6 +74,12 @@ json::object TokenJson(const ApiToken& t) {
                         {"last_used_at", Time(t.last_used_at)}};
 }
 
+// A wrong code while the session is valid is bad input, not a failed authentication.
+Response CodeError(core::Error e) {
+    if (e.code == ErrorCode::kUnauthenticated && e.field == "totp") e.code = ErrorCode::kInvalidArgument;
+    return Response::Error(e);
+}
+
 Response CreatedTokenResponse(const CreatedToken& t) {
     json::object out = TokenJson(t.info);
     out["token"] = t.token;
@@ -241,13 +247,13 @@ core::Status RegisterRoutes(http::Router& router, const Guard& guard, UserServic
     MUHAFIZ_CHECK(guard.Route(router, "POST", "/api/v1/auth/mfa/enable", [&auth](Request& req, const Principal& p) {
         auto body = JsonBody(req);
         if (!body) return Response::Error(body.error());
-        if (auto s = auth.EnableMfa(p, TotpOf(*body), req.remote_address); !s) return Response::Error(s.error());
+        if (auto s = auth.EnableMfa(p, TotpOf(*body), req.remote_address); !s) return CodeError(s.error());
         return Response::NoContent();
     }, enrolling));
     MUHAFIZ_CHECK(guard.Route(router, "POST", "/api/v1/auth/mfa/disable", [&auth](Request& req, const Principal& p) {
         auto body = JsonBody(req);
         if (!body) return Response::Error(body.error());
-        if (auto s = auth.DisableMfa(p, TotpOf(*body), req.remote_address); !s) return Response::Error(s.error());
+        if (auto s = auth.DisableMfa(p, TotpOf(*body), req.remote_address); !s) return CodeError(s.error());
         return Response::NoContent();
     }));
 

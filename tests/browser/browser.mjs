@@ -1,0 +1,76 @@
+// Shared helper for browser tests: Debian's Chromium driven by playwright-core (installed in web/).
+// No browser downloads: the executable is CHROMIUM_PATH or /usr/bin/chromium, with a fresh
+// profile (--user-data-dir) in a temporary folder that close() removes.
+
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO_ROOT } from './server.mjs';
+
+// playwright-core lives in web/node_modules; tests/ is outside web/, so resolve from there.
+const require = createRequire(join(REPO_ROOT, 'web', 'package.json'));
+const { chromium } = require('playwright-core');
+
+export const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
+
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** { context, newPage(), close() } — one persistent context on a fresh profile. */
+export async function launchBrowser() {
+  const userDataDir = await mkdtemp(join(tmpdir(), 'muhafiz-chromium-'));
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport: { width: 1440, height: 900 },
+    locale: 'en-GB',
+    timezoneId: 'UTC',
+  });
+  context.setDefaultTimeout(15_000);
+  context.setDefaultNavigationTimeout(20_000);
+  return {
+    context,
+    /** A new page that records uncaught page errors and CSP violations in page.errors. */
+    async newPage() {
+      const page = await context.newPage();
+      page.errors = [];
+      page.on('pageerror', (e) => page.errors.push(e));
+      // A Content-Security-Policy violation breaks the UI silently in production: count it as an error.
+      page.on('console', (m) => {
+        if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) page.errors.push(new Error(m.text()));
+      });
+      return page;
+    },
+    async close() {
+      await context.close().catch(() => {});
+      await rm(userDataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Saves a full-page screenshot under test-artifacts/ and returns its path. */
+export async function screenshot(page, name) {
+  await mkdir(ARTIFACTS, { recursive: true });
+  const path = join(ARTIFACTS, name);
+  await page.screenshot({ path, fullPage: true });
+  return path;
+}
+
+/** Logs in through the log-in page and waits for the signed-in layout. */
+export async function logIn(page, server) {
+  await page.goto(`${server.url}/login`);
+  await page.getByLabel('Username', { exact: true }).fill(server.username);
+  await page.getByLabel('Password', { exact: true }).fill(server.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByTestId('current-user-name').filter({ hasText: server.username }).waitFor();
+}
