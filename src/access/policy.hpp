@@ -1,4 +1,4 @@
-// The visibility policy: the ONE place that decides who sees what (DESIGN.md §2).
+// The visibility policy: the ONE place that decides who sees what (docs/architecture.md).
 //
 // Rules, in order:
 //   - Council members see no individual records (aggregates only): "1=0".

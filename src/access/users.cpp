@@ -278,18 +278,24 @@ core::Result<User> UserService::Update(const Principal& actor, std::string_view 
     });
 }
 
-core::Status UserService::ResetPassword(std::string_view username, const std::string& password) {
+core::Status UserService::ResetPassword(std::string_view username, const std::string& password,
+                                        bool reset_mfa) {
     auto conn = MUHAFIZ_TRY(db_.Acquire());
     return db::InTransaction(*conn, [&]() -> core::Status {
         const User before = MUHAFIZ_TRY(store_.GetByUsername(*conn, username));
         UserUpdate in;
         in.password = password;
         in.disabled = false;
-        const User after = MUHAFIZ_TRY(store_.Update(*conn, before.id, in));
+        MUHAFIZ_TRY(store_.Update(*conn, before.id, in));
+        if (reset_mfa)
+            MUHAFIZ_CHECK(conn->Execute(
+                "UPDATE users SET mfa_enabled = 0, totp_secret = '', totp_last_step = 0 WHERE id = ?",
+                {before.id}));
+        const User after = MUHAFIZ_TRY(store_.GetById(*conn, before.id));
         AuditEntry e;
         e.actor = "cli";
         e.address = "cli";
-        e.action = "user.reset_password";
+        e.action = reset_mfa ? "user.reset_password_and_mfa" : "user.reset_password";
         e.object_type = "user";
         e.object_id = after.uuid;
         e.organisation_id = after.organisation_id;

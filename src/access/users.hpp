@@ -121,8 +121,10 @@ class UserService {
     [[nodiscard]] core::Status Delete(const Principal& actor, std::string_view uuid,
                                       std::string_view address = {});
     // The operator's way back in (`muhafiz admin reset-password`): sets a new password, enables
-    // the account and ends its sessions; audited as done by the command line.
-    [[nodiscard]] core::Status ResetPassword(std::string_view username, const std::string& password);
+    // the account and ends its sessions, and with `reset_mfa` turns MFA off (a lost
+    // authenticator); audited as done by the command line.
+    [[nodiscard]] core::Status ResetPassword(std::string_view username, const std::string& password,
+                                             bool reset_mfa = false);
 
   private:
     [[nodiscard]] core::Result<User> GetVisible(db::Connection& conn, const Principal& actor,

@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "core/country.hpp"
+
 namespace muhafiz::app {
 namespace {
 
@@ -52,9 +54,13 @@ core::Status ApplySetting(Config& c, const std::string& key, const std::string& 
         c.require_admin_mfa = MUHAFIZ_TRY(ParseBool(key, value));
     } else if (key == "access_log") {
         c.access_log = MUHAFIZ_TRY(ParseBool(key, value));
+    } else if (key == "trust_proxy") {
+        c.trust_proxy = MUHAFIZ_TRY(ParseBool(key, value));
     } else if (key == "national_cert_name") {
         c.national_cert_name = value;
     } else if (key == "country") {
+        if (!core::IsCountryCode(value))
+            return core::Invalid(key, "country must be an ISO 3166-1 alpha-2 code such as PK, not '" + value + "'");
         c.country = value;
     } else if (key == "session_hours") {
         c.session_hours = MUHAFIZ_TRY(ParseInt(key, value, 1, 24 * 30));
@@ -100,6 +106,7 @@ core::Status ApplyEnvironment(Config& c) {
         {"MUHAFIZ_DATA_DIR", "data_dir"},       {"MUHAFIZ_WEB_DIR", "web_dir"},
         {"MUHAFIZ_THREADS", "threads"},         {"MUHAFIZ_REQUIRE_ADMIN_MFA", "require_admin_mfa"},
         {"MUHAFIZ_ACCESS_LOG", "access_log"},   {"MUHAFIZ_NATIONAL_CERT_NAME", "national_cert_name"},
+        {"MUHAFIZ_TRUST_PROXY", "trust_proxy"},
         {"MUHAFIZ_COUNTRY", "country"},         {"MUHAFIZ_SESSION_HOURS", "session_hours"},
         {"MUHAFIZ_MAX_BODY_BYTES", "max_body_bytes"},
     };

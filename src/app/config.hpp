@@ -19,6 +19,7 @@ struct Config {
     int threads = 0;       // 0: one per core
     bool require_admin_mfa = false;
     bool access_log = true;
+    bool trust_proxy = false;  // behind a reverse proxy: X-Forwarded-For / X-Forwarded-Proto
     std::string national_cert_name = "National CERT";
     std::string country = "PK";
     std::int64_t session_hours = 12;

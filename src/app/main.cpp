@@ -107,14 +107,15 @@ int VerifyAudit(const Config& config) {
     return 3;
 }
 
-int ResetPassword(const Config& config, const std::string& username, std::string password) {
+int ResetPassword(const Config& config, const std::string& username, std::string password, bool reset_mfa) {
     auto rt = Runtime::Open(config);
     if (!rt) return Fail(rt.error().message);
     const bool generated = password.empty();
     if (generated) password = core::RandomToken(15);
-    auto s = (*rt)->users->ResetPassword(username, password);
+    auto s = (*rt)->users->ResetPassword(username, password, reset_mfa);
     if (!s) return Fail(s.error().message);
-    std::cout << "password of '" << username << "' reset" << (generated ? " to: " + password : "") << "\n";
+    std::cout << "password of '" << username << "' reset" << (generated ? " to: " + password : "")
+              << (reset_mfa ? " (two-factor authentication turned off)" : "") << "\n";
     return 0;
 }
 
@@ -131,8 +132,8 @@ int Main(int argc, char** argv) {
     cli.set_version_flag("--version", std::string("muhafiz ") + kVersion);
     Config config;
     std::string config_file, listen, database, data_dir, web_dir;
-    int threads = -1;
-    bool require_mfa = false, no_access_log = false;
+    std::string threads;
+    bool require_mfa = false, no_access_log = false, trust_proxy = false, reset_mfa = false;
     auto common = [&](CLI::App* sub) {
         sub->add_option("--config", config_file, "settings file (key = value lines)");
         sub->add_option("--database", database,
@@ -147,6 +148,8 @@ int Main(int argc, char** argv) {
     serve->add_option("--threads", threads, "worker threads (default: one per core)");
     serve->add_flag("--require-admin-mfa", require_mfa, "admins must enrol in TOTP MFA before doing anything");
     serve->add_flag("--no-access-log", no_access_log, "do not log every request");
+    serve->add_flag("--trust-proxy", trust_proxy,
+                    "behind a reverse proxy: client address from X-Forwarded-For, TLS from X-Forwarded-Proto");
 
     auto* import = cli.add_subcommand("import", "import data from a file");
     import->require_subcommand(1);
@@ -179,6 +182,7 @@ int Main(int argc, char** argv) {
     std::string reset_user, reset_password;
     reset->add_option("USERNAME", reset_user, "the user")->required();
     reset->add_option("--password", reset_password, "the new password (default: generate and print one)");
+    reset->add_flag("--reset-mfa", reset_mfa, "also turn off two-factor authentication (a lost authenticator)");
 
     try {
         cli.parse(argc, argv);
@@ -196,9 +200,10 @@ int Main(int argc, char** argv) {
         if (!s) Fail(s.error().message, 2);
         return s.has_value();
     };
-    if (!set("listen", listen) || !set("database", database) || !set("data_dir", data_dir) || !set("web_dir", web_dir))
+    if (!set("listen", listen) || !set("database", database) || !set("data_dir", data_dir) ||
+        !set("web_dir", web_dir) || !set("threads", threads))
         return 2;
-    if (threads >= 0) config.threads = threads;
+    if (trust_proxy) config.trust_proxy = true;
     if (require_mfa) config.require_admin_mfa = true;
     if (no_access_log) config.access_log = false;
 
@@ -206,7 +211,7 @@ int Main(int argc, char** argv) {
     if (*import_constituency) return ImportConstituency(config, import_file, import_format, skip_bad);
     if (*export_constituency) return ExportConstituency(config, export_format, export_output);
     if (*verify) return VerifyAudit(config);
-    if (*reset) return ResetPassword(config, reset_user, reset_password);
+    if (*reset) return ResetPassword(config, reset_user, reset_password, reset_mfa);
     if (*migrate) {
         auto rt = Runtime::Open(config);
         if (!rt) return Fail(rt.error().message);

@@ -1,5 +1,7 @@
 #include "app/runtime.hpp"
 
+#include <thread>
+
 #include "access/bootstrap.hpp"
 #include "db/migrations.hpp"
 
@@ -11,7 +13,8 @@ core::Result<std::unique_ptr<Runtime>> Runtime::Open(const Config& config) {
     const std::string url = config.DatabaseUrl();
     if (url.rfind("postgres", 0) != 0) MUHAFIZ_CHECK(PrepareDataDir(config.data_dir));
     db::Options options;
-    options.pool_size = static_cast<std::size_t>(std::max(4, config.threads * 2));
+    const int workers = config.threads > 0 ? config.threads : static_cast<int>(std::thread::hardware_concurrency());
+    options.pool_size = static_cast<std::size_t>(std::max(8, workers * 2));
     rt->db = MUHAFIZ_TRY(db::Database::Open(url, options));
     {
         auto conn = MUHAFIZ_TRY(rt->db->Acquire());
@@ -19,7 +22,8 @@ core::Result<std::unique_ptr<Runtime>> Runtime::Open(const Config& config) {
     }
     Runtime* self = rt.get();
     rt->owners = std::make_unique<constituency::OwnerIndexUpdater>(
-        [self] { return self->organisations->LoadOwnerEntries(); });
+        [self] { return self->organisations->LoadOwnerEntries(); },
+        [self] { return self->organisations->ChangeFingerprint(); });
     rt->organisations = std::make_unique<constituency::OrganisationService>(
         *rt->db, rt->audit, [self] { self->owners->RequestRebuild(); });
     auto root = MUHAFIZ_TRY(rt->organisations->EnsureRoot(config.national_cert_name, config.country));

@@ -25,8 +25,9 @@ struct Runtime {
     std::unique_ptr<db::Database> db;
     access::AuditLog audit;
     access::Policy policy;
-    std::unique_ptr<constituency::OwnerIndexUpdater> owners;
     std::unique_ptr<constituency::OrganisationService> organisations;
+    // After `organisations`: destroyed first, so its worker stops before what it reads goes.
+    std::unique_ptr<constituency::OwnerIndexUpdater> owners;
     std::unique_ptr<access::UserService> users;
     std::unique_ptr<access::AuthService> auth;
     core::MetricsRegistry metrics;

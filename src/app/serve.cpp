@@ -67,6 +67,7 @@ int Serve(const Config& config) {
     options.static_dir = FindWebDir(config);
     options.max_body_bytes = static_cast<std::size_t>(config.max_body_bytes);
     options.access_log = config.access_log;
+    options.trust_proxy = config.trust_proxy;
     options.handle_signals = true;
     http::Server server(options, router, (*rt)->metrics);
     if (auto s = server.Listen(); !s) {

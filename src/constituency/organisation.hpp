@@ -1,4 +1,4 @@
-// The organisation: a node of the constituency tree (DESIGN.md §2), its contacts and network
+// The organisation: a node of the constituency tree (docs/architecture.md), its contacts and network
 // resources, and their JSON form (the API shape of docs/api-contract.md). Plain values;
 // the parsing functions are pure and report the offending field.
 #pragma once

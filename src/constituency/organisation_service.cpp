@@ -540,6 +540,15 @@ Status OrganisationService::Delete(const std::string& uuid, const db::Predicate&
     return done;
 }
 
+Result<std::string> OrganisationService::ChangeFingerprint() {
+    auto conn = MUHAFIZ_TRY(db_.Acquire());
+    auto r = MUHAFIZ_TRY(conn->Query(
+        "SELECT (SELECT COUNT(*) FROM organisations), (SELECT COALESCE(MAX(updated_at), 0) FROM organisations), "
+        "(SELECT COUNT(*) FROM organisation_prefixes), (SELECT COUNT(*) FROM organisation_asns), "
+        "(SELECT COUNT(*) FROM organisation_domains)"));
+    return r[0].Str(0) + ":" + r[0].Str(1) + ":" + r[0].Str(2) + ":" + r[0].Str(3) + ":" + r[0].Str(4);
+}
+
 Result<OwnerEntries> OrganisationService::LoadOwnerEntries() {
     auto conn = MUHAFIZ_TRY(db_.Acquire());
     OwnerEntries e;

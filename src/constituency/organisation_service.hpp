@@ -79,8 +79,10 @@ public:
                                                     const core::Actor& actor, Outcome* outcome = nullptr);
     [[nodiscard]] core::Result<db::Database::Handle> Connect() { return db_.Acquire(); }
 
-    // What the owner index is built from.
+    // What the owner index is built from, and a cheap fingerprint that changes whenever it
+    // does (organisations added, changed or removed, by this process or any other).
     [[nodiscard]] core::Result<OwnerEntries> LoadOwnerEntries();
+    [[nodiscard]] core::Result<std::string> ChangeFingerprint();
 
     void NotifyChanged() {
         if (on_change_) on_change_();

@@ -4,7 +4,11 @@
 
 #include <mutex>
 
+#include "constituency/owner_updater.hpp"
 #include "constituency/transfer.hpp"
+
+#include <atomic>
+#include <thread>
 #include "db/testing.hpp"
 
 namespace muhafiz::constituency {
@@ -231,6 +235,26 @@ TEST_P(OrganisationServiceTest, ImportExportRoundTripIsIdempotent) {
     EXPECT_EQ(other.List(f, all_)->total, 3);
 }
 
+TEST_P(OrganisationServiceTest, CsvWithoutNetworkColumnsKeepsNetworks) {
+    auto bank = MustCreate(Make("Banking CERT", Kind::kSectoralCert, root_.uuid));
+    OrganisationPatch p = Make("Bank One", Kind::kConstituent, bank.uuid);
+    p.networks = Networks{{"198.51.100.0/24"}, {64510}, {"bankone.example"}};
+    p.contacts = Contacts{"sec@bankone.example", "", "", ""};
+    MustCreate(p);
+    auto r = ImportConstituency(*service_, "name,kind,parent,sector\nBank One,constituent,Banking CERT,finance\n",
+                                TransferFormat::kCsv, false, actor_);
+    ASSERT_TRUE(r);
+    ASSERT_TRUE(r->problems.empty()) << r->problems[0].message;
+    EXPECT_EQ(r->updated, 1u);
+    ListFilter f;
+    f.q = "bank one";
+    auto page = service_->List(f, all_);
+    ASSERT_EQ(page->items.size(), 1u);
+    EXPECT_EQ(page->items[0].sector, "finance");
+    EXPECT_EQ(page->items[0].networks.prefixes, std::vector<std::string>{"198.51.100.0/24"});
+    EXPECT_EQ(page->items[0].contacts.security_email, "sec@bankone.example");
+}
+
 TEST_P(OrganisationServiceTest, BadRowsAreReportedAndNothingIsImported) {
     const std::string csv =
         "name,kind,parent,country,prefixes\n"
@@ -278,6 +302,38 @@ TEST_P(OrganisationServiceTest, OwnerEntriesFeedTheIndex) {
 
 INSTANTIATE_TEST_SUITE_P(Backends, OrganisationServiceTest, ::testing::ValuesIn(db::testing::BackendNames()),
                          [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace muhafiz::constituency
+
+namespace muhafiz::constituency {
+namespace {
+
+TEST(OwnerIndexUpdater, NoticesChangesMadeElsewhereByPolling) {
+    std::atomic<int> version{1};
+    std::atomic<int> loads{0};
+    OwnerIndexUpdater updater(
+        [&]() -> core::Result<OwnerEntries> {
+            ++loads;
+            OwnerEntries e;
+            e.asns.emplace_back(64500, version.load());
+            return e;
+        },
+        [&]() -> core::Result<std::string> { return std::to_string(version.load()); },
+        std::chrono::milliseconds(20));
+    ASSERT_TRUE(updater.RebuildNow());
+    EXPECT_EQ(updater.Get()->LookupAsn(64500), 1);
+    version = 2;  // as if another process changed the constituency
+    for (int i = 0; i < 200 && updater.Get()->LookupAsn(64500) != 2; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    EXPECT_EQ(updater.Get()->LookupAsn(64500), 2);
+    const int after = loads.load();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    EXPECT_EQ(loads.load(), after) << "an unchanged fingerprint does not rebuild";
+    updater.RequestRebuild();
+    updater.WaitFresh();
+    EXPECT_EQ(loads.load(), after + 1);
+}
 
 }  // namespace
 }  // namespace muhafiz::constituency

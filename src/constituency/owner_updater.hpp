@@ -1,6 +1,9 @@
 // OwnerIndexUpdater: keeps the published owner index in step with the constituency. Changes
-// call RequestRebuild(); a background thread coalesces requests, rebuilds from the database and
-// swaps the new snapshot in. Readers that must see their own change wait with WaitFresh().
+// made in this process call RequestRebuild(); changes made elsewhere (an import on the command
+// line, another server on the same PostgreSQL) are noticed by polling a cheap fingerprint of the
+// constituency every `poll` interval. A background thread coalesces requests, rebuilds from the
+// database and swaps the new snapshot in. Readers that must see their own change wait with
+// WaitFresh().
 // Thread-safety: thread-safe. Owns its worker thread; the destructor stops it.
 #pragma once
 
@@ -9,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <string>
 #include <thread>
 
 #include "constituency/owner_index.hpp"
@@ -19,7 +23,9 @@ namespace muhafiz::constituency {
 class OwnerIndexUpdater {
 public:
     using Loader = std::function<core::Result<OwnerEntries>()>;
-    explicit OwnerIndexUpdater(Loader loader);
+    using Fingerprint = std::function<core::Result<std::string>()>;
+    explicit OwnerIndexUpdater(Loader loader, Fingerprint fingerprint = {},
+                               std::chrono::milliseconds poll = std::chrono::seconds(10));
     ~OwnerIndexUpdater();
     OwnerIndexUpdater(const OwnerIndexUpdater&) = delete;
     OwnerIndexUpdater& operator=(const OwnerIndexUpdater&) = delete;
@@ -34,7 +40,13 @@ public:
 private:
     void Loop();
 
+    void Build();
+
     Loader loader_;
+    Fingerprint fingerprint_;
+    std::chrono::milliseconds poll_;
+    std::mutex build_mu_;            // one build at a time; guards built_fingerprint_
+    std::string built_fingerprint_;
     OwnerIndexHolder holder_;
     std::mutex mu_;
     std::condition_variable cv_;

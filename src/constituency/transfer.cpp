@@ -83,19 +83,24 @@ Result<OrganisationPatch> PatchFromCsv(const std::vector<std::string>& header, c
         if (!p.kind) return Invalid("kind", "unknown kind '" + cell["kind"] + "'");
     }
     if (!cell["parent"].empty()) p.parent = cell["parent"];
-    if (header.end() != std::find(header.begin(), header.end(), "sector"))
-        p.sector = MUHAFIZ_TRY(NormaliseSector(cell["sector"]));
-    if (header.end() != std::find(header.begin(), header.end(), "country"))
-        p.country = MUHAFIZ_TRY(NormaliseCountry(cell["country"]));
-    const std::string& cii = cell["cii"];
-    if (cii == "true" || cii == "1" || cii == "yes") p.cii = true;
-    else if (cii == "false" || cii == "0" || cii == "no" || cii.empty()) p.cii = false;
-    else return Invalid("cii", "'cii' must be true or false");
-    Contacts c{cell["security_email"], cell["abuse_email"], cell["phone"], cell["pgp_key"]};
-    MUHAFIZ_CHECK(ValidateContacts(c));
-    p.contacts = c;
-    p.networks = MUHAFIZ_TRY(NormaliseNetworks(SplitList(cell["prefixes"]), SplitList(cell["asns"]),
-                                               SplitList(cell["domains"])));
+    auto has = [&](const char* column) { return std::find(header.begin(), header.end(), column) != header.end(); };
+    if (has("sector")) p.sector = MUHAFIZ_TRY(NormaliseSector(cell["sector"]));
+    if (has("country")) p.country = MUHAFIZ_TRY(NormaliseCountry(cell["country"]));
+    if (has("cii")) {
+        const std::string& cii = cell["cii"];
+        if (cii == "true" || cii == "1" || cii == "yes") p.cii = true;
+        else if (cii == "false" || cii == "0" || cii == "no" || cii.empty()) p.cii = false;
+        else return Invalid("cii", "'cii' must be true or false");
+    }
+    // A column that is absent leaves that part of an existing organisation as it is.
+    if (has("security_email") || has("abuse_email") || has("phone") || has("pgp_key")) {
+        Contacts c{cell["security_email"], cell["abuse_email"], cell["phone"], cell["pgp_key"]};
+        MUHAFIZ_CHECK(ValidateContacts(c));
+        p.contacts = c;
+    }
+    if (has("prefixes") || has("asns") || has("domains"))
+        p.networks = MUHAFIZ_TRY(NormaliseNetworks(SplitList(cell["prefixes"]), SplitList(cell["asns"]),
+                                                   SplitList(cell["domains"])));
     return p;
 }
 

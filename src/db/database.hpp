@@ -1,4 +1,4 @@
-// The one SQL interface (DESIGN.md §5) over SQLite and PostgreSQL.
+// The one SQL interface (docs/architecture.md) over SQLite and PostgreSQL.
 //
 // SQL is written once with `?` placeholders; the PostgreSQL backend rewrites them to `$n`.
 // Values are NULL, 64-bit integers, doubles or text (booleans are stored as 0/1 integers;

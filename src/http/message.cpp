@@ -1,5 +1,7 @@
 #include "http/message.hpp"
 
+#include <charconv>
+
 namespace muhafiz::http {
 namespace {
 
@@ -93,6 +95,23 @@ Response Response::Error(const core::Error& error) {
 
 Response Response::Error(core::ErrorCode code, std::string message) {
     return Error(core::Error{code, std::move(message), {}});
+}
+
+}  // namespace muhafiz::http
+
+namespace muhafiz::http {
+
+core::Result<std::optional<std::int64_t>> IfMatchVersion(const Request& request) {
+    auto h = request.Header("if-match");
+    if (!h || *h == "*") return std::optional<std::int64_t>();
+    std::string_view v = *h;
+    if (v.substr(0, 2) == "W/") v.remove_prefix(2);
+    if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+    std::int64_t n = 0;
+    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (v.empty() || ec != std::errc() || end != v.data() + v.size())
+        return core::Invalid("If-Match", "If-Match must be an ETag such as \"3\"");
+    return std::optional<std::int64_t>(n);
 }
 
 }  // namespace muhafiz::http

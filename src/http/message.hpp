@@ -60,6 +60,10 @@ struct Response {
     static Response Error(core::ErrorCode code, std::string message);
 };
 
+// The version in an If-Match header ("3", W/"3"); nullopt when absent or "*"; kInvalidArgument
+// (field "If-Match") when it is not such an ETag. Our ETags are record versions.
+[[nodiscard]] core::Result<std::optional<std::int64_t>> IfMatchVersion(const Request& request);
+
 // The HTTP status of an error code (the one place codes meet statuses).
 [[nodiscard]] int HttpStatus(core::ErrorCode code);
 

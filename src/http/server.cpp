@@ -419,6 +419,18 @@ class Server::Impl {
         co_await LingeringClose(c);
     }
 
+    // The proxy appends the address it saw to X-Forwarded-For: the last entry is the one to trust.
+    static void ApplyProxyHeaders(Request& req) {
+        if (auto it = req.headers.find("x-forwarded-for"); it != req.headers.end()) {
+            std::string last = it->second.substr(it->second.rfind(',') == std::string::npos ? 0 : it->second.rfind(',') + 1);
+            last.erase(0, last.find_first_not_of(" \t"));
+            last.erase(last.find_last_not_of(" \t") + 1);
+            if (!last.empty()) req.remote_address = last;
+        }
+        if (auto it = req.headers.find("x-forwarded-proto"); it != req.headers.end())
+            req.secure = Lower(it->second) == "https";
+    }
+
     // Handles one request whose headers are in `parser`; returns whether to keep the connection.
     asio::awaitable<bool> HandleRequest(Connection& c, beast::flat_buffer& buffer,
                                         bhttp::request_parser<bhttp::empty_body>& parser) {
@@ -442,6 +454,7 @@ class Server::Impl {
                 it->second += field.value();
             }
         }
+        if (options_.trust_proxy) ApplyProxyHeaders(req);
         std::string request_id;
         if (auto it = req.headers.find("x-request-id");
             it != req.headers.end() && IsPlainRequestId(it->second)) {

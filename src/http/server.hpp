@@ -67,6 +67,9 @@ struct ServerOptions {
     std::string static_dir;
     bool access_log = true;       // one spdlog info line per request (see Server::SetAccessLog)
     bool handle_signals = false;  // SIGINT/SIGTERM → Stop()
+    // Behind a reverse proxy: take the client address from the last X-Forwarded-For entry and
+    // "served over TLS" from X-Forwarded-Proto. Only when every client comes through the proxy.
+    bool trust_proxy = false;
     // Logger for the access log and errors; null: spdlog's default logger.
     std::shared_ptr<spdlog::logger> logger;
 };

@@ -89,6 +89,25 @@ test('SIGTERM stops the server gracefully with exit code 0', async () => {
   assert.equal(code, 0, server.output());
 });
 
+test('behind a trusted proxy: client address from X-Forwarded-For, Secure cookies under TLS', async () => {
+  const server = await startServer({ extraArgs: ['--trust-proxy'] });
+  try {
+    const r = await fetch(server.base + '/api/v1/auth/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-proto': 'https', 'x-forwarded-for': '198.51.100.23, 203.0.113.77' },
+      body: JSON.stringify({ username: 'admin', password: 'admin-Test-Password-1' }),
+    });
+    assert.equal(r.status, 200);
+    const cookies = r.headers.getSetCookie();
+    assert.ok(cookies.every((c) => /; Secure/.test(c)), cookies.join(' | '));
+    const admin = await adminClient(server.base);
+    const log = await admin.get('/api/v1/audit?action=auth.login');
+    assert.ok(log.json.items.some((e) => e.address === '203.0.113.77'), JSON.stringify(log.json.items.map((e) => e.address)));
+  } finally {
+    await server.stop();
+  }
+});
+
 test('--help describes every command', () => {
   const top = runCli(['--help']);
   assert.equal(top.status, 0);

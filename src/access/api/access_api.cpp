@@ -113,18 +113,6 @@ json::object MeJson(db::Database& db, const Principal& p) {
     return out;
 }
 
-core::Result<std::optional<std::int64_t>> IfMatch(const Request& req) {
-    auto h = req.Header("if-match");
-    if (!h || *h == "*") return std::optional<std::int64_t>();
-    std::string v = *h;
-    if (v.rfind("W/", 0) == 0) v = v.substr(2);
-    if (v.size() >= 3 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
-    char* end = nullptr;
-    const long long n = std::strtoll(v.c_str(), &end, 10);
-    if (v.empty() || *end) return core::Invalid("If-Match", "If-Match must be an ETag such as \"3\"");
-    return std::optional<std::int64_t>(n);
-}
-
 Response UserResponse(int status, const User& u) {
     Response r = Response::Json(status, UserJson(u));
     r.Header("ETag", "\"" + std::to_string(u.version) + "\"");
@@ -313,7 +301,7 @@ core::Status RegisterRoutes(http::Router& router, const Guard& guard, UserServic
         if (auto s = core::RejectUnknownFields(*body, {"role", "disabled", "password", "organisation_id"}); !s)
             return Response::Error(s.error());
         UserUpdate in;
-        auto version = IfMatch(req);
+        auto version = http::IfMatchVersion(req);
         if (!version) return Response::Error(version.error());
         in.if_version = *version;
         auto role = core::GetString(*body, "role");

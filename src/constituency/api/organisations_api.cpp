@@ -19,21 +19,6 @@ Response WithETag(int status, const Organisation& o) {
     return r;
 }
 
-// If-Match: "3", W/"3" or *; absent means no check.
-core::Result<std::optional<std::int64_t>> IfMatch(const Request& req) {
-    auto h = req.Header("if-match");
-    if (!h || *h == "*") return std::optional<std::int64_t>();
-    std::string v = *h;
-    if (v.rfind("W/", 0) == 0) v = v.substr(2);
-    if (v.size() < 3 || v.front() != '"' || v.back() != '"')
-        return core::Invalid("If-Match", "If-Match must be an ETag such as \"3\"");
-    try {
-        return std::optional<std::int64_t>(std::stoll(v.substr(1, v.size() - 2)));
-    } catch (...) {
-        return core::Invalid("If-Match", "If-Match must be an ETag such as \"3\"");
-    }
-}
-
 core::Result<ListFilter> ParseFilter(const Request& req) {
     ListFilter f;
     if (auto k = req.Query("kind"); k && !k->empty()) {
@@ -109,7 +94,7 @@ core::Status RegisterRoutes(http::Router& router, const access::api::Guard& guar
                                                                                       const Principal& p) {
         if (!access::CanEditOrganisations(p))
             return Response::Error(ErrorCode::kPermissionDenied, "your role may not change organisations");
-        auto expected = IfMatch(req);
+        auto expected = http::IfMatchVersion(req);
         if (!expected) return Response::Error(expected.error());
         auto body = access::api::JsonBody(req);
         if (!body) return Response::Error(body.error());
