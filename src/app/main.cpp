@@ -14,6 +14,7 @@
 #include "app/serve.hpp"
 #include "constituency/transfer.hpp"
 #include "core/ids.hpp"
+#include "vulns/cvss.hpp"
 
 namespace muhafiz::app {
 namespace {
@@ -119,6 +120,29 @@ int ResetPassword(const Config& config, const std::string& username, std::string
     return 0;
 }
 
+// Scores each vector (or each line of standard input): `vector<TAB>score<TAB>severity`.
+int Cvss(const std::vector<std::string>& vectors) {
+    int bad = 0;
+    auto one = [&](std::string v) {
+        while (!v.empty() && (v.back() == '\r' || v.back() == ' ' || v.back() == '\t')) v.pop_back();
+        v.erase(0, v.find_first_not_of(" \t"));
+        if (v.empty()) return;
+        auto r = vulns::ScoreCvss(v);
+        if (r) {
+            std::cout << vulns::FormatCvssLine(*r) << "\n";
+        } else {
+            std::cerr << "muhafiz cvss: " << v << ": " << r.error().message << "\n";
+            ++bad;
+        }
+    };
+    if (vectors.empty()) {
+        for (std::string line; std::getline(std::cin, line);) one(line);
+    } else {
+        for (const auto& v : vectors) one(v);
+    }
+    return bad ? 1 : 0;
+}
+
 }  // namespace
 
 int Main(int argc, char** argv) {
@@ -184,12 +208,18 @@ int Main(int argc, char** argv) {
     reset->add_option("--password", reset_password, "the new password (default: generate and print one)");
     reset->add_flag("--reset-mfa", reset_mfa, "also turn off two-factor authentication (a lost authenticator)");
 
+    auto* cvss = cli.add_subcommand("cvss", "score CVSS 3.x/4.0 vectors: prints vector<TAB>score<TAB>severity "
+                                            "(reads standard input when no vector is given)");
+    std::vector<std::string> cvss_vectors;
+    cvss->add_option("VECTOR", cvss_vectors, "CVSS vectors, e.g. CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H");
+
     try {
         cli.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         return cli.exit(e);
     }
 
+    if (*cvss) return Cvss(cvss_vectors);
     if (!config_file.empty()) {
         if (auto s = ApplyConfigFile(config, config_file); !s) return Fail(s.error().message, 2);
     }

@@ -9,6 +9,7 @@
 #include "access/api/guard.hpp"
 #include "constituency/api/organisations_api.hpp"
 #include "http/server.hpp"
+#include "vulns/api/cvss_api.hpp"
 
 namespace muhafiz::app {
 namespace {
@@ -43,6 +44,7 @@ core::Status RegisterAllRoutes(http::Router& router, Runtime& rt, const access::
     MUHAFIZ_CHECK(router.Add("GET", "/metrics", http::MetricsHandler(rt.metrics)));
     MUHAFIZ_CHECK(access::api::RegisterRoutes(router, guard, *rt.users, rt.audit, *rt.db));
     MUHAFIZ_CHECK(constituency::api::RegisterRoutes(router, guard, *rt.organisations, *rt.owners));
+    MUHAFIZ_CHECK(vulns::api::RegisterCvssRoutes(router, guard));
     return {};
 }
 
