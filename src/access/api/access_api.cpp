@@ -86,8 +86,18 @@ Response CreatedTokenResponse(const CreatedToken& t) {
     return Response::Json(201, out);
 }
 
-core::Result<std::optional<std::int64_t>> ExpiresIn(const json::object& body) {
-    return core::GetInt(body, "expires_in");
+struct TokenRequest {
+    std::set<std::string, std::less<>> scopes;
+    std::optional<std::int64_t> expires_in;
+    std::string name;
+};
+
+core::Result<TokenRequest> ReadTokenRequest(const json::object& body) {
+    TokenRequest t;
+    t.scopes = MUHAFIZ_TRY(ReadScopes(body));
+    t.expires_in = MUHAFIZ_TRY(core::GetInt(body, "expires_in"));
+    t.name = MUHAFIZ_TRY(core::GetString(body, "name")).value_or("api");
+    return t;
 }
 
 std::string TotpOf(const json::object& body) {
@@ -186,15 +196,11 @@ core::Status RegisterRoutes(http::Router& router, const Guard& guard, UserServic
             return Response::Error(s.error());
         auto creds = ReadCredentials(*body);
         if (!creds) return Response::Error(creds.error());
-        auto scopes = ReadScopes(*body);
-        if (!scopes) return Response::Error(scopes.error());
-        auto expires = ExpiresIn(*body);
-        if (!expires) return Response::Error(expires.error());
-        auto name = core::GetString(*body, "name");
-        if (!name) return Response::Error(name.error());
+        auto t = ReadTokenRequest(*body);
+        if (!t) return Response::Error(t.error());
         auto p = auth.VerifyLogin(creds->username, creds->password, creds->totp, req.remote_address);
         if (!p) return LoginError(p.error());
-        auto token = auth.CreateToken(*p, name->value_or("api"), *scopes, *expires, req.remote_address);
+        auto token = auth.CreateToken(*p, t->name, t->scopes, t->expires_in, req.remote_address);
         if (!token) return Response::Error(token.error());
         return CreatedTokenResponse(*token);
     }));
@@ -203,13 +209,9 @@ core::Status RegisterRoutes(http::Router& router, const Guard& guard, UserServic
         if (!body) return Response::Error(body.error());
         if (auto s = core::RejectUnknownFields(*body, {"scopes", "expires_in", "name"}); !s)
             return Response::Error(s.error());
-        auto scopes = ReadScopes(*body);
-        if (!scopes) return Response::Error(scopes.error());
-        auto expires = ExpiresIn(*body);
-        if (!expires) return Response::Error(expires.error());
-        auto name = core::GetString(*body, "name");
-        if (!name) return Response::Error(name.error());
-        auto token = auth.CreateToken(p, name->value_or("api"), *scopes, *expires, req.remote_address);
+        auto t = ReadTokenRequest(*body);
+        if (!t) return Response::Error(t.error());
+        auto token = auth.CreateToken(p, t->name, t->scopes, t->expires_in, req.remote_address);
         if (!token) return Response::Error(token.error());
         return CreatedTokenResponse(*token);
     }));
