@@ -66,6 +66,25 @@ core::Status ApplySetting(Config& c, const std::string& key, const std::string& 
         c.session_hours = MUHAFIZ_TRY(ParseInt(key, value, 1, 24 * 30));
     } else if (key == "max_body_bytes") {
         c.max_body_bytes = MUHAFIZ_TRY(ParseInt(key, value, 1024, std::int64_t{1} << 32));
+    } else if (key == "smtp_url") {
+        if (!value.empty() && value.rfind("smtp://", 0) != 0 && value.rfind("smtps://", 0) != 0)
+            return core::Invalid(key, "smtp_url must start with smtp:// or smtps://");
+        c.smtp_url = value;
+    } else if (key == "smtp_username") {
+        c.smtp_username = value;
+    } else if (key == "smtp_password") {
+        c.smtp_password = value;
+    } else if (key == "mail_from") {
+        c.mail_from = value;
+    } else if (key == "public_url") {
+        c.public_url = value;
+        while (!c.public_url.empty() && c.public_url.back() == '/') c.public_url.pop_back();
+    } else if (key == "csaf_publisher_namespace") {
+        c.csaf_publisher_namespace = value;
+    } else if (key == "csaf_tracking_prefix") {
+        c.csaf_tracking_prefix = value;
+    } else if (key == "csaf_contact") {
+        c.csaf_contact = value;
     } else {
         return core::Invalid(key, "unknown setting '" + key + "'");
     }
@@ -106,7 +125,11 @@ core::Status ApplyEnvironment(Config& c) {
         {"MUHAFIZ_DATA_DIR", "data_dir"},       {"MUHAFIZ_WEB_DIR", "web_dir"},
         {"MUHAFIZ_THREADS", "threads"},         {"MUHAFIZ_REQUIRE_ADMIN_MFA", "require_admin_mfa"},
         {"MUHAFIZ_ACCESS_LOG", "access_log"},   {"MUHAFIZ_NATIONAL_CERT_NAME", "national_cert_name"},
-        {"MUHAFIZ_TRUST_PROXY", "trust_proxy"},
+        {"MUHAFIZ_TRUST_PROXY", "trust_proxy"},     {"MUHAFIZ_SMTP_URL", "smtp_url"},
+        {"MUHAFIZ_SMTP_USERNAME", "smtp_username"}, {"MUHAFIZ_SMTP_PASSWORD", "smtp_password"},
+        {"MUHAFIZ_MAIL_FROM", "mail_from"},         {"MUHAFIZ_PUBLIC_URL", "public_url"},
+        {"MUHAFIZ_CSAF_PUBLISHER_NAMESPACE", "csaf_publisher_namespace"},
+        {"MUHAFIZ_CSAF_TRACKING_PREFIX", "csaf_tracking_prefix"}, {"MUHAFIZ_CSAF_CONTACT", "csaf_contact"},
         {"MUHAFIZ_COUNTRY", "country"},         {"MUHAFIZ_SESSION_HOURS", "session_hours"},
         {"MUHAFIZ_MAX_BODY_BYTES", "max_body_bytes"},
     };

@@ -26,6 +26,18 @@ struct Config {
     std::int64_t max_body_bytes = 1 << 20;
     std::string admin_password;  // only from MUHAFIZ_ADMIN_PASSWORD: used on the first start
 
+    // Outgoing e-mail (notifications, digests); empty smtp_url: e-mail stays queued.
+    std::string smtp_url;  // smtp://relay:587, smtps://relay:465
+    std::string smtp_username;
+    std::string smtp_password;
+    std::string mail_from = "Muhafiz <muhafiz@localhost>";
+
+    // The CSAF provider (advisories).
+    std::string public_url;  // where this server is reached, e.g. https://cert.example.pk
+    std::string csaf_publisher_namespace = "https://cert.example";
+    std::string csaf_tracking_prefix = "CERT";
+    std::string csaf_contact;
+
     // The database URL to open.
     std::string DatabaseUrl() const;
 };

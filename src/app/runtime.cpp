@@ -1,9 +1,12 @@
 #include "app/runtime.hpp"
 
+#include <filesystem>
 #include <thread>
 
 #include "access/bootstrap.hpp"
 #include "db/migrations.hpp"
+#include "notify/smtp_channel.hpp"
+#include "notify/webhook_channel.hpp"
 
 namespace muhafiz::app {
 
@@ -39,6 +42,35 @@ core::Result<std::unique_ptr<Runtime>> Runtime::Open(const Config& config) {
     rt->users = std::make_unique<access::UserService>(*rt->db, rt->audit);
     rt->auth = std::make_unique<access::AuthService>(*rt->db, rt->audit, auth_options);
     MUHAFIZ_CHECK(rt->owners->RebuildNow());
+
+    rt->notifier = std::make_unique<notify::Notifier>(config.mail_from);
+    std::unique_ptr<notify::Channel> email;
+    if (!config.smtp_url.empty()) {
+        notify::SmtpConfig smtp;
+        smtp.url = config.smtp_url;
+        smtp.from = config.mail_from;
+        smtp.username = config.smtp_username;
+        smtp.password = config.smtp_password;
+        email = std::make_unique<notify::SmtpChannel>(smtp);
+    }
+    rt->dispatcher = std::make_unique<notify::Dispatcher>(*rt->db, std::move(email),
+                                                          std::make_unique<notify::WebhookChannel>());
+
+    vulns::CsafSettings csaf;
+    csaf.publisher_name = config.national_cert_name;
+    csaf.publisher_namespace = config.csaf_publisher_namespace;
+    csaf.contact_details = config.csaf_contact;
+    csaf.tracking_prefix = config.csaf_tracking_prefix;
+    csaf.base_url = config.public_url;
+    csaf.engine_version = MUHAFIZ_VERSION;
+    rt->vulns = std::make_unique<vulns::VulnStore>(*rt->db);
+    rt->assets = std::make_unique<vulns::AssetStore>(*rt->db, rt->audit);
+    rt->findings = std::make_unique<vulns::FindingStore>(*rt->db, rt->audit);
+    rt->advisories = std::make_unique<vulns::AdvisoryStore>(*rt->db, rt->audit, csaf);
+    vulns::CsafProviderSettings provider;
+    provider.data_dir = std::filesystem::absolute(config.data_dir);
+    provider.csaf = csaf;
+    rt->csaf = std::make_unique<vulns::CsafProvider>(provider);
     return rt;
 }
 

@@ -17,6 +17,12 @@
 #include "constituency/owner_updater.hpp"
 #include "core/metrics.hpp"
 #include "db/database.hpp"
+#include "notify/notifier.hpp"
+#include "vulns/advisory_store.hpp"
+#include "vulns/asset_store.hpp"
+#include "vulns/csaf_provider.hpp"
+#include "vulns/finding_store.hpp"
+#include "vulns/vuln_store.hpp"
 
 namespace muhafiz::app {
 
@@ -30,6 +36,13 @@ struct Runtime {
     std::unique_ptr<constituency::OwnerIndexUpdater> owners;
     std::unique_ptr<access::UserService> users;
     std::unique_ptr<access::AuthService> auth;
+    std::unique_ptr<notify::Notifier> notifier;  // always there: e-mail is queued even without SMTP
+    std::unique_ptr<notify::Dispatcher> dispatcher;  // sends the queue; started by serve
+    std::unique_ptr<vulns::VulnStore> vulns;
+    std::unique_ptr<vulns::AssetStore> assets;
+    std::unique_ptr<vulns::FindingStore> findings;
+    std::unique_ptr<vulns::AdvisoryStore> advisories;
+    std::unique_ptr<vulns::CsafProvider> csaf;
     core::MetricsRegistry metrics;
     std::string generated_admin_password;  // set when this start created the admin account
     bool admin_created = false;

@@ -9,6 +9,7 @@
 #include "access/api/guard.hpp"
 #include "constituency/api/organisations_api.hpp"
 #include "http/server.hpp"
+#include "vulns/api/advisories_api.hpp"
 #include "vulns/api/cvss_api.hpp"
 
 namespace muhafiz::app {
@@ -45,6 +46,7 @@ core::Status RegisterAllRoutes(http::Router& router, Runtime& rt, const access::
     MUHAFIZ_CHECK(access::api::RegisterRoutes(router, guard, *rt.users, rt.audit, *rt.db));
     MUHAFIZ_CHECK(constituency::api::RegisterRoutes(router, guard, *rt.organisations, *rt.owners));
     MUHAFIZ_CHECK(vulns::api::RegisterCvssRoutes(router, guard));
+    MUHAFIZ_CHECK(vulns::api::RegisterAdvisoryRoutes(router, guard, *rt.advisories, *rt.csaf));
     return {};
 }
 
@@ -71,6 +73,16 @@ int Serve(const Config& config) {
     options.access_log = config.access_log;
     options.trust_proxy = config.trust_proxy;
     options.handle_signals = true;
+    // The CSAF provider's files follow the published advisories (and the signing key is made
+    // on the first start).
+    if (auto published = (*rt)->advisories->ListPublished(); !published) {
+        std::cerr << "muhafiz: " << published.error().message << "\n";
+        return 1;
+    } else if (auto s = (*rt)->csaf->Sync(*published); !s) {
+        std::cerr << "muhafiz: CSAF provider: " << s.error().message << "\n";
+        return 1;
+    }
+    (*rt)->dispatcher->Start();
     http::Server server(options, router, (*rt)->metrics);
     if (auto s = server.Listen(); !s) {
         std::cerr << "muhafiz: " << s.error().message << "\n";
