@@ -120,6 +120,30 @@ int ResetPassword(const Config& config, const std::string& username, std::string
     return 0;
 }
 
+int ImportVulns(const Config& config, const std::string& path, const std::string& kind_name) {
+    auto kind = vulns::ParseIngestKind(kind_name.empty() ? "auto" : kind_name);
+    if (!kind) return Fail("unknown --kind '" + kind_name + "': use auto, cve5, nvd, kev or epss", 2);
+    auto rt = Runtime::Open(config);
+    if (!rt) return Fail(rt.error().message);
+    if (auto s = (*rt)->vuln_service->Load(); !s) return Fail(s.error().message);
+    vulns::IngestOptions options;
+    const bool tty = ::isatty(STDERR_FILENO);
+    if (tty)
+        options.progress = [](const vulns::IngestReport& r) {
+            std::cerr << "\r" << r.records << " records, " << r.rejected << " rejected" << std::flush;
+        };
+    auto outcome = (*rt)->vuln_service->IngestPath(path, *kind, options);
+    if (tty) std::cerr << "\r\033[K";
+    if (!outcome) return Fail(path + ": " + outcome.error().message, 2);
+    for (const auto& p : outcome->problems)
+        std::cerr << path << ": " << (p.record.empty() ? "" : p.record + ": ") << p.reason << "\n";
+    std::cout << vulns::FormatIngestReport(outcome->report) << "; " << outcome->matched_cves
+              << " CVEs matched, " << outcome->new_findings << " new findings\n";
+    // Queued digests are sent by the server's dispatcher (or here when SMTP is configured).
+    if (!config.smtp_url.empty()) (void)(*rt)->dispatcher->Flush(std::chrono::seconds(30));
+    return 0;
+}
+
 // Scores each vector (or each line of standard input): `vector<TAB>score<TAB>severity`.
 int Cvss(const std::vector<std::string>& vectors) {
     int bad = 0;
@@ -187,6 +211,14 @@ int Main(int argc, char** argv) {
     import_constituency->add_option("--format", import_format, "csv or json (default: from the file name)");
     import_constituency->add_flag("--skip-bad", skip_bad, "import the good entries and skip the bad ones");
 
+    auto* import_vulns = import->add_subcommand(
+        "vulns", "import vulnerability data (CVE 5 records, files, folders or release zip bundles; NVD 2.0 "
+                 "responses; the CISA KEV catalog; EPSS CSV) and match it against every asset");
+    common(import_vulns);
+    std::string vulns_path, vulns_kind;
+    import_vulns->add_option("PATH", vulns_path, "a file, a folder or a zip bundle")->required();
+    import_vulns->add_option("--kind", vulns_kind, "auto (default), cve5, nvd, kev or epss");
+
     auto* exp = cli.add_subcommand("export", "export data");
     exp->require_subcommand(1);
     auto* export_constituency = exp->add_subcommand("constituency", "export every organisation as JSON or CSV");
@@ -239,6 +271,7 @@ int Main(int argc, char** argv) {
 
     if (*serve) return Serve(config);
     if (*import_constituency) return ImportConstituency(config, import_file, import_format, skip_bad);
+    if (*import_vulns) return ImportVulns(config, vulns_path, vulns_kind);
     if (*export_constituency) return ExportConstituency(config, export_format, export_output);
     if (*verify) return VerifyAudit(config);
     if (*reset) return ResetPassword(config, reset_user, reset_password, reset_mfa);

@@ -71,6 +71,8 @@ core::Result<std::unique_ptr<Runtime>> Runtime::Open(const Config& config) {
     provider.data_dir = std::filesystem::absolute(config.data_dir);
     provider.csaf = csaf;
     rt->csaf = std::make_unique<vulns::CsafProvider>(provider);
+    rt->vuln_service = std::make_unique<vulns::VulnService>(*rt->db, *rt->vulns, *rt->assets, *rt->findings,
+                                                            rt->notifier.get(), [self] { self->dispatcher->Wake(); });
     return rt;
 }
 

@@ -22,6 +22,7 @@
 #include "vulns/asset_store.hpp"
 #include "vulns/csaf_provider.hpp"
 #include "vulns/finding_store.hpp"
+#include "vulns/vuln_service.hpp"
 #include "vulns/vuln_store.hpp"
 
 namespace muhafiz::app {
@@ -43,6 +44,7 @@ struct Runtime {
     std::unique_ptr<vulns::FindingStore> findings;
     std::unique_ptr<vulns::AdvisoryStore> advisories;
     std::unique_ptr<vulns::CsafProvider> csaf;
+    std::unique_ptr<vulns::VulnService> vuln_service;  // after the stores: destroyed first
     core::MetricsRegistry metrics;
     std::string generated_admin_password;  // set when this start created the admin account
     bool admin_created = false;

@@ -11,6 +11,7 @@
 #include "http/server.hpp"
 #include "vulns/api/advisories_api.hpp"
 #include "vulns/api/cvss_api.hpp"
+#include "vulns/api/vulns_api.hpp"
 
 namespace muhafiz::app {
 namespace {
@@ -47,6 +48,7 @@ core::Status RegisterAllRoutes(http::Router& router, Runtime& rt, const access::
     MUHAFIZ_CHECK(constituency::api::RegisterRoutes(router, guard, *rt.organisations, *rt.owners));
     MUHAFIZ_CHECK(vulns::api::RegisterCvssRoutes(router, guard));
     MUHAFIZ_CHECK(vulns::api::RegisterAdvisoryRoutes(router, guard, *rt.advisories, *rt.csaf));
+    MUHAFIZ_CHECK(vulns::api::RegisterVulnRoutes(router, guard, *rt.vuln_service, *rt.vulns, *rt.assets, *rt.findings));
     return {};
 }
 
@@ -80,6 +82,10 @@ int Serve(const Config& config) {
         return 1;
     } else if (auto s = (*rt)->csaf->Sync(*published); !s) {
         std::cerr << "muhafiz: CSAF provider: " << s.error().message << "\n";
+        return 1;
+    }
+    if (auto s = (*rt)->vuln_service->Load(); !s) {
+        std::cerr << "muhafiz: " << s.error().message << "\n";
         return 1;
     }
     (*rt)->dispatcher->Start();
