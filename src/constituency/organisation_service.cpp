@@ -6,6 +6,7 @@
 #include "core/ids.hpp"
 #include "core/net.hpp"
 #include "core/time.hpp"
+#include "db/query.hpp"
 
 namespace muhafiz::constituency {
 namespace json = core::json;
@@ -424,7 +425,7 @@ Result<Organisation> OrganisationService::GetById(std::int64_t id) {
 }
 
 Result<Page<Organisation>> OrganisationService::List(const ListFilter& f, const db::Predicate& scope) {
-    if (f.limit < 1 || f.limit > 500) return Invalid("limit", "limit must be between 1 and 500");
+    MUHAFIZ_CHECK(db::CheckLimit(f.limit));
     const SortSpec sort = MUHAFIZ_TRY(ParseSort(f.sort));
     auto conn = MUHAFIZ_TRY(db_.Acquire());
     std::string where = "(" + scope.sql + ")";
@@ -456,15 +457,8 @@ Result<Page<Organisation>> OrganisationService::List(const ListFilter& f, const 
         params.emplace_back(upper);
     }
     if (f.q && !f.q->empty()) {
-        std::string q = *f.q;
-        std::transform(q.begin(), q.end(), q.begin(), [](unsigned char c) { return std::tolower(c); });
-        std::string escaped;
-        for (char c : q) {
-            if (c == '%' || c == '_' || c == '\\') escaped += '\\';
-            escaped += c;
-        }
         where += " AND lower(o.name) LIKE ? ESCAPE '\\'";
-        params.emplace_back("%" + escaped + "%");
+        params.emplace_back(db::ContainsPattern(db::Lower(*f.q)));
     }
     auto total_rows = MUHAFIZ_TRY(conn->Query(
         "SELECT COUNT(*) FROM organisations o LEFT JOIN organisations p ON p.id = o.parent_id WHERE " + where,

@@ -5,7 +5,7 @@
 #include <tuple>
 #include <unordered_map>
 
-#include "access/internal.hpp"  // ContainsPattern, Lower, CheckLimit (candidates for db/)
+#include "db/query.hpp"
 #include "core/json.hpp"
 #include "core/time.hpp"
 #include "vulns/paging.hpp"
@@ -14,8 +14,8 @@ namespace muhafiz::vulns {
 namespace {
 
 namespace json = core::json;
-using access::internal::ContainsPattern;
-using access::internal::Lower;
+using db::ContainsPattern;
+using db::Lower;
 using core::Result;
 using core::Status;
 
@@ -512,7 +512,7 @@ Result<std::vector<VulnRecord>> VulnStore::History(const std::string& cve_id) {
 }
 
 Result<VulnPage> VulnStore::Search(const VulnFilter& f) {
-    MUHAFIZ_CHECK(access::internal::CheckLimit(f.limit));
+    MUHAFIZ_CHECK(db::CheckLimit(f.limit));
     const auto sort = std::find_if(std::begin(kSorts), std::end(kSorts),
                                    [&](const SortOrder& s) { return s.name == f.sort; });
     if (sort == std::end(kSorts))
@@ -604,7 +604,7 @@ Result<std::vector<VulnRecord>> VulnStore::All() {
 }
 
 Result<DeadLetterPage> VulnStore::ListDeadLetters(int limit, const std::string& cursor) {
-    MUHAFIZ_CHECK(access::internal::CheckLimit(limit));
+    MUHAFIZ_CHECK(db::CheckLimit(limit));
     static const SortOrder kNewest{"-id", "id", true, SortOrder::Kind::kInt};
     auto conn = MUHAFIZ_TRY(db_.Acquire());
     DeadLetterPage page;
