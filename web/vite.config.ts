@@ -17,6 +17,7 @@ export default defineConfig({
     proxy: {
       '/api': { target, changeOrigin: false },
       '/metrics': { target },
+      '/.well-known': { target },
     },
   },
   test: {

@@ -8,6 +8,7 @@ import type { IconName } from './components/Icon';
 import { ConstituencyPage } from './pages/ConstituencyPage';
 import { UsersPage } from './pages/UsersPage';
 import { AuditPage } from './pages/AuditPage';
+import { VulnerabilitiesPage } from './pages/VulnerabilitiesPage';
 
 export interface NavEntry {
   /** Route prefix; the page gets every path below it. */
@@ -23,7 +24,7 @@ export const NAV: readonly NavEntry[] = [
   // { path: '/incidents', label: 'Incidents', icon: 'incident', element: <IncidentsPage /> },
   // { path: '/intel', label: 'Intel', icon: 'intel', element: <IntelPage /> },
   // { path: '/feeds', label: 'Feeds', icon: 'feed', element: <FeedsPage /> },
-  // { path: '/vulnerabilities', label: 'Vulnerabilities', icon: 'vuln', element: <VulnsPage /> },
+  { path: '/vulnerabilities', label: 'Vulnerabilities', icon: 'vuln', element: <VulnerabilitiesPage /> },
   // { path: '/reports', label: 'Reports', icon: 'report', element: <ReportsPage /> },
   { path: '/users', label: 'Users', icon: 'users', roles: ['admin'], element: <UsersPage /> },
   { path: '/audit', label: 'Audit log', icon: 'audit', roles: ['admin'], element: <AuditPage /> },

@@ -162,3 +162,18 @@ describe('pagination', () => {
     expect(await fetchAll<number>('/loop')).toEqual([1, 1]);
   });
 });
+
+describe('upload', () => {
+  it('sends the file as the body with its content type, the query and the CSRF token', async () => {
+    setCsrfToken('tok');
+    const calls = mockFetch(() => json(200, { records: 1 }));
+    const file = new Blob(['{"dataType":"CVE_RECORD"}'], { type: 'application/json' });
+    expect(await api.upload('/vulnerabilities/import', file, 'application/json', { kind: 'cve5' })).toEqual({ records: 1 });
+    expect(calls[0].url).toBe('/api/v1/vulnerabilities/import?kind=cve5');
+    expect(calls[0].init.method).toBe('POST');
+    expect(calls[0].init.body).toBe(file);
+    const headers = calls[0].init.headers as Record<string, string>;
+    expect(headers['Content-Type']).toBe('application/json');
+    expect(headers['X-CSRF-Token']).toBe('tok');
+  });
+});

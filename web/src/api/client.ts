@@ -165,6 +165,9 @@ export interface RequestOptions {
   method?: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
   query?: Query;
   body?: unknown;
+  /** A file or text sent as is (an upload), with `contentType`; takes the place of `body`. */
+  rawBody?: Blob | string;
+  contentType?: string;
   /** Sent as `If-Match`; a bare version is quoted. */
   ifMatch?: string | number | null;
   signal?: AbortSignal;
@@ -186,8 +189,11 @@ export function quoteEtag(v: string | number): string {
 export async function request<T>(path: string, opts: RequestOptions = {}): Promise<ApiResponse<T>> {
   const method = opts.method ?? 'GET';
   const headers: Record<string, string> = { Accept: 'application/json' };
-  let body: string | undefined;
-  if (opts.body !== undefined) {
+  let body: string | Blob | undefined;
+  if (opts.rawBody !== undefined) {
+    headers['Content-Type'] = opts.contentType || 'application/octet-stream';
+    body = opts.rawBody;
+  } else if (opts.body !== undefined) {
     headers['Content-Type'] = 'application/json';
     body = JSON.stringify(opts.body);
   }
@@ -236,8 +242,12 @@ export const api = {
   async patch<T>(path: string, body: unknown, ifMatch?: string | number | null): Promise<T> {
     return (await request<T>(path, { method: 'PATCH', body, ifMatch })).data;
   },
-  async del(path: string): Promise<void> {
-    await request<void>(path, { method: 'DELETE' });
+  async del(path: string, ifMatch?: string | number | null): Promise<void> {
+    await request<void>(path, { method: 'DELETE', ifMatch });
+  },
+  /** POSTs a file (or text) as the request body, e.g. an import. */
+  async upload<T>(path: string, file: Blob | string, contentType: string, query?: Query): Promise<T> {
+    return (await request<T>(path, { method: 'POST', query, rawBody: file, contentType })).data;
   },
 };
 
