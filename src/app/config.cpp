@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "core/country.hpp"
+#include "vulns/feed_fetch.hpp"
 
 namespace muhafiz::app {
 namespace {
@@ -85,6 +86,9 @@ core::Status ApplySetting(Config& c, const std::string& key, const std::string& 
         c.csaf_tracking_prefix = value;
     } else if (key == "csaf_contact") {
         c.csaf_contact = value;
+    } else if (key == "vuln_sources") {
+        if (auto sources = vulns::ParseVulnSources(value); !sources) return tl::unexpected(sources.error());
+        c.vuln_sources = value;
     } else {
         return core::Invalid(key, "unknown setting '" + key + "'");
     }
@@ -130,6 +134,7 @@ core::Status ApplyEnvironment(Config& c) {
         {"MUHAFIZ_MAIL_FROM", "mail_from"},         {"MUHAFIZ_PUBLIC_URL", "public_url"},
         {"MUHAFIZ_CSAF_PUBLISHER_NAMESPACE", "csaf_publisher_namespace"},
         {"MUHAFIZ_CSAF_TRACKING_PREFIX", "csaf_tracking_prefix"}, {"MUHAFIZ_CSAF_CONTACT", "csaf_contact"},
+        {"MUHAFIZ_VULN_SOURCES", "vuln_sources"},
         {"MUHAFIZ_COUNTRY", "country"},         {"MUHAFIZ_SESSION_HOURS", "session_hours"},
         {"MUHAFIZ_MAX_BODY_BYTES", "max_body_bytes"},
     };

@@ -38,6 +38,10 @@ struct Config {
     std::string csaf_tracking_prefix = "CERT";
     std::string csaf_contact;
 
+    // Scheduled downloads of vulnerability data; empty: offline files only. See
+    // vulns::ParseVulnSources: "kev=URL;interval=86400, nvd=URL;api_key=...".
+    std::string vuln_sources;
+
     // The database URL to open.
     std::string DatabaseUrl() const;
 };

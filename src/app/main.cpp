@@ -144,6 +144,19 @@ int ImportVulns(const Config& config, const std::string& path, const std::string
     return 0;
 }
 
+// Downloads one configured source now (vuln_sources) and imports what changed.
+int FetchVulns(const Config& config, const std::string& name) {
+    auto rt = Runtime::Open(config);
+    if (!rt) return Fail(rt.error().message);
+    if (auto s = (*rt)->vuln_service->Load(); !s) return Fail(s.error().message);
+    auto r = (*rt)->vuln_scheduler->RunOnce(name);
+    if (!r) return Fail(r.error().message);
+    std::cout << name << ": " << (r->not_modified ? "not modified" : std::to_string(r->files) + " file(s) imported")
+              << " in " << r->requests << " request(s)\n";
+    if (!config.smtp_url.empty()) (void)(*rt)->dispatcher->Flush(std::chrono::seconds(30));
+    return 0;
+}
+
 // Scores each vector (or each line of standard input): `vector<TAB>score<TAB>severity`.
 int Cvss(const std::vector<std::string>& vectors) {
     int bad = 0;
@@ -219,6 +232,14 @@ int Main(int argc, char** argv) {
     import_vulns->add_option("PATH", vulns_path, "a file, a folder or a zip bundle")->required();
     import_vulns->add_option("--kind", vulns_kind, "auto (default), cve5, nvd, kev or epss");
 
+    auto* vulns_cmd = cli.add_subcommand("vulns", "vulnerability data tasks");
+    vulns_cmd->require_subcommand(1);
+    auto* vulns_fetch = vulns_cmd->add_subcommand(
+        "fetch", "download one source named in the vuln_sources setting now and import it");
+    common(vulns_fetch);
+    std::string fetch_name;
+    vulns_fetch->add_option("NAME", fetch_name, "the source's name, e.g. kev, epss or nvd")->required();
+
     auto* exp = cli.add_subcommand("export", "export data");
     exp->require_subcommand(1);
     auto* export_constituency = exp->add_subcommand("constituency", "export every organisation as JSON or CSV");
@@ -272,6 +293,7 @@ int Main(int argc, char** argv) {
     if (*serve) return Serve(config);
     if (*import_constituency) return ImportConstituency(config, import_file, import_format, skip_bad);
     if (*import_vulns) return ImportVulns(config, vulns_path, vulns_kind);
+    if (*vulns_fetch) return FetchVulns(config, fetch_name);
     if (*export_constituency) return ExportConstituency(config, export_format, export_output);
     if (*verify) return VerifyAudit(config);
     if (*reset) return ResetPassword(config, reset_user, reset_password, reset_mfa);

@@ -73,6 +73,19 @@ core::Result<std::unique_ptr<Runtime>> Runtime::Open(const Config& config) {
     rt->csaf = std::make_unique<vulns::CsafProvider>(provider);
     rt->vuln_service = std::make_unique<vulns::VulnService>(*rt->db, *rt->vulns, *rt->assets, *rt->findings,
                                                             rt->notifier.get(), [self] { self->dispatcher->Wake(); });
+    auto sources = MUHAFIZ_TRY(vulns::ParseVulnSources(config.vuln_sources));
+    vulns::FetchOptions fetch;
+    fetch.data_dir = config.data_dir;
+    vulns::VulnService* service = rt->vuln_service.get();
+    rt->vuln_fetcher = std::make_unique<vulns::Fetcher>(
+        *rt->db,
+        [service](const std::string& path, vulns::IngestKind kind) -> core::Status {
+            auto r = service->IngestPath(path, kind);
+            if (!r) return tl::unexpected(r.error());
+            return core::Ok();
+        },
+        fetch);
+    rt->vuln_scheduler = std::make_unique<vulns::Scheduler>(*rt->vuln_fetcher, std::move(sources));
     return rt;
 }
 

@@ -21,6 +21,7 @@
 #include "vulns/advisory_store.hpp"
 #include "vulns/asset_store.hpp"
 #include "vulns/csaf_provider.hpp"
+#include "vulns/feed_fetch.hpp"
 #include "vulns/finding_store.hpp"
 #include "vulns/vuln_service.hpp"
 #include "vulns/vuln_store.hpp"
@@ -45,6 +46,8 @@ struct Runtime {
     std::unique_ptr<vulns::AdvisoryStore> advisories;
     std::unique_ptr<vulns::CsafProvider> csaf;
     std::unique_ptr<vulns::VulnService> vuln_service;  // after the stores: destroyed first
+    std::unique_ptr<vulns::Fetcher> vuln_fetcher;       // scheduled downloads (vuln_sources)
+    std::unique_ptr<vulns::Scheduler> vuln_scheduler;   // after the fetcher it drives
     core::MetricsRegistry metrics;
     std::string generated_admin_password;  // set when this start created the admin account
     bool admin_created = false;

@@ -47,7 +47,7 @@ core::Status RegisterAllRoutes(http::Router& router, Runtime& rt, const access::
     MUHAFIZ_CHECK(access::api::RegisterRoutes(router, guard, *rt.users, rt.audit, *rt.db));
     MUHAFIZ_CHECK(constituency::api::RegisterRoutes(router, guard, *rt.organisations, *rt.owners));
     MUHAFIZ_CHECK(vulns::api::RegisterCvssRoutes(router, guard));
-    MUHAFIZ_CHECK(vulns::api::RegisterAdvisoryRoutes(router, guard, *rt.advisories, *rt.csaf));
+    MUHAFIZ_CHECK(vulns::api::RegisterAdvisoryRoutes(router, guard, *rt.advisories, *rt.csaf, rt.vuln_service.get()));
     MUHAFIZ_CHECK(vulns::api::RegisterVulnRoutes(router, guard, *rt.vuln_service, *rt.vulns, *rt.assets, *rt.findings));
     return {};
 }
@@ -89,6 +89,7 @@ int Serve(const Config& config) {
         return 1;
     }
     (*rt)->dispatcher->Start();
+    if (!(*rt)->vuln_scheduler->sources().empty()) (*rt)->vuln_scheduler->Start();
     http::Server server(options, router, (*rt)->metrics);
     if (auto s = server.Listen(); !s) {
         std::cerr << "muhafiz: " << s.error().message << "\n";
@@ -112,6 +113,7 @@ int Serve(const Config& config) {
     }
     std::cout.flush();
     server.Run();
+    (*rt)->vuln_scheduler->Stop();
     spdlog::info("stopped");
     return 0;
 }

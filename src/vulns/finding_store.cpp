@@ -114,18 +114,26 @@ core::Micros FindingStore::Now() {
 }
 
 Status FindingStore::Upsert(db::Connection& conn, const Finding& f, core::Micros now) {
+    // A person's verdict (state_source 'manual') stays; otherwise the state follows this run: not
+    // applicable when a VEX statement settles the finding, else open (a resolved finding reopens,
+    // one settled by a VEX statement that no longer says so reopens).
+    const bool vex = !f.vex_not_applicable.empty();
     return conn
         .Execute(
             "INSERT INTO findings (uuid, asset_id, cve_id, status, source, reason, priority, cvss, epss, kev, state, "
-            "first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?) "
+            "state_reason, state_source, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (asset_id, cve_id) DO UPDATE SET status = excluded.status, source = excluded.source, "
             "reason = excluded.reason, priority = excluded.priority, cvss = excluded.cvss, epss = excluded.epss, "
             "kev = excluded.kev, last_seen = excluded.last_seen, "
-            "state_reason = CASE WHEN findings.state = 'resolved' THEN '' ELSE findings.state_reason END, "
-            "state = CASE WHEN findings.state = 'resolved' THEN 'open' ELSE findings.state END",
+            "state = CASE WHEN findings.state_source = 'manual' THEN findings.state ELSE excluded.state END, "
+            "state_reason = CASE WHEN findings.state_source = 'manual' THEN findings.state_reason "
+            "ELSE excluded.state_reason END, "
+            "state_by = CASE WHEN findings.state_source = 'manual' THEN findings.state_by ELSE '' END, "
+            "state_source = CASE WHEN findings.state_source = 'manual' THEN 'manual' ELSE excluded.state_source END",
             {core::NewUuidV7(), f.asset_id, f.cve_id, std::string(VulnStatusName(f.status)),
              std::string(FindingSourceName(f.source)), f.reason, f.priority, db::Opt(f.cvss), db::Opt(f.epss),
-             db::Bool(f.kev), now, now})
+             db::Bool(f.kev), std::string(vex ? "not_applicable" : "open"), f.vex_not_applicable,
+             std::string(vex ? "vex" : "match"), now, now})
         .map([](std::int64_t) {});
 }
 
@@ -136,8 +144,8 @@ Status FindingStore::ReplaceForAssets(std::span<const AssetFindings> batch) {
         for (const AssetFindings& a : batch) {
             for (const Finding& f : a.findings) MUHAFIZ_CHECK(Upsert(*conn, f, now));
             MUHAFIZ_CHECK(conn->Execute(
-                "UPDATE findings SET state = 'resolved', state_reason = 'no longer matches', state_by = '' "
-                "WHERE asset_id = ? AND state = 'open' AND last_seen < ?",
+                "UPDATE findings SET state = 'resolved', state_reason = 'no longer matches', state_by = '', "
+                "state_source = 'match' WHERE asset_id = ? AND state = 'open' AND last_seen < ?",
                 {a.asset_id, now}));
         }
         return core::Ok();
@@ -153,8 +161,8 @@ Status FindingStore::ReplaceForCve(const std::string& cve_id, const std::vector<
             MUHAFIZ_CHECK(Upsert(*conn, f, now));
         }
         MUHAFIZ_CHECK(conn->Execute(
-            "UPDATE findings SET state = 'resolved', state_reason = 'no longer matches', state_by = '' "
-            "WHERE cve_id = ? AND state = 'open' AND last_seen < ?",
+            "UPDATE findings SET state = 'resolved', state_reason = 'no longer matches', state_by = '', "
+            "state_source = 'match' WHERE cve_id = ? AND state = 'open' AND last_seen < ?",
             {cve_id, now}));
         return core::Ok();
     });
@@ -258,7 +266,8 @@ Result<StoredFinding> FindingStore::SetState(const std::string& uuid, FindingSta
         after.state = state;
         after.state_reason = reason;
         after.state_by = state == FindingState::kOpen ? "" : actor.username;
-        MUHAFIZ_CHECK(conn->Execute("UPDATE findings SET state = ?, state_reason = ?, state_by = ? WHERE id = ?",
+        MUHAFIZ_CHECK(conn->Execute("UPDATE findings SET state = ?, state_reason = ?, state_by = ?, state_source = 'manual' "
+                                    "WHERE id = ?",
                                     {std::string(FindingStateName(state)), after.state_reason, after.state_by,
                                      before.id}));
         MUHAFIZ_CHECK(audit_.Append(*conn, {actor,

@@ -3,8 +3,11 @@
 //
 // Replace* write the result of a match for one scope of it (some assets, or one CVE): findings
 // that match are inserted or refreshed (status, source, reason, scores, last_seen), keeping
-// their uuid, first_seen and a constituent's `not_applicable` verdict; a `resolved` finding that
-// matches again reopens; `open` findings in that scope that no longer match become `resolved`.
+// their uuid, first_seen and a state a person set (MarkNotApplicable, Reopen: column
+// state_source 'manual', migration 007); otherwise the state follows the run: `not_applicable`
+// with Finding::vex_not_applicable as state_reason when a VEX statement settles it (state_source
+// 'vex'), else `open` (a `resolved` or formerly VEX-settled finding reopens); `open` findings in
+// that scope that no longer match become `resolved`.
 // Reads apply the visibility predicate of `access` over the organisation's `o.path`; a finding
 // outside it answers kNotFound. MarkNotApplicable and Reopen are audited (db::AuditSink,
 // finding.not_applicable / finding.reopen) in the same transaction.

@@ -67,6 +67,10 @@ struct Finding {
     std::optional<double> epss;
     bool kev = false;
     double priority = 0;
+    // Not from matching: set by VulnService when an imported CSAF VEX statement settles the
+    // finding (known_not_affected, fixed); FindingStore then stores it not_applicable with this
+    // state_reason, unless a person decided its state.
+    std::string vex_not_applicable;
 };
 
 // The documented priority formula (see above).

@@ -358,6 +358,87 @@ Result<MatchRun> VulnService::RematchCves(const std::vector<std::string>& cve_id
     return MatchCvesLocked(cve_ids, core::NowMicros());
 }
 
+Result<MatchRun> VulnService::SettleWithVex(const std::vector<std::string>& cve_ids) {
+    std::vector<std::string> ids(cve_ids);
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    if (ids.empty()) return MatchRun{};
+    RunGuard run(*this);
+    return MatchCvesLocked(ids, core::NowMicros());
+}
+
+Status VulnService::ApplyVex(std::vector<Finding>& found) {
+    std::vector<Finding*> all;
+    for (Finding& f : found) all.push_back(&f);
+    return ApplyVex(all);
+}
+
+Status VulnService::ApplyVex(std::vector<Finding*>& found) {
+    if (found.empty()) return core::Ok();
+    std::vector<std::string> cves;
+    for (const Finding* f : found) cves.push_back(f->cve_id);
+    std::sort(cves.begin(), cves.end());
+    cves.erase(std::unique(cves.begin(), cves.end()), cves.end());
+    auto conn = MUHAFIZ_TRY(db_.Acquire());
+    std::unordered_map<std::string, std::vector<VexStatement>> statements;
+    MUHAFIZ_CHECK(ForEachIn(
+        *conn,
+        "SELECT s.cve, s.status, s.product_name, s.vendor, s.product, s.version, s.version_range, "
+        "s.cpe, s.purl, i.tracking_id FROM csaf_statements s JOIN csaf_imports i ON i.id = "
+        "s.import_id WHERE s.cve",
+        cves, " ORDER BY i.id, s.product_id, s.status", [&](const db::Row& r) {
+            VexStatement v;
+            CsafStatement& s = v.statement;
+            s.cve = r.Str(0);
+            const std::string status = r.Str(1);
+            s.status = status == "known_not_affected"    ? StatementStatus::kKnownNotAffected
+                       : status == "fixed"               ? StatementStatus::kFixed
+                       : status == "known_affected"      ? StatementStatus::kKnownAffected
+                                                         : StatementStatus::kUnderInvestigation;
+            s.product_name = r.Str(2);
+            s.vendor = r.Str(3);
+            s.product = r.Str(4);
+            s.version = r.Str(5);
+            s.version_range = r.Str(6);
+            s.cpe = r.Str(7);
+            s.purl = r.Str(8);
+            v.tracking_id = r.Str(9);
+            statements[s.cve].push_back(std::move(v));
+        }));
+    if (statements.empty()) return core::Ok();
+    std::vector<std::int64_t> asset_ids;
+    for (const Finding* f : found)
+        if (statements.count(f->cve_id)) asset_ids.push_back(f->asset_id);
+    std::sort(asset_ids.begin(), asset_ids.end());
+    asset_ids.erase(std::unique(asset_ids.begin(), asset_ids.end()), asset_ids.end());
+    std::unordered_map<std::int64_t, Asset> assets;
+    MUHAFIZ_CHECK(ForEachIn(
+        *conn, "SELECT id, cpe, purl, vendor, product, version, version_scheme FROM assets WHERE id",
+        asset_ids, "", [&](const db::Row& r) {
+            Asset a;
+            a.id = r.Int(0);
+            a.cpe = r.Str(1);
+            a.purl = r.Str(2);
+            a.vendor = r.Str(3);
+            a.product = r.Str(4);
+            a.version = r.Str(5);
+            a.version_scheme = r.Str(6);
+            assets.emplace(a.id, std::move(a));
+        }));
+    for (Finding* f : found) {
+        f->vex_not_applicable.clear();
+        auto st = statements.find(f->cve_id);
+        auto as = assets.find(f->asset_id);
+        if (st == statements.end() || as == assets.end()) continue;
+        const VexVerdict verdict = JudgeVex(st->second, as->second);
+        if (verdict.kind == VexVerdict::Kind::kNotApplicable)
+            f->vex_not_applicable = verdict.reason;
+        else if (verdict.kind == VexVerdict::Kind::kConfirmed)
+            f->reason += (f->reason.empty() ? "" : "; ") + verdict.reason;
+    }
+    return core::Ok();
+}
+
 Result<MatchRun> VulnService::MatchCvesLocked(const std::vector<std::string>& cve_ids,
                                               core::Micros since) {
     MatchRun run;
@@ -375,6 +456,7 @@ Result<MatchRun> VulnService::MatchCvesLocked(const std::vector<std::string>& cv
             index_->UpsertRecord(std::move(*record));
         }
         run.findings += static_cast<std::int64_t>(found.size());
+        MUHAFIZ_CHECK(ApplyVex(found));
         MUHAFIZ_CHECK(findings_.ReplaceForCve(id, found));
         ++run.cves;
     }
@@ -405,6 +487,10 @@ Result<MatchRun> VulnService::RematchAll(unsigned threads) {
     std::vector<AssetFindings> batch;
     auto flush = [&]() -> Status {
         if (batch.empty()) return core::Ok();
+        std::vector<Finding*> all;
+        for (AssetFindings& b : batch)
+            for (Finding& f : b.findings) all.push_back(&f);
+        MUHAFIZ_CHECK(ApplyVex(all));
         MUHAFIZ_CHECK(findings_.ReplaceForAssets(batch));
         batch.clear();
         return core::Ok();
@@ -459,6 +545,7 @@ Result<MatchRun> VulnService::MatchAssetsLocked(const std::vector<Asset>& assets
     for (const Asset& a : assets) {
         AssetFindings af{a.id, index_->MatchAsset(a)};
         MUHAFIZ_CHECK(RefreshScores(af.findings));
+        MUHAFIZ_CHECK(ApplyVex(af.findings));
         run.findings += static_cast<std::int64_t>(af.findings.size());
         batch.push_back(std::move(af));
         ++run.assets;

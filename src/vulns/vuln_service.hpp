@@ -17,6 +17,14 @@
 // AssetChanged for changes made elsewhere: calls from inside this service's own runs are
 // recognised and ignored.
 //
+// VEX. Before findings are written, the statements of imported CSAF documents (advisories and
+// VEX, AdvisoryStore::Import) about their CVEs are applied (vulns/vex.hpp): a statement that the
+// finding's asset is known_not_affected or fixed makes it not_applicable with state_reason
+// "VEX <tracking_id>: known_not_affected" (or ": fixed"); known_affected keeps it open and adds
+// "confirmed by VEX <tracking_id>" to its reason. A state set by a person is never overridden
+// (FindingStore). A VEX-settled finding is re-decided on every run, so it reopens when the
+// statement is withdrawn. SettleWithVex re-decides the findings of CVEs after an import.
+//
 // Digests. After each run, the findings first seen in it (open, never seen before: a reopened
 // finding does not count) are grouped by organisation, and for each organisation ONE e-mail is
 // queued to its security contact (contacts.security_email, else abuse_email) and one to its
@@ -60,6 +68,7 @@
 #include "vulns/finding_store.hpp"
 #include "vulns/ingest.hpp"
 #include "vulns/matcher.hpp"
+#include "vulns/vex.hpp"
 #include "vulns/vuln_store.hpp"
 
 namespace muhafiz::vulns {
@@ -139,6 +148,9 @@ class VulnService {
     [[nodiscard]] core::Result<MatchRun> RematchCves(const std::vector<std::string>& cve_ids);
     // A fresh index, every asset matched against every record.
     [[nodiscard]] core::Result<MatchRun> RematchAll(unsigned threads = 0);
+    // Re-decides the findings of these CVEs after a CSAF (VEX) import: they are matched again,
+    // which applies the imported statements (see "VEX" above).
+    [[nodiscard]] core::Result<MatchRun> SettleWithVex(const std::vector<std::string>& cve_ids);
 
     // ---- assets (AssetStore's operations followed by matching) ---------------------------------
     [[nodiscard]] core::Result<Asset> CreateAsset(const std::string& organisation,
@@ -207,6 +219,9 @@ class VulnService {
     core::Result<MatchRun> MatchAssetsLocked(const std::vector<Asset>& assets, core::Micros since);
     // CVSS/EPSS/KEV of the findings from the store's columns (the index may hold older values).
     core::Status RefreshScores(std::vector<Finding>& findings);
+    // Applies the imported CSAF statements (vulns/vex.hpp) to findings about to be written.
+    core::Status ApplyVex(std::vector<Finding*>& findings);
+    core::Status ApplyVex(std::vector<Finding>& findings);
     // CVEs to match again after an import that started at `since`; `nvd_before` is the NVD
     // enrichment before it (null: the import held no NVD data).
     core::Result<std::vector<std::string>> ChangedCves(core::Micros since,

@@ -115,3 +115,29 @@ test('--help describes every command', () => {
   assert.match(runCli(['serve', '--help']).stdout, /--listen/);
   assert.notEqual(runCli(['frobnicate']).status, 0);
 });
+
+test('muhafiz vulns fetch downloads a configured source from a local server and imports it', async () => {
+  const { spawn } = await import('node:child_process');
+  const port = await (await import('./harness.mjs')).freePort();
+  const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../data/vuln/kev');
+  const http = spawn('/usr/bin/python3', ['-m', 'http.server', String(port), '--bind', '127.0.0.1', '--directory', root],
+    { stdio: 'ignore' });
+  try {
+    for (let i = 0; i < 50; i++) {
+      try { await fetch(`http://127.0.0.1:${port}/`); break; } catch { await new Promise((r) => setTimeout(r, 100)); }
+    }
+    const w = workspace();
+    const file = 'kev_excerpt.json';
+    const env = { MUHAFIZ_VULN_SOURCES: `kev=http://127.0.0.1:${port}/${file};interval=86400` };
+    const first = runCli(w.args('vulns', 'fetch', 'kev'), { env });
+    assert.equal(first.status, 0, first.stderr);
+    assert.match(first.stdout, /kev: 1 file\(s\) imported/);
+    const unknown = runCli(w.args('vulns', 'fetch', 'nvd'), { env });
+    assert.notEqual(unknown.status, 0);
+    const bad = runCli(w.args('vulns', 'fetch', 'kev'), { env: { MUHAFIZ_VULN_SOURCES: 'kev=ftp:/nowhere;interval=-1' } });
+    assert.equal(bad.status, 2, bad.stderr);
+    rmSync(w.dir, { recursive: true, force: true });
+  } finally {
+    http.kill();
+  }
+});

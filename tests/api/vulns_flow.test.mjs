@@ -1,8 +1,9 @@
 // Vulnerability management end to end over the API: a CVE 5 record imported, a constituent's
 // assets matched against it (findings with reasons), KEV raising the priority, a constituent's
 // "not applicable" verdict surviving a re-import, visibility between sibling sectors, the
-// exposure summary, bad input, and the digest e-mail to the constituent and its CERT through a
-// real SMTP server (tests/support/smtp_sink.py, Debian's python3 with aiosmtpd).
+// exposure summary, bad input, a vendor's CSAF VEX document settling a finding, and the digest
+// e-mail to the constituent and its CERT through a real SMTP server (tests/support/smtp_sink.py,
+// Debian's python3 with aiosmtpd).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -380,4 +381,51 @@ test('bad input: 400 naming the field, reports with problems, oversize bodies', 
   // Over the route's limit: 413 before the body is read (256 MiB for imports, the default elsewhere).
   assert.equal(await headOnly(server.port, '/api/v1/vulnerabilities/import', 256 * 1024 * 1024 + 1), 413);
   assert.equal(await headOnly(server.port, '/api/v1/assets', 64 * 1024 * 1024), 413);
+});
+
+// A vendor's CSAF VEX document: `product` `version` (with a purl helper) under `status`.
+function vexDocument({ trackingId = 'EXS-VEX-2026-0001', status = 'known_not_affected', version = '1.3.0' } = {}) {
+  return {
+    document: {
+      category: 'csaf_vex',
+      csaf_version: '2.0',
+      distribution: { tlp: { label: 'WHITE' } },
+      lang: 'en',
+      publisher: { category: 'vendor', name: 'ExampleSoft', namespace: 'https://examplesoft.example' },
+      title: `exampled ${version} and ${CVE}`,
+      tracking: {
+        current_release_date: '2026-02-01T10:00:00.000Z',
+        id: trackingId,
+        initial_release_date: '2026-02-01T10:00:00.000Z',
+        revision_history: [{ date: '2026-02-01T10:00:00.000Z', number: '1', summary: 'Initial version.' }],
+        status: 'final',
+        version: '1',
+      },
+    },
+    product_tree: {
+      branches: [{
+        category: 'vendor', name: 'ExampleSoft', branches: [{
+          category: 'product_name', name: 'exampled', branches: [{
+            category: 'product_version', name: version,
+            product: { name: `ExampleSoft exampled ${version}`, product_id: 'CSAFPID-0001',
+              product_identification_helper: { purl: `pkg:generic/examplesoft/exampled@${version}` } },
+          }],
+        }],
+      }],
+    },
+    vulnerabilities: [{ cve: CVE, notes: [{ category: 'description', text: 'The overflow needs the legacy parser, which 1.3.0 does not ship.' }],
+      product_status: { [status]: ['CSAFPID-0001'] } }],
+  };
+}
+
+test('a CSAF VEX import settles the findings it speaks about', async () => {
+  const r = await admin.request('POST', '/api/v1/csaf/import', JSON.stringify(vexDocument()), { 'content-type': 'application/json' });
+  assert.equal(r.status, 201, r.text);
+  assert.equal(r.json.category, 'csaf_vex');
+  const list = await admin.get(`/api/v1/findings?organisation_id=${plant.id}&cve=${CVE}`);
+  assert.equal(list.status, 200, list.text);
+  const byAsset = Object.fromEntries(list.json.items.map((f) => [f.asset.name, f]));
+  assert.equal(byAsset['Edge router'].state, 'not_applicable', 'exampled 1.3.0 is known_not_affected');
+  assert.match(byAsset['Edge router'].state_reason, /EXS-VEX-2026-0001/);
+  assert.equal(byAsset['SCADA gateway'].state, 'open', 'the statement is about 1.3.0 only');
 });

@@ -46,7 +46,7 @@ bool MayReadTlp(const Principal& p, std::string_view tlp) {
 }
 
 core::Status RegisterAdvisoryRoutes(http::Router& router, const access::api::Guard& guard, AdvisoryStore& store,
-                                    CsafProvider& provider) {
+                                    CsafProvider& provider, VulnService* vulns) {
     const access::Policy& policy = guard.policy();
     auto read_scope = [&policy](const Principal& p) {
         return policy.RecordScope(p, "o.path", "advisory", "a.id", access::Access::kRead);
@@ -165,7 +165,7 @@ core::Status RegisterAdvisoryRoutes(http::Router& router, const access::api::Gua
     import_flags.max_body_bytes = kMaxCsafImportBytes;
     MUHAFIZ_CHECK(guard.Route(
         router, "POST", "/api/v1/csaf/import",
-        [&, refuse](Request& req, const Principal& p) {
+        [&, refuse, vulns](Request& req, const Principal& p) {
             if (!CanWriteAdvisories(p)) return refuse("import CSAF documents");
             const auto type = req.Header("content-type").value_or("");
             if (type.find("json") == std::string::npos)
@@ -173,6 +173,13 @@ core::Status RegisterAdvisoryRoutes(http::Router& router, const access::api::Gua
             auto r = store.Import(req.body, p.organisation_id, access::api::Guard::ActorOf(p, req));
             if (!r) return Response::Error(r.error());
             const auto& d = r->document;
+            if (vulns) {
+                // The import is kept when this fails; importing the same document again retries.
+                std::vector<std::string> cves;
+                for (const auto& s : d.statements) cves.push_back(s.cve);
+                auto settled = vulns->SettleWithVex(cves);
+                if (!settled) return Response::Error(settled.error());
+            }
             return Response::Json(r->replaced ? 200 : 201,
                                   json::object{{"id", r->id},
                                                {"category", d.category},
