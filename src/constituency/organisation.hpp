@@ -1,5 +1,5 @@
 // The organisation: a node of the constituency tree (docs/architecture.md), its contacts and network
-// resources, and their JSON form (the API shape of docs/api-contract.md). Plain values;
+// resources, and their JSON form (the API shape of docs/openapi.yaml). Plain values;
 // the parsing functions are pure and report the offending field.
 #pragma once
 

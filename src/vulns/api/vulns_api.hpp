@@ -1,4 +1,4 @@
-// HTTP handlers of vulnerability management (docs/vulns-api-draft.md, docs/openapi.yaml):
+// HTTP handlers of vulnerability management (docs/openapi.yaml):
 //   GET  /api/v1/vulnerabilities                 search (q, kev, min_cvss, min_epss, since,
 //   product,
 //                                                 vendor, sort, limit, cursor)

@@ -107,7 +107,7 @@ export const audit = {
     fetchPage<AuditEntry>('/audit', { ...filter }, cursor, limit),
 };
 
-// ---- vulnerabilities (docs/vulns-api-draft.md) ---------------------------------------------------
+// ---- vulnerabilities (docs/openapi.yaml) ---------------------------------------------------
 
 const enc = encodeURIComponent;
 

@@ -1,4 +1,4 @@
-// Wire types of the Muhafiz REST API v1 (see docs/api-contract.md).
+// Wire types of the Muhafiz REST API v1 (see docs/openapi.yaml).
 
 export type Role = 'admin' | 'analyst' | 'reporter' | 'council' | 'partner';
 export const ROLES: readonly Role[] = ['admin', 'analyst', 'reporter', 'council', 'partner'];
@@ -134,7 +134,7 @@ export interface Health {
   database: string;
 }
 
-// ---- vulnerabilities (docs/vulns-api-draft.md) -------------------------------------------------
+// ---- vulnerabilities (docs/openapi.yaml) -------------------------------------------------
 
 /** Lower-case CVSS qualitative rating; the server may send upper case ("CRITICAL"). */
 export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'none';
