@@ -21,6 +21,7 @@
 
 #include "core/json.hpp"
 #include "db/testing.hpp"
+#include "support_process.hpp"
 #include "vulns/vuln_store.hpp"
 
 namespace muhafiz::vulns {
@@ -29,84 +30,23 @@ namespace {
 namespace fs = std::filesystem;
 using std::chrono::seconds;
 
-std::string SourceDir() {
-    const char* dir = std::getenv("MUHAFIZ_SOURCE_DIR");
-    return dir ? dir : ".";
-}
+using muhafiz::testing::SourceDir;
 
 std::string ReadAll(const fs::path& p) {
     std::ifstream in(p, std::ios::binary);
     return std::string((std::istreambuf_iterator<char>(in)), {});
 }
 
-int FreePort() {
-    const int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    socklen_t len = sizeof addr;
-    if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
-        ADD_FAILURE() << "no free port";
-    close(fd);
-    return ntohs(addr.sin_port);
-}
+int FreePort() { return muhafiz::testing::FreeLoopbackPort(); }
 
 // tests/support/vuln_feed_server.py as a child process; waits for its "ready" line.
 class Server {
   public:
-    Server(int port, const fs::path& root, const fs::path& log) {
-        const char* py = std::getenv("MUHAFIZ_PYTHON");
-        std::vector<std::string> argv{py ? py : "/usr/bin/python3",
-                                      SourceDir() + "/tests/support/vuln_feed_server.py",
-                                      std::to_string(port), root.string(), log.string()};
-        int out[2];
-        if (pipe(out) != 0) throw std::runtime_error("pipe");
-        pid_ = fork();
-        if (pid_ == 0) {
-            dup2(out[1], STDOUT_FILENO);
-            close(out[0]);
-            close(out[1]);
-            std::vector<char*> cargv;
-            for (auto& a : argv) cargv.push_back(a.data());
-            cargv.push_back(nullptr);
-            execv(cargv[0], cargv.data());
-            _exit(127);
-        }
-        close(out[1]);
-        out_ = out[0];
-        std::string line;
-        pollfd p{out_, POLLIN, 0};
-        const auto deadline = std::chrono::steady_clock::now() + seconds(20);
-        char c = 0;
-        bool ready = false;
-        while (!ready && std::chrono::steady_clock::now() < deadline) {
-            if (poll(&p, 1, 200) <= 0) continue;
-            if (read(out_, &c, 1) != 1) break;
-            if (c != '\n')
-                line += c;
-            else if (line == "ready")
-                ready = true;
-            else
-                line.clear();
-        }
-        if (!ready) throw std::runtime_error("vuln_feed_server.py did not start");
-    }
-    ~Server() {
-        if (pid_ > 0) {
-            kill(pid_, SIGTERM);
-            int status = 0;
-            waitpid(pid_, &status, 0);
-        }
-        if (out_ >= 0) close(out_);
-    }
-    Server(const Server&) = delete;
-    Server& operator=(const Server&) = delete;
+    Server(int port, const fs::path& root, const fs::path& log)
+        : script_("vuln_feed_server.py", {std::to_string(port), root.string(), log.string()}) {}
 
   private:
-    pid_t pid_ = -1;
-    int out_ = -1;
+    muhafiz::testing::SupportScript script_;
 };
 
 // ---- configuration -------------------------------------------------------------------------
