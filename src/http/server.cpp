@@ -31,8 +31,11 @@ namespace fs = std::filesystem;
 using tcp = asio::ip::tcp;
 
 constexpr auto kUseAwait = asio::as_tuple(asio::use_awaitable);
-constexpr auto kLingerTime = std::chrono::seconds(1);
-constexpr std::size_t kLingerBytes = 1024 * 1024;
+// After refusing a body (413/431) the server reads and discards what the client still sends, for
+// up to kLingerTime or kLingerBytes, before closing: closing earlier makes the kernel reset the
+// connection and a client still writing never sees the response.
+constexpr auto kLingerTime = std::chrono::seconds(2);
+constexpr std::size_t kLingerBytes = 16 * 1024 * 1024;
 
 constexpr std::string_view kHtmlCsp =
     "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
