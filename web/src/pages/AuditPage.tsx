@@ -1,11 +1,12 @@
 // Audit log (admin): a paged table with filters; each row expands to its before/after JSON and hash.
 
-import { Fragment, useCallback, useEffect, useState } from 'react';
+import { Fragment, useCallback, useState } from 'react';
 import { audit, type AuditFilter } from '../api/endpoints';
-import type { AuditEntry } from '../api/types';
+
 import { EmptyState, ErrorBanner, PageHeader, Spinner } from '../components/common';
 import { Icon } from '../components/Icon';
 import { formatTime, prettyJson, shortHash } from '../lib/format';
+import { usePages } from '../lib/usePages';
 
 const PAGE_SIZE = 50;
 
@@ -31,42 +32,14 @@ const verb = (action: string) => action.slice(action.lastIndexOf('.') + 1);
 export function AuditPage() {
   const [filter, setFilter] = useState<AuditFilter>({ actor: '', object_type: '', action: '' });
   const [applied, setApplied] = useState<AuditFilter>(filter);
-  // cursors[i] is the cursor of page i (null for the first page).
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
-  const [pageIndex, setPageIndex] = useState(0);
-  const [rows, setRows] = useState<AuditEntry[] | null>(null);
-  const [total, setTotal] = useState(0);
-  const [next, setNext] = useState<string | null>(null);
-  const [error, setError] = useState<unknown>(null);
   const [open, setOpen] = useState<Set<string>>(new Set());
 
-  const load = useCallback(async (f: AuditFilter, cursor: string | null) => {
-    setRows(null);
-    try {
-      const page = await audit.list(f, cursor, PAGE_SIZE);
-      setRows(page.items);
-      setTotal(page.total);
-      setNext(page.next);
-      setError(null);
-    } catch (e) {
-      setError(e);
-      setRows([]);
-    }
-  }, []);
-
-  useEffect(() => {
-    void load(applied, cursors[pageIndex] ?? null);
-  }, [applied, cursors, pageIndex, load]);
+  const fetchPage = useCallback((cursor: string | null) => audit.list(applied, cursor, PAGE_SIZE), [applied]);
+  const { rows, total, next, error, pageIndex, goNext, goPrev, reset } = usePages(fetchPage);
 
   const apply = () => {
-    setCursors([null]);
-    setPageIndex(0);
+    reset();
     setApplied({ ...filter });
-  };
-  const goNext = () => {
-    if (!next) return;
-    setCursors((c) => [...c.slice(0, pageIndex + 1), next]);
-    setPageIndex((i) => i + 1);
   };
   const toggle = (id: string) =>
     setOpen((prev) => {
@@ -133,8 +106,7 @@ export function AuditPage() {
             onClick={() => {
               const empty = { actor: '', object_type: '', action: '' };
               setFilter(empty);
-              setCursors([null]);
-              setPageIndex(0);
+              reset();
               setApplied(empty);
             }}
           >
@@ -232,7 +204,7 @@ export function AuditPage() {
               {first}–{first + rows.length - 1} of {total}
             </span>
             <span className="pager">
-              <button type="button" className="btn" disabled={pageIndex === 0} onClick={() => setPageIndex((i) => i - 1)}>
+              <button type="button" className="btn" disabled={pageIndex === 0} onClick={goPrev}>
                 Newer
               </button>
               <button type="button" className="btn" disabled={!next} onClick={goNext}>

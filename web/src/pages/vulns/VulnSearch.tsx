@@ -6,6 +6,7 @@ import { vulns, type VulnFilter, type VulnSort } from '../../api/endpoints';
 import type { VulnListItem } from '../../api/types';
 import { EmptyState, ErrorBanner, PageHeader, Spinner } from '../../components/common';
 import { formatTime } from '../../lib/format';
+import { usePages } from '../../lib/usePages';
 import { formatEpss, isKev } from '../../lib/vulns';
 import { KevBadge, ScoreCell } from './parts';
 
@@ -46,36 +47,14 @@ export function VulnSearch() {
   const [params, setParams] = useSearchParams();
   const applied = useMemo(() => filterFromParams(params), [params]);
   const [filter, setFilter] = useState<VulnFilter>(applied);
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
-  const [pageIndex, setPageIndex] = useState(0);
-  const [rows, setRows] = useState<VulnListItem[] | null>(null);
-  const [total, setTotal] = useState(0);
-  const [next, setNext] = useState<string | null>(null);
-  const [error, setError] = useState<unknown>(null);
 
   useEffect(() => setFilter(applied), [applied]);
 
-  const load = useCallback(async (f: VulnFilter, cursor: string | null) => {
-    setRows(null);
-    try {
-      const page = await vulns.list(f, cursor, PAGE_SIZE);
-      setRows(page.items);
-      setTotal(page.total);
-      setNext(page.next);
-      setError(null);
-    } catch (e) {
-      setError(e);
-      setRows([]);
-    }
-  }, []);
-
-  useEffect(() => {
-    void load(applied, cursors[pageIndex] ?? null);
-  }, [applied, cursors, pageIndex, load]);
+  const fetchPage = useCallback((cursor: string | null) => vulns.list(applied, cursor, PAGE_SIZE), [applied]);
+  const { rows, total, next, error, pageIndex, goNext, goPrev, reset } = usePages<VulnListItem>(fetchPage);
 
   const apply = (f: VulnFilter) => {
-    setCursors([null]);
-    setPageIndex(0);
+    reset();
     setParams(paramsFromFilter(f));
   };
 
@@ -215,18 +194,14 @@ export function VulnSearch() {
               {first}–{first + rows.length - 1} of {total}
             </span>
             <span className="pager">
-              <button type="button" className="btn" disabled={pageIndex === 0} onClick={() => setPageIndex((i) => i - 1)}>
+              <button type="button" className="btn" disabled={pageIndex === 0} onClick={goPrev}>
                 Previous
               </button>
               <button
                 type="button"
                 className="btn"
                 disabled={!next}
-                onClick={() => {
-                  if (!next) return;
-                  setCursors((c) => [...c.slice(0, pageIndex + 1), next]);
-                  setPageIndex((i) => i + 1);
-                }}
+                onClick={goNext}
               >
                 Next
               </button>
