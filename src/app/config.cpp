@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -90,6 +91,12 @@ core::Status ApplySetting(Config& c, const std::string& key, const std::string& 
         if (auto sources = vulns::ParseVulnSources(value); !sources) return tl::unexpected(sources.error());
         c.vuln_sources = value;
     } else {
+        for (const char* prefix : kModulePrefixes) {
+            if (key.rfind(prefix, 0) == 0 && key.size() > std::strlen(prefix)) {
+                c.module_settings[key] = value;
+                return {};
+            }
+        }
         return core::Invalid(key, "unknown setting '" + key + "'");
     }
     return {};
@@ -143,6 +150,16 @@ core::Status ApplyEnvironment(Config& c) {
             if (auto s = ApplySetting(c, key, v); !s)
                 return core::Invalid(key, std::string(var) + ": " + s.error().message);
         }
+    }
+    // MUHAFIZ_FEEDS_SPOOL_DIR -> feeds_spool_dir, and so on for every module prefix.
+    for (char** e = environ; e && *e; ++e) {
+        const std::string entry = *e;
+        const auto eq = entry.find('=');
+        if (eq == std::string::npos || entry.rfind("MUHAFIZ_", 0) != 0 || eq + 1 == entry.size()) continue;
+        std::string key = entry.substr(8, eq - 8);
+        for (auto& ch : key) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        for (const char* prefix : kModulePrefixes)
+            if (key.rfind(prefix, 0) == 0) c.module_settings[key] = entry.substr(eq + 1);
     }
     if (const char* p = std::getenv("MUHAFIZ_ADMIN_PASSWORD")) c.admin_password = p;
     return {};

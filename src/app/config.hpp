@@ -42,6 +42,11 @@ struct Config {
     // vulns::ParseVulnSources: "kev=URL;interval=86400, nvd=URL;api_key=...".
     std::string vuln_sources;
 
+    // Settings of a capability module, keyed with its prefix: "incidents_*", "intel_*", "taxii_*",
+    // "feeds_*" (file, MUHAFIZ_INCIDENTS_* and so on, or the module's own flags). Each module
+    // checks its keys when it opens and refuses an unknown one.
+    std::map<std::string, std::string> module_settings;
+
     // The database URL to open.
     std::string DatabaseUrl() const;
 };
@@ -50,6 +55,9 @@ struct Config {
 [[nodiscard]] core::Status ApplyConfigFile(Config& config, const std::string& path);
 // Applies MUHAFIZ_* variables from `environ`.
 [[nodiscard]] core::Status ApplyEnvironment(Config& config);
+// The key prefixes that belong to capability modules (Config::module_settings).
+inline constexpr const char* kModulePrefixes[] = {"incidents_", "intel_", "taxii_", "feeds_"};
+
 // Applies one setting by key ("listen", "database", ...).
 [[nodiscard]] core::Status ApplySetting(Config& config, const std::string& key, const std::string& value);
 

@@ -9,7 +9,11 @@
 #include <sstream>
 
 #include "access/password.hpp"
+#include "app/cli.hpp"
 #include "app/config.hpp"
+#include "app/feeds_module.hpp"
+#include "app/incidents_module.hpp"
+#include "app/intel_module.hpp"
 #include "app/runtime.hpp"
 #include "app/serve.hpp"
 #include "constituency/transfer.hpp"
@@ -18,24 +22,6 @@
 
 namespace muhafiz::app {
 namespace {
-
-int Fail(const std::string& message, int code = 1) {
-    std::cerr << "muhafiz: " << message << "\n";
-    return code;
-}
-
-core::Result<std::string> ReadInput(const std::string& path) {
-    if (path == "-") {
-        std::stringstream ss;
-        ss << std::cin.rdbuf();
-        return ss.str();
-    }
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return core::Invalid("file", "cannot read " + path + ": " + std::strerror(errno));
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
 
 core::Result<constituency::TransferFormat> FormatOf(const std::string& format, const std::string& path) {
     std::string f = format;
@@ -46,13 +32,6 @@ core::Result<constituency::TransferFormat> FormatOf(const std::string& format, c
     if (f == "json") return constituency::TransferFormat::kJson;
     if (f == "csv") return constituency::TransferFormat::kCsv;
     return core::Invalid("format", "unknown format '" + f + "': use json or csv");
-}
-
-core::Actor CliActor() {
-    core::Actor a;
-    a.username = "cli";
-    a.address = "cli";
-    return a;
 }
 
 int ImportConstituency(const Config& config, const std::string& file, const std::string& format, bool skip_bad) {
@@ -266,6 +245,12 @@ int Main(int argc, char** argv) {
     std::vector<std::string> cvss_vectors;
     cvss->add_option("VECTOR", cvss_vectors, "CVSS vectors, e.g. CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H");
 
+    Commands commands;
+    commands.common = common;
+    IncidentsModule::AddCommands(cli, commands);
+    IntelModule::AddCommands(cli, commands);
+    FeedsModule::AddCommands(cli, commands);
+
     try {
         cli.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -297,6 +282,8 @@ int Main(int argc, char** argv) {
     if (*export_constituency) return ExportConstituency(config, export_format, export_output);
     if (*verify) return VerifyAudit(config);
     if (*reset) return ResetPassword(config, reset_user, reset_password, reset_mfa);
+    for (const auto& [sub, run] : commands.runners)
+        if (sub->parsed()) return run(config);
     if (*migrate) {
         auto rt = Runtime::Open(config);
         if (!rt) return Fail(rt.error().message);

@@ -4,6 +4,9 @@
 #include <thread>
 
 #include "access/bootstrap.hpp"
+#include "app/feeds_module.hpp"
+#include "app/incidents_module.hpp"
+#include "app/intel_module.hpp"
 #include "db/migrations.hpp"
 #include "notify/smtp_channel.hpp"
 #include "notify/webhook_channel.hpp"
@@ -86,7 +89,17 @@ core::Result<std::unique_ptr<Runtime>> Runtime::Open(const Config& config) {
         },
         fetch);
     rt->vuln_scheduler = std::make_unique<vulns::Scheduler>(*rt->vuln_fetcher, std::move(sources));
+    rt->incidents = MUHAFIZ_TRY(IncidentsModule::Open(*rt));
+    rt->intel = MUHAFIZ_TRY(IntelModule::Open(*rt));
+    rt->feeds = MUHAFIZ_TRY(FeedsModule::Open(*rt));
     return rt;
+}
+
+Runtime::~Runtime() {
+    // The modules' workers stop before the shared services they use go.
+    if (feeds) feeds->Stop();
+    if (intel) intel->Stop();
+    if (incidents) incidents->Stop();
 }
 
 }  // namespace muhafiz::app

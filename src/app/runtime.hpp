@@ -28,6 +28,10 @@
 
 namespace muhafiz::app {
 
+class IncidentsModule;
+class IntelModule;
+class FeedsModule;
+
 struct Runtime {
     Config config;
     std::unique_ptr<db::Database> db;
@@ -48,12 +52,18 @@ struct Runtime {
     std::unique_ptr<vulns::VulnService> vuln_service;  // after the stores: destroyed first
     std::unique_ptr<vulns::Fetcher> vuln_fetcher;       // scheduled downloads (vuln_sources)
     std::unique_ptr<vulns::Scheduler> vuln_scheduler;   // after the fetcher it drives
+    // The capabilities wired in app/*_module.cpp, after the shared services they use (destroyed
+    // first); feeds after intel, which it reads.
+    std::unique_ptr<IncidentsModule> incidents;
+    std::unique_ptr<IntelModule> intel;
+    std::unique_ptr<FeedsModule> feeds;
     core::MetricsRegistry metrics;
     std::string generated_admin_password;  // set when this start created the admin account
     bool admin_created = false;
 
     // Opens the database named by the config and wires the services.
     [[nodiscard]] static core::Result<std::unique_ptr<Runtime>> Open(const Config& config);
+    ~Runtime();
 };
 
 }  // namespace muhafiz::app

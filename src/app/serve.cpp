@@ -7,6 +7,9 @@
 
 #include "access/api/access_api.hpp"
 #include "access/api/guard.hpp"
+#include "app/feeds_module.hpp"
+#include "app/incidents_module.hpp"
+#include "app/intel_module.hpp"
 #include "constituency/api/organisations_api.hpp"
 #include "http/server.hpp"
 #include "vulns/api/advisories_api.hpp"
@@ -49,6 +52,9 @@ core::Status RegisterAllRoutes(http::Router& router, Runtime& rt, const access::
     MUHAFIZ_CHECK(vulns::api::RegisterCvssRoutes(router, guard));
     MUHAFIZ_CHECK(vulns::api::RegisterAdvisoryRoutes(router, guard, *rt.advisories, *rt.csaf, rt.vuln_service.get()));
     MUHAFIZ_CHECK(vulns::api::RegisterVulnRoutes(router, guard, *rt.vuln_service, *rt.vulns, *rt.assets, *rt.findings));
+    MUHAFIZ_CHECK(rt.incidents->RegisterRoutes(router, rt, guard));
+    MUHAFIZ_CHECK(rt.intel->RegisterRoutes(router, rt, guard));
+    MUHAFIZ_CHECK(rt.feeds->RegisterRoutes(router, rt, guard));
     return {};
 }
 
@@ -90,6 +96,9 @@ int Serve(const Config& config) {
     }
     (*rt)->dispatcher->Start();
     if (!(*rt)->vuln_scheduler->sources().empty()) (*rt)->vuln_scheduler->Start();
+    (*rt)->incidents->Start(**rt);
+    (*rt)->intel->Start(**rt);
+    (*rt)->feeds->Start(**rt);
     http::Server server(options, router, (*rt)->metrics);
     if (auto s = server.Listen(); !s) {
         std::cerr << "muhafiz: " << s.error().message << "\n";
@@ -113,6 +122,9 @@ int Serve(const Config& config) {
     }
     std::cout.flush();
     server.Run();
+    (*rt)->feeds->Stop();
+    (*rt)->intel->Stop();
+    (*rt)->incidents->Stop();
     (*rt)->vuln_scheduler->Stop();
     spdlog::info("stopped");
     return 0;

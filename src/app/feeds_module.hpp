@@ -1,0 +1,42 @@
+// The feeds capability inside one muhafiz process: the automated feed pipeline (collectors, stages, digests, the constituent pull API).
+// Runtime::Open opens it after the shared services; serve registers its routes and starts its
+// background work; main adds its subcommands.
+// Ownership: owns the capability's services; Runtime owns the module.
+#pragma once
+
+#include <memory>
+#include <optional>
+
+#include "access/api/guard.hpp"
+#include "app/cli.hpp"
+#include "core/result.hpp"
+#include "http/router.hpp"
+#include "notify/mail_message.hpp"
+
+namespace muhafiz::app {
+
+struct Runtime;
+
+class FeedsModule {
+public:
+    // Builds the capability's services on the runtime's database and shared services.
+    [[nodiscard]] static core::Result<std::unique_ptr<FeedsModule>> Open(Runtime& rt);
+    ~FeedsModule();
+
+    [[nodiscard]] core::Status RegisterRoutes(http::Router& router, Runtime& rt, const access::api::Guard& guard);
+    // Background work of `serve`; Stop ends it before the runtime goes.
+    void Start(Runtime& rt);
+    void Stop();
+
+    static void AddCommands(CLI::App& cli, Commands& commands);
+
+    // `muhafiz mail-ingest` asks this first: when the sender is a configured feed, ingests the
+    // message's attachments as that feed's reports and returns the exit code; otherwise nullopt
+    // (the message is an incident report).
+    std::optional<int> TakeMail(Runtime& rt, const notify::MailMessage& message);
+
+private:
+    FeedsModule() = default;
+};
+
+}  // namespace muhafiz::app
