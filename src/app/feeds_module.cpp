@@ -1,38 +1,398 @@
 #include "app/feeds_module.hpp"
 
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
 
 #include "app/runtime.hpp"
+#include "feeds/api/feeds_api.hpp"
 
 namespace muhafiz::app {
+namespace {
+
+constexpr const char* kSettings =
+    "feeds settings: feeds_config (the feeds configuration file, JSON), feeds_spool_dir (overrides the file's "
+    "spool_dir), feeds_digest_poll_seconds (how often due digests are sent, default 60), feeds_background "
+    "(on/off: spool, fetches and digests in serve, default on)";
+
+core::Result<std::int64_t> IntSetting(const std::string& key, const std::string& value, std::int64_t lo, std::int64_t hi) {
+    try {
+        std::size_t used = 0;
+        const long long v = std::stoll(value, &used);
+        if (used == value.size() && v >= lo && v <= hi) return static_cast<std::int64_t>(v);
+    } catch (...) {
+    }
+    return core::Invalid(key, key + " must be a whole number from " + std::to_string(lo) + " to " + std::to_string(hi));
+}
+
+std::string OrgName(const feeds::Directory& dir, std::int64_t id) {
+    const feeds::OrgInfo* o = dir.Get(id);
+    return o ? o->name : "organisation #" + std::to_string(id);
+}
+
+core::json::object SummaryJson(const feeds::IngestSummary& s, const feeds::Directory& dir) {
+    core::json::array per;
+    for (const auto& [id, n] : s.per_recipient) {
+        const feeds::OrgInfo* o = dir.Get(id);
+        per.push_back(core::json::object{{"organisation", o ? o->uuid : std::string()},
+                                         {"name", OrgName(dir, id)},
+                                         {"events", n}});
+    }
+    return core::json::object{{"run_id", s.run.uuid},
+                              {"feed", s.run.feed},
+                              {"file", s.run.file_name},
+                              {"format", s.run.format},
+                              {"status", s.run.status},
+                              {"already_ingested", s.already_ingested},
+                              {"resumed", s.resumed},
+                              {"lines", s.run.lines_read},
+                              {"events", s.run.events},
+                              {"rejected", s.run.rejected},
+                              {"duplicates", s.run.duplicates},
+                              {"aggregated", s.run.aggregated},
+                              {"seconds", s.seconds},
+                              {"recipients", std::move(per)}};
+}
+
+void PrintSummary(const feeds::IngestSummary& s, const feeds::Directory& dir) {
+    std::cout << s.run.file_name << " (" << s.run.format << ")";
+    if (s.already_ingested) std::cout << ": already ingested by run " << s.run.uuid << " (use --force to ingest again)";
+    if (s.resumed) std::cout << ": resumed an interrupted run";
+    std::cout << "\n  lines read   " << s.run.lines_read << "\n  events       " << s.run.events
+              << "\n  rejected     " << s.run.rejected << (s.run.rejected ? "  (muhafiz feeds dead-letter list --feed " + s.run.feed + ")" : "")
+              << "\n  duplicates   " << s.run.duplicates << "\n  aggregated   " << s.run.aggregated << "\n";
+    if (!s.per_recipient.empty()) {
+        std::cout << "  events per recipient:\n";
+        for (const auto& [id, n] : s.per_recipient) std::cout << "    " << n << "  " << OrgName(dir, id) << "\n";
+    }
+    if (s.seconds > 0)
+        std::cout << "  " << s.seconds << " s, " << static_cast<std::int64_t>(s.run.lines_read / std::max(s.seconds, 1e-6))
+                  << " lines/s\n";
+}
+
+struct IngestOptions {
+    std::string feed, format;
+    std::vector<std::string> files;
+    bool force = false, json = false, progress = false;
+    int throttle_ms = 0;
+};
+
+int Ingest(const Config& config, const IngestOptions& o) {
+    auto rt = Runtime::Open(config);
+    if (!rt) return Fail(rt.error().message);
+    feeds::Pipeline& pipeline = (*rt)->feeds->pipeline();
+    const bool tty = isatty(2);
+    int failures = 0;
+    core::json::array results;
+    for (const auto& file : o.files) {
+        feeds::IngestRequest req;
+        req.feed = o.feed;
+        req.format = o.format;
+        if (file == "-") {
+            auto data = ReadInput("-");
+            if (!data) return Fail(data.error().message);
+            req.data = std::move(*data);
+            req.file_name = "stdin";
+        } else {
+            req.path = file;
+            req.file_name = std::filesystem::path(file).filename().string();
+        }
+        req.force = o.force;
+        req.throttle_ms = o.throttle_ms;
+        req.source = "file";
+        req.actor = CliActor().username;
+        if (tty || o.progress) {
+            req.progress = [&, tty](const feeds::IngestProgress& p) {
+                const double pct = p.bytes_total ? 100.0 * static_cast<double>(p.bytes_done) / static_cast<double>(p.bytes_total) : 100;
+                std::fprintf(stderr, "%s%s: %.0f%%  lines %lld  events %lld  rejected %lld  duplicates %lld%s",
+                             tty && !o.progress ? "\r" : "", req.file_name.c_str(), pct, static_cast<long long>(p.lines),
+                             static_cast<long long>(p.events), static_cast<long long>(p.rejected),
+                             static_cast<long long>(p.duplicates), tty && !o.progress ? "" : "\n");
+                std::fflush(stderr);
+            };
+        }
+        auto s = pipeline.Ingest(req);
+        if (tty && !o.progress) std::fprintf(stderr, "\n");
+        if (!s) {
+            std::cerr << "muhafiz ingest: " << s.error().message << "\n";
+            ++failures;
+            continue;
+        }
+        auto conn = (*rt)->db->Acquire();
+        if (!conn) return Fail(conn.error().message);
+        auto dir = feeds::Directory::Load(**conn);
+        if (!dir) return Fail(dir.error().message);
+        if (o.json) results.push_back(SummaryJson(*s, **dir));
+        else PrintSummary(*s, **dir);
+    }
+    if (o.json) std::cout << core::ToJson(results) << "\n";
+    return failures ? 1 : 0;
+}
+
+}  // namespace
 
 core::Result<std::unique_ptr<FeedsModule>> FeedsModule::Open(Runtime& rt) {
-    (void)rt;
-    return std::unique_ptr<FeedsModule>(new FeedsModule());
+    std::unique_ptr<FeedsModule> m(new FeedsModule());
+    std::string config_path, spool_dir;
+    for (const auto& [key, value] : rt.config.module_settings) {
+        if (!key.starts_with("feeds_")) continue;
+        if (key == "feeds_config") config_path = value;
+        else if (key == "feeds_spool_dir") spool_dir = value;
+        else if (key == "feeds_digest_poll_seconds") m->digest_poll_ = std::chrono::seconds(MUHAFIZ_TRY(IntSetting(key, value, 1, 86400)));
+        else if (key == "feeds_background") {
+            if (value != "on" && value != "off") return core::Invalid(key, "feeds_background must be on or off");
+            m->background_ = value == "on";
+        } else {
+            return core::Invalid(key, "unknown setting '" + key + "' (" + kSettings + ")");
+        }
+    }
+    if (!config_path.empty()) m->config_ = MUHAFIZ_TRY(feeds::LoadFeedsConfig(config_path));
+    if (!spool_dir.empty()) m->config_.spool_dir = spool_dir;
+    auto network = std::make_shared<feeds::NetworkData>();
+    for (const auto& p : m->config_.pfx2as) MUHAFIZ_CHECK(network->LoadPfx2As(p));
+    for (const auto& p : m->config_.delegated) MUHAFIZ_CHECK(network->LoadDelegated(p));
+    for (const auto& p : m->config_.mmdb) MUHAFIZ_CHECK(network->LoadMmdb(p));
+    if (!m->config_.as_names.empty()) MUHAFIZ_CHECK(network->LoadAsNames(m->config_.as_names));
+    network->Finish();
+    m->network_ = network;
+    m->store_ = std::make_unique<feeds::FeedStore>(*rt.db);
+    feeds::PipelineOptions options;
+    options.home_country = m->config_.country.empty() ? rt.config.country : m->config_.country;
+    constituency::OwnerIndexUpdater* owners = rt.owners.get();
+    m->pipeline_ = std::make_unique<feeds::Pipeline>(
+        *m->store_, m->config_, [owners] { return owners->Get(); }, m->network_, options);
+    feeds::DigestOptions digest;
+    digest.from = m->config_.digest_from;
+    digest.default_interval = m->config_.default_interval;
+    Runtime* self = &rt;
+    m->digests_ = std::make_unique<feeds::DigestService>(*m->store_, *rt.notifier, digest, [self] {
+        if (self->dispatcher) self->dispatcher->Wake();
+    });
+    return m;
 }
 
 FeedsModule::~FeedsModule() { Stop(); }
 
 core::Status FeedsModule::RegisterRoutes(http::Router& router, Runtime& rt, const access::api::Guard& guard) {
-    (void)router;
     (void)rt;
-    (void)guard;
-    return {};
+    return feeds::api::RegisterFeedsRoutes(router, guard, *pipeline_, *store_, *digests_);
 }
 
-void FeedsModule::Start(Runtime& rt) { (void)rt; }
+void FeedsModule::Start(Runtime& rt) {
+    (void)rt;
+    if (!background_) return;
+    collectors_ = std::make_unique<feeds::Collectors>(*pipeline_, digests_.get(), digest_poll_);
+    collectors_->Start();
+}
 
-void FeedsModule::Stop() {}
+void FeedsModule::Stop() {
+    if (collectors_) collectors_->Stop();
+}
 
 std::optional<int> FeedsModule::TakeMail(Runtime& rt, const notify::MailMessage& message) {
     (void)rt;
-    (void)message;
-    return std::nullopt;
+    const feeds::FeedConfig* feed = config_.FindSender(message.from_address);
+    if (!feed) return std::nullopt;
+    struct Part {
+        std::string name, data;
+    };
+    std::vector<Part> parts;
+    for (const auto& a : message.attachments) parts.push_back({a.filename, a.data});
+    if (parts.empty() && !message.text.empty()) parts.push_back({"body.txt", message.text});
+    if (parts.empty()) {
+        std::cerr << "muhafiz: the message from feed " << feed->name << " has no report attached\n";
+        return 65;  // EX_DATAERR
+    }
+    int failures = 0;
+    for (auto& p : parts) {
+        feeds::IngestRequest req;
+        req.feed = feed->name;
+        req.data = std::move(p.data);
+        req.file_name = p.name;
+        req.source = "mail";
+        req.actor = message.from_address;
+        auto s = pipeline_->Ingest(req);
+        if (!s) {
+            std::cerr << "muhafiz: feed " << feed->name << ", " << p.name << ": " << s.error().message << "\n";
+            ++failures;
+            continue;
+        }
+        std::cout << "feed " << feed->name << ": " << p.name << ": " << s->run.events << " events, " << s->run.rejected
+                  << " rejected, " << s->run.duplicates << " duplicates" << (s->already_ingested ? " (already ingested)" : "")
+                  << "\n";
+    }
+    return failures ? 65 : 0;
 }
 
 void FeedsModule::AddCommands(CLI::App& cli, Commands& commands) {
-    (void)cli;
-    (void)commands;
+    auto opts = std::make_shared<IngestOptions>();
+    auto* ingest = cli.add_subcommand(
+        "ingest",
+        "ingest feed reports into the pipeline (parse, deduplicate, enrich, route, store); re-ingesting a "
+        "report, or resuming after the process was killed, stores no event twice");
+    commands.common(ingest);
+    ingest->add_option("--feed", opts->feed, "the feed (as configured in feeds_config, or a new name with --format)")
+        ->required();
+    ingest->add_option("--format", opts->format,
+                       "shadowserver (type from the file name or header), shadowserver:TYPE (e.g. scan_http), "
+                       "csv:MAPPING.json, jsonl (IntelMQ events) or blocklist[:TYPE] (default: the feed's)");
+    ingest->add_option("FILE", opts->files, "report files (- for standard input)")->required();
+    ingest->add_flag("--force", opts->force, "ingest a report again although it was ingested before (duplicates are still dropped)");
+    ingest->add_flag("--json", opts->json, "print the summaries as JSON");
+    ingest->add_flag("--progress", opts->progress, "print a progress line per batch on standard error, even when not a terminal");
+    ingest->add_option("--throttle", opts->throttle_ms, "pause MS milliseconds after each batch (limits the load)");
+    commands.Add(ingest, [opts](const Config& c) { return Ingest(c, *opts); });
+
+    auto* feeds_cmd = cli.add_subcommand("feeds", "feed pipeline tasks: dead letters, runs, digests, fetches, exports");
+    feeds_cmd->require_subcommand(1);
+
+    auto* dead = feeds_cmd->add_subcommand("dead-letter", "records of reports that could not be parsed");
+    dead->require_subcommand(1);
+    auto dl = std::make_shared<std::tuple<std::string, int, bool, std::vector<std::string>>>("", 50, false, std::vector<std::string>{});
+    auto* dl_list = dead->add_subcommand("list", "list open dead letters: file, line, reason and the text");
+    commands.common(dl_list);
+    dl_list->add_option("--feed", std::get<0>(*dl), "only this feed");
+    dl_list->add_option("--limit", std::get<1>(*dl), "at most N (1..500, default 50)");
+    dl_list->add_flag("--json", std::get<2>(*dl), "JSON lines");
+    commands.Add(dl_list, [dl](const Config& c) {
+        auto rt = Runtime::Open(c);
+        if (!rt) return Fail(rt.error().message);
+        auto page = (*rt)->feeds->store().ListDeadLetters(std::get<0>(*dl), "open", std::get<1>(*dl), "");
+        if (!page) return Fail(page.error().message);
+        for (const auto& d : page->items) {
+            if (std::get<2>(*dl)) {
+                std::cout << core::ToJson(core::json::object{{"id", d.uuid},
+                                                             {"feed", d.feed},
+                                                             {"file", d.file_name},
+                                                             {"line", d.line},
+                                                             {"reason", d.reason},
+                                                             {"text", feeds::IsUtf8(d.raw) ? d.raw : feeds::Base64Encode(d.raw)}})
+                          << "\n";
+            } else {
+                std::cout << d.uuid << "  " << d.feed << "  " << d.file_name << ":" << d.line << "  " << d.reason << "\n    "
+                          << (feeds::IsUtf8(d.raw) ? d.raw.substr(0, 200) : "(not UTF-8) " + feeds::Base64Encode(d.raw).substr(0, 200))
+                          << "\n";
+            }
+        }
+        if (!std::get<2>(*dl)) std::cout << page->total << " open dead letter(s)\n";
+        return 0;
+    });
+    auto* dl_replay = dead->add_subcommand("replay", "parse open dead letters again (after fixing a mapping or the parser)");
+    commands.common(dl_replay);
+    dl_replay->add_option("--feed", std::get<0>(*dl), "only this feed");
+    dl_replay->add_option("ID", std::get<3>(*dl), "only these dead letters");
+    commands.Add(dl_replay, [dl](const Config& c) {
+        auto rt = Runtime::Open(c);
+        if (!rt) return Fail(rt.error().message);
+        auto r = (*rt)->feeds->pipeline().Replay(std::get<0>(*dl), std::get<3>(*dl), CliActor().username);
+        if (!r) return Fail(r.error().message);
+        std::cout << r->tried << " tried, " << r->replayed << " replayed, " << r->still_failing << " still failing\n";
+        return 0;
+    });
+
+    auto runs_feed = std::make_shared<std::string>();
+    auto* runs = feeds_cmd->add_subcommand("runs", "the last ingest runs with their totals (JSON lines)");
+    commands.common(runs);
+    runs->add_option("--feed", *runs_feed, "only this feed");
+    commands.Add(runs, [runs_feed](const Config& c) {
+        auto rt = Runtime::Open(c);
+        if (!rt) return Fail(rt.error().message);
+        auto page = (*rt)->feeds->store().ListRuns(*runs_feed, 100, "");
+        if (!page) return Fail(page.error().message);
+        for (const auto& r : page->items)
+            std::cout << core::ToJson(core::json::object{{"id", r.uuid},
+                                                         {"feed", r.feed},
+                                                         {"file", r.file_name},
+                                                         {"status", r.status},
+                                                         {"lines", r.lines_read},
+                                                         {"events", r.events},
+                                                         {"rejected", r.rejected},
+                                                         {"duplicates", r.duplicates},
+                                                         {"aggregated", r.aggregated}})
+                      << "\n";
+        auto total = (*rt)->feeds->store().CountEvents(*runs_feed);
+        if (total) std::cerr << *total << " stored event(s)\n";
+        return 0;
+    });
+
+    auto force = std::make_shared<bool>(false);
+    auto* digest = feeds_cmd->add_subcommand("digest", "queue the digests that are due now (serve sends them; "
+                                                       "with smtp_url set they are sent before this returns)");
+    commands.common(digest);
+    digest->add_flag("--force", *force, "send hourly and daily digests now too");
+    commands.Add(digest, [force](const Config& c) {
+        auto rt = Runtime::Open(c);
+        if (!rt) return Fail(rt.error().message);
+        auto r = (*rt)->feeds->digests().RunDue(core::NowMicros(), *force);
+        if (!r) return Fail(r.error().message);
+        std::cout << r->sent << " digest(s) queued with " << r->events << " event(s); " << r->skipped
+                  << " recipient(s) without an address\n";
+        if (!c.smtp_url.empty() && r->sent) {
+            if (auto st = (*rt)->dispatcher->Flush(std::chrono::seconds(60)); !st)
+                std::cerr << "muhafiz: " << st.error().message << " (serve will keep trying)\n";
+        }
+        return 0;
+    });
+
+    auto fetch_feed = std::make_shared<std::string>();
+    auto* fetch = feeds_cmd->add_subcommand("fetch", "download configured feeds' URLs now and ingest them");
+    commands.common(fetch);
+    fetch->add_option("--feed", *fetch_feed, "only this feed");
+    commands.Add(fetch, [fetch_feed](const Config& c) {
+        auto rt = Runtime::Open(c);
+        if (!rt) return Fail(rt.error().message);
+        auto& pipeline = (*rt)->feeds->pipeline();
+        int failures = 0, done = 0;
+        for (const auto& f : pipeline.config().feeds) {
+            if (!f.fetch || (!fetch_feed->empty() && f.name != *fetch_feed)) continue;
+            ++done;
+            auto r = feeds::FetchFeed(pipeline, f);
+            if (!r) {
+                std::cerr << "muhafiz: " << f.name << ": " << r.error().message << "\n";
+                ++failures;
+            } else if (!*r) {
+                std::cout << f.name << ": not modified\n";
+            } else {
+                std::cout << f.name << ": " << (*r)->run.events << " events, " << (*r)->run.rejected << " rejected, "
+                          << (*r)->run.duplicates << " duplicates\n";
+            }
+        }
+        if (!done) return Fail(fetch_feed->empty() ? "no feed has a fetch URL" : "no feed '" + *fetch_feed + "' with a fetch URL");
+        return failures ? 1 : 0;
+    });
+
+    auto ex = std::make_shared<std::pair<std::string, std::string>>("", "jsonl");
+    auto* exp = feeds_cmd->add_subcommand("export", "write stored events as IntelMQ JSON lines (or CSV) to standard output");
+    commands.common(exp);
+    exp->add_option("--feed", ex->first, "only this feed");
+    exp->add_option("--format", ex->second, "jsonl (default) or csv");
+    commands.Add(exp, [ex](const Config& c) {
+        if (ex->second != "jsonl" && ex->second != "csv") return Fail("--format must be jsonl or csv");
+        auto rt = Runtime::Open(c);
+        if (!rt) return Fail(rt.error().message);
+        feeds::EventFilter f;
+        f.feed = ex->first;
+        f.limit = 500;
+        bool header = true;
+        for (;;) {
+            auto page = (*rt)->feeds->store().ListEvents(f, db::Predicate{});
+            if (!page) return Fail(page.error().message);
+            if (ex->second == "jsonl") {
+                for (const auto& e : page->items) std::cout << e.data << "\n";
+            } else {
+                std::string csv = feeds::DigestService::EventsCsv(page->items);
+                if (!header) csv = csv.substr(csv.find('\n') + 1);
+                std::cout << csv;
+                header = false;
+            }
+            if (!page->next) break;
+            f.cursor = *page->next;
+        }
+        return 0;
+    });
 }
 
 }  // namespace muhafiz::app

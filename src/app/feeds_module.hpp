@@ -4,13 +4,20 @@
 // Ownership: owns the capability's services; Runtime owns the module.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <optional>
+#include <string>
 
 #include "access/api/guard.hpp"
 #include "app/cli.hpp"
 #include "core/result.hpp"
 #include "http/router.hpp"
+#include "feeds/collectors.hpp"
+#include "feeds/digest.hpp"
+#include "feeds/feed_store.hpp"
+#include "feeds/network_data.hpp"
+#include "feeds/pipeline.hpp"
 #include "notify/mail_message.hpp"
 
 namespace muhafiz::app {
@@ -35,8 +42,21 @@ public:
     // (the message is an incident report).
     std::optional<int> TakeMail(Runtime& rt, const notify::MailMessage& message);
 
+    feeds::Pipeline& pipeline() { return *pipeline_; }
+    feeds::FeedStore& store() { return *store_; }
+    feeds::DigestService& digests() { return *digests_; }
+
 private:
     FeedsModule() = default;
+
+    feeds::FeedsConfig config_;
+    std::shared_ptr<const feeds::NetworkData> network_;
+    std::unique_ptr<feeds::FeedStore> store_;
+    std::unique_ptr<feeds::Pipeline> pipeline_;
+    std::unique_ptr<feeds::DigestService> digests_;
+    std::unique_ptr<feeds::Collectors> collectors_;
+    std::chrono::seconds digest_poll_{60};
+    bool background_ = true;
 };
 
 }  // namespace muhafiz::app

@@ -1,15 +1,36 @@
-// The intel capability inside one muhafiz process: threat-intelligence sharing (intel events, STIX, TAXII server and scheduled pulls, MISP).
+// The intel capability inside one muhafiz process: threat-intelligence sharing (intel events,
+// STIX, TAXII server and scheduled pulls, MISP).
 // Runtime::Open opens it after the shared services; serve registers its routes and starts its
-// background work; main adds its subcommands.
+// background work (scheduled TAXII pulls per partner, expiry of stale indicators); main adds its
+// subcommands (import stix|misp, export stix|misp|misp-feed|intel-csv, taxii pull|push,
+// intel correlate|expire).
+// Settings (config file, MUHAFIZ_INTEL_* / MUHAFIZ_TAXII_* environment):
+//   intel_correlation_limit        events per value before it over-correlates (default 1000)
+//   intel_warninglists_dir         the operator's extra warning lists (MISP warninglist JSON)
+//   intel_builtin_warninglists_dir the shipped lists (default: data/warninglists found next to the
+//                                  program or in the source tree; "none" to skip)
+//   intel_indicator_max_age_days   expire indicators without valid_until after N days (0: never)
+//   taxii_max_content_length       largest POSTed envelope in bytes (default 52428800)
+//   taxii_page_limit               largest page of objects (default 1000)
+//   taxii_pull_sources             JSON array of scheduled pulls: [{"url","collection","token",
+//                                  "interval_minutes","organisation","tlp","audience"}]
 // Ownership: owns the capability's services; Runtime owns the module.
 #pragma once
 
+#include <condition_variable>
 #include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
 
 #include "access/api/guard.hpp"
 #include "app/cli.hpp"
 #include "core/result.hpp"
 #include "http/router.hpp"
+#include "intel/api/intel_api.hpp"
+#include "intel/intel_store.hpp"
+#include "intel/taxii_client.hpp"
+#include "intel/warninglist.hpp"
 
 namespace muhafiz::app {
 
@@ -28,8 +49,27 @@ public:
 
     static void AddCommands(CLI::App& cli, Commands& commands);
 
+    intel::IntelStore& store() { return *store_; }
+
 private:
     IntelModule() = default;
+
+    struct PullSource {
+        intel::TaxiiEndpoint endpoint;
+        int interval_minutes = 60;
+        std::string organisation;  // owner of the pulled event (default: the National CERT)
+        access::Tlp tlp = access::Tlp::kAmber;
+        access::Audience audience = access::Audience::kOrganisation;
+    };
+
+    intel::WarningLists lists_;
+    std::unique_ptr<intel::IntelStore> store_;
+    intel::api::TaxiiOptions taxii_;
+    std::vector<PullSource> pulls_;
+    std::mutex mu_;
+    std::condition_variable cv_;
+    bool stopping_ = false;
+    std::thread worker_;
 };
 
 }  // namespace muhafiz::app

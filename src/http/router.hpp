@@ -36,6 +36,11 @@ struct RouteOptions {
     // and remote_address are filled; body is empty). Returning a Response answers with it and the
     // body is never read (typical use: authentication). Returning nullopt proceeds.
     std::function<std::optional<Response>(Request&)> before_body;
+    // When true, before_body runs before the Content-Length check, so a protocol that must
+    // authenticate before judging the size (TAXII 2.1) can; the limit still applies afterwards.
+    bool before_body_first = false;
+    // Builds the 413 answer (default: the JSON error envelope), e.g. for another media type.
+    std::function<Response(std::size_t limit)> too_large;
 };
 
 struct Route {

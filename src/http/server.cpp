@@ -492,9 +492,14 @@ class Server::Impl {
             req.path_params = std::move(match.path_params);
             std::size_t limit = route.options.max_body_bytes > 0 ? route.options.max_body_bytes
                                                                  : options_.max_body_bytes;
-            if (content_length && *content_length > limit) {
-                res = TooLarge(limit);
-            } else if (route.options.before_body) {
+            auto too_large = [&route, this](std::size_t l) {
+                return route.options.too_large ? route.options.too_large(l) : TooLarge(l);
+            };
+            if (route.options.before_body_first && route.options.before_body)
+                res = Invoke(request_id, [&] { return route.options.before_body(req); });
+            if (!res && content_length && *content_length > limit) {
+                res = too_large(limit);
+            } else if (!res && route.options.before_body && !route.options.before_body_first) {
                 res = Invoke(request_id, [&] { return route.options.before_body(req); });
             }
             if (!res && has_body) {
@@ -510,7 +515,7 @@ class Server::Impl {
                 c.stream.expires_after(options_.read_timeout);
                 auto [ec, n] = co_await bhttp::async_read(c.stream, buffer, body_parser, kUseAwait);
                 if (ec == bhttp::error::body_limit) {
-                    res = TooLarge(limit);
+                    res = too_large(limit);
                 } else if (ec) {
                     if (ec.category() !=
                             bhttp::make_error_code(bhttp::error::bad_chunk).category() ||

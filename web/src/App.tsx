@@ -8,6 +8,7 @@ import { NAV, type NavEntry } from './nav';
 import { LoginPage } from './pages/LoginPage';
 import { AccountPage } from './pages/AccountPage';
 import { MfaEnrolmentPage } from './pages/MfaEnrolmentPage';
+import { PublicReportPage } from './pages/incidents/ReportForm';
 import { EmptyState, Spinner } from './components/common';
 
 function RequireAuth({ children }: { children: ReactNode }) {
@@ -38,6 +39,7 @@ export function App() {
   return (
     <Routes>
       <Route path="/login" element={<LoginPage />} />
+      <Route path="/report" element={<PublicReportPage />} />
       <Route
         element={
           <RequireAuth>

@@ -9,6 +9,9 @@ import { ConstituencyPage } from './pages/ConstituencyPage';
 import { UsersPage } from './pages/UsersPage';
 import { AuditPage } from './pages/AuditPage';
 import { VulnerabilitiesPage } from './pages/VulnerabilitiesPage';
+import { FeedsPage } from './pages/FeedsPage';
+import { IncidentsPage } from './pages/IncidentsPage';
+import { IntelPage } from './pages/IntelPage';
 
 export interface NavEntry {
   /** Route prefix; the page gets every path below it. */
@@ -21,9 +24,9 @@ export interface NavEntry {
 
 export const NAV: readonly NavEntry[] = [
   { path: '/constituency', label: 'Constituency', icon: 'tree', element: <ConstituencyPage /> },
-  // { path: '/incidents', label: 'Incidents', icon: 'incident', element: <IncidentsPage /> },
-  // { path: '/intel', label: 'Intel', icon: 'intel', element: <IntelPage /> },
-  // { path: '/feeds', label: 'Feeds', icon: 'feed', element: <FeedsPage /> },
+  { path: '/incidents', label: 'Incidents', icon: 'incident', element: <IncidentsPage /> },
+  { path: '/intel', label: 'Intel', icon: 'intel', element: <IntelPage /> },
+  { path: '/feeds', label: 'Feeds', icon: 'feed', element: <FeedsPage /> },
   { path: '/vulnerabilities', label: 'Vulnerabilities', icon: 'vuln', element: <VulnerabilitiesPage /> },
   // { path: '/reports', label: 'Reports', icon: 'report', element: <ReportsPage /> },
   { path: '/users', label: 'Users', icon: 'users', roles: ['admin'], element: <UsersPage /> },

@@ -1,0 +1,876 @@
+#include "feeds/event.hpp"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <unordered_map>
+
+#include "core/net.hpp"
+
+namespace muhafiz::feeds {
+namespace {
+
+using FT = FieldType;
+
+struct KeyType {
+    std::string_view key;
+    FieldType type;
+};
+
+// Fields of event-format.md §4 (S/D fields for both sides).
+const std::unordered_map<std::string_view, FieldType>& Table() {
+    static const auto* table = [] {
+        auto* t = new std::unordered_map<std::string_view, FieldType>();
+        static const KeyType kCommon[] = {
+            {"classification.taxonomy", FT::kTaxonomy},
+            {"classification.type", FT::kType},
+            {"classification.identifier", FT::kString},
+            {"source.geolocation.cymru_cc", FT::kCountry},
+            {"source.geolocation.geoip_cc", FT::kCountry},
+            {"time.source", FT::kDateTime},
+            {"time.observation", FT::kDateTime},
+            {"feed.name", FT::kString},
+            {"feed.provider", FT::kString},
+            {"feed.accuracy", FT::kAccuracy},
+            {"feed.code", FT::kString},
+            {"feed.documentation", FT::kString},
+            {"feed.url", FT::kUrl},
+            {"malware.name", FT::kLowercase},
+            {"malware.version", FT::kString},
+            {"malware.hash.md5", FT::kString},
+            {"malware.hash.sha1", FT::kString},
+            {"malware.hash.sha256", FT::kString},
+            {"protocol.application", FT::kLowercase},
+            {"protocol.transport", FT::kLowercase},
+            {"event_description.text", FT::kString},
+            {"event_description.target", FT::kString},
+            {"event_description.url", FT::kUrl},
+            {"tlp", FT::kTlp},
+            {"status", FT::kString},
+            {"comment", FT::kString},
+            {"raw", FT::kString},
+            {"extra", FT::kJson},
+            {"event_hash", FT::kUppercase},
+            {"screenshot_url", FT::kUrl},
+            {"rtir_id", FT::kInteger},
+            {"misp.event_uuid", FT::kLowercase},
+            {"misp.attribute_uuid", FT::kLowercase},
+            {"output", FT::kJson},
+            {"severity", FT::kLowercase},
+            {"product.vendor", FT::kString},
+            {"product.name", FT::kString},
+            {"product.version", FT::kString},
+            {"product.vulnerabilities", FT::kLowercase},
+        };
+        for (const auto& k : kCommon) t->emplace(k.key, k.type);
+        static const KeyType kSide[] = {
+            {"ip", FT::kIp},
+            {"port", FT::kPort},
+            {"asn", FT::kAsn},
+            {"as_name", FT::kString},
+            {"network", FT::kNetwork},
+            {"allocated", FT::kDateTime},
+            {"registry", FT::kRegistry},
+            {"fqdn", FT::kFqdn},
+            {"domain_suffix", FT::kFqdn},
+            {"reverse_dns", FT::kFqdn},
+            {"url", FT::kUrl},
+            {"urlpath", FT::kString},
+            {"local_hostname", FT::kString},
+            {"local_ip", FT::kIp},
+            {"account", FT::kString},
+            {"abuse_contact", FT::kLowercase},
+            {"tor_node", FT::kBoolean},
+            {"geolocation.cc", FT::kCountry},
+            {"geolocation.country", FT::kString},
+            {"geolocation.region", FT::kString},
+            {"geolocation.state", FT::kString},
+            {"geolocation.city", FT::kString},
+            {"geolocation.latitude", FT::kFloat},
+            {"geolocation.longitude", FT::kFloat},
+        };
+        static std::vector<std::string> names;  // owns the "source."/"destination." keys
+        names.reserve(std::size(kSide) * 2);
+        for (const char* side : {"source.", "destination."})
+            for (const auto& k : kSide) names.push_back(std::string(side) + std::string(k.key));
+        std::size_t i = 0;
+        for (int s = 0; s < 2; ++s)
+            for (const auto& k : kSide) t->emplace(names[i++], k.type);
+        return t;
+    }();
+    return *table;
+}
+
+const std::unordered_map<std::string_view, std::string_view>& TypeTaxonomy() {
+    static const auto* table = [] {
+        auto* t = new std::unordered_map<std::string_view, std::string_view>();
+        const std::pair<std::string_view, std::vector<std::string_view>> groups[] = {
+            {"abusive-content", {"spam", "harmful-speech", "violence"}},
+            {"availability", {"ddos", "dos", "outage", "sabotage", "misconfiguration"}},
+            {"fraud", {"copyright", "masquerade", "phishing", "unauthorized-use-of-resources"}},
+            {"information-content-security",
+             {"unauthorised-information-access", "unauthorised-information-modification", "data-loss",
+              "data-leak"}},
+            {"information-gathering", {"scanner", "sniffing", "social-engineering"}},
+            {"intrusion-attempts", {"brute-force", "exploit", "ids-alert"}},
+            {"intrusions",
+             {"application-compromise", "burglary", "privileged-account-compromise", "system-compromise",
+              "unprivileged-account-compromise"}},
+            {"malicious-code", {"c2-server", "infected-system", "malware-configuration", "malware-distribution"}},
+            {"vulnerable",
+             {"ddos-amplifier", "information-disclosure", "potentially-unwanted-accessible", "vulnerable-system",
+              "weak-crypto"}},
+            {"other", {"blacklist", "dga-domain", "malware", "other", "proxy", "tor", "undetermined"}},
+            {"test", {"test"}},
+        };
+        for (const auto& [tax, types] : groups)
+            for (auto ty : types) t->emplace(ty, tax);
+        return t;
+    }();
+    return *table;
+}
+
+bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+std::string_view Trim(std::string_view s) {
+    while (!s.empty() && IsSpace(s.front())) s.remove_prefix(1);
+    while (!s.empty() && IsSpace(s.back())) s.remove_suffix(1);
+    return s;
+}
+
+std::string Lower(std::string_view s) {
+    std::string out(s);
+    for (char& c : out)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return out;
+}
+
+std::string Upper(std::string_view s) {
+    std::string out(s);
+    for (char& c : out)
+        if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+    return out;
+}
+
+core::Status Bad(std::string_view key, std::string message) {
+    return core::Invalid(std::string(key), std::string(key) + ": " + std::move(message));
+}
+
+bool ParseInt(std::string_view s, std::int64_t& out) {
+    if (s.empty()) return false;
+    if (s.front() == '+') s.remove_prefix(1);
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+    if (ec == std::errc() && p == s.data() + s.size()) return true;
+    // "12.0" is an integer written as a float.
+    double d;
+    auto [p2, ec2] = std::from_chars(s.data(), s.data() + s.size(), d);
+    if (ec2 != std::errc() || p2 != s.data() + s.size() || d != std::floor(d) || std::fabs(d) > 9e15) return false;
+    out = static_cast<std::int64_t>(d);
+    return true;
+}
+
+bool ParseFloat(std::string_view s, double& out) {
+    if (s.empty()) return false;
+    if (s.front() == '+') s.remove_prefix(1);
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+    return ec == std::errc() && p == s.data() + s.size() && std::isfinite(out);
+}
+
+std::string FormatFloat(double d) {
+    char buf[32];
+    auto [p, ec] = std::to_chars(buf, buf + sizeof buf, d);
+    return std::string(buf, p);
+}
+
+// URL: absolute with a host; hxxp(s) rewritten.
+core::Result<std::string> SanitiseUrl(std::string_view key, std::string_view v) {
+    std::string u(v);
+    std::string lower = Lower(u.substr(0, std::min<std::size_t>(u.size(), 8)));
+    if (lower.rfind("hxxp://", 0) == 0) u = "http://" + u.substr(7);
+    else if (lower.rfind("hxxps://", 0) == 0) u = "https://" + u.substr(8);
+    const auto colon = u.find("://");
+    if (colon == std::string::npos || colon == 0) return tl::unexpected(Bad(key, "not an absolute URL").error());
+    for (std::size_t i = 0; i < colon; ++i) {
+        const char c = u[i];
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.'))
+            return tl::unexpected(Bad(key, "not an absolute URL").error());
+        u[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    const std::size_t host_start = colon + 3;
+    std::size_t host_end = u.find_first_of("/?#", host_start);
+    if (host_end == std::string::npos) host_end = u.size();
+    if (host_end == host_start) return tl::unexpected(Bad(key, "the URL has no host").error());
+    for (char c : u)
+        if (static_cast<unsigned char>(c) <= 0x20) return tl::unexpected(Bad(key, "the URL contains spaces or control characters").error());
+    return u;
+}
+
+}  // namespace
+
+std::optional<FieldType> TypeOf(std::string_view key) {
+    const auto& t = Table();
+    auto it = t.find(key);
+    if (it == t.end()) return std::nullopt;
+    return it->second;
+}
+
+bool ValidKey(std::string_view key) {
+    if (key.size() < 2) return false;
+    bool start = true;
+    std::size_t segment = 0;
+    for (char c : key) {
+        if (c == '.') {
+            if (start || segment < 1) return false;
+            start = true;
+            segment = 0;
+            continue;
+        }
+        const bool lower = c >= 'a' && c <= 'z';
+        const bool digit = c >= '0' && c <= '9';
+        if (start && !(lower || c == '_') && !digit) return false;
+        if (!(lower || digit || c == '_')) return false;
+        start = false;
+        ++segment;
+    }
+    return !start;
+}
+
+std::optional<std::string_view> TaxonomyOfType(std::string_view type) {
+    const auto& t = TypeTaxonomy();
+    auto it = t.find(type);
+    if (it == t.end()) return std::nullopt;
+    return it->second;
+}
+
+std::string CanonicalType(std::string_view type) {
+    std::string t = Lower(Trim(type));
+    static const std::pair<std::string_view, std::string_view> kMap[] = {
+        {"botnet drone", "infected-system"}, {"infected system", "infected-system"},
+        {"ransomware", "infected-system"},   {"c&c", "c2-server"},
+        {"c2server", "c2-server"},           {"ids alert", "ids-alert"},
+        {"malware configuration", "malware-configuration"},
+        {"leak", "data-leak"},               {"vulnerable client", "vulnerable-system"},
+        {"vulnerable service", "vulnerable-system"},
+        {"unknown", "undetermined"},         {"blocklist", "blacklist"},
+    };
+    for (const auto& [from, to] : kMap)
+        if (t == from) return std::string(to);
+    return t;
+}
+
+std::string CanonicalTaxonomy(std::string_view taxonomy) {
+    std::string t = Lower(Trim(taxonomy));
+    if (t == "abusive content" || t == "information gathering" || t == "intrusion attempts" || t == "malicious code")
+        std::replace(t.begin(), t.end(), ' ', '-');
+    return t;
+}
+
+int SeverityRank(std::string_view s) {
+    if (s == "info") return 0;
+    if (s == "low") return 1;
+    if (s == "medium") return 2;
+    if (s == "high") return 3;
+    if (s == "critical") return 4;
+    return -1;
+}
+
+namespace {
+
+std::int64_t DaysFromCivil(std::int64_t y, unsigned m, unsigned d) {
+    y -= m <= 2;
+    const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+    const unsigned yoe = static_cast<unsigned>(y - era * 400);
+    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+void CivilFromDays(std::int64_t z, std::int64_t& y, unsigned& m, unsigned& d) {
+    z += 719468;
+    const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    const unsigned doe = static_cast<unsigned>(z - era * 146097);
+    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    y = static_cast<std::int64_t>(yoe) + era * 400;
+    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const unsigned mp = (5 * doy + 2) / 153;
+    d = doy - (153 * mp + 2) / 5 + 1;
+    m = mp + (mp < 10 ? 3 : -9);
+    y += m <= 2;
+}
+
+bool Num(std::string_view s, std::size_t at, std::size_t n, int& out) {
+    if (at + n > s.size()) return false;
+    out = 0;
+    for (std::size_t i = at; i < at + n; ++i) {
+        if (s[i] < '0' || s[i] > '9') return false;
+        out = out * 10 + (s[i] - '0');
+    }
+    return true;
+}
+
+}  // namespace
+
+std::string FormatEventTime(core::Micros t) {
+    std::int64_t secs = t / 1000000;
+    std::int64_t frac = t % 1000000;
+    if (frac < 0) {
+        frac += 1000000;
+        --secs;
+    }
+    std::int64_t days = secs / 86400;
+    std::int64_t rem = secs % 86400;
+    if (rem < 0) {
+        rem += 86400;
+        --days;
+    }
+    std::int64_t y;
+    unsigned m, d;
+    CivilFromDays(days, y, m, d);
+    char buf[48];
+    int n = std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02d:%02d:%02d", static_cast<long long>(y), m, d,
+                          static_cast<int>(rem / 3600), static_cast<int>(rem / 60 % 60), static_cast<int>(rem % 60));
+    std::string out(buf, static_cast<std::size_t>(n));
+    if (frac) {
+        std::snprintf(buf, sizeof buf, ".%06lld", static_cast<long long>(frac));
+        out += buf;
+    }
+    out += "+00:00";
+    return out;
+}
+
+std::optional<core::Micros> ParseEventTime(std::string_view s) {
+    s = Trim(s);
+    int y, mo, d, h = 0, mi = 0, se = 0;
+    if (!Num(s, 0, 4, y) || s.size() < 10 || s[4] != '-' || !Num(s, 5, 2, mo) || s[7] != '-' || !Num(s, 8, 2, d))
+        return std::nullopt;
+    if (mo < 1 || mo > 12 || d < 1 || d > 31) return std::nullopt;
+    static const int kDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (d > kDays[mo - 1] || (mo == 2 && d == 29 && !leap)) return std::nullopt;
+    std::size_t i = 10;
+    std::int64_t micros = 0;
+    if (s.size() == 10) return std::nullopt;  // a date without a time
+    if (s[i] != 'T' && s[i] != 't' && s[i] != ' ') return std::nullopt;
+    ++i;
+    if (!Num(s, i, 2, h) || s.size() < i + 5 || s[i + 2] != ':' || !Num(s, i + 3, 2, mi)) return std::nullopt;
+    i += 5;
+    if (i < s.size() && s[i] == ':') {
+        if (!Num(s, i + 1, 2, se)) return std::nullopt;
+        i += 3;
+    }
+    if (h > 23 || mi > 59 || se > 60) return std::nullopt;
+    if (i < s.size() && (s[i] == '.' || s[i] == ',')) {
+        ++i;
+        std::int64_t scale = 100000;
+        const std::size_t start = i;
+        while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+            if (scale) micros += (s[i] - '0') * scale;
+            scale /= 10;
+            ++i;
+        }
+        if (i == start) return std::nullopt;
+    }
+    std::int64_t offset = 0;
+    if (i < s.size()) {
+        std::string_view z = Trim(s.substr(i));
+        if (z == "Z" || z == "z" || z == "UTC" || z == "GMT") {
+        } else if ((z[0] == '+' || z[0] == '-') && (z.size() == 6 || z.size() == 5 || z.size() == 3)) {
+            int oh, om = 0;
+            if (!Num(z, 1, 2, oh)) return std::nullopt;
+            if (z.size() == 6) {
+                if (z[3] != ':' || !Num(z, 4, 2, om)) return std::nullopt;
+            } else if (z.size() == 5) {
+                if (!Num(z, 3, 2, om)) return std::nullopt;
+            }
+            if (oh > 23 || om > 59) return std::nullopt;
+            offset = (oh * 3600 + om * 60) * (z[0] == '-' ? -1 : 1);
+        } else {
+            return std::nullopt;
+        }
+    }
+    const std::int64_t secs = DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 +
+                              h * 3600 + mi * 60 + se - offset;
+    return secs * 1000000 + micros;
+}
+
+// ---- Event ---------------------------------------------------------------------------------
+
+namespace {
+
+core::Result<Field> Sanitise(std::string_view key, std::string_view in, FieldType type) {
+    std::string_view v = Trim(in);
+    Field f{std::string(key), {}, JsonKind::kString};
+    switch (type) {
+        case FT::kString:
+        case FT::kJson:
+            f.value = std::string(v);
+            break;
+        case FT::kLowercase:
+            f.value = Lower(v);
+            break;
+        case FT::kUppercase:
+            f.value = Upper(v);
+            break;
+        case FT::kCountry:
+            if (v.size() != 2 || !std::isalpha(static_cast<unsigned char>(v[0])) ||
+                !std::isalpha(static_cast<unsigned char>(v[1])))
+                return tl::unexpected(Bad(key, "not a two-letter country code: '" + std::string(v) + "'").error());
+            f.value = Upper(v);
+            break;
+        case FT::kInteger:
+        case FT::kPort: {
+            std::int64_t n;
+            if (!ParseInt(v, n)) return tl::unexpected(Bad(key, "not an integer: '" + std::string(v) + "'").error());
+            if (type == FT::kPort && (n < 0 || n > 65535))
+                return tl::unexpected(Bad(key, "port out of range: " + std::string(v)).error());
+            f.value = std::to_string(n);
+            f.kind = JsonKind::kInt;
+            break;
+        }
+        case FT::kAsn: {
+            std::string_view t = v;
+            if (t.size() > 2 && (t[0] == 'A' || t[0] == 'a') && (t[1] == 'S' || t[1] == 's')) t.remove_prefix(2);
+            std::int64_t n;
+            if (!ParseInt(t, n) || n < 1 || n > 4294967294LL)
+                return tl::unexpected(Bad(key, "not an AS number: '" + std::string(v) + "'").error());
+            f.value = std::to_string(n);
+            f.kind = JsonKind::kInt;
+            break;
+        }
+        case FT::kFloat:
+        case FT::kAccuracy: {
+            double d;
+            if (!ParseFloat(v, d)) return tl::unexpected(Bad(key, "not a number: '" + std::string(v) + "'").error());
+            if (type == FT::kAccuracy && (d < 0 || d > 100))
+                return tl::unexpected(Bad(key, "accuracy must be 0..100").error());
+            f.value = FormatFloat(d);
+            f.kind = JsonKind::kFloat;
+            break;
+        }
+        case FT::kBoolean: {
+            const std::string l = Lower(v);
+            if (l == "true" || l == "1") f.value = "true";
+            else if (l == "false" || l == "0") f.value = "false";
+            else return tl::unexpected(Bad(key, "not a boolean: '" + std::string(v) + "'").error());
+            f.kind = JsonKind::kBool;
+            break;
+        }
+        case FT::kDateTime: {
+            auto t = ParseEventTime(v);
+            if (!t) return tl::unexpected(Bad(key, "not a timestamp: '" + std::string(v) + "'").error());
+            f.value = FormatEventTime(*t);
+            break;
+        }
+        case FT::kIp: {
+            if (v.find('/') != std::string_view::npos)
+                return tl::unexpected(Bad(key, "an address, not a network, is expected: '" + std::string(v) + "'").error());
+            auto ip = core::ParseIp(v);
+            if (!ip) return tl::unexpected(Bad(key, "not an IP address: '" + std::string(v) + "'").error());
+            if (!ip->v6 && ip->V4() == 0) return tl::unexpected(Bad(key, "0.0.0.0 is not an address").error());
+            f.value = core::FormatIp(*ip);
+            break;
+        }
+        case FT::kNetwork: {
+            auto ip = core::ParseIp(v.substr(0, v.find('/')));
+            const auto slash = v.find('/');
+            if (!ip || slash == std::string_view::npos)
+                return tl::unexpected(Bad(key, "not a network (CIDR): '" + std::string(v) + "'").error());
+            std::int64_t len;
+            if (!ParseInt(v.substr(slash + 1), len) || len < 0 || len > (ip->v6 ? 128 : 32))
+                return tl::unexpected(Bad(key, "bad prefix length in '" + std::string(v) + "'").error());
+            f.value = core::FormatPrefix(core::MaskPrefix(*ip, static_cast<int>(len)));
+            break;
+        }
+        case FT::kFqdn: {
+            if (v.find(':') != std::string_view::npos || v.find('/') != std::string_view::npos)
+                return tl::unexpected(Bad(key, "not a host name: '" + std::string(v) + "'").error());
+            if (core::ParseIp(v)) return tl::unexpected(Bad(key, "an IP address is not a host name").error());
+            auto d = core::NormaliseDomain(v);
+            if (!d) return tl::unexpected(Bad(key, "not a host name: '" + std::string(v) + "'").error());
+            f.value = std::move(*d);
+            break;
+        }
+        case FT::kUrl: {
+            auto u = SanitiseUrl(key, v);
+            if (!u) return tl::unexpected(u.error());
+            f.value = std::move(*u);
+            break;
+        }
+        case FT::kRegistry: {
+            std::string u = Upper(v);
+            if (u == "RIPE-NCC" || u == "RIPENCC") u = "RIPE";
+            if (u != "AFRINIC" && u != "APNIC" && u != "ARIN" && u != "LACNIC" && u != "RIPE")
+                return tl::unexpected(Bad(key, "unknown registry '" + std::string(v) + "'").error());
+            f.value = u;
+            break;
+        }
+        case FT::kTlp: {
+            std::string u = Upper(v);
+            if (u.rfind("TLP:", 0) == 0) u = u.substr(4);
+            if (u == "CLEAR") u = "WHITE";
+            if (u == "AMBER+STRICT") u = "AMBER";
+            if (u != "WHITE" && u != "GREEN" && u != "AMBER" && u != "RED")
+                return tl::unexpected(Bad(key, "not a TLP level: '" + std::string(v) + "'").error());
+            f.value = u;
+            break;
+        }
+        case FT::kTaxonomy: {
+            std::string t = CanonicalTaxonomy(v);
+            static const std::string_view kTax[] = {"abusive-content", "availability", "fraud",
+                                                    "information-content-security", "information-gathering",
+                                                    "intrusion-attempts", "intrusions", "malicious-code", "other",
+                                                    "test", "vulnerable"};
+            if (std::find(std::begin(kTax), std::end(kTax), t) == std::end(kTax))
+                return tl::unexpected(Bad(key, "unknown taxonomy '" + std::string(v) + "'").error());
+            f.value = t;
+            break;
+        }
+        case FT::kType: {
+            std::string t = CanonicalType(v);
+            if (!TaxonomyOfType(t))
+                return tl::unexpected(Bad(key, "unknown classification type '" + std::string(v) + "'").error());
+            f.value = t;
+            break;
+        }
+    }
+    return f;
+}
+
+}  // namespace
+
+core::Status Event::Set(std::string_view key, std::string_view value) {
+    if (Trim(value).empty()) {
+        Remove(key);
+        return core::Ok();
+    }
+    if (!IsUtf8(value)) return Bad(key, "the value is not valid UTF-8");
+    FieldType type = FT::kString;
+    if (auto t = TypeOf(key)) {
+        type = *t;
+    } else if (key.rfind("extra.", 0) == 0) {
+        if (!ValidKey(key)) return Bad(key, "not a valid key name");
+    } else {
+        return Bad(key, "not a field of the harmonised format (put feed-specific data under extra.)");
+    }
+    auto f = Sanitise(key, value, type);
+    if (!f) return tl::unexpected(f.error());
+    if (f->value.empty()) {
+        Remove(key);
+        return core::Ok();
+    }
+    for (auto& existing : fields_)
+        if (existing.key == key) {
+            existing = std::move(*f);
+            return core::Ok();
+        }
+    fields_.push_back(std::move(*f));
+    return core::Ok();
+}
+
+core::Status Event::Add(std::string_view key, std::string_view value, FieldType type) {
+    if (Trim(value).empty()) return core::Ok();
+    if (!IsUtf8(value)) return Bad(key, "the value is not valid UTF-8");
+    auto f = Sanitise(key, value, type);
+    if (!f) return tl::unexpected(f.error());
+    if (!f->value.empty()) fields_.push_back(std::move(*f));
+    return core::Ok();
+}
+
+void Event::SetRaw(std::string key, std::string value, JsonKind kind) {
+    for (auto& existing : fields_)
+        if (existing.key == key) {
+            existing.value = std::move(value);
+            existing.kind = kind;
+            return;
+        }
+    fields_.push_back(Field{std::move(key), std::move(value), kind});
+}
+
+void Event::SetExtra(std::string_view name, std::string value, JsonKind kind) {
+    std::string key;
+    key.reserve(6 + name.size());
+    key += "extra.";
+    key += name;
+    fields_.push_back(Field{std::move(key), std::move(value), kind});
+}
+
+void Event::Remove(std::string_view key) {
+    fields_.erase(std::remove_if(fields_.begin(), fields_.end(), [&](const Field& f) { return f.key == key; }),
+                  fields_.end());
+}
+
+const std::string* Event::Get(std::string_view key) const {
+    for (const auto& f : fields_)
+        if (f.key == key) return &f.value;
+    return nullptr;
+}
+
+void Event::CompleteClassification() {
+    const std::string* type = Get("classification.type");
+    if (!type) {
+        SetRaw("classification.type", "undetermined");
+        if (!Has("classification.taxonomy")) SetRaw("classification.taxonomy", "other");
+        return;
+    }
+    if (auto tax = TaxonomyOfType(*type)) SetRaw("classification.taxonomy", std::string(*tax));
+}
+
+namespace {
+
+void AppendJsonValue(std::string& out, const Field& f) {
+    switch (f.kind) {
+        case JsonKind::kInt:
+        case JsonKind::kFloat:
+        case JsonKind::kBool:
+            out += f.value;
+            return;
+        case JsonKind::kString:
+            break;
+    }
+    out += '"';
+    for (unsigned char c : f.value) {
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            default:
+                if (c < 0x20) {
+                    char buf[8];
+                    std::snprintf(buf, sizeof buf, "\\u%04x", c);
+                    out += buf;
+                } else {
+                    out += static_cast<char>(c);
+                }
+        }
+    }
+    out += '"';
+}
+
+std::vector<const Field*> Sorted(const std::vector<Field>& fields) {
+    std::vector<const Field*> v;
+    v.reserve(fields.size());
+    for (const auto& f : fields) v.push_back(&f);
+    std::sort(v.begin(), v.end(), [](const Field* a, const Field* b) { return a->key < b->key; });
+    return v;
+}
+
+}  // namespace
+
+std::string Event::ToJson() const {
+    std::string out;
+    out.reserve(64 + fields_.size() * 40);
+    out += '{';
+    bool first = true;
+    for (const Field* f : Sorted(fields_)) {
+        if (!first) out += ',';
+        first = false;
+        out += '"';
+        out += f->key;
+        out += "\":";
+        AppendJsonValue(out, *f);
+    }
+    out += '}';
+    return out;
+}
+
+core::json::object Event::ToJsonObject() const {
+    core::json::object o;
+    for (const Field* f : Sorted(fields_)) {
+        switch (f->kind) {
+            case JsonKind::kInt: {
+                std::int64_t n = 0;
+                ParseInt(f->value, n);
+                o[f->key] = n;
+                break;
+            }
+            case JsonKind::kFloat: {
+                double d = 0;
+                ParseFloat(f->value, d);
+                o[f->key] = d;
+                break;
+            }
+            case JsonKind::kBool:
+                o[f->key] = f->value == "true";
+                break;
+            case JsonKind::kString:
+                o[f->key] = f->value;
+                break;
+        }
+    }
+    return o;
+}
+
+namespace {
+
+core::Status Flatten(const core::json::object& obj, const std::string& prefix, Event& e) {
+    for (const auto& [k, v] : obj) {
+        std::string key = prefix.empty() ? std::string(k) : prefix + "." + std::string(k);
+        if (v.is_null()) continue;
+        if (v.is_object()) {
+            MUHAFIZ_CHECK(Flatten(v.as_object(), key, e));
+            continue;
+        }
+        if (key == "extra" && v.is_string()) {
+            auto inner = core::ParseJsonObject(v.as_string());
+            if (!inner) return Bad("extra", "extra must be a JSON object");
+            MUHAFIZ_CHECK(Flatten(*inner, "extra", e));
+            continue;
+        }
+        if (key.rfind("extra.", 0) == 0) {
+            if (!ValidKey(key)) return Bad(key, "not a valid key name");
+            if (v.is_int64() || v.is_uint64()) {
+                e.SetExtra(key.substr(6), core::ToJson(v), JsonKind::kInt);
+            } else if (v.is_double()) {
+                e.SetExtra(key.substr(6), FormatFloat(v.as_double()), JsonKind::kFloat);
+            } else if (v.is_bool()) {
+                e.SetExtra(key.substr(6), v.as_bool() ? "true" : "false", JsonKind::kBool);
+            } else if (v.is_string()) {
+                if (!v.as_string().empty()) e.SetExtra(key.substr(6), std::string(v.as_string()));
+            } else {
+                e.SetExtra(key.substr(6), core::ToJson(v));
+            }
+            continue;
+        }
+        std::string text;
+        if (v.is_string()) text = std::string(v.as_string());
+        else if (v.is_bool()) text = v.as_bool() ? "true" : "false";
+        else if (v.is_double()) text = FormatFloat(v.as_double());
+        else if (v.is_array()) return Bad(key, "arrays are only allowed under extra");
+        else text = core::ToJson(v);
+        if (key == "raw") {
+            e.SetRaw("raw", text);
+            continue;
+        }
+        MUHAFIZ_CHECK(e.Set(key, text));
+    }
+    return core::Ok();
+}
+
+}  // namespace
+
+core::Result<Event> Event::FromJson(const core::json::object& object) {
+    Event e;
+    MUHAFIZ_CHECK(Flatten(object, "", e));
+    return e;
+}
+
+core::Result<Event> Event::FromJsonText(std::string_view text) {
+    auto o = core::ParseJsonObject(text);
+    if (!o) return tl::unexpected(o.error());
+    return FromJson(*o);
+}
+
+std::uint64_t StableHash(std::string_view data, std::uint64_t h) {
+    for (unsigned char c : data) {
+        h ^= c;
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+namespace {
+inline std::uint64_t Mix(std::uint64_t x) {
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    x ^= x >> 33;
+    return x;
+}
+}  // namespace
+
+std::uint64_t Event::Hash(const std::vector<std::string>& only, const std::vector<std::string_view>& skip) const {
+    // A sum of per-field hashes: independent of the order of the fields, so no sort is needed.
+    std::uint64_t h = 0x9e3779b97f4a7c15ULL;
+    for (const Field& f : fields_) {
+        if (!only.empty()) {
+            if (std::find(only.begin(), only.end(), f.key) == only.end()) continue;
+        } else {
+            if (f.key == "time.observation" || f.key == "raw") continue;
+        }
+        if (!skip.empty() && std::find(skip.begin(), skip.end(), f.key) != skip.end()) continue;
+        h += Mix(StableHash(f.value, StableHash(f.key) ^ 0x1f));
+    }
+    return Mix(h);
+}
+
+namespace {
+constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+}
+
+std::string Base64Encode(std::string_view in) {
+    std::string out;
+    out.reserve((in.size() + 2) / 3 * 4);
+    std::size_t i = 0;
+    for (; i + 2 < in.size(); i += 3) {
+        const std::uint32_t n = (std::uint32_t(static_cast<unsigned char>(in[i])) << 16) |
+                                (std::uint32_t(static_cast<unsigned char>(in[i + 1])) << 8) |
+                                static_cast<unsigned char>(in[i + 2]);
+        out += kB64[n >> 18];
+        out += kB64[(n >> 12) & 63];
+        out += kB64[(n >> 6) & 63];
+        out += kB64[n & 63];
+    }
+    if (i < in.size()) {
+        std::uint32_t n = std::uint32_t(static_cast<unsigned char>(in[i])) << 16;
+        if (i + 1 < in.size()) n |= std::uint32_t(static_cast<unsigned char>(in[i + 1])) << 8;
+        out += kB64[n >> 18];
+        out += kB64[(n >> 12) & 63];
+        out += i + 1 < in.size() ? kB64[(n >> 6) & 63] : '=';
+        out += '=';
+    }
+    return out;
+}
+
+bool Base64Decode(std::string_view in, std::string& out) {
+    out.clear();
+    std::uint32_t acc = 0;
+    int bits = 0;
+    for (char c : in) {
+        if (c == '=' || c == '\n' || c == '\r') continue;
+        const char* p = std::strchr(kB64, c);
+        if (!p || c == 0) return false;
+        acc = (acc << 6) | static_cast<std::uint32_t>(p - kB64);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out += static_cast<char>((acc >> bits) & 0xff);
+        }
+    }
+    return true;
+}
+
+bool IsUtf8(std::string_view s) {
+    std::size_t i = 0;
+    const std::size_t n = s.size();
+    while (i < n) {
+        const unsigned char c = static_cast<unsigned char>(s[i]);
+        if (c < 0x80) {
+            ++i;
+            continue;
+        }
+        int len;
+        std::uint32_t cp;
+        if ((c & 0xe0) == 0xc0) len = 2, cp = c & 0x1f;
+        else if ((c & 0xf0) == 0xe0) len = 3, cp = c & 0x0f;
+        else if ((c & 0xf8) == 0xf0) len = 4, cp = c & 0x07;
+        else return false;
+        if (i + static_cast<std::size_t>(len) > n) return false;
+        for (int k = 1; k < len; ++k) {
+            const unsigned char cc = static_cast<unsigned char>(s[i + static_cast<std::size_t>(k)]);
+            if ((cc & 0xc0) != 0x80) return false;
+            cp = (cp << 6) | (cc & 0x3f);
+        }
+        if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+            (cp >= 0xd800 && cp <= 0xdfff))
+            return false;
+        i += static_cast<std::size_t>(len);
+    }
+    return true;
+}
+
+}  // namespace muhafiz::feeds

@@ -1,0 +1,132 @@
+// The harmonised security event (shared/reference/event-format.md, IntelMQ-compatible field
+// names): a flat list of dotted keys with canonical text values, the sanitation rules per field
+// type, the taxonomy table, the IntelMQ JSON form and the event hashes used by deduplication.
+// Every stage of the feed pipeline reads and writes this one form, in memory and in storage.
+// Thread-safety: plain values and pure functions.
+// Errors: Set/FromJson return kInvalidArgument naming the field and saying what is wrong.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/json.hpp"
+#include "core/result.hpp"
+#include "core/time.hpp"
+
+namespace muhafiz::feeds {
+
+// How a value is written in JSON: text, integer, floating point or boolean.
+enum class JsonKind : std::uint8_t { kString, kInt, kFloat, kBool };
+
+// Sanitation types of event-format.md §3.
+enum class FieldType : std::uint8_t {
+    kString,
+    kLowercase,
+    kUppercase,
+    kInteger,
+    kFloat,
+    kBoolean,
+    kDateTime,
+    kIp,
+    kNetwork,
+    kAsn,
+    kFqdn,
+    kUrl,
+    kRegistry,
+    kTlp,
+    kTaxonomy,
+    kType,
+    kAccuracy,
+    kPort,
+    kCountry,
+    kJson,
+};
+
+struct Field {
+    std::string key;
+    std::string value;
+    JsonKind kind = JsonKind::kString;
+};
+
+// The type of a harmonised key; nullopt for keys outside the format (extra.* is kString unless
+// the value is typed by the caller).
+[[nodiscard]] std::optional<FieldType> TypeOf(std::string_view key);
+// True for a key of the form of §2 (lower case, digits, '_', dots between levels).
+[[nodiscard]] bool ValidKey(std::string_view key);
+
+// The taxonomy a classification type belongs to; nullopt for unknown types.
+[[nodiscard]] std::optional<std::string_view> TaxonomyOfType(std::string_view type);
+// Maps legacy spellings (§6.3) and "blocklist" to the current value; returns the input otherwise.
+[[nodiscard]] std::string CanonicalType(std::string_view type);
+[[nodiscard]] std::string CanonicalTaxonomy(std::string_view taxonomy);
+// Severity rank: info 0, low 1, medium 2, high 3, critical 4; -1 for anything else.
+[[nodiscard]] int SeverityRank(std::string_view severity);
+
+// Canonical DateTime text "YYYY-MM-DDThh:mm:ss[.ffffff]+00:00".
+[[nodiscard]] std::string FormatEventTime(core::Micros t);
+// Parses ISO 8601 with a zone, or without one (taken as UTC, as add_UTC_to_timestamp does).
+[[nodiscard]] std::optional<core::Micros> ParseEventTime(std::string_view text);
+
+class Event {
+public:
+    // Sanitises `value` for `key` and stores it (replacing an earlier value). An empty value is
+    // not stored (and removes the key). Errors name the key.
+    [[nodiscard]] core::Status Set(std::string_view key, std::string_view value);
+    // Sanitises as `type` and appends without looking for an earlier value of `key` (parsers
+    // that know their keys are unique). An empty value is skipped.
+    [[nodiscard]] core::Status Add(std::string_view key, std::string_view value, FieldType type);
+    // Stores a value that is already canonical (no checks): parsers' fast path for constants.
+    void SetRaw(std::string key, std::string value, JsonKind kind = JsonKind::kString);
+    // Appends a canonical value whose key the caller knows is not there yet (no search).
+    void Append(std::string key, std::string value, JsonKind kind = JsonKind::kString) {
+        fields_.push_back(Field{std::move(key), std::move(value), kind});
+    }
+    // An extra.* value with a JSON kind (numbers converted by the parser).
+    void SetExtra(std::string_view name, std::string value, JsonKind kind = JsonKind::kString);
+    void Remove(std::string_view key);
+
+    [[nodiscard]] const std::string* Get(std::string_view key) const;
+    [[nodiscard]] std::string_view GetOr(std::string_view key, std::string_view fallback = {}) const {
+        const std::string* v = Get(key);
+        return v ? std::string_view(*v) : fallback;
+    }
+    [[nodiscard]] bool Has(std::string_view key) const { return Get(key) != nullptr; }
+    [[nodiscard]] const std::vector<Field>& fields() const { return fields_; }
+    [[nodiscard]] bool empty() const { return fields_.empty(); }
+    void Reserve(std::size_t n) { fields_.reserve(n); }
+
+    // Fills classification.taxonomy from the type (or other/undetermined when neither is known).
+    void CompleteClassification();
+
+    // The flat IntelMQ JSON object, keys sorted. Numbers and booleans keep their JSON kind.
+    [[nodiscard]] std::string ToJson() const;
+    [[nodiscard]] core::json::object ToJsonObject() const;
+    // Parses one IntelMQ event (flat dotted keys, or nested objects that are flattened; `extra`
+    // may be a JSON object or its text). Unknown core keys are errors.
+    [[nodiscard]] static core::Result<Event> FromJson(const core::json::object& object);
+    [[nodiscard]] static core::Result<Event> FromJsonText(std::string_view text);
+
+    // 64-bit hash over the sorted key/value pairs except time.observation and raw (and, when
+    // `only` is not empty, over those keys only). `skip` names more keys to leave out.
+    [[nodiscard]] std::uint64_t Hash(const std::vector<std::string>& only = {},
+                                     const std::vector<std::string_view>& skip = {}) const;
+
+private:
+    std::vector<Field> fields_;
+};
+
+// 64-bit FNV-1a, used for hashes that must not change between releases.
+[[nodiscard]] std::uint64_t StableHash(std::string_view data, std::uint64_t seed = 1469598103934665603ULL);
+
+// Base64 (RFC 4648, with padding) for `raw`.
+[[nodiscard]] std::string Base64Encode(std::string_view bytes);
+[[nodiscard]] bool Base64Decode(std::string_view text, std::string& out);
+
+// True when `text` is valid UTF-8.
+[[nodiscard]] bool IsUtf8(std::string_view text);
+
+}  // namespace muhafiz::feeds

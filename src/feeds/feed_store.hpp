@@ -1,0 +1,184 @@
+// FeedStore: the feeds tables of migration 011 (runs, events, dead letters, per-recipient counts,
+// digest preferences and state, the digest log, fetch state), with SQL written once for SQLite
+// and PostgreSQL. A batch of the pipeline is committed in one transaction together with the run's
+// resume point, so a run killed at any moment resumes without losing or repeating an event.
+// Lists use keyset pagination (newest first) with an opaque cursor and a total.
+// Thread-safety: thread-safe (each call takes its own connection unless one is passed in).
+// Errors: database errors as in db/database.hpp; kInvalidArgument for a bad cursor or filter.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/json.hpp"
+#include "core/result.hpp"
+#include "core/time.hpp"
+#include "db/database.hpp"
+#include "feeds/stages.hpp"
+
+namespace muhafiz::feeds {
+
+struct RunRecord {
+    std::int64_t id = 0;
+    std::string uuid, feed, source = "file", file_name, file_hash;
+    std::int64_t file_size = 0;
+    std::string format, status = "running", header;
+    std::int64_t next_offset = 0, next_line = 1;
+    std::int64_t lines_read = 0, events = 0, rejected = 0, duplicates = 0, aggregated = 0;
+    std::string error;
+    core::Micros started_at = 0;
+    std::optional<core::Micros> finished_at;
+    std::string created_by;
+};
+
+struct StoredEvent {
+    std::int64_t id = 0;
+    std::string uuid, feed;
+    std::int64_t run_id = 0, line = 0;
+    core::Micros time_source = 0, observed_at = 0;
+    std::string taxonomy, type, identifier, severity, source_ip;
+    std::optional<std::int64_t> source_asn;
+    std::string source_cc;
+    std::int64_t organisation_id = 0, recipient_id = 0;
+    std::string organisation_uuid, organisation_name, recipient_uuid, recipient_name;
+    std::string route;
+    bool notify = true;
+    core::Micros first_seen = 0, last_seen = 0;
+    std::int64_t count = 1;
+    std::string data;  // flat IntelMQ JSON
+};
+
+struct EventFilter {
+    std::string feed;
+    std::string organisation;  // public id: that organisation and everything below it
+    std::string recipient;     // public id: routed to that organisation
+    std::string classification;  // a taxonomy or a type
+    std::string route;
+    std::string ip;  // exact source.ip
+    std::optional<core::Micros> since, until;  // on time.source
+    int limit = 50;
+    std::string cursor;
+};
+
+template <typename T>
+struct Page {
+    std::vector<T> items;
+    std::int64_t total = 0;
+    std::optional<std::string> next;
+};
+
+struct DeadLetter {
+    std::int64_t id = 0;
+    std::string uuid, feed, run_uuid, file_name;
+    std::int64_t run_id = 0, line = 0;
+    std::string reason, raw, state;  // raw: decoded bytes
+    core::Micros created_at = 0;
+    std::optional<core::Micros> replayed_at;
+};
+
+struct DigestRecord {
+    std::int64_t id = 0;
+    std::string uuid, reference;
+    std::int64_t organisation_id = 0;
+    std::string organisation_uuid, organisation_name, interval;
+    std::int64_t events = 0, first_event_id = 0, last_event_id = 0;
+    std::string recipients;
+    bool encrypted = false;
+    std::string notification_uuid, status, reason, delivery_status;
+    core::Micros created_at = 0;
+};
+
+class FeedStore {
+public:
+    explicit FeedStore(db::Database& db) : db_(db) {}
+    db::Database& database() { return db_; }
+
+    // ---- runs
+    [[nodiscard]] core::Result<std::optional<RunRecord>> FindRunByHash(db::Connection& conn, const std::string& feed,
+                                                                       const std::string& hash);
+    [[nodiscard]] core::Result<RunRecord> CreateRun(db::Connection& conn, RunRecord run);
+    [[nodiscard]] core::Result<RunRecord> GetRun(db::Connection& conn, std::int64_t id);
+    [[nodiscard]] core::Result<RunRecord> GetRunByUuid(db::Connection& conn, const std::string& uuid);
+    // Commits a batch: its events, aggregate updates, dead letters, per-recipient counts and the
+    // run's resume point and totals, in one transaction. Updates `run` in memory too.
+    [[nodiscard]] core::Status CommitBatch(db::Connection& conn, RunRecord& run, Batch& batch, core::Micros now);
+    [[nodiscard]] core::Status FinishRun(db::Connection& conn, RunRecord& run, const std::string& status,
+                                         const std::string& error, core::Micros now);
+    [[nodiscard]] core::Result<std::vector<std::pair<std::int64_t, std::int64_t>>> RunCounts(db::Connection& conn,
+                                                                                             std::int64_t run_id);
+    [[nodiscard]] core::Result<Page<RunRecord>> ListRuns(const std::string& feed, int limit, const std::string& cursor);
+
+    // Dedup and aggregate state of a feed since `since` (observation time).
+    [[nodiscard]] core::Result<std::vector<std::pair<std::uint64_t, core::Micros>>> LoadDedup(
+        db::Connection& conn, const std::string& feed, core::Micros since);
+    struct OpenAggregate {
+        std::uint64_t hash;
+        core::Micros first_seen, last_seen;
+    };
+    [[nodiscard]] core::Result<std::vector<OpenAggregate>> LoadAggregates(db::Connection& conn, const std::string& feed,
+                                                                          core::Micros since);
+
+    // ---- events
+    [[nodiscard]] core::Result<Page<StoredEvent>> ListEvents(const EventFilter& filter, const db::Predicate& scope);
+    // Events for a digest: routed to or owned by `organisation_id`, id > after, notify = 1.
+    [[nodiscard]] core::Result<std::vector<StoredEvent>> EventsFor(db::Connection& conn, std::int64_t organisation_id,
+                                                                   std::int64_t after, std::int64_t limit);
+    [[nodiscard]] core::Result<std::int64_t> CountEvents(const std::string& feed);
+
+    // ---- dead letters
+    [[nodiscard]] core::Result<Page<DeadLetter>> ListDeadLetters(const std::string& feed, const std::string& state,
+                                                                int limit, const std::string& cursor);
+    [[nodiscard]] core::Result<std::vector<DeadLetter>> OpenDeadLetters(const std::string& feed,
+                                                                       const std::vector<std::string>& uuids);
+    [[nodiscard]] core::Status MarkDeadLetters(db::Connection& conn, const std::vector<std::int64_t>& ids,
+                                               const std::string& state, core::Micros now);
+
+    // ---- figures
+    [[nodiscard]] core::Result<core::json::array> FeedFigures();
+    [[nodiscard]] core::Result<core::json::array> RecipientFigures(const db::Predicate& scope, const std::string& feed);
+
+    // ---- digests
+    [[nodiscard]] core::Result<std::map<std::string, std::string>> DigestPrefs(db::Connection& conn,
+                                                                               std::int64_t organisation_id);
+    [[nodiscard]] core::Status SetDigestPref(std::int64_t organisation_id, const std::string& taxonomy,
+                                             const std::string& interval);
+    [[nodiscard]] core::Result<std::pair<std::int64_t, core::Micros>> DigestState(db::Connection& conn,
+                                                                                  std::int64_t organisation_id,
+                                                                                  const std::string& interval);
+    [[nodiscard]] core::Status SetDigestState(db::Connection& conn, std::int64_t organisation_id,
+                                              const std::string& interval, std::int64_t last_event_id,
+                                              core::Micros sent_at);
+    // Recipients with notifiable events after their watermark of `interval`.
+    [[nodiscard]] core::Result<std::vector<std::int64_t>> PendingRecipients(db::Connection& conn);
+    [[nodiscard]] core::Result<DigestRecord> AddDigest(db::Connection& conn, DigestRecord d);
+    [[nodiscard]] core::Result<Page<DigestRecord>> ListDigests(const db::Predicate& scope, int limit,
+                                                              const std::string& cursor);
+
+    // An organisation's internal id and path by its public id; nullopt when there is none.
+    struct OrgRef {
+        std::int64_t id = 0;
+        std::string path, name;
+    };
+    [[nodiscard]] core::Result<std::optional<OrgRef>> Organisation(const std::string& uuid);
+
+    // ---- fetch state
+    struct FetchState {
+        std::optional<core::Micros> last_fetch_at;
+        std::string etag, last_modified, last_error;
+        int last_status = 0;
+    };
+    [[nodiscard]] core::Result<FetchState> GetFetchState(const std::string& feed);
+    [[nodiscard]] core::Status SetFetchState(const std::string& feed, const FetchState& state);
+
+private:
+    db::Database& db_;
+};
+
+// The cursor of keyset pages (newest first): the last id of a page, opaque.
+[[nodiscard]] std::string IdCursor(std::int64_t id);
+[[nodiscard]] core::Result<std::int64_t> ParseIdCursor(const std::string& cursor);
+
+}  // namespace muhafiz::feeds

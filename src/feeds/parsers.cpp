@@ -1,0 +1,1065 @@
+#include "feeds/parsers.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <sstream>
+
+#include "core/json.hpp"
+#include "core/net.hpp"
+
+namespace muhafiz::feeds {
+namespace {
+
+std::string_view TrimView(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+    return s;
+}
+
+std::string LowerStr(std::string_view s) {
+    std::string o(s);
+    for (char& c : o)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return o;
+}
+
+void AddCommon(Event& e, const ParseContext& ctx, std::string_view record) {
+    if (ctx.keep_raw) e.SetRaw("raw", Base64Encode(record));
+    if (ctx.observation_text.empty()) ctx.observation_text = FormatEventTime(ctx.observation);
+    e.SetRaw("time.observation", ctx.observation_text);
+    if (!ctx.feed_code.empty() && !e.Has("feed.code")) e.SetRaw("feed.code", ctx.feed_code);
+    if (!ctx.provider.empty() && !e.Has("feed.provider")) e.SetRaw("feed.provider", ctx.provider);
+    if (!ctx.feed_url.empty() && !e.Has("feed.url")) e.SetRaw("feed.url", ctx.feed_url);
+    if (ctx.accuracy && !e.Has("feed.accuracy")) {
+        char buf[32];
+        auto [p, ec] = std::to_chars(buf, buf + sizeof buf, *ctx.accuracy);
+        e.SetRaw("feed.accuracy", std::string(buf, p), JsonKind::kFloat);
+    }
+    if (!ctx.tlp.empty() && !e.Has("tlp")) e.SetRaw("tlp", ctx.tlp);
+}
+
+bool ParseI64(std::string_view s, std::int64_t& out) {
+    s = TrimView(s);
+    if (s.empty()) return false;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+    if (ec == std::errc() && p == s.data() + s.size()) return true;
+    double d;
+    auto [p2, ec2] = std::from_chars(s.data(), s.data() + s.size(), d);
+    if (ec2 != std::errc() || p2 != s.data() + s.size() || d != static_cast<double>(static_cast<std::int64_t>(d)))
+        return false;
+    out = static_cast<std::int64_t>(d);
+    return true;
+}
+
+bool ParseF64(std::string_view s, double& out) {
+    s = TrimView(s);
+    if (s.empty()) return false;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+    return ec == std::errc() && p == s.data() + s.size();
+}
+
+std::string FloatText(double d) {
+    char buf[32];
+    auto [p, ec] = std::to_chars(buf, buf + sizeof buf, d);
+    return std::string(buf, p);
+}
+
+// RFC 7231 HTTP-date ("Wed, 14 Jan 2026 00:00:00 GMT") or ISO.
+std::optional<core::Micros> ParseHttpDate(std::string_view s) {
+    if (auto t = ParseEventTime(s)) return t;
+    // The usual form, without strptime: "Wed, 14 Jan 2026 00:00:00 GMT".
+    if (s.size() == 29 && s[3] == ',' && s.substr(25) == " GMT") {
+        static const char* kMonths = "JanFebMarAprMayJunJulAugSepOctNovDec";
+        const std::string_view mon = s.substr(8, 3);
+        for (int m = 0; m < 12; ++m)
+            if (mon == std::string_view(kMonths + 3 * m, 3)) {
+                char iso[20];
+                std::snprintf(iso, sizeof iso, "%.4s-%02d-%.2sT%.8s", s.data() + 12, m + 1, s.data() + 5, s.data() + 17);
+                if (auto t = ParseEventTime(std::string(iso) + "Z")) return t;
+            }
+    }
+    std::tm tm{};
+    std::string str(s);
+    const char* end = strptime(str.c_str(), "%a, %d %b %Y %H:%M:%S", &tm);
+    if (!end) return std::nullopt;
+    return static_cast<core::Micros>(timegm(&tm)) * 1000000;
+}
+
+// "GET /x HTTP/1.1" -> "/x"
+std::string StripRequestLine(std::string_view path) {
+    path = TrimView(path);
+    static const char* kMethods[] = {"GET ", "POST ", "HEAD ", "PUT ", "DELETE ", "OPTIONS ", "CONNECT ", "PATCH "};
+    for (const char* m : kMethods)
+        if (path.rfind(m, 0) == 0) {
+            path.remove_prefix(std::strlen(m));
+            break;
+        }
+    const auto sp = path.rfind(" HTTP/");
+    if (sp != std::string_view::npos) path = path.substr(0, sp);
+    return std::string(TrimView(path));
+}
+
+}  // namespace
+
+// ---- CSV tokenizer -------------------------------------------------------------------------
+
+CsvTokenizer::Outcome CsvTokenizer::Next(std::vector<std::string>& fields, std::size_t& count) {
+    count = 0;
+    error_.clear();
+    if (pos_ == 0 && text_.substr(0, 3) == "\xEF\xBB\xBF") pos_ = 3;
+    if (pos_ >= text_.size()) return Outcome::kEnd;
+    const std::size_t start = pos_;
+    record_line_ = line_;
+    auto field = [&]() -> std::string& {
+        if (count == fields.size()) fields.emplace_back();
+        std::string& f = fields[count++];
+        f.clear();
+        return f;
+    };
+    auto skip_line = [&](std::size_t from) {
+        const std::size_t eol = text_.find('\n', from);
+        pos_ = eol == std::string_view::npos ? text_.size() : eol + 1;
+        ++line_;
+        std::size_t end = eol == std::string_view::npos ? text_.size() : eol;
+        if (end > start && text_[end - 1] == '\r') --end;
+        record_text_ = text_.substr(start, end - start);
+    };
+    // A blank line.
+    {
+        std::size_t p = pos_;
+        while (p < text_.size() && (text_[p] == ' ' || text_[p] == '\t' || text_[p] == '\r')) ++p;
+        if (p >= text_.size() || text_[p] == '\n') {
+            pos_ = p >= text_.size() ? p : p + 1;
+            ++line_;
+            return Outcome::kBlank;
+        }
+    }
+    for (;;) {
+        std::string& f = field();
+        if (pos_ < text_.size() && text_[pos_] == '"') {
+            const std::size_t open = pos_;
+            ++pos_;
+            std::int64_t lines_inside = 0;
+            for (;;) {
+                const std::size_t q = text_.find('"', pos_);
+                if (q == std::string_view::npos) {
+                    error_ = "a quoted field never closes (broken quoting or a truncated file)";
+                    line_ -= lines_inside;
+                    skip_line(open);
+                    return Outcome::kError;
+                }
+                const std::string_view part = text_.substr(pos_, q - pos_);
+                lines_inside += std::count(part.begin(), part.end(), '\n');
+                f.append(part);
+                pos_ = q + 1;
+                if (pos_ < text_.size() && text_[pos_] == '"') {
+                    f += '"';
+                    ++pos_;
+                    continue;
+                }
+                break;
+            }
+            line_ += lines_inside;
+            if (pos_ < text_.size() && text_[pos_] != delim_ && text_[pos_] != '\n' && text_[pos_] != '\r') {
+                error_ = "text after a closing quote (broken quoting)";
+                skip_line(pos_);
+                return Outcome::kError;
+            }
+        } else {
+            std::size_t p = pos_;
+            while (p < text_.size() && text_[p] != delim_ && text_[p] != '\n') {
+                if (text_[p] == '"') {
+                    error_ = "a quote inside an unquoted field (broken quoting)";
+                    skip_line(p);
+                    return Outcome::kError;
+                }
+                ++p;
+            }
+            std::size_t e = p;
+            if (e > pos_ && (p >= text_.size() || text_[p] == '\n') && text_[e - 1] == '\r') --e;
+            f.assign(text_.data() + pos_, e - pos_);
+            pos_ = p;
+        }
+        if (pos_ >= text_.size()) {
+            record_text_ = text_.substr(start);
+            if (!record_text_.empty() && record_text_.back() == '\r') record_text_.remove_suffix(1);
+            return Outcome::kRecord;
+        }
+        if (text_[pos_] == '\r' && pos_ + 1 < text_.size() && text_[pos_ + 1] == '\n') ++pos_;
+        if (text_[pos_] == '\r' && pos_ + 1 >= text_.size()) {
+            ++pos_;
+            record_text_ = text_.substr(start, pos_ - 1 - start);
+            return Outcome::kRecord;
+        }
+        if (text_[pos_] == '\n') {
+            std::size_t end = pos_;
+            if (end > start && text_[end - 1] == '\r') --end;
+            record_text_ = text_.substr(start, end - start);
+            ++pos_;
+            ++line_;
+            return Outcome::kRecord;
+        }
+        ++pos_;  // the delimiter
+    }
+}
+
+// ---- Shadowserver ----------------------------------------------------------------------------
+
+namespace {
+
+std::vector<std::string> Split(std::string_view header) {
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    for (;;) {
+        const auto c = header.find(',', start);
+        out.emplace_back(header.substr(start, c == std::string_view::npos ? std::string_view::npos : c - start));
+        if (c == std::string_view::npos) break;
+        start = c + 1;
+    }
+    return out;
+}
+
+std::string Doc(std::string_view slug) {
+    return "https://www.shadowserver.org/what-we-do/network-reporting/" + std::string(slug) + "/";
+}
+
+constexpr std::string_view kScanCommon =
+    "timestamp,severity,ip,protocol,port,hostname,tag,asn,geo,region,city,naics,hostname_source,sector";
+
+}  // namespace
+
+const std::vector<ShadowserverReport>& ShadowserverReports() {
+    static const auto* reports = [] {
+        auto* r = new std::vector<ShadowserverReport>();
+        const std::string http_cols = std::string(kScanCommon) +
+            ",http,http_code,http_reason,content_type,connection,www_authenticate,set_cookie,server,"
+            "content_length,transfer_encoding,http_date,version";
+        const std::vector<std::pair<std::string, std::string>> http_rules = {
+            {"http_code", "int"}, {"content_length", "int"}, {"http_date", "date"}};
+        r->push_back({"scan_http", {}, "Accessible-HTTP", Doc("accessible-http-report"), "other", "other",
+                      "accessible-http", "", "http", "", "info", true, Split(http_cols), http_rules});
+        r->push_back({"scan6_http", {}, "IPv6-Accessible-HTTP", Doc("accessible-http-report"), "other", "other",
+                      "accessible-http", "", "http", "", "info", true, Split(http_cols), http_rules});
+        r->push_back({"scan_dns", {"dns_openresolver", "scan_dns_openresolver"}, "DNS-Open-Resolvers",
+                      Doc("open-resolvers-report"), "vulnerable", "vulnerable-system", "dns-open-resolver", "", "dns",
+                      "", "medium", false, Split(std::string(kScanCommon) + ",dns_version,min_amplification"),
+                      {{"min_amplification", "float"}}});
+        {
+            std::vector<std::pair<std::string, std::string>> rules;
+            for (const char* f : {"clk_wander", "frequency", "jitter", "leap", "offset", "rootdelay", "rootdispersion",
+                                  "amplification"})
+                rules.emplace_back(f, "float");
+            for (const char* f : {"peer", "poll", "precision", "stratum", "tc", "response_size"})
+                rules.emplace_back(f, "int");
+            r->push_back({"scan_ntp", {}, "NTP-Version", Doc("ntp-version-report"), "vulnerable",
+                          "vulnerable-system", "ntp-version", "", "ntp", "", "medium", false,
+                          Split(std::string(kScanCommon) +
+                                ",version,clk_wander,clock,error,frequency,jitter,leap,mintc,noise,offset,peer,phase,"
+                                "poll,precision,processor,refid,reftime,rootdelay,rootdispersion,stability,state,"
+                                "stratum,system,tai,tc,response_size,amplification"),
+                          rules});
+        }
+        r->push_back({"scan_snmp", {}, "Open-SNMP", Doc("open-snmp-report"), "vulnerable", "vulnerable-system",
+                      "open-snmp", "", "snmp", "", "high", false,
+                      Split(std::string(kScanCommon) +
+                            ",device_vendor,device_type,device_model,device_version,device_sector,version,sysname,"
+                            "sysdesc,community,response_size,amplification,uptime,mac_address,vendor_id,vendor"),
+                      {{"device_vendor", "product.vendor"},
+                       {"device_model", "product.name"},
+                       {"device_version", "product.version"},
+                       {"response_size", "int"},
+                       {"amplification", "float"},
+                       {"uptime", "int"}}});
+        r->push_back({"scan_rdp", {}, "Accessible-RDP", Doc("accessible-rdp-report"), "vulnerable",
+                      "vulnerable-system", "open-rdp", "", "rdp", "tcp", "high", false,
+                      Split(std::string(kScanCommon) +
+                            ",handshake,rdp_protocol,cert_length,subject_common_name,issuer_common_name,"
+                            "cert_issue_date,cert_expiration_date,sha1_fingerprint,cert_serial_number,ssl_version,"
+                            "signature_algorithm,key_algorithm,sha256_fingerprint,sha512_fingerprint,"
+                            "md5_fingerprint,tlsv13_support,tlsv13_cipher,jarm"),
+                      {{"cert_length", "int"}, {"ssl_version", "int"}}});
+        r->push_back({"event4_sinkhole_http", {}, "Sinkhole-Events-HTTP IPv4", Doc("sinkhole-http-events-report"),
+                      "malicious-code", "infected-system", "", "infection", "http", "", "critical", true,
+                      Split("timestamp,protocol,src_ip,src_port,src_asn,src_geo,src_region,src_city,src_hostname,"
+                            "src_naics,src_sector,device_vendor,device_type,device_model,severity,dst_ip,dst_port,"
+                            "dst_asn,dst_geo,dst_region,dst_city,dst_hostname,dst_naics,dst_sector,public_source,"
+                            "infection,family,tag,application,version,event_id,http_url,http_host,http_agent,"
+                            "forwarded_by,ssl_cipher,http_referer,ssl_servername,machine_name"),
+                      {{"device_vendor", "product.vendor"},
+                       {"device_model", "product.name"},
+                       {"http_url", "urlpath:destination"},
+                       {"http_host", "host:destination"},
+                       {"application", "scheme"}}});
+        r->push_back({"compromised_website", {}, "Compromised-Website", Doc("compromised-website-report"),
+                      "intrusions", "system-compromise", "compromised-website", "", "", "", "critical", false,
+                      Split(std::string(kScanCommon) +
+                            ",application,url,http_host,category,system,detected_since,server,redirect_target,"
+                            "cc_url,family,status,account,detail,public_source"),
+                      {{"application", "scheme:protocol.application"},
+                       {"url", "urlpath:source"},
+                       {"http_host", "host:source"},
+                       {"category", "category"},
+                       {"detail", "detail"},
+                       {"family", "malware.name"},
+                       {"status", "status"},
+                       {"account", "source.account"}}});
+        r->push_back({"blocklist", {}, "Blocklist", Doc("blocklist-report"), "other", "blacklist", "blacklisted-ip",
+                      "", "", "", "low", false,
+                      Split("timestamp,severity,ip,hostname,source,reason,asn,geo,region,city,naics,sector,tag"),
+                      {{"ip", "ip_or_network"}, {"source", "rename:source_name"}}});
+        return r;
+    }();
+    return *reports;
+}
+
+const ShadowserverReport* FindShadowserverReport(std::string_view type) {
+    for (const auto& r : ShadowserverReports()) {
+        if (r.type == type) return &r;
+        for (const auto& a : r.aliases)
+            if (a == type) return &r;
+    }
+    return nullptr;
+}
+
+const ShadowserverReport* DetectShadowserverReport(std::string_view file_name, std::string_view header) {
+    // The longest type name found in the file name between separators.
+    const ShadowserverReport* best = nullptr;
+    std::size_t best_len = 0;
+    const std::string name = LowerStr(file_name.substr(file_name.find_last_of('/') + 1));
+    for (const auto& r : ShadowserverReports()) {
+        std::vector<std::string> names = r.aliases;
+        names.push_back(r.type);
+        for (const auto& n : names) {
+            std::size_t at = name.find(n);
+            while (at != std::string::npos) {
+                const bool left = at == 0 || !std::isalnum(static_cast<unsigned char>(name[at - 1]));
+                const std::size_t e = at + n.size();
+                const bool right = e == name.size() || !(std::isalnum(static_cast<unsigned char>(name[e])) || name[e] == '_');
+                if (left && right && n.size() > best_len) {
+                    best = &r;
+                    best_len = n.size();
+                }
+                at = name.find(n, at + 1);
+            }
+        }
+    }
+    if (best) return best;
+    // The header: same columns as one report (quotes removed).
+    std::string h;
+    for (char c : header)
+        if (c != '"' && c != '\r') h += c;
+    const auto cols = Split(h);
+    for (const auto& r : ShadowserverReports())
+        if (r.header == cols) return &r;
+    // Same set of columns in another order, or extra columns added later by Shadowserver.
+    for (const auto& r : ShadowserverReports()) {
+        bool all = true;
+        for (const auto& c : r.header)
+            if (std::find(cols.begin(), cols.end(), c) == cols.end()) {
+                all = false;
+                break;
+            }
+        if (all && r.type != "scan6_http") return &r;
+    }
+    return nullptr;
+}
+
+namespace {
+
+enum class Act : std::uint8_t {
+    kField,       // harmonised field; on failure the value goes to extra.<column>
+    kRequired,    // harmonised field; failure or absence rejects the record
+    kExtra,       // extra.<column> as text
+    kExtraInt,
+    kExtraFloat,
+    kExtraDate,
+    kAsn,         // drop when 0
+    kNaics,       // int, drop when 0
+    kTag,         // extra.tag + product.vulnerabilities
+    kIdentifier,  // classification.identifier + malware.name
+    kIpOrNetwork,
+    kUrlPath,
+    kHost,
+    kScheme,
+    kCategory,
+    kDetail,
+    kIgnore,
+};
+
+struct Action {
+    Act act = Act::kExtra;
+    std::string key;
+    FieldType type = FieldType::kString;
+    std::string side;  // for kUrlPath / kHost: "source" / "destination"
+};
+
+class ShadowserverParser final : public Parser {
+public:
+    ShadowserverParser(const ShadowserverReport* report, ParseContext ctx, std::string file_name)
+        : report_(report), ctx_(std::move(ctx)), file_name_(std::move(file_name)) {}
+
+    bool csv_records() const override { return true; }
+    bool has_header() const override { return true; }
+    std::string format() const override { return "shadowserver:" + (report_ ? report_->type : std::string()); }
+
+    core::Status Begin(std::string_view header) override {
+        std::vector<std::string> cols;
+        std::size_t n = 0;
+        CsvTokenizer tok(header, 1);
+        if (tok.Next(cols, n) != CsvTokenizer::Outcome::kRecord)
+            return core::Invalid("header", "the first line is not a CSV header");
+        cols.resize(n);
+        if (!report_) {
+            report_ = DetectShadowserverReport(file_name_, header);
+            if (!report_)
+                return core::Invalid("format",
+                                     "cannot tell which Shadowserver report this is from its name or header; "
+                                     "give the type, e.g. --format shadowserver:scan_http");
+        }
+        const std::string naics_prefix = report_->source_naics ? "extra.source." : "extra.";
+        actions_.clear();
+        bool has_time = false, has_ip = false;
+        for (const auto& c : cols) {
+            Action a;
+            auto rule_it = std::find_if(report_->columns.begin(), report_->columns.end(),
+                                        [&](const auto& p) { return p.first == c; });
+            const std::string rule = rule_it == report_->columns.end() ? std::string() : rule_it->second;
+            const bool is_side = c.rfind("src_", 0) == 0 || c.rfind("dst_", 0) == 0;
+            const std::string side = c.rfind("dst_", 0) == 0 ? "destination" : "source";
+            const std::string base = is_side ? c.substr(4) : c;
+            if (!rule.empty()) {
+                if (rule == "int") a = {Act::kExtraInt, "extra." + c};
+                else if (rule == "float") a = {Act::kExtraFloat, "extra." + c};
+                else if (rule == "date") a = {Act::kExtraDate, "extra." + c};
+                else if (rule == "ignore") a = {Act::kIgnore, ""};
+                else if (rule == "ip_or_network") a = {Act::kIpOrNetwork, "source.ip"}, has_ip = true;
+                else if (rule.rfind("rename:", 0) == 0) a = {Act::kExtra, "extra." + rule.substr(7)};
+                else if (rule.rfind("urlpath:", 0) == 0) a = {Act::kUrlPath, "", FieldType::kString, rule.substr(8)};
+                else if (rule.rfind("host:", 0) == 0)
+                    a = {Act::kHost, rule.substr(5) + ".fqdn", FieldType::kFqdn, rule.substr(5)};
+                else if (rule.rfind("scheme", 0) == 0) a = {Act::kScheme, rule.size() > 7 ? rule.substr(7) : "extra." + c};
+                else if (rule == "category") a = {Act::kCategory, "event_description.text"};
+                else if (rule == "detail") a = {Act::kDetail, "extra." + c};
+                else a = {Act::kField, rule, TypeOf(rule).value_or(FieldType::kString)};
+            } else if (c == report_->identifier_column && !c.empty()) {
+                a = {Act::kIdentifier, "classification.identifier"};
+            } else if (c == "timestamp") {
+                a = {Act::kRequired, "time.source", FieldType::kDateTime};
+                has_time = true;
+            } else if (c == "severity") {
+                a = {Act::kField, "severity", FieldType::kLowercase};
+            } else if (c == "protocol") {
+                a = {Act::kField, "protocol.transport", FieldType::kLowercase};
+            } else if (c == "tag") {
+                a = {Act::kTag, "extra.tag"};
+            } else if (base == "ip" && (c == "ip" || c == "src_ip")) {
+                a = {Act::kRequired, "source.ip", FieldType::kIp};
+                has_ip = true;
+            } else if (base == "ip") {
+                a = {Act::kField, side + ".ip", FieldType::kIp};
+            } else if (base == "port") {
+                a = {Act::kField, side + ".port", FieldType::kPort};
+            } else if (base == "hostname") {
+                a = {Act::kField, side + ".reverse_dns", FieldType::kFqdn};
+            } else if (base == "asn") {
+                a = {Act::kAsn, side + ".asn", FieldType::kAsn};
+            } else if (base == "geo") {
+                a = {Act::kField, side + ".geolocation.cc", FieldType::kCountry};
+            } else if (base == "region") {
+                a = {Act::kField, side + ".geolocation.region", FieldType::kString};
+            } else if (base == "city") {
+                a = {Act::kField, side + ".geolocation.city", FieldType::kString};
+            } else if (base == "naics") {
+                a = {Act::kNaics, is_side ? "extra." + side + ".naics" : naics_prefix + "naics"};
+            } else if (base == "sector") {
+                a = {Act::kExtra, is_side ? "extra." + side + ".sector" : naics_prefix + "sector"};
+            } else {
+                a = {Act::kExtra, "extra." + c};
+            }
+            actions_.push_back(std::move(a));
+        }
+        if (!has_time) return core::Invalid("header", "the header has no timestamp column");
+        if (!has_ip) return core::Invalid("header", "the header has no ip column");
+        columns_ = cols;
+        return core::Ok();
+    }
+
+    void Parse(std::string_view text, std::int64_t first_line, ParseOutput& out) override {
+        CsvTokenizer tok(text, first_line);
+        std::size_t n = 0;
+        for (;;) {
+            const auto o = tok.Next(cells_, n);
+            if (o == CsvTokenizer::Outcome::kEnd) break;
+            if (o == CsvTokenizer::Outcome::kBlank) continue;
+            ++out.records;
+            if (o == CsvTokenizer::Outcome::kError) {
+                out.rejected.push_back({tok.record_line(), tok.error(), std::string(tok.record_text())});
+                continue;
+            }
+            if (n != actions_.size()) {
+                out.rejected.push_back({tok.record_line(),
+                                        "expected " + std::to_string(actions_.size()) + " columns, found " +
+                                            std::to_string(n),
+                                        std::string(tok.record_text())});
+                continue;
+            }
+            Event e;
+            std::string reason;
+            if (!Record(e, reason)) {
+                out.rejected.push_back({tok.record_line(), reason, std::string(tok.record_text())});
+                continue;
+            }
+            AddCommon(e, ctx_, tok.record_text());
+            out.events.push_back(std::move(e));
+            out.event_lines.push_back(tok.record_line());
+        }
+    }
+
+private:
+    bool Record(Event& e, std::string& reason) {
+        e.Reserve(actions_.size() + 10);
+        std::string_view url_path, host, scheme, category, detail;
+        std::string url_side;
+        for (std::size_t i = 0; i < actions_.size(); ++i) {
+            const Action& a = actions_[i];
+            std::string& v = cells_[i];
+            if (v.empty()) continue;
+            if (!IsUtf8(v)) {
+                reason = "column " + columns_[i] + ": the value is not valid UTF-8";
+                return false;
+            }
+            switch (a.act) {
+                case Act::kRequired:
+                case Act::kField: {
+                    auto st = e.Add(a.key, v, a.type);
+                    if (!st) {
+                        if (a.act == Act::kRequired) {
+                            reason = st.error().message;
+                            return false;
+                        }
+                        e.SetExtra(columns_[i], v);
+                    }
+                    break;
+                }
+                case Act::kExtra:
+                    e.Append(a.key, v);
+                    break;
+                case Act::kExtraInt: {
+                    std::int64_t x;
+                    if (ParseI64(v, x)) e.Append(a.key, std::to_string(x), JsonKind::kInt);
+                    else e.Append(a.key, v);
+                    break;
+                }
+                case Act::kExtraFloat: {
+                    double d;
+                    if (ParseF64(v, d)) e.Append(a.key, FloatText(d), JsonKind::kFloat);
+                    else e.Append(a.key, v);
+                    break;
+                }
+                case Act::kExtraDate: {
+                    if (auto t = ParseHttpDate(v)) e.Append(a.key, FormatEventTime(*t));
+                    else e.Append(a.key, v);
+                    break;
+                }
+                case Act::kAsn: {
+                    std::int64_t x;
+                    if (ParseI64(v, x) && x == 0) break;
+                    if (!e.Add(a.key, v, FieldType::kAsn)) e.SetExtra(columns_[i], v);
+                    break;
+                }
+                case Act::kNaics: {
+                    std::int64_t x;
+                    if (ParseI64(v, x)) {
+                        if (x != 0) e.Append(a.key, std::to_string(x), JsonKind::kInt);
+                    } else {
+                        e.Append(a.key, v);
+                    }
+                    break;
+                }
+                case Act::kTag: {
+                    e.Append(a.key, v);
+                    std::vector<std::string> cves;
+                    std::size_t s = 0;
+                    const std::string lower = LowerStr(v);
+                    for (;;) {
+                        const auto c = lower.find(';', s);
+                        std::string item(TrimView(std::string_view(lower).substr(s, c == std::string::npos ? std::string::npos : c - s)));
+                        if (item.rfind("cve-", 0) == 0) {
+                            const auto dash = item.find('-', 4);
+                            bool ok = dash != std::string::npos && dash > 4 && dash + 1 < item.size();
+                            for (std::size_t k = 4; ok && k < item.size(); ++k)
+                                if (k != dash && !std::isdigit(static_cast<unsigned char>(item[k]))) ok = false;
+                            if (ok) cves.push_back(item);
+                        }
+                        if (c == std::string::npos) break;
+                        s = c + 1;
+                    }
+                    if (!cves.empty()) {
+                        std::sort(cves.begin(), cves.end());
+                        std::string joined;
+                        for (const auto& c : cves) {
+                            if (!joined.empty()) joined += ';';
+                            joined += c;
+                        }
+                        e.Append("product.vulnerabilities", joined);
+                    }
+                    break;
+                }
+                case Act::kIdentifier:
+                    e.SetRaw("classification.identifier", LowerStr(TrimView(v)));
+                    if (!e.Has("malware.name")) (void)e.Add("malware.name", v, FieldType::kLowercase);
+                    break;
+                case Act::kIpOrNetwork: {
+                    if (v.find('/') != std::string::npos) {
+                        auto st = e.Add("source.network", v, FieldType::kNetwork);
+                        if (!st) {
+                            reason = st.error().message;
+                            return false;
+                        }
+                    } else {
+                        auto st = e.Add("source.ip", v, FieldType::kIp);
+                        if (!st) {
+                            reason = st.error().message;
+                            return false;
+                        }
+                    }
+                    break;
+                }
+                case Act::kUrlPath:
+                    url_path = v;
+                    url_side = a.side;
+                    e.SetExtra(columns_[i], v);
+                    break;
+                case Act::kHost:
+                    host = v;
+                    url_side = a.side;
+                    if (!e.Add(a.key, v, FieldType::kFqdn)) e.SetExtra(columns_[i], v);
+                    break;
+                case Act::kScheme:
+                    scheme = v;
+                    if (a.key.rfind("extra.", 0) == 0) e.Append(a.key, v);
+                    else (void)e.Add(a.key, v, FieldType::kLowercase);
+                    break;
+                case Act::kCategory:
+                    category = v;
+                    e.Append(a.key, v);
+                    break;
+                case Act::kDetail:
+                    detail = v;
+                    e.Append(a.key, v);
+                    break;
+                case Act::kIgnore:
+                    break;
+            }
+        }
+        if (category.empty() && !detail.empty()) e.SetRaw("event_description.text", std::string(detail));
+        // convert_http_host_and_url
+        if (!url_side.empty() && (!url_path.empty() || !host.empty())) {
+            std::string h(TrimView(host));
+            if (h.empty()) {
+                const std::string* rd = e.Get(url_side + ".reverse_dns");
+                const std::string* ip = e.Get(url_side + ".ip");
+                h = rd ? *rd : ip ? *ip : std::string();
+            }
+            if (!h.empty()) {
+                const std::string sch = LowerStr(TrimView(scheme));
+                std::string path = StripRequestLine(url_path);
+                if (!path.empty() && path[0] != '/') path = "/" + path;
+                const std::string url = (sch == "https" ? "https" : "http") + std::string("://") + h + path;
+                (void)e.Add(url_side + ".url", url, FieldType::kUrl);
+            }
+        }
+        if (!e.Has("source.ip") && !e.Has("source.network")) {
+            reason = "no source address";
+            return false;
+        }
+        if (!e.Has("time.source")) {
+            reason = "timestamp: missing";
+            return false;
+        }
+        if (!e.Has("severity") && !report_->severity.empty()) e.SetRaw("severity", report_->severity);
+        e.Append("feed.name", report_->name);
+        if (!report_->documentation.empty()) e.Append("feed.documentation", report_->documentation);
+        if (!ctx_.provider.empty()) e.SetRaw("feed.provider", ctx_.provider);
+        else e.SetRaw("feed.provider", "Shadowserver");
+        e.Append("classification.taxonomy", report_->taxonomy);
+        e.Append("classification.type", report_->classification_type);
+        if (!report_->identifier.empty()) e.Append("classification.identifier", report_->identifier);
+        if (!report_->application.empty() && !e.Has("protocol.application"))
+            e.SetRaw("protocol.application", report_->application);
+        if (!report_->transport.empty() && !e.Has("protocol.transport")) e.SetRaw("protocol.transport", report_->transport);
+        return true;
+    }
+
+    const ShadowserverReport* report_;
+    ParseContext ctx_;
+    std::string file_name_;
+    std::vector<Action> actions_;
+    std::vector<std::string> columns_;
+    std::vector<std::string> cells_;
+};
+
+// ---- Generic CSV -------------------------------------------------------------------------------
+
+std::optional<core::Micros> ParseWithFormat(std::string_view v, const std::string& format) {
+    v = TrimView(v);
+    if (format == "iso" || format.empty()) return ParseEventTime(v);
+    if (format == "epoch" || format == "epoch_ms") {
+        double d;
+        if (!ParseF64(v, d)) return std::nullopt;
+        return static_cast<core::Micros>(format == "epoch" ? d * 1e6 : d * 1e3);
+    }
+    std::tm tm{};
+    std::string s(v);
+    const char* end = strptime(s.c_str(), format.c_str(), &tm);
+    if (!end || *end != '\0') return std::nullopt;
+    return static_cast<core::Micros>(timegm(&tm)) * 1000000;
+}
+
+class MappedCsvParser final : public Parser {
+public:
+    MappedCsvParser(CsvMapping mapping, ParseContext ctx, std::string spec)
+        : mapping_(std::move(mapping)), ctx_(std::move(ctx)), spec_(std::move(spec)) {}
+
+    bool csv_records() const override { return true; }
+    bool has_header() const override { return mapping_.header; }
+    std::string format() const override { return spec_; }
+
+    core::Status Begin(std::string_view header) override {
+        std::size_t n = 0;
+        CsvTokenizer tok(header, 1, mapping_.delimiter);
+        if (tok.Next(columns_, n) != CsvTokenizer::Outcome::kRecord)
+            return core::Invalid("header", "the first line is not a CSV header");
+        columns_.resize(n);
+        return Prepare();
+    }
+
+    core::Status Prepare() {
+        targets_.assign(columns_.size(), "");
+        for (const auto& [col, field] : mapping_.columns) {
+            auto it = std::find(columns_.begin(), columns_.end(), col);
+            if (it == columns_.end())
+                return core::Invalid("header", "the mapping names column '" + col + "' but the file has no such column");
+            targets_[static_cast<std::size_t>(it - columns_.begin())] = field;
+        }
+        return core::Ok();
+    }
+
+    void Parse(std::string_view text, std::int64_t first_line, ParseOutput& out) override {
+        CsvTokenizer tok(text, first_line, mapping_.delimiter);
+        std::size_t n = 0;
+        for (;;) {
+            const auto o = tok.Next(cells_, n);
+            if (o == CsvTokenizer::Outcome::kEnd) break;
+            if (o == CsvTokenizer::Outcome::kBlank) continue;
+            ++out.records;
+            if (o == CsvTokenizer::Outcome::kError) {
+                out.rejected.push_back({tok.record_line(), tok.error(), std::string(tok.record_text())});
+                continue;
+            }
+            if (!mapping_.header && columns_.empty()) {
+                for (std::size_t i = 0; i < n; ++i) columns_.push_back(std::to_string(i + 1));
+                if (auto st = Prepare(); !st) {
+                    out.rejected.push_back({tok.record_line(), st.error().message, std::string(tok.record_text())});
+                    columns_.clear();
+                    continue;
+                }
+            }
+            if (n != columns_.size()) {
+                out.rejected.push_back({tok.record_line(),
+                                        "expected " + std::to_string(columns_.size()) + " columns, found " +
+                                            std::to_string(n),
+                                        std::string(tok.record_text())});
+                continue;
+            }
+            Event e;
+            std::string reason;
+            bool ok = true;
+            for (std::size_t i = 0; i < n && ok; ++i) {
+                const std::string& v = cells_[i];
+                if (TrimView(v).empty()) continue;
+                if (!IsUtf8(v)) {
+                    reason = "column " + columns_[i] + ": the value is not valid UTF-8";
+                    ok = false;
+                    break;
+                }
+                const std::string& target = targets_[i];
+                if (target.empty()) {
+                    if (mapping_.unmapped_to_extra) {
+                        std::string name = LowerStr(columns_[i]);
+                        for (char& c : name)
+                            if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) c = '_';
+                        if (!name.empty() && ValidKey("extra." + name)) e.SetExtra(name, v);
+                    }
+                    continue;
+                }
+                if (TypeOf(target) == FieldType::kDateTime) {
+                    auto t = ParseWithFormat(v, mapping_.time_format);
+                    if (!t) {
+                        reason = target + ": not a timestamp in the format '" + mapping_.time_format + "': '" + v + "'";
+                        ok = false;
+                        break;
+                    }
+                    e.SetRaw(target, FormatEventTime(*t));
+                    continue;
+                }
+                if (auto st = e.Set(target, v); !st) {
+                    const bool required = std::find(mapping_.required.begin(), mapping_.required.end(), target) !=
+                                          mapping_.required.end();
+                    if (required || target.find(".ip") != std::string::npos) {
+                        reason = st.error().message;
+                        ok = false;
+                    } else {
+                        e.SetExtra(LowerStr(columns_[i]), v);
+                    }
+                }
+            }
+            if (ok) {
+                for (const auto& [k, v] : mapping_.constants)
+                    if (!e.Has(k)) (void)e.Set(k, v);
+                for (const auto& r : mapping_.required)
+                    if (!e.Has(r)) {
+                        reason = r + ": missing";
+                        ok = false;
+                        break;
+                    }
+            }
+            if (!ok) {
+                out.rejected.push_back({tok.record_line(), reason, std::string(tok.record_text())});
+                continue;
+            }
+            if (!ctx_.feed_name.empty() && !e.Has("feed.name")) e.SetRaw("feed.name", ctx_.feed_name);
+            if (!e.Has("time.source")) e.SetRaw("time.source", FormatEventTime(ctx_.observation));
+            e.CompleteClassification();
+            AddCommon(e, ctx_, tok.record_text());
+            out.events.push_back(std::move(e));
+            out.event_lines.push_back(tok.record_line());
+        }
+    }
+
+private:
+    CsvMapping mapping_;
+    ParseContext ctx_;
+    std::string spec_;
+    std::vector<std::string> columns_;
+    std::vector<std::string> targets_;
+    std::vector<std::string> cells_;
+};
+
+// ---- Line formats --------------------------------------------------------------------------
+
+template <typename F>
+void ForEachLine(std::string_view text, std::int64_t first_line, F&& f) {
+    std::size_t pos = 0;
+    std::int64_t line = first_line;
+    while (pos < text.size()) {
+        std::size_t eol = text.find('\n', pos);
+        std::size_t end = eol == std::string_view::npos ? text.size() : eol;
+        std::string_view l = text.substr(pos, end - pos);
+        if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
+        if (line == 1 && l.substr(0, 3) == "\xEF\xBB\xBF") l.remove_prefix(3);
+        f(l, line);
+        ++line;
+        pos = eol == std::string_view::npos ? text.size() : eol + 1;
+    }
+}
+
+class JsonLinesParser final : public Parser {
+public:
+    explicit JsonLinesParser(ParseContext ctx) : ctx_(std::move(ctx)) {}
+    bool csv_records() const override { return false; }
+    bool has_header() const override { return false; }
+    std::string format() const override { return "jsonl"; }
+    core::Status Begin(std::string_view) override { return core::Ok(); }
+
+    void Parse(std::string_view text, std::int64_t first_line, ParseOutput& out) override {
+        ForEachLine(text, first_line, [&](std::string_view l, std::int64_t line) {
+            if (TrimView(l).empty()) return;
+            ++out.records;
+            if (!IsUtf8(l)) {
+                out.rejected.push_back({line, "the line is not valid UTF-8", std::string(l)});
+                return;
+            }
+            auto e = Event::FromJsonText(l);
+            if (!e) {
+                out.rejected.push_back({line, e.error().message, std::string(l)});
+                return;
+            }
+            if (!e->Has("time.source")) {
+                out.rejected.push_back({line, "time.source: missing", std::string(l)});
+                return;
+            }
+            e->CompleteClassification();
+            if (!ctx_.feed_name.empty() && !e->Has("feed.name")) e->SetRaw("feed.name", ctx_.feed_name);
+            const bool had_raw = e->Has("raw");
+            ParseContext c = ctx_;
+            if (had_raw) c.keep_raw = false;
+            AddCommon(*e, c, l);
+            out.events.push_back(std::move(*e));
+            out.event_lines.push_back(line);
+        });
+    }
+
+private:
+    ParseContext ctx_;
+};
+
+class BlocklistParser final : public Parser {
+public:
+    explicit BlocklistParser(ParseContext ctx) : ctx_(std::move(ctx)) {}
+    bool csv_records() const override { return false; }
+    bool has_header() const override { return false; }
+    std::string format() const override { return "blocklist"; }
+    core::Status Begin(std::string_view) override { return core::Ok(); }
+
+    void Parse(std::string_view text, std::int64_t first_line, ParseOutput& out) override {
+        const std::string type = CanonicalType(ctx_.classification_type.empty() ? "blacklist" : ctx_.classification_type);
+        ForEachLine(text, first_line, [&](std::string_view l, std::int64_t line) {
+            std::string_view v = l;
+            const auto hash = v.find('#');
+            if (hash != std::string_view::npos) v = v.substr(0, hash);
+            v = TrimView(v);
+            // "value<space>comment" / "value;comment" (DROP lists)
+            const auto sp = v.find_first_of(" \t;");
+            if (sp != std::string_view::npos) v = v.substr(0, sp);
+            if (v.empty()) return;
+            ++out.records;
+            if (!IsUtf8(v)) {
+                out.rejected.push_back({line, "the line is not valid UTF-8", std::string(l)});
+                return;
+            }
+            Event e;
+            core::Status st;
+            if (v.find("://") != std::string_view::npos) {
+                st = e.Add("source.url", v, FieldType::kUrl);
+                if (st) {
+                    std::string_view u = *e.Get("source.url");
+                    auto hs = u.find("://") + 3;
+                    auto he = u.find_first_of("/?#:", hs);
+                    std::string host(u.substr(hs, he == std::string_view::npos ? std::string_view::npos : he - hs));
+                    if (core::ParseIp(host)) (void)e.Add("source.ip", host, FieldType::kIp);
+                    else (void)e.Add("source.fqdn", host, FieldType::kFqdn);
+                }
+            } else if (v.find('/') != std::string_view::npos) {
+                st = e.Add("source.network", v, FieldType::kNetwork);
+            } else if (v.find(':') != std::string_view::npos ||
+                       (!v.empty() && std::all_of(v.begin(), v.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)) || c == '.'; }))) {
+                st = e.Add("source.ip", v, FieldType::kIp);
+            } else {
+                st = e.Add("source.fqdn", v, FieldType::kFqdn);
+            }
+            if (!st) {
+                out.rejected.push_back({line, st.error().message, std::string(l)});
+                return;
+            }
+            e.SetRaw("classification.type", type);
+            if (!ctx_.classification_identifier.empty())
+                e.SetRaw("classification.identifier", ctx_.classification_identifier);
+            e.CompleteClassification();
+            e.SetRaw("time.source", FormatEventTime(ctx_.observation));
+            if (!ctx_.feed_name.empty()) e.SetRaw("feed.name", ctx_.feed_name);
+            AddCommon(e, ctx_, l);
+            out.events.push_back(std::move(e));
+            out.event_lines.push_back(line);
+        });
+    }
+
+private:
+    ParseContext ctx_;
+};
+
+}  // namespace
+
+core::Result<CsvMapping> ParseCsvMapping(std::string_view json_text) {
+    auto o = core::ParseJsonObject(json_text);
+    if (!o) return core::Invalid("mapping", "the mapping file is not JSON: " + o.error().message);
+    MUHAFIZ_CHECK(core::RejectUnknownFields(
+        *o, {"delimiter", "header", "columns", "constants", "time_format", "unmapped", "required"}, "mapping."));
+    CsvMapping m;
+    if (auto d = MUHAFIZ_TRY(core::GetString(*o, "delimiter", "mapping."))) {
+        if (*d == "\\t" || *d == "\t") m.delimiter = '\t';
+        else if (d->size() == 1) m.delimiter = (*d)[0];
+        else return core::Invalid("mapping.delimiter", "the delimiter must be one character");
+    }
+    if (auto h = MUHAFIZ_TRY(core::GetBool(*o, "header", "mapping."))) m.header = *h;
+    if (auto t = MUHAFIZ_TRY(core::GetString(*o, "time_format", "mapping."))) m.time_format = *t;
+    if (auto u = MUHAFIZ_TRY(core::GetString(*o, "unmapped", "mapping."))) {
+        if (*u != "extra" && *u != "ignore") return core::Invalid("mapping.unmapped", "unmapped must be extra or ignore");
+        m.unmapped_to_extra = *u == "extra";
+    }
+    const auto* cols = core::Find(*o, "columns");
+    if (!cols || !cols->is_object() || cols->as_object().empty())
+        return core::Invalid("mapping.columns", "columns must be an object of column -> field");
+    for (const auto& [k, v] : cols->as_object()) {
+        if (!v.is_string()) return core::Invalid("mapping.columns." + std::string(k), "the field must be a string");
+        std::string field(v.as_string());
+        if (!TypeOf(field) && !(field.rfind("extra.", 0) == 0 && ValidKey(field)))
+            return core::Invalid("mapping.columns." + std::string(k), "'" + field + "' is not a harmonised field");
+        m.columns.emplace_back(std::string(k), field);
+    }
+    if (const auto* c = core::Find(*o, "constants")) {
+        if (!c->is_object()) return core::Invalid("mapping.constants", "constants must be an object");
+        for (const auto& [k, v] : c->as_object()) {
+            std::string text = v.is_string() ? std::string(v.as_string()) : core::ToJson(v);
+            Event probe;
+            if (auto st = probe.Set(k, text); !st)
+                return core::Invalid("mapping.constants." + std::string(k), st.error().message);
+            m.constants.emplace_back(std::string(k), text);
+        }
+    }
+    if (const auto* r = core::Find(*o, "required")) {
+        if (!r->is_array()) return core::Invalid("mapping.required", "required must be an array of fields");
+        for (const auto& v : r->as_array())
+            if (v.is_string()) m.required.emplace_back(v.as_string());
+    }
+    return m;
+}
+
+core::Result<std::unique_ptr<Parser>> MakeParser(std::string_view format, const ParseContext& context,
+                                                 std::string_view file_name, const CsvMapping* mapping) {
+    const auto colon = format.find(':');
+    const std::string_view kind = format.substr(0, colon);
+    const std::string_view arg = colon == std::string_view::npos ? std::string_view() : format.substr(colon + 1);
+    if (kind == "shadowserver") {
+        const ShadowserverReport* r = nullptr;
+        if (!arg.empty()) {
+            r = FindShadowserverReport(arg);
+            if (!r) {
+                std::string known;
+                for (const auto& rep : ShadowserverReports()) known += (known.empty() ? "" : ", ") + rep.type;
+                return core::Invalid("format", "unknown Shadowserver report type '" + std::string(arg) +
+                                                   "' (known: " + known + ")");
+            }
+        }
+        return std::unique_ptr<Parser>(new ShadowserverParser(r, context, std::string(file_name)));
+    }
+    if (kind == "csv") {
+        CsvMapping m;
+        if (mapping) {
+            m = *mapping;
+        } else {
+            if (arg.empty()) return core::Invalid("format", "csv needs a mapping file: csv:PATH");
+            std::ifstream in{std::string(arg)};
+            if (!in) return core::Invalid("format", "cannot read the mapping file " + std::string(arg));
+            std::stringstream ss;
+            ss << in.rdbuf();
+            m = MUHAFIZ_TRY(ParseCsvMapping(ss.str()));
+        }
+        return std::unique_ptr<Parser>(new MappedCsvParser(std::move(m), context, std::string(format)));
+    }
+    if (kind == "jsonl" || kind == "intelmq") return std::unique_ptr<Parser>(new JsonLinesParser(context));
+    if (kind == "blocklist") {
+        ParseContext c = context;
+        if (!arg.empty()) c.classification_type = std::string(arg);
+        if (!TaxonomyOfType(CanonicalType(c.classification_type)))
+            return core::Invalid("format", "unknown classification type '" + c.classification_type + "'");
+        return std::unique_ptr<Parser>(new BlocklistParser(std::move(c)));
+    }
+    return core::Invalid("format", "unknown format '" + std::string(format) +
+                                       "' (shadowserver[:TYPE], csv:MAPPING, jsonl or blocklist[:TYPE])");
+}
+
+}  // namespace muhafiz::feeds

@@ -1,0 +1,383 @@
+// Golden-file tests of every parser (tests/data/feeds/golden/*.jsonl: the IntelMQ JSON lines each
+// sample parses to, with a fixed observation time), the event's sanitation rules, bad input
+// (broken quoting, wrong column counts, bad addresses and timestamps, non-UTF-8 bytes, truncated
+// records) and the network data loaders against the expected results shipped with the samples.
+// MUHAFIZ_UPDATE_GOLDEN=1 rewrites the golden files (review the diff!).
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "core/csv.hpp"
+#include "core/net.hpp"
+#include "feeds/event.hpp"
+#include "feeds/network_data.hpp"
+#include "feeds/parsers.hpp"
+#include "feeds/pipeline.hpp"
+
+namespace muhafiz::feeds {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string Root() {
+    const char* s = std::getenv("MUHAFIZ_SOURCE_DIR");
+    return s ? s : ".";
+}
+std::string Data(const std::string& rel) { return Root() + "/tests/data/feeds/" + rel; }
+
+std::string Slurp(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+constexpr core::Micros kObserved = 1768372202000000;  // 2026-01-14T06:30:02Z
+
+ParseContext Ctx() {
+    ParseContext c;
+    c.observation = kObserved;
+    c.feed_code = "shadowserver";
+    c.tlp = "AMBER";
+    return c;
+}
+
+// Parses a whole text the way the pipeline does (header first, then the rest in small chunks so
+// chunk boundaries are exercised).
+ParseOutput ParseAll(Parser& p, const std::string& text, std::size_t chunk = 300) {
+    auto reader = ChunkReader::FromData(text);
+    std::int64_t line = 1;
+    if (p.has_header()) {
+        auto h = reader->ReadFirstLine();
+        EXPECT_TRUE(h && *h);
+        auto st = p.Begin(**h);
+        EXPECT_TRUE(st) << (st ? "" : st.error().message);
+        line = 2;
+    }
+    ParseOutput all;
+    std::string c;
+    while (true) {
+        auto more = reader->Next(c, chunk, p.csv_records());
+        EXPECT_TRUE(more);
+        if (!more || !*more) break;
+        ParseOutput out;
+        p.Parse(c, line, out);
+        line += std::count(c.begin(), c.end(), '\n');
+        for (std::size_t i = 0; i < out.events.size(); ++i) {
+            all.events.push_back(std::move(out.events[i]));
+            all.event_lines.push_back(out.event_lines[i]);
+        }
+        for (auto& r : out.rejected) all.rejected.push_back(std::move(r));
+        all.records += out.records;
+    }
+    return all;
+}
+
+std::string Render(const ParseOutput& out) {
+    std::string s;
+    for (std::size_t i = 0; i < out.events.size(); ++i) s += out.events[i].ToJson() + "\n";
+    for (const auto& r : out.rejected) s += "REJECTED line " + std::to_string(r.line) + ": " + r.reason + "\n";
+    return s;
+}
+
+void Golden(const std::string& name, const std::string& actual) {
+    const std::string path = Data("golden/" + name + ".jsonl");
+    if (std::getenv("MUHAFIZ_UPDATE_GOLDEN")) {
+        std::ofstream(path, std::ios::binary) << actual;
+        return;
+    }
+    ASSERT_TRUE(fs::exists(path)) << path << " is missing (run with MUHAFIZ_UPDATE_GOLDEN=1)";
+    EXPECT_EQ(Slurp(path), actual) << "golden file " << path;
+}
+
+class ShadowserverGolden : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ShadowserverGolden, MatchesGoldenFile) {
+    const std::string name = GetParam();
+    const std::string text = Slurp(Data("shadowserver/" + name + ".csv"));
+    ASSERT_FALSE(text.empty());
+    // Detected from the file name.
+    auto p = MakeParser("shadowserver", Ctx(), "2026-01-14-" + name + "-pk.csv");
+    ASSERT_TRUE(p) << p.error().message;
+    ParseOutput out = ParseAll(**p, text);
+    EXPECT_EQ(out.events.size(), 10u) << Render(out);
+    EXPECT_TRUE(out.rejected.empty()) << Render(out);
+    EXPECT_EQ((*p)->format(), "shadowserver:" + name);
+    Golden("shadowserver_" + name, Render(out));
+    // Every event passes its own sanitation again and round-trips through IntelMQ JSON.
+    for (const auto& e : out.events) {
+        auto back = Event::FromJsonText(e.ToJson());
+        ASSERT_TRUE(back) << back.error().message << "\n" << e.ToJson();
+        EXPECT_EQ(back->ToJson(), e.ToJson());
+    }
+    // Detected from the header alone, too (the IPv6 twin has the same columns: only its file
+    // name tells it apart).
+    if (name == "scan6_http") return;
+    auto q = MakeParser("shadowserver", Ctx(), "report.csv");
+    ASSERT_TRUE(q);
+    ParseOutput out2 = ParseAll(**q, text, 1 << 20);
+    EXPECT_EQ(Render(out2), Render(out));
+}
+
+INSTANTIATE_TEST_SUITE_P(Samples, ShadowserverGolden,
+                         ::testing::Values("scan_http", "scan6_http", "scan_dns", "scan_ntp", "scan_snmp", "scan_rdp",
+                                           "event4_sinkhole_http", "compromised_website", "blocklist"));
+
+TEST(Shadowserver, MappingDetails) {
+    auto p = MakeParser("shadowserver:scan_http", Ctx());
+    ASSERT_TRUE(p);
+    ParseOutput out = ParseAll(**p, Slurp(Data("shadowserver/scan_http.csv")));
+    ASSERT_GE(out.events.size(), 8u);
+    const Event& e = out.events[1];
+    EXPECT_EQ(e.GetOr("product.vulnerabilities"), "cve-2021-41773;cve-2021-42013");
+    EXPECT_EQ(e.GetOr("time.source"), "2026-01-14T01:07:13+00:00");
+    EXPECT_EQ(e.GetOr("classification.identifier"), "accessible-http");
+    EXPECT_EQ(e.GetOr("extra.source.naics"), "611310");
+    EXPECT_EQ(e.GetOr("feed.name"), "Accessible-HTTP");
+    EXPECT_EQ(out.events[7].Has("source.asn"), false);  // asn 0 on row 8 is dropped
+    EXPECT_EQ(out.events[2].GetOr("extra.www_authenticate"), "Basic realm=\"admin\"");
+
+    auto s = MakeParser("shadowserver:event4_sinkhole_http", Ctx());
+    ParseOutput sink = ParseAll(**s, Slurp(Data("shadowserver/event4_sinkhole_http.csv")));
+    ASSERT_FALSE(sink.events.empty());
+    EXPECT_EQ(sink.events[0].GetOr("destination.url"), "https://c2-0.example.com/andromeda/check");
+    EXPECT_EQ(sink.events[0].GetOr("classification.identifier"), "andromeda");
+    EXPECT_EQ(sink.events[0].GetOr("malware.name"), "andromeda");
+    EXPECT_EQ(sink.events[1].GetOr("destination.url"), "http://c2-1.example.com/gate.php?id=1001");
+
+    auto b = MakeParser("shadowserver:blocklist", Ctx());
+    ParseOutput bl = ParseAll(**b, Slurp(Data("shadowserver/blocklist.csv")));
+    ASSERT_FALSE(bl.events.empty());
+    EXPECT_EQ(bl.events[0].GetOr("source.network"), "192.0.2.0/25");
+    EXPECT_FALSE(bl.events[0].Has("source.ip"));
+    EXPECT_EQ(bl.events[0].GetOr("classification.type"), "blacklist");
+    EXPECT_EQ(bl.events[0].GetOr("extra.source_name"), "spamhaus-drop");
+}
+
+TEST(BadInput, GoodLinesAroundBadOnesAreKept) {
+    const std::string header =
+        "\"timestamp\",\"severity\",\"ip\",\"protocol\",\"port\",\"hostname\",\"tag\",\"asn\",\"geo\",\"region\","
+        "\"city\",\"naics\",\"hostname_source\",\"sector\",\"dns_version\",\"min_amplification\"\n";
+    auto good = [](const std::string& ip) {
+        return "\"2026-01-14 00:00:00\",\"medium\",\"" + ip +
+               "\",\"udp\",53,\"\",\"openresolver\",64499,\"TR\",\"ANKARA\",\"ANKARA\",0,\"\",\"\",\"x\",3.2\n";
+    };
+    std::string text = header + good("192.0.2.1") +
+                       "\"2026-01-14 00:00:00\",\"medium\",\"192.0.2.2\"x,\"udp\",53,\"\",\"\",1,\"TR\",\"\",\"\",0,\"\",\"\",\"\",1\n" +  // broken quoting
+                       good("192.0.2.3") +
+                       "\"2026-01-14 00:00:00\",\"medium\",\"192.0.2.4\",\"udp\"\n" +  // too few columns
+                       good("192.0.2.999") +                                        // bad address
+                       "\"2026-13-45 99:00:00\",\"medium\",\"192.0.2.6\",\"udp\",53,\"\",\"\",1,\"TR\",\"\",\"\",0,\"\",\"\",\"\",1\n" +  // bad time
+                       "\"2026-01-14 00:00:00\",\"medium\",\"192.0.2.7\",\"udp\",53,\"h\xff\xfe\",\"\",1,\"TR\",\"\",\"\",0,\"\",\"\",\"\",1\n" +  // not UTF-8
+                       good("198.51.100.8") +
+                       "\"2026-01-14 00:00:00\",\"medium\",\"192.0.2.9\",\"udp\",53,\"trunc";  // truncated
+    auto p = MakeParser("shadowserver:scan_dns", Ctx());
+    ASSERT_TRUE(p);
+    ParseOutput out = ParseAll(**p, text, 64);
+    std::vector<std::string> ips;
+    for (const auto& e : out.events) ips.emplace_back(e.GetOr("source.ip"));
+    EXPECT_EQ(ips, (std::vector<std::string>{"192.0.2.1", "192.0.2.3", "198.51.100.8"}));
+    ASSERT_EQ(out.rejected.size(), 6u) << Render(out);
+    EXPECT_EQ(out.rejected[0].line, 3);
+    EXPECT_NE(out.rejected[0].reason.find("quot"), std::string::npos);
+    EXPECT_EQ(out.rejected[1].line, 5);
+    EXPECT_NE(out.rejected[1].reason.find("columns"), std::string::npos);
+    EXPECT_EQ(out.rejected[2].line, 6);
+    EXPECT_NE(out.rejected[2].reason.find("source.ip"), std::string::npos);
+    EXPECT_EQ(out.rejected[3].line, 7);
+    EXPECT_NE(out.rejected[3].reason.find("time"), std::string::npos);
+    EXPECT_EQ(out.rejected[4].line, 8);
+    EXPECT_NE(out.rejected[4].reason.find("UTF-8"), std::string::npos);
+    EXPECT_EQ(out.rejected[5].line, 10);
+    EXPECT_EQ(out.records, 9);
+    Golden("bad_input_scan_dns", Render(out));
+}
+
+TEST(GenericCsv, MappingFileGolden) {
+    const std::string mapping = R"({"delimiter": ";", "header": true,
+        "columns": {"addr": "source.ip", "seen": "time.source", "port": "source.port", "what": "classification.identifier"},
+        "constants": {"classification.type": "scanner", "feed.provider": "Example Sensors"},
+        "time_format": "%d/%m/%Y %H:%M", "required": ["source.ip", "time.source"]})";
+    auto m = ParseCsvMapping(mapping);
+    ASSERT_TRUE(m) << m.error().message;
+    auto p = MakeParser("csv", Ctx(), "sensors.csv", &*m);
+    ASSERT_TRUE(p);
+    const std::string text = Slurp(Data("generic/sensors.csv"));
+    ParseOutput out = ParseAll(**p, text, 50);
+    EXPECT_EQ(out.events.size(), 3u);
+    EXPECT_EQ(out.rejected.size(), 2u);
+    Golden("generic_sensors", Render(out));
+    // A mapping naming a field that does not exist is refused with the column.
+    auto bad = ParseCsvMapping(R"({"columns": {"a": "source.nothing"}})");
+    ASSERT_FALSE(bad);
+    EXPECT_EQ(bad.error().field, "mapping.columns.a");
+}
+
+TEST(JsonLines, IntelMqGolden) {
+    auto p = MakeParser("jsonl", Ctx());
+    ASSERT_TRUE(p);
+    ParseOutput out = ParseAll(**p, Slurp(Data("intelmq/events.jsonl")), 100);
+    EXPECT_EQ(out.events.size(), 3u);
+    EXPECT_EQ(out.rejected.size(), 2u);
+    Golden("intelmq_events", Render(out));
+}
+
+TEST(Blocklist, PlainListGolden) {
+    ParseContext c = Ctx();
+    c.classification_identifier = "drop";
+    auto p = MakeParser("blocklist:blacklist", c);
+    ASSERT_TRUE(p);
+    ParseOutput out = ParseAll(**p, Slurp(Data("blocklist/drop.txt")), 40);
+    EXPECT_EQ(out.events.size(), 5u);
+    EXPECT_EQ(out.rejected.size(), 1u);
+    Golden("blocklist_drop", Render(out));
+}
+
+TEST(Event, SanitationRules) {
+    Event e;
+    EXPECT_TRUE(e.Set("source.ip", "2001:DB8:0:0::1"));
+    EXPECT_EQ(e.GetOr("source.ip"), "2001:db8::1");
+    EXPECT_FALSE(e.Set("source.ip", "0.0.0.0"));
+    EXPECT_TRUE(e.Set("source.network", "192.0.2.5/24"));
+    EXPECT_EQ(e.GetOr("source.network"), "192.0.2.0/24");
+    EXPECT_FALSE(e.Set("source.asn", "0"));
+    EXPECT_TRUE(e.Set("source.asn", "AS64500"));
+    EXPECT_EQ(e.GetOr("source.asn"), "64500");
+    EXPECT_TRUE(e.Set("source.fqdn", "WWW.Example.COM."));
+    EXPECT_EQ(e.GetOr("source.fqdn"), "www.example.com");
+    EXPECT_FALSE(e.Set("source.fqdn", "192.0.2.1"));
+    EXPECT_TRUE(e.Set("source.url", "hxxp://bad.example/x"));
+    EXPECT_EQ(e.GetOr("source.url"), "http://bad.example/x");
+    EXPECT_FALSE(e.Set("source.url", "/relative"));
+    EXPECT_TRUE(e.Set("time.source", "2026-01-14T03:00:00+03:00"));
+    EXPECT_EQ(e.GetOr("time.source"), "2026-01-14T00:00:00+00:00");
+    EXPECT_FALSE(e.Set("time.source", "2026-01-14"));
+    EXPECT_TRUE(e.Set("classification.type", "botnet drone"));
+    EXPECT_EQ(e.GetOr("classification.type"), "infected-system");
+    EXPECT_TRUE(e.Set("classification.type", "blocklist"));
+    EXPECT_EQ(e.GetOr("classification.type"), "blacklist");
+    EXPECT_FALSE(e.Set("classification.type", "nonsense"));
+    EXPECT_TRUE(e.Set("tlp", "tlp:clear"));
+    EXPECT_EQ(e.GetOr("tlp"), "WHITE");
+    EXPECT_TRUE(e.Set("source.registry", "ripe-ncc"));
+    EXPECT_EQ(e.GetOr("source.registry"), "RIPE");
+    EXPECT_FALSE(e.Set("source.nothing", "x"));
+    EXPECT_FALSE(e.Set("extra.Bad-Key", "x"));
+    EXPECT_TRUE(e.Set("source.port", "443"));
+    EXPECT_FALSE(e.Set("source.port", "70000"));
+    e.CompleteClassification();
+    EXPECT_EQ(e.GetOr("classification.taxonomy"), "other");
+    // Hash ignores time.observation and raw.
+    Event a = e, b = e;
+    a.SetRaw("time.observation", "2026-01-01T00:00:00+00:00");
+    b.SetRaw("raw", "eA==");
+    EXPECT_EQ(a.Hash(), b.Hash());
+    EXPECT_EQ(a.Hash(), e.Hash());
+}
+
+TEST(NetworkData, Pfx2AsLongestPrefixMatch) {
+    NetworkData nd;
+    ASSERT_TRUE(nd.LoadPfx2As(Data("network/routeviews-rv2-20260101-1200.pfx2as")));
+    ASSERT_TRUE(nd.LoadPfx2As(Data("network/routeviews-rv6-20260101-1200.pfx2as")));
+    nd.Finish();
+    const std::string csv = Slurp(Data("network/pfx2as-expected-lpm.csv"));
+    core::CsvReader reader(csv);
+    std::vector<std::string> f;
+    ASSERT_TRUE(reader.Next(f));
+    int checked = 0;
+    while (*reader.Next(f)) {
+        while (f.size() < 5) f.emplace_back();
+        auto ip = core::ParseIp(f[0]);
+        ASSERT_TRUE(ip) << f[0];
+        auto m = nd.LookupAs(*ip);
+        if (f[1].empty()) {
+            EXPECT_FALSE(m) << f[0];
+        } else {
+            ASSERT_TRUE(m) << f[0];
+            EXPECT_EQ(core::FormatPrefix(m->prefix), f[1]) << f[0];
+            EXPECT_EQ(m->origin, f[2]) << f[0];
+            EXPECT_EQ(std::to_string(m->asn), f[3]) << f[0];
+        }
+        ++checked;
+    }
+    EXPECT_GT(checked, 10);
+}
+
+TEST(NetworkData, DelegatedFiles) {
+    auto cidrs = RangeToCidrs(core::ParseIp("198.51.100.0")->V4(), 96);
+    ASSERT_EQ(cidrs.size(), 2u);
+    EXPECT_EQ(core::FormatPrefix(cidrs[0]), "198.51.100.0/26");
+    EXPECT_EQ(core::FormatPrefix(cidrs[1]), "198.51.100.64/27");
+    NetworkData nd;
+    ASSERT_TRUE(nd.LoadDelegated(Data("network/delegated-ripencc-extended-sample.txt")));
+    nd.Finish();
+    auto d = nd.LookupDelegation(*core::ParseIp("198.51.100.70"));
+    ASSERT_TRUE(d);
+    EXPECT_EQ(d->cc, "DE");
+    EXPECT_EQ(d->registry, "RIPE");
+    EXPECT_EQ(d->date, "2019-08-22");
+    auto v6 = nd.LookupDelegation(*core::ParseIp("2001:db8:8000::1"));
+    ASSERT_TRUE(v6);
+    EXPECT_EQ(v6->cc, "AZ");
+    auto reserved = nd.LookupDelegation(*core::ParseIp("192.0.2.200"));
+    ASSERT_TRUE(reserved);
+    EXPECT_EQ(reserved->cc, "");
+    // The expected CIDR expansion of every IP record.
+    std::istringstream in(Slurp(Data("network/delegated-expected-cidrs.csv")));
+    std::string line;
+    std::getline(in, line);
+    int checked = 0;
+    while (std::getline(in, line)) {
+        std::vector<std::string> f;
+        std::stringstream ls(line);
+        for (std::string x; std::getline(ls, x, ',');) f.push_back(x);
+        if (f.size() < 8 || f[2] != "ipv4") continue;
+        std::string joined;
+        for (const auto& p : RangeToCidrs(core::ParseIp(f[3])->V4(), std::stoull(f[4])))
+            joined += (joined.empty() ? "" : " ") + core::FormatPrefix(p);
+        EXPECT_EQ(joined, f[7]) << line;
+        ++checked;
+    }
+    EXPECT_GE(checked, 5);
+    // A truncated file is refused.
+    std::string text = Slurp(Data("network/delegated-ripencc-extended-sample.txt"));
+    text = text.substr(0, text.rfind("ripencc|TR|ipv6"));
+    NetworkData broken;
+    auto st = broken.LoadDelegatedText(text, "truncated");
+    ASSERT_FALSE(st);
+    EXPECT_NE(st.error().message.find("truncated"), std::string::npos);
+}
+
+TEST(NetworkData, MaxMindDatabases) {
+    auto expected = core::ParseJsonObject(Slurp(Data("network/doc-mmdb-expected.json")));
+    ASSERT_TRUE(expected);
+    int checked = 0;
+    for (const auto& v : expected->at("lookups").as_array()) {
+        const auto& o = v.as_object();
+        auto db = MmdbFile::Open(Data("network/" + std::string(o.at("db").as_string())));
+        ASSERT_TRUE(db) << db.error().message;
+        auto ip = core::ParseIp(std::string(o.at("ip").as_string()));
+        if (!ip) continue;
+        auto m = (*db)->Lookup(*ip);
+        const bool found = o.at("found").as_bool();
+        EXPECT_EQ(m.has_value(), found) << o.at("ip").as_string();
+        if (m && found) {
+            EXPECT_EQ(m->prefix_len, o.at("prefix_len").to_number<int>()) << o.at("ip").as_string();
+            const auto& rec = o.at("record").as_object();
+            if (auto* asn = rec.if_contains("autonomous_system_number")) {
+                EXPECT_EQ(m->asn, asn->to_number<std::uint32_t>());
+            }
+            if (auto* c = rec.if_contains("country")) {
+                EXPECT_EQ(m->cc, std::string(c->as_object().at("iso_code").as_string()));
+            }
+        }
+        ++checked;
+    }
+    EXPECT_GT(checked, 30);
+}
+
+}  // namespace
+}  // namespace muhafiz::feeds

@@ -1,0 +1,594 @@
+#include "feeds/pipeline.hpp"
+
+#include <fcntl.h>
+#include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include "core/ids.hpp"
+#include "feeds/bounded_queue.hpp"
+
+namespace muhafiz::feeds {
+namespace {
+
+constexpr std::int64_t kFullHashLimit = std::int64_t{64} << 20;
+constexpr std::int64_t kSampleBytes = std::int64_t{4} << 20;
+
+std::string HexOf(const unsigned char* d, std::size_t n) {
+    static const char* kHex = "0123456789abcdef";
+    std::string s;
+    s.reserve(n * 2);
+    for (std::size_t i = 0; i < n; ++i) {
+        s += kHex[d[i] >> 4];
+        s += kHex[d[i] & 15];
+    }
+    return s;
+}
+
+}  // namespace
+
+std::string FingerprintData(std::string_view data) {
+    unsigned char out[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256_state st;
+    crypto_hash_sha256_init(&st);
+    if (static_cast<std::int64_t>(data.size()) <= kFullHashLimit) {
+        crypto_hash_sha256_update(&st, reinterpret_cast<const unsigned char*>(data.data()), data.size());
+        crypto_hash_sha256_final(&st, out);
+        return "sha256:" + HexOf(out, sizeof out);
+    }
+    const std::string size = std::to_string(data.size());
+    crypto_hash_sha256_update(&st, reinterpret_cast<const unsigned char*>(size.data()), size.size());
+    crypto_hash_sha256_update(&st, reinterpret_cast<const unsigned char*>(data.data()), kSampleBytes);
+    crypto_hash_sha256_update(&st, reinterpret_cast<const unsigned char*>(data.data() + data.size() - kSampleBytes),
+                              kSampleBytes);
+    crypto_hash_sha256_final(&st, out);
+    return "sample-sha256:" + HexOf(out, sizeof out);
+}
+
+core::Result<std::string> FingerprintFile(const std::string& path, std::int64_t& size) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return core::Invalid("file", "cannot open " + path + ": " + std::strerror(errno));
+    struct stat sb {};
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        ::close(fd);
+        return core::Invalid("file", path + " is not a regular file");
+    }
+    size = sb.st_size;
+    unsigned char out[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256_state st;
+    crypto_hash_sha256_init(&st);
+    std::string buf(1 << 20, '\0');
+    auto feed = [&](std::int64_t from, std::int64_t len) -> bool {
+        while (len > 0) {
+            const auto n = ::pread(fd, buf.data(), static_cast<std::size_t>(std::min<std::int64_t>(len, 1 << 20)), from);
+            if (n <= 0) return n == 0;
+            crypto_hash_sha256_update(&st, reinterpret_cast<const unsigned char*>(buf.data()), static_cast<std::size_t>(n));
+            from += n;
+            len -= n;
+        }
+        return true;
+    };
+    bool ok;
+    std::string prefix;
+    if (size <= kFullHashLimit) {
+        ok = feed(0, size);
+        prefix = "sha256:";
+    } else {
+        const std::string s = std::to_string(size);
+        crypto_hash_sha256_update(&st, reinterpret_cast<const unsigned char*>(s.data()), s.size());
+        ok = feed(0, kSampleBytes) && feed(size - kSampleBytes, kSampleBytes);
+        prefix = "sample-sha256:";
+    }
+    ::close(fd);
+    if (!ok) return core::Invalid("file", "cannot read " + path);
+    crypto_hash_sha256_final(&st, out);
+    return prefix + HexOf(out, sizeof out);
+}
+
+// ---- ChunkReader -----------------------------------------------------------------------------
+
+core::Result<std::unique_ptr<ChunkReader>> ChunkReader::OpenFile(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return core::Invalid("file", "cannot open " + path + ": " + std::strerror(errno));
+    struct stat sb {};
+    fstat(fd, &sb);
+    std::unique_ptr<ChunkReader> r(new ChunkReader());
+    r->fd_ = fd;
+    r->size_ = sb.st_size;
+    return r;
+}
+
+std::unique_ptr<ChunkReader> ChunkReader::FromData(std::string_view data) {
+    std::unique_ptr<ChunkReader> r(new ChunkReader());
+    r->from_data_ = true;
+    r->data_ = data;
+    r->size_ = static_cast<std::int64_t>(data.size());
+    return r;
+}
+
+ChunkReader::~ChunkReader() {
+    if (fd_ >= 0) ::close(fd_);
+}
+
+core::Result<std::size_t> ChunkReader::Fill(std::size_t want) {
+    if (eof_) return std::size_t{0};
+    if (from_data_) {
+        const std::size_t left = data_.size() - static_cast<std::size_t>(read_pos_);
+        const std::size_t n = std::min(want, left);
+        buffer_.append(data_.substr(static_cast<std::size_t>(read_pos_), n));
+        read_pos_ += static_cast<std::int64_t>(n);
+        if (read_pos_ >= static_cast<std::int64_t>(data_.size())) eof_ = true;
+        return n;
+    }
+    const std::size_t old = buffer_.size();
+    buffer_.resize(old + want);
+    std::size_t got = 0;
+    while (got < want) {
+        const auto n = ::pread(fd_, buffer_.data() + old + got, want - got, read_pos_);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            buffer_.resize(old + got);
+            return core::Invalid("file", std::string("read error: ") + std::strerror(errno));
+        }
+        if (n == 0) {
+            eof_ = true;
+            break;
+        }
+        got += static_cast<std::size_t>(n);
+        read_pos_ += n;
+    }
+    buffer_.resize(old + got);
+    return got;
+}
+
+core::Result<std::optional<std::string>> ChunkReader::ReadFirstLine() {
+    for (;;) {
+        const auto nl = buffer_.find('\n');
+        if (nl != std::string::npos) {
+            std::string line = buffer_.substr(0, nl);
+            if (!line.empty() && line.back() == '\r') line.pop_back();
+            buffer_.erase(0, nl + 1);
+            offset_ += static_cast<std::int64_t>(nl + 1);
+            return std::optional<std::string>(std::move(line));
+        }
+        if (eof_ || buffer_.size() > (16u << 20)) {
+            if (buffer_.empty()) return std::optional<std::string>();
+            std::string line = std::move(buffer_);
+            offset_ += static_cast<std::int64_t>(line.size());
+            buffer_.clear();
+            if (!line.empty() && line.back() == '\r') line.pop_back();
+            return std::optional<std::string>(std::move(line));
+        }
+        MUHAFIZ_CHECK(Fill(64 << 10));
+    }
+}
+
+core::Status ChunkReader::Seek(std::int64_t offset) {
+    if (offset < offset_ || offset > size_) return core::Invalid("offset", "cannot resume at offset " + std::to_string(offset));
+    buffer_.clear();
+    offset_ = offset;
+    read_pos_ = offset;
+    eof_ = offset >= size_;
+    return core::Ok();
+}
+
+core::Result<bool> ChunkReader::Next(std::string& chunk, std::size_t target, bool csv) {
+    chunk.clear();
+    auto hand_out = [&](std::size_t n) {
+        if (n >= buffer_.size()) {
+            chunk.swap(buffer_);
+            buffer_.clear();
+        } else {
+            chunk.assign(buffer_, 0, n);
+            buffer_.erase(0, n);
+        }
+        offset_ += static_cast<std::int64_t>(chunk.size());
+        return true;
+    };
+    for (;;) {
+        if (buffer_.size() < target && !eof_) {
+            MUHAFIZ_CHECK(Fill(target - buffer_.size() + (64 << 10)));
+            continue;
+        }
+        if (buffer_.empty()) return false;
+        if (eof_ && buffer_.size() <= target) return hand_out(buffer_.size());
+        // The last line end that closes a record (outside quotes for CSV).
+        std::size_t cut = std::string::npos;
+        if (csv) {
+            bool in_quotes = false;
+            const char* p = buffer_.data();
+            const std::size_t n = buffer_.size();
+            for (std::size_t i = 0; i < n; ++i) {
+                const char c = p[i];
+                if (c == '"') in_quotes = !in_quotes;
+                else if (c == '\n' && !in_quotes) cut = i;
+            }
+        } else {
+            cut = buffer_.rfind('\n');
+        }
+        if (cut != std::string::npos) return hand_out(cut + 1);
+        if (eof_) return hand_out(buffer_.size());
+        // Broken quoting: do not swallow the rest of the file; cut at a plain line end.
+        if (buffer_.size() > target + (8u << 20)) {
+            cut = buffer_.rfind('\n');
+            return hand_out(cut == std::string::npos ? buffer_.size() : cut + 1);
+        }
+        MUHAFIZ_CHECK(Fill(std::max<std::size_t>(target, 64 << 10)));
+    }
+}
+
+// ---- Pipeline --------------------------------------------------------------------------------
+
+Pipeline::Pipeline(FeedStore& store, FeedsConfig config, OwnerSource owners,
+                   std::shared_ptr<const NetworkData> network, PipelineOptions options)
+    : store_(store),
+      config_(std::move(config)),
+      owners_(std::move(owners)),
+      network_(std::move(network)),
+      options_(std::move(options)) {
+    for (char& c : options_.home_country) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+}
+
+FeedConfig Pipeline::FeedFor(const std::string& name, const std::string& format) const {
+    FeedConfig f;
+    if (const FeedConfig* c = config_.Find(name)) f = *c;
+    else f = DefaultFeed(name, format);
+    if (!format.empty()) f.format = format;
+    return f;
+}
+
+namespace {
+
+// Everything one run's stages share.
+struct RunContext {
+    FeedConfig feed;
+    RunRecord* run = nullptr;
+    core::Micros now = 0;
+    std::unique_ptr<Deduplicator> dedup;
+    std::unique_ptr<Enricher> enricher;
+    std::unique_ptr<Router> router;
+    std::unique_ptr<Aggregator> aggregator;
+};
+
+void ProcessBatch(RunContext& ctx, Batch& batch) {
+    ctx.dedup->Process(batch, ctx.now);
+    ctx.enricher->Process(batch);
+    ctx.router->Process(batch);
+    if (ctx.aggregator) ctx.aggregator->Process(batch);
+    batch.event_rows.reserve(batch.events.size());
+    const std::string& feed = ctx.feed.name;
+    for (auto& e : batch.events) {
+        const Event& ev = e.event;
+        db::Value asn = nullptr;
+        if (const std::string* a = ev.Get("source.asn")) asn = static_cast<std::int64_t>(std::stoll(*a));
+        batch.event_rows.push_back(db::Params{
+            core::NewUuidV7(),
+            feed,
+            ctx.run->id,
+            e.line,
+            e.time_source,
+            ctx.now,
+            std::string(ev.GetOr("classification.taxonomy", "other")),
+            std::string(ev.GetOr("classification.type", "undetermined")),
+            std::string(ev.GetOr("classification.identifier")),
+            std::string(ev.GetOr("severity")),
+            std::string(ev.GetOr("source.ip", ev.GetOr("source.network"))),
+            asn,
+            std::string(ev.GetOr("source.geolocation.cc")),
+            e.organisation_id ? db::Value(e.organisation_id) : db::Value(nullptr),
+            e.recipient_id,
+            std::string(RouteName(e.route)),
+            e.scope_path,
+            db::Bool(e.notify),
+            static_cast<std::int64_t>(e.dedup_hash),
+            e.aggregate_hash ? db::Value(static_cast<std::int64_t>(*e.aggregate_hash)) : db::Value(nullptr),
+            e.first_seen,
+            e.last_seen,
+            e.count,
+            ev.ToJson(),
+        });
+    }
+}
+
+core::Result<RunContext> PrepareContext(FeedStore& store, db::Connection& conn, const FeedConfig& feed, RunRecord& run,
+                                        const std::shared_ptr<const constituency::OwnerIndex>& owners,
+                                        const std::shared_ptr<const NetworkData>& network, const std::string& home) {
+    RunContext ctx;
+    ctx.feed = feed;
+    ctx.run = &run;
+    ctx.now = core::NowMicros();
+    auto directory = MUHAFIZ_TRY(Directory::Load(conn));
+    ctx.dedup = std::make_unique<Deduplicator>(feed.dedup_fields, feed.dedup_window);
+    for (const auto& [h, t] : MUHAFIZ_TRY(store.LoadDedup(conn, feed.name, ctx.now - feed.dedup_window)))
+        ctx.dedup->Remember(h, t);
+    ctx.enricher = std::make_unique<Enricher>(network, owners);
+    ctx.router = std::make_unique<Router>(ctx.feed, directory, home);
+    if (feed.aggregate) {
+        ctx.aggregator = std::make_unique<Aggregator>(feed.aggregate_fields, feed.aggregate_window);
+        for (const auto& a : MUHAFIZ_TRY(store.LoadAggregates(conn, feed.name, ctx.now - feed.aggregate_window)))
+            ctx.aggregator->Remember(a.hash, a.first_seen, a.last_seen);
+    }
+    return ctx;
+}
+
+ParseContext ContextFor(const FeedConfig& feed, core::Micros now) {
+    ParseContext c;
+    c.feed_code = feed.name;
+    c.feed_name = feed.name;
+    c.provider = feed.provider;
+    c.tlp = feed.tlp;
+    c.accuracy = feed.accuracy;
+    c.observation = now;
+    c.keep_raw = feed.keep_raw;
+    if (!feed.classification_type.empty()) c.classification_type = feed.classification_type;
+    c.classification_identifier = feed.classification_identifier;
+    if (feed.fetch) c.feed_url = feed.fetch->url;
+    return c;
+}
+
+bool Blank(std::string_view s) {
+    return std::all_of(s.begin(), s.end(), [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; });
+}
+
+}  // namespace
+
+core::Result<IngestSummary> Pipeline::Ingest(const IngestRequest& req) {
+    const auto started = std::chrono::steady_clock::now();
+    if (req.feed.empty()) return core::Invalid("feed", "name the feed (--feed NAME)");
+    const FeedConfig feed = FeedFor(req.feed, req.format);
+    std::unique_ptr<ChunkReader> reader;
+    std::string hash;
+    std::int64_t size = 0;
+    if (!req.path.empty()) {
+        hash = MUHAFIZ_TRY(FingerprintFile(req.path, size));
+        reader = MUHAFIZ_TRY(ChunkReader::OpenFile(req.path));
+    } else {
+        hash = FingerprintData(req.data);
+        size = static_cast<std::int64_t>(req.data.size());
+        reader = ChunkReader::FromData(req.data);
+    }
+    const std::string file_name = !req.file_name.empty() ? req.file_name : req.path;
+    auto conn = MUHAFIZ_TRY(store_.database().Acquire());
+
+    IngestSummary summary;
+    RunRecord run;
+    auto existing = MUHAFIZ_TRY(store_.FindRunByHash(*conn, feed.name, hash));
+    if (existing && !req.force && existing->status == "done") {
+        summary.run = *existing;
+        summary.already_ingested = true;
+        summary.per_recipient = MUHAFIZ_TRY(store_.RunCounts(*conn, existing->id));
+        return summary;
+    }
+    if (existing && !req.force && existing->status == "running") {
+        run = *existing;
+        summary.resumed = true;
+    } else {
+        run.feed = feed.name;
+        run.source = req.source;
+        run.file_name = file_name;
+        run.file_hash = hash;
+        run.file_size = size;
+        run.format = feed.format;
+        run.started_at = core::NowMicros();
+        run.created_by = req.actor;
+        run = MUHAFIZ_TRY(store_.CreateRun(*conn, std::move(run)));
+    }
+
+    auto fail = [&](const core::Error& err, std::int64_t line, const std::string& text) -> core::Result<IngestSummary> {
+        Batch b;
+        b.end_offset = run.next_offset;
+        b.end_line = run.next_line;
+        if (line >= 0) b.rejected.push_back({line, err.message, text});
+        MUHAFIZ_CHECK(store_.CommitBatch(*conn, run, b, core::NowMicros()));
+        MUHAFIZ_CHECK(store_.FinishRun(*conn, run, "failed", err.message, core::NowMicros()));
+        return tl::unexpected(core::Error{err.code, file_name + ": " + err.message, err.field});
+    };
+
+    const core::Micros now = core::NowMicros();
+    ParseContext pctx = ContextFor(feed, now);
+    const CsvMapping* mapping = feed.mapping ? &*feed.mapping : nullptr;
+    auto parser_or = MakeParser(feed.format, pctx, file_name, mapping);
+    if (!parser_or) return fail(parser_or.error(), -1, "");
+    std::unique_ptr<Parser> parser = std::move(*parser_or);
+
+    // Empty input: one dead letter for the file.
+    if (size == 0 || (size < (1 << 16) && req.path.empty() && Blank(req.data))) {
+        Batch b;
+        b.end_offset = size;
+        b.end_line = 1;
+        b.rejected.push_back({0, "the report is empty", ""});
+        MUHAFIZ_CHECK(store_.CommitBatch(*conn, run, b, now));
+        MUHAFIZ_CHECK(store_.FinishRun(*conn, run, "done", "", core::NowMicros()));
+        summary.run = run;
+        return summary;
+    }
+    std::int64_t line = 1;
+    if (parser->has_header()) {
+        auto header = MUHAFIZ_TRY(reader->ReadFirstLine());
+        if (!header || Blank(*header)) {
+            core::Error e{core::ErrorCode::kInvalidArgument, "the report has no header line", "file"};
+            return fail(e, 1, header.value_or(""));
+        }
+        if (auto st = parser->Begin(*header); !st) return fail(st.error(), 1, *header);
+        run.header = *header;
+        run.format = parser->format();
+        line = 2;
+    }
+    if (summary.resumed && run.next_offset > reader->offset()) {
+        MUHAFIZ_CHECK(reader->Seek(run.next_offset));
+        line = run.next_line;
+    } else if (!summary.resumed) {
+        run.next_offset = reader->offset();
+        run.next_line = line;
+    } else {
+        line = std::max(line, run.next_line);
+    }
+
+    auto owners = owners_ ? owners_() : constituency::OwnerIndex::Empty();
+    auto ctx_or = PrepareContext(store_, *conn, feed, run, owners, network_, options_.home_country);
+    if (!ctx_or) return fail(ctx_or.error(), -1, "");
+    RunContext ctx = std::move(*ctx_or);
+
+    // SQLite: checkpoint the WAL less often while a large report streams in (fewer fsyncs); the
+    // default comes back when the run ends.
+    const bool sqlite = (*conn).dialect() == db::Dialect::kSqlite;
+    if (sqlite) (void)(*conn).ExecuteScript("PRAGMA wal_autocheckpoint=16384");
+    struct RestoreCheckpoint {
+        db::Connection* c;
+        ~RestoreCheckpoint() {
+            if (c) (void)c->ExecuteScript("PRAGMA wal_autocheckpoint=1000");
+        }
+    } restore{sqlite ? &*conn : nullptr};
+    BoundedQueue<Batch> parsed(options_.queue_capacity), processed(options_.queue_capacity);
+    std::mutex err_mu;
+    std::optional<core::Error> error;
+    auto set_error = [&](const core::Error& e) {
+        std::lock_guard lock(err_mu);
+        if (!error) error = e;
+        parsed.Close();
+        processed.Close();
+    };
+    const bool csv = parser->csv_records();
+    std::thread parse_thread([&] {
+        std::string chunk;
+        std::int64_t seq = 0;
+        for (;;) {
+            auto more = reader->Next(chunk, req.chunk_bytes, csv);
+            if (!more) {
+                set_error(more.error());
+                break;
+            }
+            if (!*more) break;
+            ParseOutput out;
+            parser->Parse(chunk, line, out);
+            line += static_cast<std::int64_t>(std::count(chunk.begin(), chunk.end(), '\n'));
+            if (!chunk.empty() && chunk.back() != '\n') ++line;
+            Batch b;
+            b.seq = seq++;
+            Adopt(out, b);
+            b.end_offset = reader->offset();
+            b.end_line = line;
+            if (!parsed.Push(std::move(b))) break;
+        }
+        parsed.Close();
+    });
+    std::thread process_thread([&] {
+        while (auto b = parsed.Pop()) {
+            ProcessBatch(ctx, *b);
+            if (!processed.Push(std::move(*b))) break;
+        }
+        processed.Close();
+    });
+    IngestProgress progress;
+    progress.bytes_total = size;
+    const bool timing = std::getenv("MUHAFIZ_FEEDS_TIMING") != nullptr;
+    double commit_s = 0, wait_s = 0;
+    auto tw = std::chrono::steady_clock::now();
+    while (auto b = processed.Pop()) {
+        auto tc = std::chrono::steady_clock::now();
+        wait_s += std::chrono::duration<double>(tc - tw).count();
+        auto committed = store_.CommitBatch(*conn, run, *b, now);
+        tw = std::chrono::steady_clock::now();
+        commit_s += std::chrono::duration<double>(tw - tc).count();
+        if (auto st = std::move(committed); !st) {
+            set_error(st.error());
+            break;
+        }
+        if (req.progress) {
+            progress.bytes_done = run.next_offset;
+            progress.lines = run.lines_read;
+            progress.events = run.events;
+            progress.rejected = run.rejected;
+            progress.duplicates = run.duplicates;
+            req.progress(progress);
+        }
+        if (req.throttle_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(req.throttle_ms));
+    }
+    parse_thread.join();
+    process_thread.join();
+    summary.queue_high_water = std::max(parsed.high_water(), processed.high_water());
+    if (error) {
+        (void)store_.FinishRun(*conn, run, "failed", error->message, core::NowMicros());
+        return tl::unexpected(*error);
+    }
+    auto tf = std::chrono::steady_clock::now();
+    MUHAFIZ_CHECK(store_.FinishRun(*conn, run, "done", "", core::NowMicros()));
+    if (timing)
+        std::fprintf(stderr, "feeds timing: commits %.2f s, waiting for batches %.2f s, finish %.2f s\n", commit_s, wait_s,
+                     std::chrono::duration<double>(std::chrono::steady_clock::now() - tf).count());
+    summary.run = run;
+    summary.per_recipient = MUHAFIZ_TRY(store_.RunCounts(*conn, run.id));
+    summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    return summary;
+}
+
+core::Result<Pipeline::ReplayResult> Pipeline::Replay(const std::string& feed_name,
+                                                      const std::vector<std::string>& uuids,
+                                                      const std::string& actor) {
+    auto letters = MUHAFIZ_TRY(store_.OpenDeadLetters(feed_name, uuids));
+    ReplayResult result;
+    if (letters.empty()) return result;
+    auto conn = MUHAFIZ_TRY(store_.database().Acquire());
+    // One replay run per feed.
+    std::map<std::string, std::vector<DeadLetter>> by_feed;
+    for (auto& d : letters) by_feed[d.feed].push_back(std::move(d));
+    for (auto& [name, list] : by_feed) {
+        const FeedConfig feed = FeedFor(name, "");
+        RunRecord run;
+        run.feed = name;
+        run.source = "replay";
+        run.file_name = "dead letters";
+        run.file_hash = "replay:" + core::NewUuidV7();
+        run.format = feed.format;
+        run.started_at = core::NowMicros();
+        run.created_by = actor;
+        run = MUHAFIZ_TRY(store_.CreateRun(*conn, std::move(run)));
+        result.run_uuid = run.uuid;
+        auto owners = owners_ ? owners_() : constituency::OwnerIndex::Empty();
+        RunContext ctx = MUHAFIZ_TRY(PrepareContext(store_, *conn, feed, run, owners, network_, options_.home_country));
+        Batch batch;
+        std::vector<std::int64_t> ok_ids;
+        std::map<std::int64_t, RunRecord> runs;
+        const CsvMapping* mapping = feed.mapping ? &*feed.mapping : nullptr;
+        for (const auto& d : list) {
+            ++result.tried;
+            auto it = runs.find(d.run_id);
+            if (it == runs.end()) it = runs.emplace(d.run_id, MUHAFIZ_TRY(store_.GetRun(*conn, d.run_id))).first;
+            const RunRecord& origin = it->second;
+            auto parser = MakeParser(origin.format.empty() ? feed.format : origin.format,
+                                     ContextFor(feed, ctx.now), origin.file_name, mapping);
+            if (!parser) {
+                ++result.still_failing;
+                continue;
+            }
+            if ((*parser)->has_header() && !origin.header.empty() && !(*parser)->Begin(origin.header)) {
+                ++result.still_failing;
+                continue;
+            }
+            ParseOutput out;
+            (*parser)->Parse(d.raw + "\n", d.line, out);
+            if (out.events.empty() || !out.rejected.empty()) {
+                ++result.still_failing;
+                continue;
+            }
+            Adopt(out, batch);
+            ok_ids.push_back(d.id);
+        }
+        ProcessBatch(ctx, batch);
+        batch.end_line = 1;
+        MUHAFIZ_CHECK(store_.CommitBatch(*conn, run, batch, ctx.now));
+        MUHAFIZ_CHECK(store_.MarkDeadLetters(*conn, ok_ids, "replayed", ctx.now));
+        MUHAFIZ_CHECK(store_.FinishRun(*conn, run, "done", "", core::NowMicros()));
+        result.replayed += static_cast<std::int64_t>(ok_ids.size());
+    }
+    return result;
+}
+
+}  // namespace muhafiz::feeds

@@ -1,0 +1,129 @@
+// The feed pipeline: read → parse → deduplicate → enrich → route → aggregate → store, with the
+// stages on their own threads exchanging batches through bounded queues (back-pressure, bounded
+// memory; the parse thread and the enrich/route thread use both cores while the calling thread
+// writes to the database).
+//
+// Input is read in chunks cut on record boundaries, never whole. A run is identified by the feed
+// and a fingerprint of the content: re-ingesting a finished report is recognised (nothing is
+// stored twice), and a run that was killed resumes at the resume point committed with its last
+// batch. Events are additionally deduplicated within the feed's window (state rebuilt from storage
+// on start), so the same observation arriving in another file is not stored twice either.
+// Records that cannot be parsed go to the dead-letter store with their line and reason.
+//
+// Thread-safety: Pipeline is thread-safe; each Ingest call runs its own stage threads.
+// Errors: kInvalidArgument for an unknown format, an unreadable file or a header that does not fit
+// (the run is recorded as failed with that reason); database errors as in db/database.hpp.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "constituency/owner_index.hpp"
+#include "core/result.hpp"
+#include "feeds/feed_config.hpp"
+#include "feeds/feed_store.hpp"
+#include "feeds/network_data.hpp"
+#include "feeds/stages.hpp"
+
+namespace muhafiz::feeds {
+
+struct IngestProgress {
+    std::int64_t bytes_done = 0, bytes_total = 0;
+    std::int64_t lines = 0, events = 0, rejected = 0, duplicates = 0;
+};
+
+struct IngestRequest {
+    std::string feed;
+    std::string format;     // empty: the feed's configured format
+    std::string path;       // a file to read, or
+    std::string data;       // the report itself (uploads, fetches, e-mail) when path is empty
+    std::string file_name;  // as recorded (defaults to the path)
+    std::string source = "file";  // file, upload, fetch, mail, spool, replay
+    std::string actor;
+    bool force = false;  // ingest again a report that was already ingested (dedup still applies)
+    std::size_t chunk_bytes = 1 << 20;
+    int throttle_ms = 0;  // pause after each committed batch (load limiting)
+    std::function<void(const IngestProgress&)> progress;
+};
+
+struct IngestSummary {
+    RunRecord run;
+    bool already_ingested = false;
+    bool resumed = false;
+    std::vector<std::pair<std::int64_t, std::int64_t>> per_recipient;  // organisation id, events
+    double seconds = 0;
+    std::size_t queue_high_water = 0;
+};
+
+struct PipelineOptions {
+    std::string home_country;  // e.g. "PK"
+    std::size_t queue_capacity = 4;
+};
+
+class Pipeline {
+public:
+    using OwnerSource = std::function<std::shared_ptr<const constituency::OwnerIndex>()>;
+    Pipeline(FeedStore& store, FeedsConfig config, OwnerSource owners, std::shared_ptr<const NetworkData> network,
+             PipelineOptions options);
+
+    [[nodiscard]] core::Result<IngestSummary> Ingest(const IngestRequest& request);
+    // Parses open dead letters again (after a fix of the mapping or the parser); those that now
+    // parse are stored as events of a new 'replay' run and marked replayed.
+    struct ReplayResult {
+        std::int64_t tried = 0, replayed = 0, still_failing = 0;
+        std::string run_uuid;
+    };
+    [[nodiscard]] core::Result<ReplayResult> Replay(const std::string& feed, const std::vector<std::string>& uuids,
+                                                    const std::string& actor);
+
+    [[nodiscard]] const FeedsConfig& config() const { return config_; }
+    // The feed's configuration, or an ad-hoc one for an unconfigured name.
+    [[nodiscard]] FeedConfig FeedFor(const std::string& name, const std::string& format) const;
+    [[nodiscard]] FeedStore& store() { return store_; }
+
+private:
+    FeedStore& store_;
+    FeedsConfig config_;
+    OwnerSource owners_;
+    std::shared_ptr<const NetworkData> network_;
+    PipelineOptions options_;
+};
+
+// A fingerprint of a report's content: SHA-256 of the whole content up to 64 MiB; beyond that of
+// the size, the first and the last 4 MiB (reports are unique in their timestamps and addresses).
+[[nodiscard]] core::Result<std::string> FingerprintFile(const std::string& path, std::int64_t& size);
+[[nodiscard]] std::string FingerprintData(std::string_view data);
+
+// Reads input in chunks that end on a record boundary (CSV quoting respected).
+class ChunkReader {
+public:
+    [[nodiscard]] static core::Result<std::unique_ptr<ChunkReader>> OpenFile(const std::string& path);
+    [[nodiscard]] static std::unique_ptr<ChunkReader> FromData(std::string_view data);
+    ~ChunkReader();
+    // The first line (without its end), leaving the reader after it; nullopt for empty input.
+    [[nodiscard]] core::Result<std::optional<std::string>> ReadFirstLine();
+    [[nodiscard]] core::Status Seek(std::int64_t offset);
+    // The next chunk of about `target` bytes of whole records; false at the end.
+    [[nodiscard]] core::Result<bool> Next(std::string& chunk, std::size_t target, bool csv);
+    [[nodiscard]] std::int64_t offset() const { return offset_; }
+    [[nodiscard]] std::int64_t size() const { return size_; }
+
+private:
+    ChunkReader() = default;
+    [[nodiscard]] core::Result<std::size_t> Fill(std::size_t want);
+    int fd_ = -1;
+    std::string_view data_;
+    bool from_data_ = false;
+    std::string buffer_;  // read but not yet handed out
+    std::int64_t offset_ = 0;  // input offset of buffer_[0]
+    std::int64_t read_pos_ = 0;  // input offset after buffer_
+    std::int64_t size_ = 0;
+    bool eof_ = false;
+};
+
+}  // namespace muhafiz::feeds

@@ -1,0 +1,519 @@
+// The feed pipeline end to end on SQLite and PostgreSQL: routing of owned, foreign-with-partner,
+// foreign-without-partner and unknown addresses (IPv4 and IPv6), idempotent re-ingest, dedup,
+// n6-style aggregation, dead letters and their replay, resume after the ingesting process was
+// killed with SIGKILL mid-file, and digests received by a real SMTP server
+// (tests/support/smtp_sink.py), PGP-encrypted when the organisation registered a key.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "core/ids.hpp"
+#include "core/net.hpp"
+#include "db/testing.hpp"
+#include "feeds/digest.hpp"
+#include "feeds/pipeline.hpp"
+#include "notify/notify_test_support.hpp"
+#include "notify/smtp_channel.hpp"
+
+namespace muhafiz::feeds {
+namespace {
+
+namespace fs = std::filesystem;
+using notify::test::KeyPair;
+
+std::string Data(const std::string& rel) {
+    const char* s = std::getenv("MUHAFIZ_SOURCE_DIR");
+    return std::string(s ? s : ".") + "/tests/data/feeds/" + rel;
+}
+std::string Slurp(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+// National CERT (1) ─ Sectoral CERT (2) ─ Constituent (3, owns 192.0.2.0/25, 2001:db8:10::/44,
+// AS64499, example.com); Constituent (5, directly under the root, owns 198.51.100.0/25);
+// partner CERT of DE (4).
+constexpr std::int64_t kRoot = 1, kSector = 2, kOwner = 3, kPartner = 4, kDirect = 5;
+
+std::vector<OrgInfo> Orgs() {
+    return {
+        {kRoot, "00000000-0000-7000-8000-000000000001", "National CERT", "national_cert", "/1/", "PK", 0, 0,
+         "cert@cert.example.pk", "", ""},
+        {kSector, "00000000-0000-7000-8000-000000000002", "Banking CERT", "sectoral_cert", "/1/2/", "PK", kRoot, 0,
+         "bank-cert@cert.example.pk", "", ""},
+        {kOwner, "00000000-0000-7000-8000-000000000003", "Example Bank", "constituent", "/1/2/3/", "PK", kSector, 0,
+         "abuse@bank.example.pk", "", ""},
+        {kPartner, "00000000-0000-7000-8000-000000000004", "CERT-DE", "partner_cert", "/1/4/", "DE", kRoot, 0,
+         "cert@cert.example.de", "", ""},
+        {kDirect, "00000000-0000-7000-8000-000000000005", "Power Co", "constituent", "/1/5/", "PK", kRoot, 0, "", "",
+         ""},
+    };
+}
+
+std::shared_ptr<const constituency::OwnerIndex> Owners() {
+    constituency::OwnerEntries e;
+    e.prefixes.emplace_back(*core::ParsePrefix("192.0.2.0/25"), kOwner);
+    e.prefixes.emplace_back(*core::ParsePrefix("2001:db8:10::/44"), kOwner);
+    e.prefixes.emplace_back(*core::ParsePrefix("198.51.100.0/25"), kDirect);
+    e.asns.emplace_back(64499, kOwner);
+    e.domains.emplace_back("example.com", kOwner);
+    return constituency::OwnerIndex::Build(std::move(e));
+}
+
+RoutedEvent Routed(const std::string& ip, const std::string& cc) {
+    RoutedEvent r;
+    EXPECT_TRUE(r.event.Set("source.ip", ip));
+    if (!cc.empty()) {
+        EXPECT_TRUE(r.event.Set("source.geolocation.cc", cc));
+    }
+    EXPECT_TRUE(r.event.Set("severity", "high"));
+    return r;
+}
+
+TEST(Routing, OwnedForeignPartnerUnknownV4AndV6) {
+    auto dir = Directory::Build(Orgs());
+    Enricher enricher(nullptr, Owners());
+    FeedConfig feed = DefaultFeed("t", "jsonl");
+    feed.tlp = "AMBER";
+    Router router(feed, dir, "pk");
+    struct Case {
+        std::string ip, cc;
+        Route route;
+        std::int64_t owner, recipient;
+    } cases[] = {
+        {"192.0.2.5", "PK", Route::kOwner, kOwner, kSector},             // owned, v4
+        {"2001:db8:1a::1", "", Route::kOwner, kOwner, kSector},           // owned, v6
+        {"198.51.100.9", "PK", Route::kOwner, kDirect, kRoot},            // owned directly below the root
+        {"203.0.113.7", "DE", Route::kPartner, 0, kPartner},              // foreign, partner, v4
+        {"2001:db8:ff::1", "DE", Route::kPartner, 0, kPartner},           // foreign, partner, v6
+        {"203.0.113.8", "FR", Route::kUnrouted, 0, kRoot},                // foreign, no partner, v4
+        {"2001:db8:fe::1", "FR", Route::kUnrouted, 0, kRoot},             // foreign, no partner, v6
+        {"203.0.113.9", "PK", Route::kUnrouted, 0, kRoot},                // ours, nobody owns it
+        {"2001:db8:fd::1", "", Route::kUnrouted, 0, kRoot},               // unknown, v6
+    };
+    for (const auto& c : cases) {
+        RoutedEvent r = Routed(c.ip, c.cc);
+        r.organisation_id = enricher.Enrich(r.event);
+        router.Route(r);
+        EXPECT_EQ(r.route, c.route) << c.ip;
+        EXPECT_EQ(r.organisation_id, c.owner) << c.ip;
+        EXPECT_EQ(r.recipient_id, c.recipient) << c.ip;
+        EXPECT_EQ(r.event.GetOr("tlp"), "AMBER");
+        EXPECT_TRUE(r.notify);
+    }
+    // ASN and domain suffix find the owner too; the owner's abuse contact is filled in.
+    RoutedEvent by_asn = Routed("203.0.113.50", "PK");
+    ASSERT_TRUE(by_asn.event.Set("source.asn", "64499"));
+    by_asn.organisation_id = enricher.Enrich(by_asn.event);
+    router.Route(by_asn);
+    EXPECT_EQ(by_asn.organisation_id, kOwner);
+    EXPECT_EQ(by_asn.event.GetOr("source.abuse_contact"), "abuse@bank.example.pk");
+    RoutedEvent by_url;
+    ASSERT_TRUE(by_url.event.Set("source.url", "https://www.shop.example.com/x"));
+    by_url.organisation_id = enricher.Enrich(by_url.event);
+    EXPECT_EQ(by_url.event.GetOr("source.fqdn"), "www.shop.example.com");
+    EXPECT_EQ(by_url.organisation_id, kOwner);
+}
+
+TEST(Routing, FeedRules) {
+    auto dir = Directory::Build(Orgs());
+    FeedConfig feed = DefaultFeed("t", "jsonl");
+    feed.min_severity = "medium";
+    feed.do_not_notify = {"192.0.2.64/26", "AS64511", "00000000-0000-7000-8000-000000000005"};
+    Override o;
+    o.match = {{"source.ip", "203.0.113.0/24"}};
+    o.set = {{"tlp", "RED"}};
+    o.route_to = "00000000-0000-7000-8000-000000000003";
+    feed.overrides.push_back(o);
+    Router router(feed, dir, "PK");
+    Enricher enricher(nullptr, Owners());
+    auto run = [&](RoutedEvent r) {
+        r.organisation_id = enricher.Enrich(r.event);
+        router.Route(r);
+        return r;
+    };
+    RoutedEvent low = Routed("192.0.2.5", "");
+    ASSERT_TRUE(low.event.Set("severity", "low"));
+    EXPECT_FALSE(run(low).notify);                      // below the minimum severity
+    EXPECT_FALSE(run(Routed("192.0.2.70", "")).notify); // do-not-notify prefix
+    EXPECT_FALSE(run(Routed("198.51.100.1", "")).notify);  // do-not-notify organisation
+    RoutedEvent over = run(Routed("203.0.113.1", "FR"));
+    EXPECT_EQ(over.event.GetOr("tlp"), "RED");
+    EXPECT_EQ(over.organisation_id, kOwner);  // route_to
+    EXPECT_EQ(over.route, Route::kOwner);
+}
+
+// ---- pipeline over both backends ---------------------------------------------------------------
+
+class PipelineTest : public ::testing::TestWithParam<std::string> {
+protected:
+    static void SetUpTestSuite() {
+        maildir_ = fs::temp_directory_path() / ("muhafiz-feeds-mail-" + core::RandomToken(6));
+        smtp_port_ = notify::test::FreePort();
+        smtp_ = new notify::test::Sink("smtp_sink.py", {std::to_string(smtp_port_), maildir_.string()});
+    }
+    static void TearDownTestSuite() {
+        delete smtp_;
+        fs::remove_all(maildir_);
+    }
+
+    void SetUp() override {
+        db_ = db::testing::OpenFresh(GetParam());
+        ASSERT_NE(db_, nullptr);
+        url_ = db_->url();
+        auto conn = *db_->Acquire();
+        for (const auto& o : Orgs()) {
+            auto r = conn->Execute(
+                "INSERT INTO organisations (id, uuid, name, kind, parent_id, path, depth, country, contacts, "
+                "created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,0,0)",
+                {o.id, o.uuid, o.name, o.kind, o.parent_id ? db::Value(o.parent_id) : db::Value(nullptr), o.path,
+                 std::int64_t(std::count(o.path.begin(), o.path.end(), '/') - 2), o.country,
+                 "{\"abuse_email\":\"" + o.abuse_email + "\"}"});
+            ASSERT_TRUE(r) << r.error().message;
+        }
+        store_ = std::make_unique<FeedStore>(*db_);
+    }
+
+    std::unique_ptr<Pipeline> NewPipeline(FeedsConfig config = {}) {
+        PipelineOptions opts;
+        opts.home_country = "PK";
+        return std::make_unique<Pipeline>(*store_, std::move(config), [] { return Owners(); }, nullptr, opts);
+    }
+
+    static FeedsConfig Config() {
+        FeedsConfig c;
+        FeedConfig f = DefaultFeed("shadowserver", "shadowserver");
+        f.tlp = "AMBER";
+        c.feeds.push_back(f);
+        FeedConfig s = DefaultFeed("sinkhole", "shadowserver:event4_sinkhole_http");
+        s.aggregate = true;
+        s.aggregate_fields = {"source.ip", "classification.identifier"};
+        c.feeds.push_back(s);
+        return c;
+    }
+
+    std::string url_;
+    std::unique_ptr<db::Database> db_;
+    std::unique_ptr<FeedStore> store_;
+    static inline fs::path maildir_;
+    static inline int smtp_port_ = 0;
+    static inline notify::test::Sink* smtp_ = nullptr;
+};
+
+TEST_P(PipelineTest, IngestRoutesAndIsIdempotent) {
+    auto p = NewPipeline(Config());
+    IngestRequest req;
+    req.feed = "shadowserver";
+    req.path = Data("shadowserver/scan_http.csv");
+    req.file_name = "2026-01-14-scan_http-pk.csv";
+    req.chunk_bytes = 512;
+    auto s = p->Ingest(req);
+    ASSERT_TRUE(s) << s.error().message;
+    EXPECT_EQ(s->run.status, "done");
+    EXPECT_EQ(s->run.lines_read, 10);
+    EXPECT_EQ(s->run.events, 10);
+    EXPECT_EQ(s->run.rejected, 0);
+    EXPECT_EQ(s->run.format, "shadowserver:scan_http");
+    // 192.0.2.10, .31 → Example Bank (and its CERT); 198.51.100.17 → Power Co (root is its CERT).
+    std::map<std::int64_t, std::int64_t> per(s->per_recipient.begin(), s->per_recipient.end());
+    EXPECT_GE(per[kOwner], 2);
+    EXPECT_EQ(per[kSector], per[kOwner]);
+    EXPECT_GE(per[kDirect], 1);
+
+    EventFilter f;
+    f.limit = 100;
+    auto all = store_->ListEvents(f, db::Predicate{});
+    ASSERT_TRUE(all);
+    EXPECT_EQ(all->total, 10);
+    int owned = 0;
+    for (const auto& e : all->items) {
+        if (e.source_ip == "192.0.2.10") {
+            EXPECT_EQ(e.organisation_id, kOwner);
+            EXPECT_EQ(e.recipient_id, kSector);
+            EXPECT_EQ(e.route, "owner");
+            EXPECT_NE(e.data.find("\"tlp\":\"AMBER\""), std::string::npos);
+            ++owned;
+        }
+    }
+    EXPECT_EQ(owned, 1);
+    // A constituent's scope sees only its own events.
+    f.organisation = "00000000-0000-7000-8000-000000000003";
+    auto mine = store_->ListEvents(f, db::Predicate{});
+    ASSERT_TRUE(mine);
+    for (const auto& e : mine->items) EXPECT_EQ(e.organisation_id, kOwner);
+    // Pages.
+    EventFilter pf;
+    pf.limit = 4;
+    auto p1 = store_->ListEvents(pf, db::Predicate{});
+    ASSERT_TRUE(p1 && p1->next);
+    pf.cursor = *p1->next;
+    auto p2 = store_->ListEvents(pf, db::Predicate{});
+    ASSERT_TRUE(p2);
+    EXPECT_LT(p2->items.front().id, p1->items.back().id);
+
+    // The same report again: recognised, nothing stored twice.
+    auto again = p->Ingest(req);
+    ASSERT_TRUE(again);
+    EXPECT_TRUE(again->already_ingested);
+    EXPECT_EQ(again->run.events, 10);
+    EXPECT_EQ(*store_->CountEvents("shadowserver"), 10);
+    // Forced: a new run whose events are all duplicates within the window.
+    req.force = true;
+    auto forced = p->Ingest(req);
+    ASSERT_TRUE(forced);
+    EXPECT_EQ(forced->run.events, 0);
+    EXPECT_EQ(forced->run.duplicates, 10);
+    EXPECT_EQ(*store_->CountEvents("shadowserver"), 10);
+    // A fresh pipeline (restart) rebuilds the dedup window from storage.
+    auto p2nd = NewPipeline(Config());
+    auto after_restart = p2nd->Ingest(req);
+    ASSERT_TRUE(after_restart);
+    EXPECT_EQ(after_restart->run.duplicates, 10);
+}
+
+TEST_P(PipelineTest, AggregatesLikeN6) {
+    auto p = NewPipeline(Config());
+    // The same bot seen three times within the window, in two reports.
+    const std::string header = Slurp(Data("shadowserver/event4_sinkhole_http.csv")).substr(0, Slurp(Data("shadowserver/event4_sinkhole_http.csv")).find('\n') + 1);
+    auto row = [](const std::string& time, int port) {
+        return "\"" + time + "\",\"tcp\",\"192.0.2.34\"," + std::to_string(port) +
+               ",64496,\"PK\",\"\",\"\",\"\",0,\"\",\"\",\"\",\"\",\"critical\",\"203.0.113.250\",80,64499,\"US\",\"\",\"\",\"\",0,\"\",\"\",\"conficker\",\"conficker\",\"\",\"http\",\"\",\"\",\"/gate.php\",\"c2.example.org\",\"\",\"\",\"\",\"\",\"\",\"\"\n";
+    };
+    IngestRequest a;
+    a.feed = "sinkhole";
+    a.data = header + row("2026-01-14 00:00:00", 1000) + row("2026-01-14 00:10:00", 1001);
+    a.file_name = "a.csv";
+    auto s1 = p->Ingest(a);
+    ASSERT_TRUE(s1) << s1.error().message;
+    EXPECT_EQ(s1->run.events, 1);
+    EXPECT_EQ(s1->run.aggregated, 1);
+    IngestRequest b = a;
+    b.data = header + row("2026-01-14 00:20:00", 1002);
+    b.file_name = "b.csv";
+    auto s2 = p->Ingest(b);
+    ASSERT_TRUE(s2) << s2.error().message;
+    EXPECT_EQ(s2->run.events, 0);
+    EXPECT_EQ(s2->run.aggregated, 1);
+    EventFilter f;
+    f.feed = "sinkhole";
+    auto list = store_->ListEvents(f, db::Predicate{});
+    ASSERT_TRUE(list);
+    ASSERT_EQ(list->items.size(), 1u);
+    EXPECT_EQ(list->items[0].count, 3);
+    EXPECT_EQ(list->items[0].last_seen - list->items[0].first_seen, 20LL * 60 * 1000000);
+}
+
+TEST_P(PipelineTest, BadInputGoesToDeadLettersAndReplays) {
+    auto p = NewPipeline(Config());
+    const std::string text = Slurp(Data("shadowserver/scan_dns.csv"));
+    const auto nl = text.find('\n');
+    std::string broken = text.substr(0, nl + 1);
+    std::istringstream rows(text.substr(nl + 1));
+    std::string line;
+    int i = 0;
+    while (std::getline(rows, line)) {
+        if (i == 2) broken += "\"2026-01-14 00:00:00\",\"medium\",\"192.0.2.300\",\"udp\",53,\"\",\"\",1,\"TR\",\"\",\"\",0,\"\",\"\",\"\",1\n";
+        if (i == 4) broken += "\"2026-01-14 00:00:00\",\"medium\"\n";
+        broken += line + "\n";
+        ++i;
+    }
+    broken += "\"2026-01-14 00:00:00\",\"medium\",\"192.0.2.77\",\"udp\",53,\"trunc";
+    IngestRequest req;
+    req.feed = "shadowserver";
+    req.data = broken;
+    req.file_name = "scan_dns-broken.csv";
+    auto s = p->Ingest(req);
+    ASSERT_TRUE(s) << s.error().message;
+    EXPECT_EQ(s->run.events, 10);
+    EXPECT_EQ(s->run.rejected, 3);
+    auto dl = store_->ListDeadLetters("shadowserver", "open", 50, "");
+    ASSERT_TRUE(dl);
+    ASSERT_EQ(dl->total, 3);
+    std::set<std::int64_t> lines;
+    for (const auto& d : dl->items) {
+        lines.insert(d.line);
+        EXPECT_EQ(d.file_name, "scan_dns-broken.csv");
+        EXPECT_FALSE(d.reason.empty());
+    }
+    EXPECT_EQ(lines, (std::set<std::int64_t>{4, 7, 14}));
+    // Nothing parses better on replay: they stay open.
+    auto r = p->Replay("shadowserver", {}, "test");
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->tried, 3);
+    EXPECT_EQ(r->replayed, 0);
+    // An empty report is one dead letter.
+    IngestRequest empty;
+    empty.feed = "shadowserver";
+    empty.data = "";
+    empty.file_name = "empty.csv";
+    auto e = p->Ingest(empty);
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->run.rejected, 1);
+    // A header that fits no report fails the run with a clear reason.
+    IngestRequest odd;
+    odd.feed = "shadowserver";
+    odd.data = "a,b,c\n1,2,3\n";
+    odd.file_name = "odd.csv";
+    auto o = p->Ingest(odd);
+    ASSERT_FALSE(o);
+    EXPECT_NE(o.error().message.find("Shadowserver report"), std::string::npos);
+}
+
+TEST_P(PipelineTest, ResumesAfterSigkillWithoutLossOrDuplicates) {
+    // A report of 30000 rows.
+    const std::string sample = Slurp(Data("shadowserver/scan_http.csv"));
+    const std::string header = sample.substr(0, sample.find('\n') + 1);
+    const fs::path file = fs::temp_directory_path() / ("feeds-resume-" + core::RandomToken(6) + ".csv");
+    {
+        std::ofstream out(file);
+        out << header;
+        for (int i = 0; i < 30000; ++i) {
+            const int a = i / 250, b = i % 250 + 1;
+            out << "\"2026-01-14 00:00:00\",\"info\",\"10." << (a / 250) << "." << (a % 250) << "." << b
+                << "\",\"tcp\",80,\"\",\"http\",64496,\"PK\",\"\",\"\",0,\"\",\"\",\"HTTP/1.1\",200,\"OK\",\"text/html\","
+                   "\"close\",\"\",\"\",\"nginx\",100,\"\",\"\",\"\"\n";
+        }
+    }
+    IngestRequest req;
+    req.feed = "shadowserver";
+    req.path = file.string();
+    req.file_name = "scan_http-big.csv";
+    req.chunk_bytes = 16 << 10;
+    int fds[2];
+    ASSERT_EQ(pipe(fds), 0);
+    const pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        close(fds[0]);
+        auto db = db::Database::Open(url_);
+        if (!db) _exit(2);
+        FeedStore store(**db);
+        PipelineOptions opts;
+        opts.home_country = "PK";
+        Pipeline pipe(store, Config(), [] { return Owners(); }, nullptr, opts);
+        IngestRequest r = req;
+        r.throttle_ms = 20;
+        r.progress = [&](const IngestProgress& pr) {
+            if (pr.events >= 3000) {
+                (void)!write(fds[1], "x", 1);
+            }
+        };
+        (void)pipe.Ingest(r);
+        _exit(0);
+    }
+    close(fds[1]);
+    char c;
+    ASSERT_EQ(read(fds[0], &c, 1), 1);
+    kill(child, SIGKILL);
+    int status = 0;
+    waitpid(child, &status, 0);
+    close(fds[0]);
+    ASSERT_TRUE(WIFSIGNALED(status));
+    const auto stored_before = *store_->CountEvents("shadowserver");
+    EXPECT_GE(stored_before, 3000);
+    EXPECT_LT(stored_before, 30000);
+
+    auto p = NewPipeline(Config());
+    auto s = p->Ingest(req);
+    ASSERT_TRUE(s) << s.error().message;
+    EXPECT_TRUE(s->resumed);
+    EXPECT_EQ(s->run.lines_read, 30000);
+    EXPECT_EQ(s->run.events, 30000);
+    EXPECT_EQ(s->run.rejected, 0);
+    EXPECT_EQ(s->run.duplicates, 0);
+    EXPECT_EQ(*store_->CountEvents("shadowserver"), 30000);
+    auto again = p->Ingest(req);
+    ASSERT_TRUE(again);
+    EXPECT_TRUE(again->already_ingested);
+    EXPECT_EQ(*store_->CountEvents("shadowserver"), 30000);
+    fs::remove(file);
+}
+
+TEST_P(PipelineTest, DigestsReachARealSmtpServer) {
+    // The bank gets its events encrypted to its key; the partner CERT gets its own digest.
+    if (fs::exists(maildir_ / "new"))
+        for (const auto& f : fs::directory_iterator(maildir_ / "new")) fs::remove(f.path());
+    KeyPair key = KeyPair::Generate("abuse@bank.example.pk");
+    {
+        auto conn = *db_->Acquire();
+        core::json::object contacts{{"abuse_email", "abuse@bank.example.pk"}, {"pgp_key", key.public_key}};
+        ASSERT_TRUE(conn->Execute("UPDATE organisations SET contacts = ? WHERE id = ?",
+                                  {core::ToJson(contacts), kOwner}));
+    }
+    auto p = NewPipeline(Config());
+    IngestRequest req;
+    req.feed = "shadowserver";
+    req.data = Slurp(Data("shadowserver/scan_snmp.csv"));
+    // One row of the sample is re-addressed to Germany, for the partner CERT.
+    const auto pos = req.data.find("\"198.51.100.228\"");
+    ASSERT_NE(pos, std::string::npos);
+    const auto tr = req.data.find("\"TR\"", pos);
+    req.data.replace(tr, 4, "\"DE\"");
+    req.file_name = "scan_snmp.csv";
+    auto s = p->Ingest(req);
+    ASSERT_TRUE(s) << s.error().message;
+    ASSERT_TRUE(store_->SetDigestPref(kOwner, "*", "immediate"));
+    notify::Notifier notifier("CERT <cert@cert.example.pk>");
+    DigestOptions opts;
+    DigestService digests(*store_, notifier, opts);
+    auto r = digests.RunDue(core::NowMicros(), false);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_GE(r->sent, 1);  // the bank (immediate); the daily ones are due on the first run too
+    auto again = digests.RunDue(core::NowMicros(), false);
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->sent, 0);  // every event was covered once
+    notify::SmtpConfig smtp;
+    smtp.url = "smtp://127.0.0.1:" + std::to_string(smtp_port_);
+    smtp.from = "bounces@cert.example.pk";
+    notify::Dispatcher dispatcher(*db_, std::make_unique<notify::SmtpChannel>(smtp), nullptr);
+    ASSERT_TRUE(dispatcher.Flush(std::chrono::seconds(30)));
+
+    auto log = store_->ListDigests(db::Predicate{}, 50, "");
+    ASSERT_TRUE(log);
+    std::string bank_ref, partner_ref;
+    for (const auto& d : log->items) {
+        EXPECT_EQ(d.delivery_status, d.status == "queued" ? "delivered" : "");
+        if (d.organisation_id == kOwner) {
+            bank_ref = d.reference;
+            EXPECT_TRUE(d.encrypted);
+        }
+        if (d.organisation_id == kPartner) partner_ref = d.reference;
+    }
+    ASSERT_FALSE(bank_ref.empty());
+    ASSERT_FALSE(partner_ref.empty());
+    auto bank = notify::test::MaildirMessages(maildir_, "X-Muhafiz-Reference: " + bank_ref);
+    ASSERT_EQ(bank.size(), 1u);
+    EXPECT_NE(bank[0].find("X-RcptTo: abuse@bank.example.pk"), std::string::npos);
+    auto msg = notify::test::ParseMessage(bank[0]);
+    auto inner = notify::test::DecryptPgpMime(msg.get(), key);
+    ASSERT_TRUE(inner);
+    bool csv = false, summary = false;
+    for (GMimeObject* leaf : notify::test::Leaves(inner.get())) {
+        const std::string body = notify::test::Decoded(leaf);
+        if (notify::test::MimeType(leaf) == "text/csv") {
+            csv = true;
+            EXPECT_NE(body.find("192.0.2.12"), std::string::npos);
+        }
+        if (notify::test::MimeType(leaf) == "text/plain" && body.find("By classification") != std::string::npos)
+            summary = true;
+    }
+    EXPECT_TRUE(csv);
+    EXPECT_TRUE(summary);
+    auto partner = notify::test::MaildirMessages(maildir_, "X-Muhafiz-Reference: " + partner_ref);
+    ASSERT_EQ(partner.size(), 1u);
+    EXPECT_NE(partner[0].find("X-RcptTo: cert@cert.example.de"), std::string::npos);
+    EXPECT_NE(partner[0].find("text/csv"), std::string::npos);  // not encrypted: no key
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, PipelineTest, ::testing::ValuesIn(db::testing::BackendNames()),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace muhafiz::feeds

@@ -1,0 +1,388 @@
+#include "feeds/stages.hpp"
+
+#include <algorithm>
+
+#include "core/json.hpp"
+#include "core/net.hpp"
+
+namespace muhafiz::feeds {
+
+std::string_view RouteName(Route r) {
+    switch (r) {
+        case Route::kOwner: return "owner";
+        case Route::kPartner: return "partner";
+        case Route::kUnrouted: return "unrouted";
+    }
+    return "unrouted";
+}
+
+// ---- Directory -------------------------------------------------------------------------------
+
+std::shared_ptr<const Directory> Directory::Build(std::vector<OrgInfo> orgs) {
+    auto d = std::make_shared<Directory>();
+    for (auto& o : orgs) {
+        if (o.parent_id == 0 && (d->root_id_ == 0 || o.kind == "national_cert")) d->root_id_ = o.id;
+        d->by_uuid_[o.uuid] = o.id;
+        d->orgs_[o.id] = std::move(o);
+    }
+    auto is_cert = [](const std::string& kind) {
+        return kind.size() > 5 && kind.compare(kind.size() - 5, 5, "_cert") == 0;
+    };
+    for (auto& [id, o] : d->orgs_) {
+        std::int64_t cur = o.parent_id;
+        o.cert_id = 0;
+        for (int guard = 0; cur && guard < 64; ++guard) {
+            auto it = d->orgs_.find(cur);
+            if (it == d->orgs_.end()) break;
+            if (is_cert(it->second.kind)) {
+                o.cert_id = cur;
+                break;
+            }
+            cur = it->second.parent_id;
+        }
+        if (!o.cert_id) o.cert_id = d->root_id_;
+        if (o.kind == "partner_cert" && !o.country.empty()) {
+            auto p = d->partners_.find(o.country);
+            if (p == d->partners_.end() || id < p->second) d->partners_[o.country] = id;
+        }
+    }
+    return d;
+}
+
+core::Result<std::shared_ptr<const Directory>> Directory::Load(db::Connection& conn) {
+    auto rows = conn.Query(
+        "SELECT id, uuid, name, kind, COALESCE(parent_id, 0), path, country, contacts FROM organisations");
+    if (!rows) return tl::unexpected(rows.error());
+    std::vector<OrgInfo> orgs;
+    orgs.reserve(rows->size());
+    for (const auto& r : *rows) {
+        OrgInfo o;
+        o.id = r.Int(0);
+        o.uuid = r.Str(1);
+        o.name = r.Str(2);
+        o.kind = r.Str(3);
+        o.parent_id = r.Int(4);
+        o.path = r.Str(5);
+        o.country = r.Str(6);
+        if (auto c = core::ParseJsonObject(r.Str(7))) {
+            auto str = [&](const char* k) {
+                auto* v = core::Find(*c, k);
+                return v && v->is_string() ? std::string(v->as_string()) : std::string();
+            };
+            o.abuse_email = str("abuse_email");
+            o.security_email = str("security_email");
+            o.pgp_key = str("pgp_key");
+        }
+        orgs.push_back(std::move(o));
+    }
+    return Build(std::move(orgs));
+}
+
+const OrgInfo* Directory::Get(std::int64_t id) const {
+    auto it = orgs_.find(id);
+    return it == orgs_.end() ? nullptr : &it->second;
+}
+
+const OrgInfo* Directory::ByUuid(std::string_view uuid) const {
+    auto it = by_uuid_.find(std::string(uuid));
+    return it == by_uuid_.end() ? nullptr : Get(it->second);
+}
+
+const OrgInfo* Directory::PartnerFor(std::string_view cc) const {
+    auto it = partners_.find(std::string(cc));
+    return it == partners_.end() ? nullptr : Get(it->second);
+}
+
+// ---- Adopt / Deduplicator ----------------------------------------------------------------------
+
+void Adopt(ParseOutput& parsed, Batch& batch) {
+    batch.records += parsed.records;
+    batch.events.reserve(batch.events.size() + parsed.events.size());
+    for (std::size_t i = 0; i < parsed.events.size(); ++i) {
+        RoutedEvent r;
+        r.event = std::move(parsed.events[i]);
+        r.line = parsed.event_lines[i];
+        if (const std::string* t = r.event.Get("time.source"))
+            r.time_source = ParseEventTime(*t).value_or(0);
+        r.first_seen = r.last_seen = r.time_source;
+        batch.events.push_back(std::move(r));
+    }
+    for (auto& rej : parsed.rejected) batch.rejected.push_back(std::move(rej));
+}
+
+void Deduplicator::Process(Batch& batch, core::Micros now) {
+    std::size_t out = 0;
+    for (std::size_t i = 0; i < batch.events.size(); ++i) {
+        RoutedEvent& e = batch.events[i];
+        e.dedup_hash = e.event.Hash(fields_);
+        auto [it, inserted] = seen_.try_emplace(e.dedup_hash, now);
+        if (!inserted) {
+            if (now - it->second < window_) {
+                ++batch.duplicates;
+                continue;
+            }
+            it->second = now;
+        }
+        if (out != i) batch.events[out] = std::move(e);
+        ++out;
+    }
+    batch.events.resize(out);
+}
+
+// ---- Enricher --------------------------------------------------------------------------------
+
+namespace {
+
+std::string HostOfUrl(std::string_view url) {
+    const auto s = url.find("://");
+    if (s == std::string_view::npos) return {};
+    std::size_t start = s + 3;
+    std::size_t end = url.find_first_of("/?#", start);
+    std::string_view host = url.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+    const auto at = host.rfind('@');
+    if (at != std::string_view::npos) host = host.substr(at + 1);
+    if (!host.empty() && host[0] == '[') return {};  // IPv6 literal
+    const auto colon = host.find(':');
+    if (colon != std::string_view::npos) host = host.substr(0, colon);
+    return std::string(host);
+}
+
+}  // namespace
+
+std::int64_t Enricher::Enrich(Event& e) const {
+    std::optional<core::IpAddress> ip;
+    if (const std::string* s = e.Get("source.ip")) {
+        if (auto p = core::ParseIp(*s)) ip = *p;
+    } else if (const std::string* n = e.Get("source.network")) {
+        if (auto p = core::ParsePrefix(*n)) ip = p->address;
+    }
+    // URL -> FQDN on both sides.
+    for (const char* side : {"source", "destination"}) {
+        const std::string k = std::string(side) + ".url";
+        const std::string* url = e.Get(k);
+        if (!url) continue;
+        const std::string fk = std::string(side) + ".fqdn";
+        if (e.Has(fk)) continue;
+        const std::string host = HostOfUrl(*url);
+        if (host.empty() || core::ParseIp(host)) {
+            if (!host.empty() && std::string_view(side) == "source" && !e.Has("source.ip")) {
+                (void)e.Set("source.ip", host);
+                if (!ip) ip = core::ParseIp(host).value();
+            }
+            continue;
+        }
+        (void)e.Set(fk, host);
+    }
+    if (network_ && ip) {
+        if (auto as = network_->LookupAs(*ip)) {
+            if (!e.Has("source.asn") && as->asn) e.SetRaw("source.asn", std::to_string(as->asn), JsonKind::kInt);
+            if (!e.Has("source.network")) e.SetRaw("source.network", core::FormatPrefix(as->prefix));
+            if (as->all_asns.size() > 1 && !e.Has("extra.source.origin_asns")) e.SetExtra("source.origin_asns", as->origin);
+        }
+        auto geo = network_->LookupGeo(*ip);
+        if (geo) {
+            if (!geo->cc.empty()) {
+                e.SetRaw("source.geolocation.geoip_cc", geo->cc);
+                if (!e.Has("source.geolocation.cc")) e.SetRaw("source.geolocation.cc", geo->cc);
+            }
+            if (!geo->country.empty() && !e.Has("source.geolocation.country"))
+                e.SetRaw("source.geolocation.country", geo->country);
+            if (!geo->city.empty() && !e.Has("source.geolocation.city")) e.SetRaw("source.geolocation.city", geo->city);
+            if (!geo->region.empty() && !e.Has("source.geolocation.region"))
+                e.SetRaw("source.geolocation.region", geo->region);
+            if (geo->latitude && !e.Has("source.geolocation.latitude"))
+                (void)e.Set("source.geolocation.latitude", std::to_string(*geo->latitude));
+            if (geo->longitude && !e.Has("source.geolocation.longitude"))
+                (void)e.Set("source.geolocation.longitude", std::to_string(*geo->longitude));
+            if (geo->asn && !e.Has("source.asn")) e.SetRaw("source.asn", std::to_string(geo->asn), JsonKind::kInt);
+        }
+        if (auto d = network_->LookupDelegation(*ip)) {
+            if (!e.Has("source.registry")) e.SetRaw("source.registry", d->registry);
+            if (!d->date.empty() && !e.Has("source.allocated"))
+                e.SetRaw("source.allocated", d->date + "T00:00:00+00:00");
+            if (!d->cc.empty() && !e.Has("source.geolocation.cc")) e.SetRaw("source.geolocation.cc", d->cc);
+        }
+        if (!e.Has("source.as_name")) {
+            if (const std::string* a = e.Get("source.asn")) {
+                std::string name = network_->AsName(static_cast<std::uint32_t>(std::stoull(*a)));
+                if (name.empty() && geo && !geo->as_name.empty()) name = geo->as_name;
+                if (!name.empty()) e.SetRaw("source.as_name", name);
+            }
+        }
+    }
+    std::int64_t owner = 0;
+    if (owners_) {
+        if (ip) {
+            if (auto m = owners_->Lookup(*ip)) owner = m->organisation_id;
+        }
+        if (!owner) {
+            if (const std::string* a = e.Get("source.asn")) owner = owners_->LookupAsn(static_cast<std::uint32_t>(std::stoull(*a)));
+        }
+        if (!owner) {
+            if (const std::string* f = e.Get("source.fqdn")) owner = owners_->LookupDomainOrganisation(*f);
+        }
+    }
+    return owner;
+}
+
+void Enricher::Process(Batch& batch) const {
+    for (auto& e : batch.events) e.organisation_id = Enrich(e.event);
+}
+
+// ---- Router ----------------------------------------------------------------------------------
+
+Router::Router(const FeedConfig& feed, std::shared_ptr<const Directory> directory, std::string home_country)
+    : feed_(feed), directory_(std::move(directory)), home_(std::move(home_country)) {
+    for (char& c : home_) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    min_severity_ = feed.min_severity.empty() ? -1 : SeverityRank(feed.min_severity);
+    for (const auto& item : feed.do_not_notify) {
+        if (auto p = core::ParsePrefix(item)) {
+            dnn_prefixes_.push_back(*p);
+        } else if (item.size() > 2 && (item[0] == 'A' || item[0] == 'a') && (item[1] == 'S' || item[1] == 's')) {
+            if (auto a = core::ParseAsn(item)) dnn_asns_.push_back(*a);
+        } else if (const OrgInfo* o = directory_ ? directory_->ByUuid(item) : nullptr) {
+            dnn_orgs_.push_back(o->id);
+        } else if (auto d = core::NormaliseDomain(item)) {
+            dnn_domains_.push_back(*d);
+        }
+    }
+}
+
+bool Router::DoNotNotify(const RoutedEvent& r) const {
+    const Event& e = r.event;
+    if (min_severity_ >= 0) {
+        const std::string* s = e.Get("severity");
+        if (s && SeverityRank(*s) >= 0 && SeverityRank(*s) < min_severity_) return true;
+    }
+    if (!dnn_orgs_.empty() && std::find(dnn_orgs_.begin(), dnn_orgs_.end(), r.organisation_id) != dnn_orgs_.end())
+        return true;
+    if (!dnn_prefixes_.empty()) {
+        if (const std::string* s = e.Get("source.ip")) {
+            if (auto ip = core::ParseIp(*s))
+                for (const auto& p : dnn_prefixes_)
+                    if (core::PrefixContains(p, *ip)) return true;
+        }
+    }
+    if (!dnn_asns_.empty()) {
+        if (const std::string* a = e.Get("source.asn"))
+            if (std::find(dnn_asns_.begin(), dnn_asns_.end(), static_cast<std::uint32_t>(std::stoull(*a))) != dnn_asns_.end())
+                return true;
+    }
+    if (!dnn_domains_.empty()) {
+        if (const std::string* f = e.Get("source.fqdn"))
+            for (const auto& d : dnn_domains_)
+                if (*f == d || (f->size() > d.size() && f->compare(f->size() - d.size(), d.size(), d) == 0 &&
+                                (*f)[f->size() - d.size() - 1] == '.'))
+                    return true;
+    }
+    return false;
+}
+
+namespace {
+
+bool Matches(const Event& e, const std::vector<std::pair<std::string, std::string>>& match) {
+    for (const auto& [k, v] : match) {
+        const std::string* have = e.Get(k);
+        if (!have) return false;
+        if (v.find('/') != std::string::npos && (k.size() > 3 && k.compare(k.size() - 3, 3, ".ip") == 0)) {
+            auto p = core::ParsePrefix(v);
+            auto ip = core::ParseIp(*have);
+            if (!p || !ip || !core::PrefixContains(*p, *ip)) return false;
+            continue;
+        }
+        if (*have != v) return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+void Router::Route(RoutedEvent& r) const {
+    for (const auto& o : feed_.overrides) {
+        if (!Matches(r.event, o.match)) continue;
+        for (const auto& [k, v] : o.set) (void)r.event.Set(k, v);
+        if (!o.route_to.empty() && directory_)
+            if (const OrgInfo* org = directory_->ByUuid(o.route_to)) r.organisation_id = org->id;
+    }
+    if (!feed_.tlp.empty() && !r.event.Has("tlp")) r.event.SetRaw("tlp", feed_.tlp);
+    const OrgInfo* root = directory_ ? directory_->root() : nullptr;
+    const OrgInfo* owner = r.organisation_id && directory_ ? directory_->Get(r.organisation_id) : nullptr;
+    if (owner) {
+        r.route = Route::kOwner;
+        r.recipient_id = owner->kind == "national_cert" ? owner->id : owner->cert_id;
+        r.scope_path = owner->path;
+        if (!owner->abuse_email.empty() && !r.event.Has("source.abuse_contact"))
+            r.event.SetRaw("source.abuse_contact", owner->abuse_email);
+    } else {
+        r.organisation_id = 0;
+        const std::string* cc = r.event.Get("source.geolocation.cc");
+        const OrgInfo* partner = nullptr;
+        if (cc && !home_.empty() && *cc != home_ && directory_) partner = directory_->PartnerFor(*cc);
+        if (partner) {
+            r.route = Route::kPartner;
+            r.recipient_id = partner->id;
+            r.scope_path = partner->path;
+        } else {
+            r.route = Route::kUnrouted;
+            r.recipient_id = root ? root->id : 0;
+            r.scope_path = root ? root->path : "/";
+        }
+    }
+    r.notify = !DoNotNotify(r);
+}
+
+void Router::Process(Batch& batch) const {
+    for (auto& e : batch.events) Route(e);
+}
+
+// ---- Aggregator ------------------------------------------------------------------------------
+
+std::vector<std::string> Aggregator::DefaultFields() {
+    return {"feed.name",          "classification.taxonomy", "classification.type", "classification.identifier",
+            "source.ip",          "source.network",          "source.port",         "source.fqdn",
+            "source.url",         "destination.ip",          "destination.port",    "destination.fqdn",
+            "malware.name",       "protocol.transport",      "protocol.application"};
+}
+
+void Aggregator::Process(Batch& batch) {
+    const std::vector<std::string>& fields = fields_.empty() ? DefaultFields() : fields_;
+    std::vector<std::uint64_t> opened;
+    std::unordered_map<std::uint64_t, std::size_t> update_index;
+    std::size_t out = 0;
+    for (std::size_t i = 0; i < batch.events.size(); ++i) {
+        RoutedEvent& e = batch.events[i];
+        const std::uint64_t key = e.event.Hash(fields);
+        auto it = open_.find(key);
+        if (it != open_.end() && e.time_source - it->second.last_seen <= window_ &&
+            e.time_source >= it->second.first_seen) {
+            State& s = it->second;
+            s.last_seen = std::max(s.last_seen, e.time_source);
+            ++batch.aggregated;
+            if (!s.stored) {
+                RoutedEvent& head = batch.events[s.index];
+                head.count += 1;
+                head.last_seen = s.last_seen;
+            } else {
+                auto u = update_index.find(key);
+                if (u == update_index.end()) {
+                    update_index[key] = batch.updates.size();
+                    batch.updates.push_back({key, s.first_seen, s.last_seen, 1});
+                } else {
+                    batch.updates[u->second].last_seen = s.last_seen;
+                    batch.updates[u->second].add += 1;
+                }
+            }
+            continue;
+        }
+        e.aggregate_hash = key;
+        e.first_seen = e.last_seen = e.time_source;
+        open_[key] = State{e.time_source, e.time_source, false, out};
+        opened.push_back(key);
+        if (out != i) batch.events[out] = std::move(e);
+        ++out;
+    }
+    batch.events.resize(out);
+    for (auto k : opened) open_[k].stored = true;
+}
+
+}  // namespace muhafiz::feeds

@@ -1,0 +1,173 @@
+// The in-memory stages of the feed pipeline, each working on a whole batch:
+//   Deduplicator  drops events seen within the feed's window (hash of the configured fields;
+//                 seeded from storage so the window survives a restart);
+//   Enricher      prefix/ASN/AS name, geolocation, registry and allocation, owner organisation
+//                 (owner index: IP, then ASN, then domain suffix), URL -> FQDN;
+//   Router        the recipient: the owner and its nearest CERT ancestor, a partner CERT of a
+//                 foreign country, or the National CERT's unrouted queue; applies the feed rules
+//                 (TLP, minimum severity, do-not-notify lists, overrides);
+//   Aggregator    n6-style: identical events (aggregate fields) within a window become one with
+//                 first seen, last seen and a count.
+// Thread-safety: each stage object is used by one thread at a time (the pipeline gives each its
+// own thread); Directory and the snapshots they read are immutable.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "constituency/owner_index.hpp"
+#include "core/result.hpp"
+#include "db/database.hpp"
+#include "feeds/event.hpp"
+#include "feeds/feed_config.hpp"
+#include "feeds/network_data.hpp"
+#include "feeds/parsers.hpp"
+
+namespace muhafiz::feeds {
+
+// What routing and digests need to know about an organisation.
+struct OrgInfo {
+    std::int64_t id = 0;
+    std::string uuid, name, kind, path, country;
+    std::int64_t parent_id = 0;
+    std::int64_t cert_id = 0;  // nearest CERT strictly above (the root when none)
+    std::string abuse_email, security_email, pgp_key;
+};
+
+// An immutable snapshot of the constituency tree for routing.
+class Directory {
+public:
+    // Reads every organisation (kinds ending in "_cert" are CERTs).
+    [[nodiscard]] static core::Result<std::shared_ptr<const Directory>> Load(db::Connection& conn);
+    // From values (tests, bench); computes cert_id and the partner table.
+    [[nodiscard]] static std::shared_ptr<const Directory> Build(std::vector<OrgInfo> orgs);
+
+    [[nodiscard]] const OrgInfo* Get(std::int64_t id) const;
+    [[nodiscard]] const OrgInfo* ByUuid(std::string_view uuid) const;
+    // The partner CERT registered for a country (upper-case ISO code), or nullptr.
+    [[nodiscard]] const OrgInfo* PartnerFor(std::string_view cc) const;
+    [[nodiscard]] const OrgInfo* root() const { return Get(root_id_); }
+    [[nodiscard]] std::size_t size() const { return orgs_.size(); }
+
+private:
+    std::unordered_map<std::int64_t, OrgInfo> orgs_;
+    std::unordered_map<std::string, std::int64_t> by_uuid_;
+    std::unordered_map<std::string, std::int64_t> partners_;
+    std::int64_t root_id_ = 0;
+};
+
+enum class Route { kOwner, kPartner, kUnrouted };
+[[nodiscard]] std::string_view RouteName(Route r);
+
+// An event on its way through the stages, with the columns storage needs.
+struct RoutedEvent {
+    Event event;
+    std::int64_t line = 0;
+    std::int64_t time_source = 0;
+    std::uint64_t dedup_hash = 0;
+    std::optional<std::uint64_t> aggregate_hash;
+    std::int64_t organisation_id = 0;  // owner, 0 = none
+    std::int64_t recipient_id = 0;
+    Route route = Route::kUnrouted;
+    std::string scope_path;
+    bool notify = true;
+    std::int64_t first_seen = 0, last_seen = 0, count = 1;
+};
+
+// An aggregate already stored in an earlier batch that grew.
+struct AggregateUpdate {
+    std::uint64_t aggregate_hash = 0;
+    std::int64_t first_seen = 0;  // with the hash, identifies the stored aggregate
+    std::int64_t last_seen = 0;
+    std::int64_t add = 0;
+};
+
+struct Batch {
+    std::int64_t seq = 0;
+    std::vector<RoutedEvent> events;
+    std::vector<Rejection> rejected;
+    std::vector<AggregateUpdate> updates;
+    std::vector<db::Params> event_rows;  // the events as feed_events rows (built off the store thread)
+    std::int64_t records = 0;
+    std::int64_t duplicates = 0;
+    std::int64_t aggregated = 0;
+    std::int64_t end_offset = 0;  // where the next batch starts in the input
+    std::int64_t end_line = 1;
+};
+
+// Turns parsed events into routed events (time_source filled, nothing else).
+void Adopt(ParseOutput& parsed, Batch& batch);
+
+class Deduplicator {
+public:
+    Deduplicator(std::vector<std::string> fields, core::Micros window) : fields_(std::move(fields)), window_(window) {}
+    // Seeds the window with hashes already stored (observed at `seen`).
+    void Remember(std::uint64_t hash, core::Micros seen) { seen_[hash] = seen; }
+    // Computes dedup hashes and removes duplicates (counted in batch.duplicates).
+    void Process(Batch& batch, core::Micros now);
+    [[nodiscard]] std::size_t size() const { return seen_.size(); }
+
+private:
+    std::vector<std::string> fields_;
+    core::Micros window_;
+    std::unordered_map<std::uint64_t, core::Micros> seen_;
+};
+
+class Enricher {
+public:
+    Enricher(std::shared_ptr<const NetworkData> network, std::shared_ptr<const constituency::OwnerIndex> owners)
+        : network_(std::move(network)), owners_(std::move(owners)) {}
+    void Process(Batch& batch) const;
+    // Adds prefix/AS/geo/registry fields and returns the owner organisation (0 when none).
+    std::int64_t Enrich(Event& e) const;
+
+private:
+    std::shared_ptr<const NetworkData> network_;
+    std::shared_ptr<const constituency::OwnerIndex> owners_;
+};
+
+class Router {
+public:
+    // `home_country`: the platform's country (upper case).
+    Router(const FeedConfig& feed, std::shared_ptr<const Directory> directory, std::string home_country);
+    void Process(Batch& batch) const;
+    void Route(RoutedEvent& e) const;
+
+private:
+    bool DoNotNotify(const RoutedEvent& e) const;
+    FeedConfig feed_;
+    std::shared_ptr<const Directory> directory_;
+    std::string home_;
+    std::vector<core::Prefix> dnn_prefixes_;
+    std::vector<std::uint32_t> dnn_asns_;
+    std::vector<std::string> dnn_domains_;
+    std::vector<std::int64_t> dnn_orgs_;
+    int min_severity_ = -1;
+};
+
+class Aggregator {
+public:
+    Aggregator(std::vector<std::string> fields, core::Micros window) : fields_(std::move(fields)), window_(window) {}
+    // Seeds with an aggregate already stored.
+    void Remember(std::uint64_t hash, core::Micros first_seen, core::Micros last_seen) {
+        open_[hash] = State{first_seen, last_seen, true, 0};
+    }
+    void Process(Batch& batch);
+    static std::vector<std::string> DefaultFields();
+
+private:
+    struct State {
+        core::Micros first_seen = 0, last_seen = 0;
+        bool stored = false;
+        std::size_t index = 0;  // in the current batch when !stored
+    };
+    std::vector<std::string> fields_;
+    core::Micros window_;
+    std::unordered_map<std::uint64_t, State> open_;
+};
+
+}  // namespace muhafiz::feeds

@@ -1,0 +1,731 @@
+// IntelStore: STIX bundle import (streamed), STIX and CSV export, and the TAXII object queries.
+#include <boost/json/monotonic_resource.hpp>
+#include <boost/json/parser.hpp>
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <ostream>
+#include <thread>
+#include <set>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "core/csv.hpp"
+#include "core/ids.hpp"
+#include "db/query.hpp"
+#include "intel/intel_store.hpp"
+#include "intel/stix.hpp"
+
+namespace muhafiz::intel {
+namespace json = core::json;
+using core::ErrorCode;
+using core::Result;
+using core::Status;
+
+namespace {
+
+constexpr std::size_t kBatch = 5000;
+constexpr std::size_t kMaxProblems = 1000;
+constexpr std::int64_t kImportCacheKib = 256 * 1024;
+
+// Rows being filled for one BulkInsert. The rows and their strings are reused from batch to
+// batch (assigning into a string keeps its capacity), so a steady import allocates nothing per
+// row and no memory crosses threads.
+struct RowBuffer {
+    std::vector<db::Params> rows;
+    std::size_t used = 0;
+
+    db::Params& Next(std::size_t width) {
+        if (used == rows.size()) rows.emplace_back(width);
+        return rows[used++];
+    }
+    void Trim() { rows.resize(used); }
+};
+
+void Set(db::Value& v, std::string_view s) {
+    if (auto p = std::get_if<std::string>(&v)) p->assign(s.data(), s.size());
+    else v = std::string(s);
+}
+
+// Hands batches of rows from the parsing thread to a writer thread (at most two batches in
+// flight: bounded memory) and gives the written ones back for refilling. With threaded = false
+// it writes inline. The writer owns the connection between the first Push and Finish; the first
+// error stops it and is returned by the next Push or by Finish. One producer thread.
+class BatchWriter {
+  public:
+    struct Batch {
+        RowBuffer indicators, objects;
+    };
+    using Write = std::function<core::Status(std::vector<db::Params>&, std::vector<db::Params>&)>;
+    BatchWriter(Write write, bool threaded) : write_(std::move(write)), threaded_(threaded) {}
+    BatchWriter(const BatchWriter&) = delete;
+    BatchWriter& operator=(const BatchWriter&) = delete;
+    ~BatchWriter() { (void)Finish(); }
+
+    // Writes `b` (in the background when threaded) and returns a batch to fill next.
+    core::Result<Batch> Push(Batch b) {
+        b.indicators.Trim();
+        b.objects.Trim();
+        if (!threaded_) {
+            if (!b.indicators.rows.empty() || !b.objects.rows.empty())
+                MUHAFIZ_CHECK(write_(b.indicators.rows, b.objects.rows));
+            b.indicators.used = b.objects.used = 0;
+            return b;
+        }
+        std::unique_lock lock(mu_);
+        if (!thread_.joinable()) thread_ = std::thread([this] { Run(); });
+        cv_.wait(lock, [&] { return queue_.size() < 2 || !status_; });
+        if (!status_) return tl::unexpected(status_.error());
+        queue_.push_back(std::move(b));
+        cv_.notify_all();
+        Batch next;
+        if (!free_.empty()) {
+            next = std::move(free_.back());
+            free_.pop_back();
+        }
+        return next;
+    }
+
+    // Waits until everything pushed is written (or failed) and stops the thread.
+    core::Status Finish() {
+        if (thread_.joinable()) {
+            {
+                std::lock_guard lock(mu_);
+                stop_ = true;
+                cv_.notify_all();
+            }
+            thread_.join();
+        }
+        std::lock_guard lock(mu_);
+        free_.clear();
+        return status_;
+    }
+
+  private:
+    void Run() {
+        std::unique_lock lock(mu_);
+        for (;;) {
+            cv_.wait(lock, [&] { return !queue_.empty() || stop_; });
+            if (queue_.empty()) return;
+            Batch b = std::move(queue_.front());
+            queue_.pop_front();
+            const bool ok = static_cast<bool>(status_);
+            lock.unlock();
+            core::Status s = ok ? write_(b.indicators.rows, b.objects.rows) : core::Ok();
+            b.indicators.used = b.objects.used = 0;
+            lock.lock();
+            if (!s && status_) status_ = s;
+            if (free_.size() < 2) free_.push_back(std::move(b));
+            cv_.notify_all();
+        }
+    }
+
+    Write write_;
+    const bool threaded_;
+    std::mutex mu_;
+    std::condition_variable cv_;
+    std::deque<Batch> queue_;
+    std::vector<Batch> free_;
+    core::Status status_ = core::Ok();
+    bool stop_ = false;
+    std::thread thread_;
+};
+
+const std::set<std::string, std::less<>> kScoTypes = {"ipv4-addr", "ipv6-addr", "domain-name", "url", "email-addr",
+                                                       "autonomous-system", "file", "x509-certificate", "artifact",
+                                                       "mac-addr", "network-traffic", "process", "software",
+                                                       "user-account", "windows-registry-key", "directory",
+                                                       "mutex", "email-message"};
+
+std::string Str(const json::object& o, std::string_view key) {
+    auto v = o.if_contains(key);
+    return v && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+// The same without a copy: valid while `o` lives.
+std::string_view View(const json::object& o, std::string_view key) {
+    auto v = o.if_contains(key);
+    return v && v->is_string() ? std::string_view(v->as_string()) : std::string_view();
+}
+
+// The (type, value) pairs already in the event, for de-duplication during an import: a flat
+// open-addressing set of 128-bit hashes (two independent 64-bit hashes; a false match among a
+// billion values has a probability below 1e-20), so a million values cost 32 MiB and no
+// allocation per value.
+class ValueSet {
+  public:
+    // true when (type, value) was not in the set yet.
+    bool Insert(std::string_view type, std::string_view value) {
+        std::uint64_t a = std::hash<std::string_view>{}(type) * 0x9E3779B97F4A7C15ull ^ std::hash<std::string_view>{}(value);
+        std::uint64_t b = 0xcbf29ce484222325ull;  // FNV-1a over type, a separator and value
+        for (char c : type) b = (b ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
+        b = (b ^ 0x1f) * 0x100000001b3ull;
+        for (char c : value) b = (b ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
+        if (a == 0 && b == 0) b = 1;  // (0, 0) marks an empty slot
+        if ((size_ + 1) * 2 > slots_.size()) Grow();
+        return Put(a, b);
+    }
+
+  private:
+    bool Put(std::uint64_t a, std::uint64_t b) {
+        const std::size_t mask = slots_.size() - 1;
+        for (std::size_t i = (a ^ (b >> 7)) & mask;; i = (i + 1) & mask) {
+            auto& s = slots_[i];
+            if (s.first == 0 && s.second == 0) {
+                s = {a, b};
+                ++size_;
+                return true;
+            }
+            if (s.first == a && s.second == b) return false;
+        }
+    }
+    void Grow() {
+        std::vector<std::pair<std::uint64_t, std::uint64_t>> old(std::max<std::size_t>(1024, slots_.size() * 2));
+        old.swap(slots_);
+        size_ = 0;
+        for (const auto& s : old)
+            if (s.first != 0 || s.second != 0) Put(s.first, s.second);
+    }
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> slots_;
+    std::size_t size_ = 0;
+};
+
+// An SCO to an indicator value, when it has one we know.
+std::optional<std::pair<IndicatorType, std::string>> ScoValue(std::string_view type, const json::object& o) {
+    std::optional<IndicatorType> t;
+    std::string v = Str(o, "value");
+    if (type == "ipv4-addr") t = v.find('/') != std::string::npos ? IndicatorType::kCidr : IndicatorType::kIpv4;
+    else if (type == "ipv6-addr") t = v.find('/') != std::string::npos ? IndicatorType::kCidr : IndicatorType::kIpv6;
+    else if (type == "domain-name") t = IndicatorType::kDomain;
+    else if (type == "url") t = IndicatorType::kUrl;
+    else if (type == "email-addr") t = IndicatorType::kEmail;
+    else if (type == "autonomous-system") {
+        if (auto n = o.if_contains("number"); n && n->is_int64()) {
+            t = IndicatorType::kAsn;
+            v = std::to_string(n->as_int64());
+        }
+    } else if (type == "file" || type == "artifact" || type == "x509-certificate") {
+        if (auto h = o.if_contains("hashes"); h && h->is_object()) {
+            const auto& hashes = h->as_object();
+            const bool x509 = type == "x509-certificate";
+            for (auto [key, kt] : {std::pair<std::string_view, IndicatorType>{"SHA-256", IndicatorType::kSha256},
+                                   {"SHA-1", IndicatorType::kSha1}, {"MD5", IndicatorType::kMd5},
+                                   {"SHA-512", IndicatorType::kSha512}}) {
+                if (auto hv = hashes.if_contains(key); hv && hv->is_string()) {
+                    t = x509 && (kt == IndicatorType::kSha1 || kt == IndicatorType::kSha256) ? IndicatorType::kX509 : kt;
+                    if (x509 && kt != IndicatorType::kSha1 && kt != IndicatorType::kSha256) continue;
+                    v = std::string(hv->as_string());
+                    break;
+                }
+            }
+        }
+    }
+    if (!t || v.empty()) return std::nullopt;
+    auto n = Normalise(*t, v);
+    if (!n) return std::nullopt;
+    return std::make_pair(*t, *n);
+}
+
+StixEventInfo EventInfo(const Event& e, const std::string& identity) {
+    StixEventInfo s;
+    s.stix_id = e.stix_id;
+    s.title = e.title;
+    s.description = e.description;
+    s.tlp = e.tlp;
+    s.confidence = e.confidence;
+    s.tags = e.tags;
+    s.identity_id = identity;
+    s.created = e.created_at;
+    s.modified = e.updated_at;
+    return s;
+}
+
+}  // namespace
+
+Result<ImportReport> IntelStore::ImportStix(std::istream& in, const ImportOptions& options, const core::Actor& actor) {
+    auto conn = MUHAFIZ_TRY(db_.Acquire());
+    // SQLite: a bigger page cache for this connection while it imports, so that the random
+    // inserts into the value and STIX id indexes are not spilled to the WAL again and again.
+    std::optional<std::int64_t> cache_before;
+    if (conn->dialect() == db::Dialect::kSqlite) {
+        auto rows = conn->Query("PRAGMA cache_size");
+        if (rows && !rows->empty()) {
+            cache_before = (*rows)[0].Int(0);
+            (void)conn->ExecuteScript("PRAGMA cache_size=-" + std::to_string(kImportCacheKib));
+        }
+    }
+    struct RestoreCache {
+        db::Connection& c;
+        std::optional<std::int64_t> v;
+        ~RestoreCache() {
+            if (v) (void)c.ExecuteScript("PRAGMA cache_size=" + std::to_string(*v));
+        }
+    } restore_cache{*conn, cache_before};
+    return db::InTransaction(*conn, [&]() -> Result<ImportReport> {
+        ImportReport report;
+        StixObjectReader reader(in);
+        std::string text;
+        // Read the first object before creating anything: a document that is not a bundle fails
+        // whole.
+        auto first = reader.Next(text);
+        if (!first) return tl::unexpected(first.error());
+
+        Event e;
+        if (!options.event_uuid.empty()) {
+            e = MUHAFIZ_TRY(Load(*conn, "e.uuid = ?", {options.event_uuid}));
+        } else {
+            EventInput ei;
+            ei.title = options.title.empty() ? "Imported STIX bundle" : options.title;
+            ei.tlp = options.default_tlp;
+            ei.audience = options.audience;
+            ei.source = options.source;
+            e = MUHAFIZ_TRY(CreateIn(*conn, ei, options.organisation_id, false));
+        }
+        const bool appending = !options.event_uuid.empty();
+        report.event_id = e.uuid;
+
+        ValueSet existing;  // (type, value) already in the event
+        if (appending) {
+            auto rows = MUHAFIZ_TRY(conn->Query("SELECT type, value FROM intel_indicators WHERE event_id = ?", {e.id}));
+            for (const auto& r : rows) existing.Insert(r.Str(0), r.Str(1));
+        }
+        BatchWriter::Batch batch;
+        RowBuffer* indicators = &batch.indicators;
+        RowBuffer* objects = &batch.objects;
+        std::set<std::string, std::less<>> referenced_markings;
+        std::unordered_map<std::string, std::optional<access::Tlp>> defined_markings;
+        struct StixSighting {
+            std::string of;
+            std::int64_t count;
+            core::Micros first, last;
+        };
+        std::vector<StixSighting> sightings;  // applied once the indicators are written
+        bool report_seen = false;
+        std::string report_title, report_description;
+        std::vector<std::string> report_labels;
+        const core::Micros now = core::NowMicros();
+
+        // Writes one batch; runs on the writer thread (BatchWriter) while this one parses on.
+        auto write = [&](std::vector<db::Params>& rows, std::vector<db::Params>& stix_rows) -> Status {
+            if (!rows.empty()) {
+                MUHAFIZ_TRY(conn->BulkInsert("intel_indicators",
+                                             {"uuid", "stix_id", "event_id", "type", "value", "original", "comment",
+                                              "detection", "valid_from", "valid_until", "false_positive", "warning",
+                                              "warning_override", "created_at", "updated_at"},
+                                             rows));
+            }
+            if (!stix_rows.empty()) {
+                core::Micros at = MUHAFIZ_TRY(NextDates(*conn, static_cast<std::int64_t>(stix_rows.size())));
+                for (auto& o : stix_rows) o[6] = at++;
+                MUHAFIZ_TRY(conn->BulkInsert("intel_objects",
+                                             {"event_id", "owner_org_id", "stix_id", "type", "version", "version_us",
+                                              "date_added", "content", "deleted"},
+                                             stix_rows));
+            }
+            return core::Ok();
+        };
+        // Large imports into a new event write on a second thread while this one parses; an
+        // append (TAXII pulls) queries the connection while parsing, so it writes inline.
+        BatchWriter writer(write, /*threaded=*/!appending);
+        auto flush = [&]() -> Status {
+            batch = MUHAFIZ_TRY(writer.Push(std::move(batch)));
+            return core::Ok();
+        };
+        auto problem = [&](std::size_t index, std::string id, std::string reason) {
+            ++report.failed;
+            if (report.problems.size() < kMaxProblems)
+                report.problems.push_back(ImportProblem{index, std::move(id), std::move(reason)});
+        };
+
+        alignas(16) static thread_local unsigned char scratch[64 * 1024];
+        json::parser parser;
+        std::size_t index = 0;
+        bool more = *first;
+        while (more) {
+            const std::size_t at = index++;
+            ++report.objects;
+            if (text.empty()) {
+                problem(at, "", "the entry is not a JSON object");
+            } else {
+                json::monotonic_resource mr(scratch, sizeof scratch);
+                boost::system::error_code ec;
+                json::value v;
+                parser.reset(&mr);  // one parser for the whole import: no per-object set-up
+                parser.write(text, ec);
+                if (!ec) parser.finish(ec);
+                if (!ec) v = parser.release();
+                else parser.reset();  // drop the partial value while `mr` still lives
+                if (ec || !v.is_object()) {
+                    problem(at, "", "malformed JSON: " + (ec ? ec.message() : std::string("not an object")));
+                } else {
+                    const json::object& o = v.as_object();
+                    const std::string_view type = View(o, "type");
+                    const std::string id(View(o, "id"));
+                    std::string_view version = View(o, "modified");
+                    if (version.empty()) version = View(o, "created");
+                    auto version_us = version.empty() ? std::optional<core::Micros>(now) : core::ParseRfc3339(version);
+                    if (type.empty()) {
+                        problem(at, id, "the object has no 'type'");
+                    } else if (id.size() < type.size() + 2 || !id.starts_with(type) ||
+                               id.compare(type.size(), 2, "--") != 0 ||
+                               !core::IsUuid(std::string_view(id).substr(type.size() + 2))) {
+                        problem(at, id, "the object's 'id' must be '" + std::string(type) + "--<uuid>'");
+                    } else if (!version_us) {
+                        problem(at, id, "'modified'/'created' is not a STIX timestamp");
+                    } else if (auto sv = View(o, "spec_version"); !sv.empty() && sv != "2.1" && sv != "2.0") {
+                        problem(at, id, "spec_version '" + std::string(sv) + "' is not supported");
+                    } else {
+                        if (auto refs = o.if_contains("object_marking_refs"); refs && refs->is_array())
+                            for (const auto& r : refs->as_array())
+                                if (r.is_string() && !referenced_markings.contains(std::string_view(r.as_string())))
+                                    referenced_markings.emplace(r.as_string());
+                        bool duplicate = false;
+                        if (appending) {
+                            auto d = MUHAFIZ_TRY(conn->Query(
+                                "SELECT 1 FROM intel_objects WHERE stix_id = ? AND version_us = ? AND event_id = ?",
+                                {id, *version_us, e.id}));
+                            duplicate = !d.empty();
+                        }
+                        auto keep = [&](std::int64_t event_id) {
+                            db::Params& r = objects->Next(9);
+                            r[0] = event_id;
+                            r[1] = nullptr;
+                            Set(r[2], id);
+                            Set(r[3], type);
+                            if (version.empty()) r[4] = StixTime(now);
+                            else Set(r[4], version);
+                            r[5] = *version_us;
+                            r[6] = std::int64_t{0};  // date_added: given when written
+                            Set(r[7], text);
+                            r[8] = std::int64_t{0};
+                            if (appending) report.imported.emplace_back(id, std::string(version));  // for TAXII status
+                        };
+                        auto add_indicator = [&](IndicatorType t, const std::string& value, bool detection,
+                                                 core::Micros from, std::optional<core::Micros> until,
+                                                 std::string_view comment) {
+                            if (!existing.Insert(TypeName(t), value)) return false;
+                            db::Params& r = indicators->Next(15);
+                            Set(r[0], core::NewUuidV7());
+                            Set(r[1], id);
+                            r[2] = e.id;
+                            Set(r[3], TypeName(t));
+                            Set(r[4], value);
+                            Set(r[5], value);
+                            Set(r[6], comment);
+                            r[7] = db::Bool(detection);
+                            r[8] = from;
+                            r[9] = db::Opt(until);
+                            r[10] = std::int64_t{0};
+                            auto warning = lists_.Check(t, value);
+                            Set(r[11], warning ? std::string_view(*warning) : std::string_view());
+                            r[12] = std::int64_t{0};
+                            r[13] = now;
+                            r[14] = now;
+                            ++report.indicators;
+                            return true;
+                        };
+                        if (duplicate) {
+                            ++report.duplicates;
+                            report.imported.emplace_back(id, std::string(version));
+                        } else if (type == "marking-definition") {
+                            auto tlp = TlpOfMarking(o);
+                            defined_markings[id] = tlp;
+                            if (tlp) ++report.markings;  // ours are re-issued with the TLP 2.0 ids
+                            else {
+                                ++report.kept;
+                                keep(e.id);
+                            }
+                        } else if (type == "indicator") {
+                            const std::string_view pattern = View(o, "pattern");
+                            const std::string_view ptype = View(o, "pattern_type");
+                            auto from = core::ParseRfc3339(View(o, "valid_from"));
+                            std::optional<core::Micros> until;
+                            if (auto u = View(o, "valid_until"); !u.empty()) until = core::ParseRfc3339(u);
+                            if (pattern.empty()) {
+                                problem(at, id, "the indicator has no 'pattern'");
+                            } else if (!from) {
+                                problem(at, id, "the indicator's 'valid_from' is missing or not a timestamp");
+                            } else if (!ptype.empty() && ptype != "stix") {
+                                ++report.kept;  // snort, yara, sigma...: kept verbatim
+                                keep(e.id);
+                            } else {
+                                auto parsed = ParseStixPattern(pattern);
+                                if (!parsed) {
+                                    problem(at, id, "pattern: " + parsed.error().message);
+                                } else if (!*parsed) {
+                                    ++report.kept;  // a valid pattern that is not one comparison
+                                    keep(e.id);
+                                } else {
+                                    std::string_view comment = View(o, "name");
+                                    if (comment.empty()) comment = View(o, "description");
+                                    if (add_indicator((*parsed)->type, (*parsed)->value, true, *from,
+                                                      until && *until > *from ? until : std::nullopt, comment))
+                                        keep(e.id);
+                                    else
+                                        ++report.duplicates;
+                                }
+                            }
+                        } else if (type == "report" && !report_seen && !appending) {
+                            report_seen = true;
+                            report_title = Str(o, "name");
+                            report_description = Str(o, "description");
+                            if (auto l = o.if_contains("labels"); l && l->is_array())
+                                for (const auto& x : l->as_array())
+                                    if (x.is_string()) report_labels.emplace_back(x.as_string());
+                        } else if (type == "sighting") {
+                            // Kept verbatim; a sighting of an indicator also counts on it.
+                            const std::string of = Str(o, "sighting_of_ref");
+                            std::int64_t count = 1;
+                            if (auto c = o.if_contains("count"); c && c->is_int64()) count = std::max<std::int64_t>(1, c->as_int64());
+                            auto first_seen = core::ParseRfc3339(Str(o, "first_seen"));
+                            auto last_seen = core::ParseRfc3339(Str(o, "last_seen"));
+                            if (of.starts_with("indicator--") && sightings.size() < 100000)
+                                sightings.push_back({of, count, first_seen.value_or(*version_us),
+                                                     last_seen.value_or(first_seen.value_or(*version_us))});
+                            ++report.kept;
+                            keep(e.id);
+                        } else if (type == "bundle") {
+                            problem(at, id, "a bundle inside a bundle is not allowed");
+                        } else {
+                            // SCOs also become (non-detection) indicators; everything is kept verbatim.
+                            if (kScoTypes.count(type))
+                                if (auto sv = ScoValue(type, o)) (void)add_indicator(sv->first, sv->second, false, now, std::nullopt, "");
+                            ++report.kept;
+                            keep(e.id);
+                        }
+                    }
+                }
+            }
+            if (indicators->used >= kBatch || objects->used >= kBatch) MUHAFIZ_CHECK(flush());
+            auto next = reader.Next(text);
+            if (!next) {
+                // The structure broke: keep what was read in full, name where it stopped.
+                problem(index, "", next.error().message);
+                break;
+            }
+            more = *next;
+        }
+        MUHAFIZ_CHECK(flush());
+        MUHAFIZ_CHECK(writer.Finish());  // the connection is ours again from here
+        for (const auto& sg : sightings)
+            MUHAFIZ_TRY(conn->Execute(
+                "INSERT INTO intel_sightings (uuid, indicator_id, organisation_id, count, first_seen, last_seen, source, "
+                "created_at) SELECT ?, i.id, ?, ?, ?, ?, 'stix', ? FROM intel_indicators i WHERE i.event_id = ? AND "
+                "i.stix_id = ?",
+                {core::NewUuidV7(), e.organisation.id, sg.count, sg.first, sg.last, now, e.id, sg.of}));
+
+        // The event's TLP: the strictest marking referenced; unknown markings fail closed (RED).
+        std::optional<access::Tlp> strictest;
+        for (const auto& ref : referenced_markings) {
+            std::optional<access::Tlp> t = TlpOfMarkingId(ref);
+            if (!t) {
+                auto d = defined_markings.find(ref);
+                if (d != defined_markings.end()) {
+                    if (!d->second) continue;  // a statement or other non-TLP marking
+                    t = d->second;
+                } else {
+                    t = access::Tlp::kRed;
+                }
+            }
+            if (!strictest || static_cast<int>(*t) > static_cast<int>(*strictest)) strictest = t;
+        }
+        access::Tlp tlp = appending ? e.tlp : strictest.value_or(options.default_tlp);
+        if (appending && strictest && static_cast<int>(*strictest) > static_cast<int>(tlp)) tlp = *strictest;
+        if (strictest && !appending && static_cast<int>(options.default_tlp) > static_cast<int>(tlp))
+            tlp = options.default_tlp;  // never looser than what the importer asked for
+        e.tlp = tlp;
+        report.tlp = tlp;
+        if (report_seen && options.title.empty()) {
+            if (!report_title.empty()) e.title = report_title;
+            if (!report_description.empty()) e.description = report_description;
+            for (const auto& l : report_labels)
+                if (std::find(e.tags.begin(), e.tags.end(), l) == e.tags.end()) e.tags.push_back(l);
+        }
+        e.indicator_count += static_cast<std::int64_t>(report.indicators);
+        e.updated_at = std::max(core::NowMicros(), e.updated_at + 1000);
+        e.version += appending ? 1 : 0;
+        json::array tags;
+        for (const auto& t : e.tags) tags.push_back(json::value(t));
+        MUHAFIZ_TRY(conn->Execute(
+            "UPDATE intel_events SET title = ?, description = ?, tlp = ?, tags = ?, indicator_count = ?, version = ?, "
+            "updated_at = ? WHERE id = ?",
+            {e.title, e.description, std::string(access::TlpName(e.tlp)), core::ToJson(tags), e.indicator_count,
+             e.version, e.updated_at, e.id}));
+        for (const auto& t : e.tags)
+            MUHAFIZ_TRY(conn->Execute("INSERT INTO intel_event_tags (event_id, tag) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                                      {e.id, t}));
+        if (options.count_values) {
+            if (report.indicators > 20000) {
+                MUHAFIZ_TRY(conn->Execute("DELETE FROM intel_values"));
+                MUHAFIZ_TRY(conn->Execute(
+                    "INSERT INTO intel_values (type, value, events) SELECT type, value, COUNT(DISTINCT event_id) FROM "
+                    "intel_indicators GROUP BY type, value"));
+            } else if (report.indicators > 0) {
+                MUHAFIZ_CHECK(RecountValues(*conn, e.id));
+            }
+        }
+        MUHAFIZ_CHECK(WriteEventObjects(*conn, e, false));
+        MUHAFIZ_CHECK(audit_.Append(*conn, db::AuditRecord{actor, "intel.import", "intel_event", e.uuid, "",
+                                                           core::ToJson(ToJson(report))}));
+        return report;
+    });
+}
+
+Result<json::object> IntelStore::ExportStix(const std::string& uuid, const access::IntelViewer& viewer) {
+    Event e = MUHAFIZ_TRY(Get(uuid, viewer));
+    auto conn = MUHAFIZ_TRY(db_.Acquire());
+    json::array objects;
+    objects.push_back(TlpMarkingObject(e.tlp));
+    const std::string identity = IdentityIdOf(e.organisation.uuid);
+    objects.push_back(IdentityObject(identity, e.organisation.name, "organization", e.created_at));
+    auto rows = MUHAFIZ_TRY(conn->Query(
+        "SELECT o.stix_id, o.content FROM intel_objects o WHERE o.event_id = ? AND o.deleted = 0 AND o.type <> "
+        "'report' AND o.date_added = (SELECT MAX(x.date_added) FROM intel_objects x WHERE x.stix_id = o.stix_id AND "
+        "x.event_id = o.event_id) ORDER BY o.date_added",
+        {e.id}));
+    std::vector<std::string> refs;
+    std::set<std::string> seen;
+    for (const auto& r : rows) {
+        if (!seen.insert(r.Str(0)).second) continue;
+        auto v = core::ParseJson(r.Str(1));
+        if (!v) continue;
+        refs.push_back(r.Str(0));
+        objects.push_back(std::move(*v));
+    }
+    if (refs.empty()) refs.push_back(identity);
+    objects.push_back(ReportObject(EventInfo(e, identity), refs));
+    return json::object{{"type", "bundle"}, {"id", "bundle--" + core::NewUuidV4()}, {"objects", std::move(objects)}};
+}
+
+Status IntelStore::ExportStixAll(std::ostream& out, const access::IntelViewer& viewer, std::optional<core::Micros> since) {
+    out << "{\"type\":\"bundle\",\"id\":\"bundle--" << core::NewUuidV4() << "\",\"objects\":[";
+    bool first = true;
+    std::set<std::string> shared;
+    EventFilter f;
+    f.limit = 200;
+    f.since = since;
+    for (;;) {
+        auto page = MUHAFIZ_TRY(ListEvents(f, viewer));
+        for (const auto& e : page.items) {
+            auto bundle = MUHAFIZ_TRY(ExportStix(e.uuid, viewer));
+            for (const auto& o : bundle["objects"].as_array()) {
+                const std::string id(o.as_object().at("id").as_string());
+                const std::string type(o.as_object().at("type").as_string());
+                if ((type == "marking-definition" || type == "identity") && !shared.insert(id).second) continue;
+                out << (first ? "" : ",") << core::ToJson(o) << "\n";
+                first = false;
+            }
+        }
+        if (!page.next) break;
+        f.cursor = *page.next;
+    }
+    out << "]}\n";
+    return core::Ok();
+}
+
+Result<std::string> IntelStore::ExportCsv(const IndicatorFilter& filter, const access::IntelViewer& viewer) {
+    std::string out;
+    core::AppendCsvRecord(out, {"event_id", "event_title", "tlp", "type", "value", "comment", "detection", "active",
+                                "false_positive", "warning_list", "valid_from", "valid_until", "sightings", "created_at"});
+    IndicatorFilter f = filter;
+    f.limit = 500;
+    const core::Micros now = core::NowMicros();
+    std::size_t rows = 0;
+    for (;;) {
+        auto page = MUHAFIZ_TRY(ListIndicators(f, viewer));
+        for (const auto& i : page.items) {
+            core::AppendCsvRecord(out, {i.event_uuid, i.event_title, std::string(access::TlpName(i.tlp)),
+                                        std::string(TypeName(i.type)), i.value, i.comment, i.detection ? "1" : "0",
+                                        i.Active(now) ? "1" : "0", i.false_positive ? "1" : "0", i.warning,
+                                        core::FormatRfc3339(i.valid_from),
+                                        i.valid_until ? core::FormatRfc3339(*i.valid_until) : "",
+                                        std::to_string(i.sightings), core::FormatRfc3339(i.created_at)});
+            if (++rows >= 1000000) return out;
+        }
+        if (!page.next) break;
+        f.cursor = *page.next;
+    }
+    return out;
+}
+
+Result<std::vector<StoredObject>> IntelStore::QueryObjects(const ObjectQuery& q, const access::IntelViewer& viewer,
+                                                           bool* more) {
+    auto conn = MUHAFIZ_TRY(db_.Acquire());
+    auto scope = policy_.EventScope(viewer, "e");
+    auto scope2 = policy_.EventScope(viewer, "e2");
+    std::string coll, coll2;
+    db::Params coll_params;
+    if (q.audience) {
+        coll = "e.audience = ?";
+        coll2 = "e2.audience = ?";
+        coll_params.emplace_back(std::string(access::AudienceName(*q.audience)));
+    } else {
+        coll = "e.tlp = 'TLP:CLEAR'";
+        coll2 = "e2.tlp = 'TLP:CLEAR'";
+    }
+    db::Where w;
+    w.And("o.deleted = 0");
+    db::Params vis = scope.params;
+    vis.insert(vis.end(), coll_params.begin(), coll_params.end());
+    vis.insert(vis.end(), scope2.params.begin(), scope2.params.end());
+    vis.insert(vis.end(), coll_params.begin(), coll_params.end());
+    w.And("((o.event_id IS NOT NULL AND " + scope.sql + " AND " + coll +
+              ") OR (o.event_id IS NULL AND o.owner_org_id IS NULL) OR (o.event_id IS NULL AND o.owner_org_id IS NOT "
+              "NULL AND EXISTS (SELECT 1 FROM intel_events e2 WHERE e2.organisation_id = o.owner_org_id AND " +
+              scope2.sql + " AND " + coll2 + ")))",
+          vis);
+    if (q.added_after) w.And("o.date_added > ?", {*q.added_after});
+    if (q.after_row) w.And("o.date_added > ?", {q.after_row});
+    auto in_list = [&](const std::string& col, const std::vector<std::string>& values) {
+        std::string sql = col + " IN (";
+        db::Params p;
+        for (std::size_t k = 0; k < values.size(); ++k) {
+            sql += k ? ",?" : "?";
+            p.emplace_back(values[k]);
+        }
+        w.And(sql + ")", p);
+    };
+    if (!q.ids.empty()) in_list("o.stix_id", q.ids);
+    if (!q.types.empty()) in_list("o.type", q.types);
+    // Versions: last (default), first, all, or exact `modified` instants; first/last/exact are ORed.
+    if (q.version_mode != "all") {
+        std::vector<std::string> parts;
+        db::Params p;
+        const std::string same = "x.stix_id = o.stix_id AND COALESCE(x.event_id, 0) = COALESCE(o.event_id, 0) AND x.deleted = 0";
+        if (q.version_mode.find("last") != std::string::npos)
+            parts.push_back("o.date_added = (SELECT MAX(x.date_added) FROM intel_objects x WHERE " + same + ")");
+        if (q.version_mode.find("first") != std::string::npos)
+            parts.push_back("o.date_added = (SELECT MIN(x.date_added) FROM intel_objects x WHERE " + same + ")");
+        for (auto v : q.versions) {
+            parts.push_back("o.version_us = ?");
+            p.emplace_back(v);
+        }
+        if (parts.empty()) parts.push_back("1=0");
+        std::string sql;
+        for (const auto& s : parts) sql += (sql.empty() ? "" : " OR ") + s;
+        w.And("(" + sql + ")", p);
+    }
+    auto rows = MUHAFIZ_TRY(conn->Query(
+        "SELECT o.stix_id, o.type, o.version, o.version_us, o.date_added, o.content FROM intel_objects o LEFT JOIN "
+        "intel_events e ON e.id = o.event_id" + w.sql + " ORDER BY o.date_added LIMIT ?",
+        [&] {
+            db::Params p = w.params;
+            p.emplace_back(std::int64_t{q.limit + 1});
+            return p;
+        }()));
+    std::vector<StoredObject> out;
+    *more = false;
+    for (const auto& r : rows) {
+        if (static_cast<int>(out.size()) == q.limit) {
+            *more = true;
+            break;
+        }
+        out.push_back(StoredObject{r.Str(0), r.Str(1), r.Str(2), r.Int(3), r.Int(4), r.Str(5)});
+    }
+    return out;
+}
+
+}  // namespace muhafiz::intel

@@ -1,0 +1,342 @@
+// IntelStore: intel events and indicators — creation with normalisation and warning lists,
+// sharing by TLP 2.0 and audience (visibility always through access::IntelPolicy), the recipients
+// preview, indicator changes (false positive, detection, warning override, validity), sightings,
+// correlation through the value index (intel_values), search over events and indicators, the
+// STIX objects served over TAXII (intel_objects, with a strictly increasing date_added), and
+// STIX bundle import streamed from a std::istream.
+//
+// Every change is written with its audit record in one transaction: intel.create, intel.update,
+// intel.share (a change of TLP, audience or recipients, with before/after), intel.delete,
+// intel.indicator.update, intel.sighting, intel.import.
+// Invisible events and indicators answer kNotFound like missing ones.
+//
+// Thread-safety: thread-safe; each call takes its own connection from the pool. The WarningLists
+// are owned by the caller and must outlive the store.
+// Errors: kInvalidArgument (field named), kNotFound, kPermissionDenied (changes by other
+// organisations), kPreconditionFailed (If-Match), kUnavailable/kInternal (database).
+#pragma once
+
+#include <cstdint>
+#include <istream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "access/intel_policy.hpp"
+#include "access/permissions.hpp"
+#include "core/actor.hpp"
+#include "core/json.hpp"
+#include "core/time.hpp"
+#include "db/audit_sink.hpp"
+#include "db/database.hpp"
+#include "intel/indicator.hpp"
+#include "intel/warninglist.hpp"
+
+namespace muhafiz::intel {
+
+using access::Audience;
+using access::Tlp;
+
+struct IntelSettings {
+    std::int64_t correlation_limit = 1000;   // events per value before it over-correlates
+    std::int64_t indicator_max_age_days = 0;  // 0: indicators without valid_until never expire
+    std::string public_base_url;             // for TAXII discovery (optional)
+};
+
+struct IndicatorInput {
+    std::string type, value, comment;
+    std::optional<bool> detection;
+    std::optional<core::Micros> valid_from, valid_until;
+};
+
+struct OrgRef {
+    std::int64_t id = 0;
+    std::string uuid, name;
+};
+
+struct Event {
+    std::int64_t id = 0;
+    std::string uuid, stix_id;
+    OrgRef organisation;
+    std::int64_t cert_id = 0;
+    std::string org_path, cert_path, sector;
+    std::string title, description;
+    Tlp tlp = Tlp::kAmber;
+    Audience audience = Audience::kOrganisation;
+    int confidence = 50;
+    std::vector<std::string> tags, incidents;
+    std::vector<OrgRef> recipients;
+    std::vector<std::string> recipient_paths;
+    std::string source;
+    std::int64_t indicator_count = 0, version = 1;
+    core::Micros created_at = 0, updated_at = 0;
+};
+
+struct EventInput {
+    std::string title, description;
+    Tlp tlp = Tlp::kAmber;
+    Audience audience = Audience::kOrganisation;
+    int confidence = 50;
+    std::vector<std::string> tags, incidents, recipients;  // recipients: organisation uuids
+    std::vector<IndicatorInput> indicators;
+    std::string source = "manual";
+};
+
+struct EventPatch {
+    std::optional<std::string> title, description;
+    std::optional<Tlp> tlp;
+    std::optional<Audience> audience;
+    std::optional<int> confidence;
+    std::optional<std::vector<std::string>> tags, incidents, recipients;
+};
+
+struct Indicator {
+    std::int64_t id = 0;
+    std::string uuid, stix_id, event_uuid, event_title;
+    IndicatorType type = IndicatorType::kIpv4;
+    std::string value, original, comment;
+    bool detection = true, false_positive = false, warning_override = false;
+    std::string warning;
+    core::Micros valid_from = 0;
+    std::optional<core::Micros> valid_until;
+    std::int64_t sightings = 0;
+    std::optional<core::Micros> last_seen;
+    Tlp tlp = Tlp::kAmber;
+    core::Micros created_at = 0, updated_at = 0;
+    // Usable for detection now: flagged, not a false positive, not on a warning list (or
+    // overridden), within validity.
+    bool Active(core::Micros now) const;
+};
+
+struct IndicatorPatch {
+    std::optional<bool> detection, false_positive, warning_override;
+    std::optional<std::optional<core::Micros>> valid_until;
+    std::optional<std::string> comment;
+};
+
+struct EventFilter {
+    std::optional<std::string> q, tag, organisation, value, type;
+    std::optional<Tlp> tlp;
+    std::optional<Audience> audience;
+    std::optional<core::Micros> since, until;
+    int limit = 50;
+    std::string cursor;
+};
+
+struct IndicatorFilter {
+    std::optional<std::string> value, tag, organisation, event, type;
+    std::optional<Tlp> tlp;
+    std::optional<core::Micros> since, until;
+    bool active_only = false;
+    int limit = 50;
+    std::string cursor;
+};
+
+template <typename T>
+struct IntelPage {
+    std::vector<T> items;
+    std::int64_t total = 0;
+    std::optional<std::string> next;
+};
+
+struct Correlation {
+    Indicator indicator;
+    std::int64_t event_count = 0;  // events holding the value (all, visible or not)
+    bool over_correlating = false;
+    std::vector<OrgRef> events;    // other events the viewer may see (uuid, title in name)
+};
+
+struct OverCorrelating {
+    std::string type, value;
+    std::int64_t events = 0;
+};
+
+struct Sighting {
+    OrgRef organisation;
+    std::int64_t count = 0;
+    core::Micros first_seen = 0, last_seen = 0;
+    std::string source;
+};
+
+struct SightingInput {
+    std::int64_t count = 1;
+    std::optional<core::Micros> seen_at;
+    std::string source;
+};
+
+// TAXII: the objects of a collection (an audience, or "public": TLP:CLEAR only).
+struct ObjectQuery {
+    std::optional<Audience> audience;  // nullopt: the public collection
+    std::optional<core::Micros> added_after;
+    std::vector<std::string> ids, types;
+    std::vector<core::Micros> versions;  // exact `modified` values
+    std::string version_mode = "last";   // last, first, all (or exact values only)
+    std::int64_t after_row = 0;          // from a `next` cursor: continue after this date_added
+    int limit = 1000;
+};
+
+struct StoredObject {
+    std::string stix_id, type, version;
+    core::Micros version_us = 0, date_added = 0;
+    std::string content;
+};
+
+struct ImportOptions {
+    std::int64_t organisation_id = 0;
+    Tlp default_tlp = Tlp::kAmber;  // when the bundle carries no TLP marking
+    Audience audience = Audience::kOrganisation;
+    std::string title, source = "stix";
+    std::string event_uuid;  // append to this event (TAXII pulls) instead of creating one
+    bool count_values = true;
+};
+
+struct ImportProblem {
+    std::size_t index = 0;  // position in the objects array (0-based)
+    std::string object_id, reason;
+};
+
+struct ImportReport {
+    std::string event_id;
+    std::size_t objects = 0, indicators = 0, kept = 0, markings = 0, duplicates = 0, failed = 0;
+    std::vector<ImportProblem> problems;  // the first 1000
+    Tlp tlp = Tlp::kAmber;
+    std::vector<std::pair<std::string, std::string>> imported;  // (stix id, version) of stored objects
+};
+
+class IntelStore {
+  public:
+    IntelStore(db::Database& db, const db::AuditSink& audit, const WarningLists& lists, IntelSettings settings)
+        : db_(db), audit_(audit), lists_(lists), settings_(std::move(settings)) {}
+
+    const IntelSettings& settings() const { return settings_; }
+    const WarningLists& warning_lists() const { return lists_; }
+    db::Database& database() { return db_; }
+
+    // The intel viewer of an authenticated principal (its organisation, ancestors' sectors...).
+    [[nodiscard]] core::Result<access::IntelViewer> ViewerFor(const access::Principal& p);
+    [[nodiscard]] core::Result<access::IntelViewer> ViewerForOrganisation(std::int64_t organisation_id);
+
+    [[nodiscard]] core::Result<Event> Create(const EventInput& input, std::int64_t organisation_id,
+                                             const core::Actor& actor);
+    [[nodiscard]] core::Result<Event> Get(const std::string& uuid, const access::IntelViewer& viewer);
+    // Only the creating organisation may change an event (kPermissionDenied otherwise).
+    [[nodiscard]] core::Result<Event> Update(const std::string& uuid, const EventPatch& patch,
+                                             std::optional<std::int64_t> expected_version,
+                                             const access::IntelViewer& viewer, const core::Actor& actor);
+    [[nodiscard]] core::Status Delete(const std::string& uuid, const access::IntelViewer& viewer,
+                                      const core::Actor& actor);
+    [[nodiscard]] core::Result<IntelPage<Event>> ListEvents(const EventFilter& filter,
+                                                            const access::IntelViewer& viewer);
+
+    [[nodiscard]] core::Result<std::vector<Indicator>> AddIndicators(const std::string& event_uuid,
+                                                                     const std::vector<IndicatorInput>& inputs,
+                                                                     const access::IntelViewer& viewer,
+                                                                     const core::Actor& actor);
+    [[nodiscard]] core::Result<IntelPage<Indicator>> ListIndicators(const IndicatorFilter& filter,
+                                                                    const access::IntelViewer& viewer);
+    [[nodiscard]] core::Result<Indicator> GetIndicator(const std::string& uuid, const access::IntelViewer& viewer);
+    [[nodiscard]] core::Result<Indicator> UpdateIndicator(const std::string& uuid, const IndicatorPatch& patch,
+                                                          const access::IntelViewer& viewer,
+                                                          const core::Actor& actor);
+    // Any organisation that sees the indicator may report sightings.
+    [[nodiscard]] core::Result<Indicator> AddSighting(const std::string& indicator_uuid, const SightingInput& s,
+                                                      const access::IntelViewer& viewer, const core::Actor& actor);
+
+    // Sightings of an indicator: all of them for the creating organisation, the viewer's own
+    // organisation's for everyone else.
+    [[nodiscard]] core::Result<std::vector<Sighting>> ListSightings(const std::string& indicator_uuid,
+                                                                   const access::IntelViewer& viewer);
+
+    // The organisations that would receive the event with the given TLP/audience/recipients
+    // (defaults: the event's current ones). Only the creating organisation may ask.
+    [[nodiscard]] core::Result<std::vector<OrgRef>> Recipients(const std::string& uuid, const EventPatch& what_if,
+                                                              const access::IntelViewer& viewer);
+
+    [[nodiscard]] core::Result<std::vector<Correlation>> Correlations(const std::string& event_uuid,
+                                                                      const access::IntelViewer& viewer,
+                                                                      int per_value_limit = 20);
+    [[nodiscard]] core::Result<std::vector<Correlation>> CorrelateValue(const std::string& type,
+                                                                        const std::string& value,
+                                                                        const access::IntelViewer& viewer);
+    // Over-correlating values held by at least one event the viewer may see.
+    [[nodiscard]] core::Result<std::vector<OverCorrelating>> OverCorrelatingValues(int limit,
+                                                                                   const access::IntelViewer& viewer);
+    // Rebuilds intel_values from the indicators (linear: one grouped scan).
+    [[nodiscard]] core::Result<std::int64_t> RebuildCorrelation();
+    // Sets valid_until on indicators older than indicator_max_age_days that have none and no
+    // recent sighting; returns how many expired.
+    [[nodiscard]] core::Result<std::int64_t> ExpireStale(core::Micros now);
+
+    // Detection-ready indicators visible to the viewer, as CSV (header + rows).
+    [[nodiscard]] core::Result<std::string> ExportCsv(const IndicatorFilter& filter, const access::IntelViewer& viewer);
+    // The event as a STIX 2.1 bundle (report, indicators, identity, TLP marking, kept objects).
+    [[nodiscard]] core::Result<core::json::object> ExportStix(const std::string& uuid,
+                                                              const access::IntelViewer& viewer);
+    // The events visible to the viewer as one bundle (muhafiz export stix).
+    [[nodiscard]] core::Status ExportStixAll(std::ostream& out, const access::IntelViewer& viewer,
+                                             std::optional<core::Micros> since);
+
+    [[nodiscard]] core::Result<ImportReport> ImportStix(std::istream& in, const ImportOptions& options,
+                                                        const core::Actor& actor);
+
+    // TAXII.
+    [[nodiscard]] core::Result<std::vector<StoredObject>> QueryObjects(const ObjectQuery& q,
+                                                                       const access::IntelViewer& viewer,
+                                                                       bool* more);
+    [[nodiscard]] core::Status SaveTaxiiStatus(const std::string& uuid, std::int64_t organisation_id,
+                                               const std::string& body);
+    [[nodiscard]] core::Result<std::string> TaxiiStatus(const std::string& uuid, std::int64_t organisation_id);
+    [[nodiscard]] core::Result<std::string> TaxiiCursor(const std::string& url, const std::string& collection);
+    [[nodiscard]] core::Status SaveTaxiiCursor(const std::string& url, const std::string& collection,
+                                               const std::string& last_added, std::int64_t pulled);
+    // The event a TAXII pull from (url, collection) appends to; created on first use.
+    [[nodiscard]] core::Result<std::string> PullEvent(const std::string& url, const std::string& collection,
+                                                      std::int64_t organisation_id, Tlp tlp, Audience audience);
+
+    // Organisation helpers for callers (CLI, MISP).
+    [[nodiscard]] core::Result<OrgRef> OrganisationByRef(const std::string& ref);
+    [[nodiscard]] core::Result<std::int64_t> RootOrganisation();
+
+  private:
+    struct Org {
+        std::int64_t id = 0;
+        std::string uuid, name, kind, path, sector;
+        std::int64_t parent = 0;
+    };
+    core::Result<std::vector<Org>> AllOrganisations(db::Connection& conn);
+    core::Result<Org> LoadOrg(db::Connection& conn, std::int64_t id);
+    core::Result<Event> CreateIn(db::Connection& conn, const EventInput& input, std::int64_t organisation_id,
+                                 bool write_objects);
+    core::Result<Event> Load(db::Connection& conn, const std::string& where, const db::Params& params);
+    core::Status LoadRecipients(db::Connection& conn, Event& e);
+    core::Result<std::vector<Indicator>> InsertIndicators(db::Connection& conn, const Event& e,
+                                                          const std::vector<IndicatorInput>& inputs);
+    core::Status WriteEventObjects(db::Connection& conn, Event& e, bool indicators_too);
+    core::Status EnsureSharedObjects(db::Connection& conn, const Event& e);
+    core::Status RecountValues(db::Connection& conn, std::int64_t event_id);
+    core::Result<core::Micros> NextDates(db::Connection& conn, std::int64_t n);
+    core::Status ResolveRecipients(db::Connection& conn, const std::vector<std::string>& refs,
+                                   std::vector<std::pair<std::int64_t, std::string>>& out);
+    access::IntelMarking MarkingOf(const Event& e) const;
+    std::string IdentityIdOf(const std::string& org_uuid) const;
+
+    db::Database& db_;
+    const db::AuditSink& audit_;
+    const WarningLists& lists_;
+    IntelSettings settings_;
+    access::IntelPolicy policy_;
+};
+
+[[nodiscard]] core::json::object ToJson(const Event& e);
+[[nodiscard]] core::json::object ToJson(const Indicator& i, core::Micros now);
+[[nodiscard]] core::json::object ToJson(const ImportReport& r);
+// Event input from the API body ({"title","description","tlp","audience","confidence","tags",
+// "incidents","recipients","indicators":[{"type","value","comment","detection","valid_from",
+// "valid_until"}]}); unknown keys are refused.
+[[nodiscard]] core::Result<EventInput> EventInputFromJson(const core::json::object& body);
+[[nodiscard]] core::Result<EventPatch> EventPatchFromJson(const core::json::object& body);
+[[nodiscard]] core::Result<IndicatorInput> IndicatorInputFromJson(const core::json::object& body,
+                                                                  std::string_view path);
+[[nodiscard]] core::Result<IndicatorPatch> IndicatorPatchFromJson(const core::json::object& body);
+
+}  // namespace muhafiz::intel

@@ -1,0 +1,329 @@
+// The intel store on SQLite and PostgreSQL: events under the sharing rules end to end, sightings,
+// correlation by value (and over-correlation), STIX import of real bundles with broken objects in
+// the middle, export, TAXII object queries, MISP import and export of the reference samples.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "access/audit_log.hpp"
+#include "db/testing.hpp"
+#include "intel/intel_store.hpp"
+#include "intel/misp.hpp"
+#include "intel/stix.hpp"
+
+namespace muhafiz::intel {
+namespace {
+
+std::string Source() {
+    const char* s = std::getenv("MUHAFIZ_SOURCE_DIR");
+    return s ? s : MUHAFIZ_SOURCE_DIR_DEFAULT;
+}
+
+std::string ReadFile(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+class IntelStoreTest : public ::testing::TestWithParam<std::string> {
+  protected:
+    void SetUp() override {
+        db_ = db::testing::OpenFresh(GetParam());
+        ASSERT_TRUE(lists_.LoadFolder(Source() + "/data/warninglists"));
+        IntelSettings settings;
+        settings.correlation_limit = 2;
+        store_ = std::make_unique<IntelStore>(*db_, audit_, lists_, settings);
+        auto conn = db_->Acquire();
+        ASSERT_TRUE(conn);
+        struct O {
+            std::int64_t id;
+            const char* kind;
+            const char* path;
+            const char* sector;
+            std::int64_t parent;
+        };
+        for (const O& o : {O{1, "national_cert", "/1/", "", 0}, O{2, "sectoral_cert", "/1/2/", "banking", 1},
+                           O{3, "constituent", "/1/2/3/", "banking", 2}, O{4, "sectoral_cert", "/1/4/", "energy", 1},
+                           O{5, "constituent", "/1/4/5/", "energy", 4}, O{6, "partner_cert", "/1/6/", "", 1}})
+            ASSERT_TRUE((*conn)->Execute(
+                "INSERT INTO organisations (id, uuid, name, kind, parent_id, path, depth, sector, created_at, "
+                "updated_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?, 0, 0)",
+                {o.id, "0190e0a0-0000-7000-8000-00000000000" + std::to_string(o.id), std::string("org") + std::to_string(o.id),
+                 std::string(o.kind), o.parent ? db::Value(o.parent) : db::Null(), std::string(o.path),
+                 std::string(o.sector)}));
+    }
+    access::IntelViewer V(std::int64_t org) { return *store_->ViewerForOrganisation(org); }
+
+    std::unique_ptr<db::Database> db_;
+    access::AuditLog audit_;
+    WarningLists lists_;
+    std::unique_ptr<IntelStore> store_;
+    core::Actor actor_;
+};
+
+TEST_P(IntelStoreTest, SharingWideningAndAudit) {
+    EventInput in;
+    in.title = "Phishing wave against banks";
+    in.tlp = Tlp::kAmber;
+    in.audience = Audience::kSector;
+    in.tags = {"phishing", "T1566.001"};
+    in.indicators = {{"ipv4", " 45.33.32.156 ", "C2", {}, {}, {}},
+                     {"domain", "Login-Bänk.example", "", {}, {}, {}},
+                     {"ipv4", "8.8.8.8", "resolver", {}, {}, {}}};
+    auto e = store_->Create(in, 2, actor_);
+    ASSERT_TRUE(e) << e.error().message;
+    EXPECT_EQ(e->indicator_count, 3);
+    EXPECT_EQ(e->sector, "banking");
+    EXPECT_TRUE(store_->Get(e->uuid, V(3)));
+    auto hidden = store_->Get(e->uuid, V(5));
+    ASSERT_FALSE(hidden);
+    EXPECT_EQ(hidden.error().code, core::ErrorCode::kNotFound);
+
+    // Indicators: normalised, the resolver flagged and inactive.
+    IndicatorFilter f;
+    f.event = e->uuid;
+    auto inds = store_->ListIndicators(f, V(3));
+    ASSERT_TRUE(inds);
+    ASSERT_EQ(inds->items.size(), 3u);
+    int flagged = 0;
+    for (const auto& i : inds->items) {
+        if (i.type == IndicatorType::kDomain) { EXPECT_EQ(i.value, "xn--login-bnk-12a.example"); }
+        if (i.value == "8.8.8.8") {
+            EXPECT_EQ(i.warning, "Public DNS resolvers");
+            EXPECT_FALSE(i.Active(core::NowMicros()));
+            ++flagged;
+        }
+    }
+    EXPECT_EQ(flagged, 1);
+
+    // The preview of widening to national GREEN lists the energy organisations too.
+    EventPatch what_if;
+    what_if.tlp = Tlp::kGreen;
+    what_if.audience = Audience::kNational;
+    auto before = store_->Recipients(e->uuid, EventPatch{}, V(2));
+    auto after = store_->Recipients(e->uuid, what_if, V(2));
+    ASSERT_TRUE(before && after);
+    EXPECT_EQ(before->size(), 2u);  // the banking CERT and the bank
+    EXPECT_EQ(after->size(), 5u);   // the whole tree, not the partner abroad
+    EXPECT_FALSE(store_->Recipients(e->uuid, what_if, V(3)));  // only the creator may ask
+
+    // Only the creator may widen; the other sector then sees it.
+    EXPECT_EQ(store_->Update(e->uuid, what_if, std::nullopt, V(3), actor_).error().code,
+              core::ErrorCode::kPermissionDenied);
+    EXPECT_EQ(store_->Update(e->uuid, what_if, 99, V(2), actor_).error().code, core::ErrorCode::kPreconditionFailed);
+    auto widened = store_->Update(e->uuid, what_if, e->version, V(2), actor_);
+    ASSERT_TRUE(widened) << widened.error().message;
+    EXPECT_TRUE(store_->Get(e->uuid, V(5)));
+    EXPECT_FALSE(store_->Get(e->uuid, V(6)));
+    auto conn = db_->Acquire();
+    auto audit = (*conn)->Query("SELECT action FROM audit_log WHERE object_id = ? ORDER BY id", {e->uuid});
+    ASSERT_TRUE(audit);
+    ASSERT_EQ(audit->size(), 2u);
+    EXPECT_EQ((*audit)[1].Str(0), "intel.share.widen");
+
+    // Sightings by a viewer that sees it; false-positive marking by the creator.
+    auto s = store_->AddSighting(inds->items[0].uuid, SightingInput{3, std::nullopt, "ids"}, V(5), actor_);
+    ASSERT_TRUE(s) << s.error().message;
+    EXPECT_EQ(s->sightings, 3);
+    IndicatorPatch fp;
+    fp.false_positive = true;
+    EXPECT_FALSE(store_->UpdateIndicator(inds->items[0].uuid, fp, V(5), actor_));
+    auto marked = store_->UpdateIndicator(inds->items[0].uuid, fp, V(2), actor_);
+    ASSERT_TRUE(marked);
+    EXPECT_TRUE(marked->false_positive);
+
+    // Search by value (any type), tag, TLP.
+    EventFilter ef;
+    ef.value = "LOGIN-BÄNK.example";
+    auto found = store_->ListEvents(ef, V(5));
+    ASSERT_TRUE(found);
+    EXPECT_EQ(found->total, 1);
+    ef = EventFilter{};
+    ef.tag = "T1566.001";
+    EXPECT_EQ(store_->ListEvents(ef, V(1))->total, 1);
+    ef.tlp = Tlp::kRed;
+    EXPECT_EQ(store_->ListEvents(ef, V(1))->total, 0);
+    auto csv = store_->ExportCsv(IndicatorFilter{}, V(5));
+    ASSERT_TRUE(csv);
+    EXPECT_NE(csv->find("xn--login-bnk-12a.example"), std::string::npos);
+    EXPECT_EQ(store_->ExportCsv(IndicatorFilter{}, V(6))->find("45.33.32.156"), std::string::npos);
+}
+
+TEST_P(IntelStoreTest, CorrelationByValueStopsAtTheLimit) {
+    auto make = [&](std::int64_t org, Tlp tlp, Audience a, std::vector<std::string> ips) {
+        EventInput in;
+        in.title = "e";
+        in.tlp = tlp;
+        in.audience = a;
+        for (auto& ip : ips) in.indicators.push_back({"ipv4", ip, "", {}, {}, {}});
+        return *store_->Create(in, org, actor_);
+    };
+    auto a = make(2, Tlp::kGreen, Audience::kNational, {"45.33.32.156", "45.33.32.157"});
+    auto b = make(4, Tlp::kGreen, Audience::kNational, {"45.33.32.156"});
+    auto hidden = make(4, Tlp::kRed, Audience::kOrganisation, {"45.33.32.157"});
+    auto c = store_->Correlations(a.uuid, V(3));
+    ASSERT_TRUE(c) << c.error().message;
+    ASSERT_EQ(c->size(), 1u);  // .157 only correlates with an invisible event
+    EXPECT_EQ((*c)[0].events[0].uuid, b.uuid);
+    EXPECT_FALSE((*c)[0].over_correlating);
+    // A third event pushes .156 over the limit (2): no links, reported.
+    make(5, Tlp::kGreen, Audience::kNational, {"45.33.32.156"});
+    c = store_->Correlations(a.uuid, V(3));
+    ASSERT_TRUE(c);
+    ASSERT_EQ(c->size(), 1u);
+    EXPECT_TRUE((*c)[0].over_correlating);
+    EXPECT_TRUE((*c)[0].events.empty());
+    auto over = store_->OverCorrelatingValues(10, V(3));
+    ASSERT_TRUE(over);
+    ASSERT_EQ(over->size(), 1u);
+    EXPECT_TRUE(store_->OverCorrelatingValues(10, V(6))->empty());  // the partner sees none of them
+    EXPECT_EQ((*over)[0].value, "45.33.32.156");
+    EXPECT_EQ((*over)[0].events, 3);
+    auto rebuilt = store_->RebuildCorrelation();
+    ASSERT_TRUE(rebuilt);
+    EXPECT_EQ(*rebuilt, 2);  // linear: one row per distinct value
+    ASSERT_TRUE(store_->Delete(hidden.uuid, V(4), actor_));
+    auto conn = db_->Acquire();
+    auto rows = (*conn)->Query("SELECT events FROM intel_values WHERE value = '45.33.32.157'");
+    EXPECT_EQ((*rows)[0].Int(0), 1);
+}
+
+TEST_P(IntelStoreTest, ImportsRealBundlesAndNamesBrokenObjects) {
+    for (const char* name : {"poisonivy-report.json", "indicators-for-C2-with-COA.json", "sighting-of-an-indicator.json",
+                             "using-marking-definitions.json", "misp-stix-events-collection.json"}) {
+        std::ifstream in(Source() + "/tests/data/stix/" + name, std::ios::binary);
+        ImportOptions opts;
+        opts.organisation_id = 2;
+        auto r = store_->ImportStix(in, opts, actor_);
+        ASSERT_TRUE(r) << name << ": " << r.error().message;
+        EXPECT_EQ(r->failed, 0u) << name << ": " << (r->problems.empty() ? "" : r->problems[0].reason);
+        auto bundle = store_->ExportStix(r->event_id, V(2));
+        ASSERT_TRUE(bundle) << name;
+        EXPECT_GE(bundle->at("objects").as_array().size(), 3u);
+    }
+    // The sighting of sighting-of-an-indicator.json counts on its indicator.
+    IndicatorFilter sf;
+    sf.value = "http://paypa1.banking.com";
+    auto sighted = store_->ListIndicators(sf, V(2));
+    ASSERT_TRUE(sighted);
+    ASSERT_GE(sighted->items.size(), 1u);
+    EXPECT_GE(sighted->items[0].sightings, 1);
+    // A bundle with a bad pattern and a malformed object between good ones.
+    std::istringstream mixed(R"({"type":"bundle","id":"bundle--6f2cf09c-7f0d-4a4e-8b3b-8d4f1e6f2f4e","objects":[
+      {"type":"indicator","spec_version":"2.1","id":"indicator--a1b2c3d4-0000-4000-8000-000000000001","created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z","pattern":"[ipv4-addr:value = '45.33.32.1']","pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z","object_marking_refs":["marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da"]},
+      {"type":"indicator","spec_version":"2.1","id":"indicator--a1b2c3d4-0000-4000-8000-000000000002","created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z","pattern":"[ipv4-addr:value = '300.1.1.1']","pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z"},
+      {"type":"indicator","id":"indicator--a1b2c3d4-0000-4000-8000-000000000003" "oops":1},
+      {"type":"indicator","spec_version":"2.1","id":"indicator--a1b2c3d4-0000-4000-8000-000000000004","created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z","pattern":"[domain-name:value = 'evil.example.net']","pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z"}
+    ]})");
+    ImportOptions opts;
+    opts.organisation_id = 2;
+    opts.default_tlp = Tlp::kAmber;
+    auto r = store_->ImportStix(mixed, opts, actor_);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->indicators, 2u);
+    EXPECT_EQ(r->failed, 2u);
+    ASSERT_EQ(r->problems.size(), 2u);
+    EXPECT_EQ(r->problems[0].object_id, "indicator--a1b2c3d4-0000-4000-8000-000000000002");
+    EXPECT_NE(r->problems[0].reason.find("pattern"), std::string::npos);
+    EXPECT_EQ(r->problems[1].index, 2u);
+    EXPECT_EQ(r->tlp, Tlp::kAmber);  // GREEN marking, but never looser than asked
+    // Not a bundle at all: nothing is written.
+    std::istringstream junk("[1,2,3]");
+    EXPECT_FALSE(store_->ImportStix(junk, opts, actor_));
+}
+
+TEST_P(IntelStoreTest, TaxiiObjectsArePagedByStrictlyIncreasingDateAdded) {
+    EventInput in;
+    in.title = "public";
+    in.tlp = Tlp::kClear;
+    in.audience = Audience::kPartners;
+    for (int k = 1; k <= 7; ++k) in.indicators.push_back({"ipv4", "45.33.40." + std::to_string(k), "", {}, {}, {}});
+    ASSERT_TRUE(store_->Create(in, 2, actor_));
+    in.title = "amber";
+    in.tlp = Tlp::kAmber;
+    in.audience = Audience::kPartners;
+    ASSERT_TRUE(store_->Create(in, 2, actor_));
+    access::IntelViewer anon;
+    anon.anonymous = true;
+    ObjectQuery q;
+    q.limit = 3;
+    std::vector<core::Micros> seen;
+    std::set<std::string> ids;
+    for (int page = 0; page < 10; ++page) {
+        bool more = false;
+        auto objs = store_->QueryObjects(q, anon, &more);
+        ASSERT_TRUE(objs) << objs.error().message;
+        for (const auto& o : *objs) {
+            if (!seen.empty()) { EXPECT_GT(o.date_added, seen.back()); }
+            seen.push_back(o.date_added);
+            ids.insert(o.stix_id);
+        }
+        if (!more) break;
+        q.added_after = seen.back();
+    }
+    // 7 indicators + report + identity + the marking-definitions (public: CLEAR and AMBER);
+    // nothing of the AMBER event.
+    EXPECT_EQ(ids.size(), 11u);
+    for (const auto& id : ids) EXPECT_FALSE(id.starts_with("indicator--") && false);
+    q = ObjectQuery{};
+    q.audience = Audience::kPartners;
+    bool more = false;
+    auto partner = store_->QueryObjects(q, V(6), &more);
+    ASSERT_TRUE(partner);
+    EXPECT_EQ(partner->size(), 2u * 8 + 3);  // both events, CLEAR + AMBER markings, identity
+    q.types = {"indicator"};
+    EXPECT_EQ(store_->QueryObjects(q, V(6), &more)->size(), 14u);
+}
+
+TEST_P(IntelStoreTest, MispSamplesImportAndExport) {
+    for (const char* name : {"event-api-sightings-distribution.json", "event-api-objects-galaxies.json",
+                             "event-feed-format-objects.json"}) {
+        MispImportOptions opts;
+        opts.organisation_id = 2;
+        auto r = ImportMisp(*store_, ReadFile(Source() + "/tests/data/misp/" + name), opts, actor_);
+        ASSERT_TRUE(r) << name << ": " << r.error().message;
+        auto out = ExportMisp(*store_, r->event_id, V(2));
+        ASSERT_TRUE(out);
+        EXPECT_EQ(out->at("Event").as_object().at("Attribute").as_array().size(), r->indicators);
+    }
+    MispImportOptions opts;
+    opts.organisation_id = 2;
+    auto sightings = ImportMisp(*store_, ReadFile(Source() + "/tests/data/misp/event-api-sightings-distribution.json"),
+                                opts, actor_);
+    ASSERT_TRUE(sightings);
+    EXPECT_EQ(sightings->audience, Audience::kCert);  // distribution 1
+    EXPECT_EQ(sightings->indicators, 0u);              // a comment and a target-external only
+    EXPECT_EQ(sightings->skipped, 2u);
+    auto galaxy = ImportMisp(*store_, ReadFile(Source() + "/tests/data/misp/event-api-objects-galaxies.json"), opts, actor_);
+    ASSERT_TRUE(galaxy);
+    EXPECT_EQ(galaxy->tlp, Tlp::kClear);  // tlp:white
+    EXPECT_EQ(galaxy->audience, Audience::kPartners);
+    EXPECT_EQ(galaxy->indicators, 3u);  // md5, sha1, sha256 (the second sha256 repeats the first)
+    auto feed = ImportMisp(*store_, ReadFile(Source() + "/tests/data/misp/event-feed-format-objects.json"), opts, actor_);
+    ASSERT_TRUE(feed);
+    EXPECT_EQ(feed->audience, Audience::kOrganisation);  // no distribution: fail closed
+    EXPECT_GT(feed->indicators, 10u);
+    // Sightings and false positives of a MISP attribute.
+    const std::string with_sightings = R"({"Event":{"info":"s","distribution":"2","Tag":[{"name":"tlp:amber"}],
+      "Attribute":[{"uuid":"5c6ab897-0f68-44ca-8d62-0c150a000001","type":"ip-dst","value":"45.33.32.200","to_ids":true,
+        "Sighting":[{"type":"0","date_sighting":"1551253653"},{"type":"0","date_sighting":"1551253700"}]},
+       {"uuid":"5c6ab897-0f68-44ca-8d62-0c150a000002","type":"domain","value":"fp.example.org","to_ids":"1",
+        "Sighting":[{"type":"1","date_sighting":"1551253653"}]},
+       {"uuid":"5c6ab897-0f68-44ca-8d62-0c150a000003","type":"ip-dst","value":"not-an-ip","to_ids":true}]}})";
+    auto s2 = ImportMisp(*store_, with_sightings, opts, actor_);
+    ASSERT_TRUE(s2) << s2.error().message;
+    EXPECT_EQ(s2->tlp, Tlp::kAmber);
+    EXPECT_EQ(s2->audience, Audience::kNational);
+    EXPECT_EQ(s2->sightings, 2u);
+    EXPECT_EQ(s2->false_positives, 1u);
+    ASSERT_EQ(s2->problems.size(), 1u);
+    EXPECT_EQ(s2->problems[0].object_id, "5c6ab897-0f68-44ca-8d62-0c150a000003");
+    EXPECT_FALSE(ImportMisp(*store_, "{\"nope\":1}", opts, actor_));
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, IntelStoreTest, ::testing::ValuesIn(db::testing::BackendNames()));
+
+}  // namespace
+}  // namespace muhafiz::intel

@@ -1,0 +1,334 @@
+#include "intel/stix.hpp"
+
+#include <array>
+#include <cctype>
+
+#include "core/ids.hpp"
+
+namespace muhafiz::intel {
+namespace json = core::json;
+using access::Tlp;
+
+namespace {
+
+struct KnownMarking {
+    std::string_view id;
+    Tlp tlp;
+};
+constexpr std::array<KnownMarking, 11> kKnown = {{
+    {"marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487", Tlp::kClear},
+    {"marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb", Tlp::kGreen},
+    {"marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421", Tlp::kAmber},
+    {"marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003", Tlp::kAmberStrict},
+    {"marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1", Tlp::kRed},
+    // TLP 1.0 (STIX 2.1 predefined)
+    {"marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9", Tlp::kClear},
+    {"marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da", Tlp::kGreen},
+    {"marking-definition--f88d31f6-486f-44da-b317-01333bde0b82", Tlp::kAmber},
+    {"marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed", Tlp::kRed},
+    // OpenCTI's AMBER+STRICT statement marking
+    {"marking-definition--826578e1-40ad-459f-bc73-ede076f81f37", Tlp::kAmberStrict},
+    {"", Tlp::kRed},
+}};
+
+constexpr std::array<std::string_view, 5> kTlp2Values = {"clear", "green", "amber", "amber+strict", "red"};
+
+core::Error ObjectError(std::string message) {
+    return core::Error{core::ErrorCode::kInvalidArgument, std::move(message), "bundle"};
+}
+
+}  // namespace
+
+std::string_view TlpMarkingId(Tlp tlp) { return kKnown[static_cast<int>(tlp)].id; }
+
+json::object TlpMarkingObject(Tlp tlp) {
+    json::object ext{{"extension_type", "property-extension"}, {"tlp_2_0", kTlp2Values[static_cast<int>(tlp)]}};
+    return json::object{{"type", "marking-definition"},
+                        {"spec_version", "2.1"},
+                        {"id", TlpMarkingId(tlp)},
+                        {"created", "2022-10-01T00:00:00.000Z"},
+                        {"name", access::TlpName(tlp)},
+                        {"extensions", json::object{{kTlp2ExtensionId, std::move(ext)}}}};
+}
+
+std::optional<Tlp> TlpOfMarkingId(std::string_view id) {
+    for (const auto& k : kKnown)
+        if (!k.id.empty() && k.id == id) return k.tlp;
+    return std::nullopt;
+}
+
+std::optional<Tlp> TlpOfMarking(const json::object& m) {
+    if (auto id = m.if_contains("id"); id && id->is_string())
+        if (auto t = TlpOfMarkingId(id->as_string())) return t;
+    auto str = [&](std::string_view key) -> std::string {
+        auto v = m.if_contains(key);
+        return v && v->is_string() ? std::string(v->as_string()) : std::string();
+    };
+    std::string otype = str("x_opencti_definition_type");
+    for (char& c : otype) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (otype == "TLP")
+        if (auto t = access::ParseTlp(str("x_opencti_definition"))) return *t;
+    if (auto ext = m.if_contains("extensions"); ext && ext->is_object())
+        if (auto tlp2 = ext->as_object().if_contains(kTlp2ExtensionId); tlp2 && tlp2->is_object())
+            if (auto v = tlp2->as_object().if_contains("tlp_2_0"); v && v->is_string())
+                if (auto t = access::ParseTlp(v->as_string())) return *t;
+    if (str("definition_type") == "tlp")
+        if (auto d = m.if_contains("definition"); d && d->is_object())
+            if (auto v = d->as_object().if_contains("tlp"); v && v->is_string())
+                if (auto t = access::ParseTlp(v->as_string())) return *t;
+    if (str("definition_type") == "statement") return std::nullopt;
+    std::string name = str("name");
+    if (name.size() > 4 && (name.starts_with("TLP:") || name.starts_with("tlp:")))
+        if (auto t = access::ParseTlp(name)) return *t;
+    return std::nullopt;
+}
+
+std::string DerivedStixId(std::string_view type, std::string_view seed) {
+    std::string h = core::Sha256Hex(seed);
+    h[12] = '4';
+    static constexpr char kVariant[] = "89ab";
+    h[16] = kVariant[std::stoi(std::string(1, h[16]), nullptr, 16) & 3];
+    return std::string(type) + "--" + h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" +
+           h.substr(16, 4) + "-" + h.substr(20, 12);
+}
+
+std::string StixTime(core::Micros t) { return core::FormatRfc3339(t - t % 1000, true); }
+
+json::object IdentityObject(std::string_view stix_id, std::string_view name, std::string_view identity_class,
+                            core::Micros created) {
+    return json::object{{"type", "identity"},
+                        {"spec_version", "2.1"},
+                        {"id", stix_id},
+                        {"created", StixTime(created)},
+                        {"modified", StixTime(created)},
+                        {"name", name},
+                        {"identity_class", identity_class}};
+}
+
+json::object IndicatorObject(const StixIndicatorInfo& i, const StixEventInfo& e) {
+    json::object o{{"type", "indicator"},
+                   {"spec_version", "2.1"},
+                   {"id", i.stix_id},
+                   {"created", StixTime(i.created)},
+                   {"modified", StixTime(i.modified)},
+                   {"name", std::string(TypeName(i.type)) + ": " + i.value},
+                   {"indicator_types", json::array{"malicious-activity"}},
+                   {"pattern", StixPattern(i.type, i.value)},
+                   {"pattern_type", "stix"},
+                   {"pattern_version", "2.1"},
+                   {"valid_from", StixTime(i.valid_from)}};
+    if (i.valid_until && *i.valid_until > i.valid_from) o["valid_until"] = StixTime(*i.valid_until);
+    if (!i.comment.empty()) o["description"] = i.comment;
+    if (!e.identity_id.empty()) o["created_by_ref"] = e.identity_id;
+    o["confidence"] = e.confidence;
+    o["object_marking_refs"] = json::array{TlpMarkingId(e.tlp)};
+    if (i.false_positive) o["x_muhafiz_false_positive"] = true;
+    return o;
+}
+
+json::object ReportObject(const StixEventInfo& e, const std::vector<std::string>& refs) {
+    json::array object_refs;
+    for (const auto& r : refs) object_refs.push_back(json::value(r));
+    json::object o{{"type", "report"},
+                   {"spec_version", "2.1"},
+                   {"id", e.stix_id},
+                   {"created", StixTime(e.created)},
+                   {"modified", StixTime(e.modified)},
+                   {"name", e.title},
+                   {"report_types", json::array{"threat-report"}},
+                   {"published", StixTime(e.created)},
+                   {"object_refs", std::move(object_refs)},
+                   {"confidence", e.confidence},
+                   {"object_marking_refs", json::array{TlpMarkingId(e.tlp)}}};
+    if (!e.description.empty()) o["description"] = e.description;
+    if (!e.identity_id.empty()) o["created_by_ref"] = e.identity_id;
+    if (!e.tags.empty()) {
+        json::array labels, refs_ext;
+        for (const auto& t : e.tags) {
+            labels.push_back(json::value(t));
+            // MITRE ATT&CK technique ids (T1566, T1566.001) become external references.
+            if (t.size() >= 5 && t[0] == 'T' && std::isdigit(static_cast<unsigned char>(t[1])))
+                refs_ext.push_back(json::object{{"source_name", "mitre-attack"},
+                                                {"external_id", t},
+                                                {"url", "https://attack.mitre.org/techniques/" +
+                                                            [&] {
+                                                                std::string u = t;
+                                                                for (char& c : u)
+                                                                    if (c == '.') c = '/';
+                                                                return u;
+                                                            }() + "/"}});
+        }
+        o["labels"] = std::move(labels);
+        if (!refs_ext.empty()) o["external_references"] = std::move(refs_ext);
+    }
+    return o;
+}
+
+// --- StixObjectReader ---------------------------------------------------------------------
+
+int StixObjectReader::Peek() {
+    if (pos_ >= buf_.size()) {
+        consumed_ += buf_.size();
+        buf_.resize(1 << 20);
+        in_.read(buf_.data(), static_cast<std::streamsize>(buf_.size()));
+        buf_.resize(static_cast<std::size_t>(in_.gcount()));
+        pos_ = 0;
+        if (buf_.empty()) return -1;
+    }
+    return static_cast<unsigned char>(buf_[pos_]);
+}
+
+int StixObjectReader::Get() {
+    int c = Peek();
+    if (c >= 0) ++pos_;
+    return c;
+}
+
+core::Status StixObjectReader::SkipSpace() {
+    for (;;) {
+        int c = Peek();
+        if (c == ' ' || c == '\n' || c == '\r' || c == '\t') {
+            ++pos_;
+            continue;
+        }
+        return core::Ok();
+    }
+}
+
+core::Result<std::string> StixObjectReader::ReadString() {
+    if (Get() != '"') return tl::unexpected(ObjectError("the bundle is malformed: a key was expected"));
+    std::string out;
+    for (;;) {
+        int c = Get();
+        if (c < 0) return tl::unexpected(ObjectError("the bundle is cut short inside a string"));
+        if (c == '"') return out;
+        if (c == '\\') {
+            int d = Get();
+            if (d < 0) return tl::unexpected(ObjectError("the bundle is cut short inside a string"));
+            out += static_cast<char>(d);
+            continue;
+        }
+        out += static_cast<char>(c);
+    }
+}
+
+core::Status StixObjectReader::ReadValue(std::string* out) {
+    MUHAFIZ_CHECK(SkipSpace());
+    // Scans the buffer span by span (no per-character call): the bytes of the value are appended
+    // to `out` in one piece per buffer refill.
+    int depth = 0;
+    bool in_string = false, escaped = false, scalar = false;
+    std::size_t size = 0;
+    for (;;) {
+        if (Peek() < 0) {
+            if (scalar) return core::Ok();
+            return tl::unexpected(ObjectError("the bundle is cut short"));
+        }
+        const char* data = buf_.data();
+        const std::size_t begin = pos_, n = buf_.size();
+        std::size_t i = pos_;
+        bool finished = false;
+        if (size == 0 && i < n && data[i] != '"' && data[i] != '{' && data[i] != '[') scalar = true;
+        if (scalar) {
+            while (i < n) {
+                const char d = data[i];
+                if (d == ',' || d == '}' || d == ']' || d == ' ' || d == '\n' || d == '\r' || d == '\t') {
+                    finished = true;
+                    break;
+                }
+                ++i;
+            }
+        } else {
+            for (; i < n && !finished; ++i) {
+                const char c = data[i];
+                if (in_string) {
+                    if (escaped) escaped = false;
+                    else if (c == '\\') escaped = true;
+                    else if (c == '"') {
+                        in_string = false;
+                        if (depth == 0) finished = true;
+                    }
+                } else if (c == '"') {
+                    in_string = true;
+                } else if (c == '{' || c == '[') {
+                    ++depth;
+                } else if (c == '}' || c == ']') {
+                    if (--depth < 0) return tl::unexpected(ObjectError("the bundle is malformed: unbalanced brackets"));
+                    if (depth == 0) finished = true;
+                }
+            }
+        }
+        size += i - begin;
+        if (size > max_object_)
+            return tl::unexpected(ObjectError("an object of the bundle is larger than " +
+                                              std::to_string(max_object_ >> 20) + " MiB"));
+        if (out) out->append(data + begin, i - begin);
+        pos_ = i;
+        if (finished) return core::Ok();
+    }
+}
+
+core::Status StixObjectReader::Start() {
+    started_ = true;
+    MUHAFIZ_CHECK(SkipSpace());
+    if (Get() != '{') return tl::unexpected(ObjectError("a STIX bundle is a JSON object ({\"type\":\"bundle\",...})"));
+    return core::Ok();
+}
+
+core::Result<bool> StixObjectReader::Next(std::string& object_text) {
+    object_text.clear();
+    if (done_) return false;
+    if (!started_) MUHAFIZ_CHECK(Start());
+    for (;;) {
+        MUHAFIZ_CHECK(SkipSpace());
+        if (in_objects_) {
+            int c = Peek();
+            if (c == ']') {
+                ++pos_;
+                in_objects_ = false;
+                continue;
+            }
+            if (!first_in_array_) {
+                if (c != ',') return tl::unexpected(ObjectError("the objects array is malformed: ',' expected"));
+                ++pos_;
+                MUHAFIZ_CHECK(SkipSpace());
+            }
+            first_in_array_ = false;
+            if (Peek() != '{') {
+                MUHAFIZ_CHECK(ReadValue(nullptr));
+                object_text = "";  // not an object: the caller reports it
+                return true;
+            }
+            MUHAFIZ_CHECK(ReadValue(&object_text));
+            return true;
+        }
+        int c = Peek();
+        if (c == '}') {
+            ++pos_;
+            done_ = true;
+            return false;
+        }
+        if (c == ',') {
+            ++pos_;
+            continue;
+        }
+        if (c < 0) return tl::unexpected(ObjectError("the bundle is cut short"));
+        auto key = MUHAFIZ_TRY(ReadString());
+        MUHAFIZ_CHECK(SkipSpace());
+        if (Get() != ':') return tl::unexpected(ObjectError("the bundle is malformed: ':' expected after \"" + key + "\""));
+        MUHAFIZ_CHECK(SkipSpace());
+        if (key == "objects") {
+            if (Get() != '[') return tl::unexpected(ObjectError("the bundle's \"objects\" must be an array"));
+            in_objects_ = true;
+            first_in_array_ = true;
+            continue;
+        }
+        std::string value;
+        MUHAFIZ_CHECK(ReadValue(&value));
+        if (key == "type" && value != "\"bundle\"")
+            return tl::unexpected(ObjectError("the document's type is " + value + ", not \"bundle\""));
+        if (key == "id" && value.size() > 2) bundle_id_ = value.substr(1, value.size() - 2);
+    }
+}
+
+}  // namespace muhafiz::intel

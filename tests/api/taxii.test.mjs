@@ -1,0 +1,222 @@
+// The TAXII 2.1 server (discovery, API root, collections, manifest, objects GET/POST, object,
+// versions, status, DELETE): media types, headers, filters, paging with strictly increasing
+// date_added, errors, authentication and the size limit before the body, leakage per collection
+// and user; and the TAXII client (`muhafiz taxii pull` / `push`) in another process against this
+// server, resuming from the last date_added.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { startServer, runCli, ADMIN_PASSWORD } from './harness.mjs';
+import { buildTree, tokenOf, TLPS, AUDIENCES, expectedViewers } from './intel_support.mjs';
+
+const TAXII = 'application/taxii+json;version=2.1';
+let server, orgs, users, tokens = {};
+
+const taxii = (who, url, { method = 'GET', body, headers = {} } = {}) => {
+  const h = { accept: TAXII, ...headers };
+  if (who) h.authorization = `Bearer ${tokens[who]}`;
+  return fetch(server.base + url, { method, headers: h, body }).then(async (r) => {
+    const text = await r.text();
+    let json = null;
+    try { json = text ? JSON.parse(text) : null; } catch {}
+    return { status: r.status, headers: r.headers, json, text };
+  });
+};
+
+before(async () => {
+  server = await startServer();
+  ({ orgs, users } = await buildTree(server.base));
+  for (const name of Object.keys(users)) tokens[name] = await tokenOf(users[name]);
+});
+after(async () => server?.stop());
+
+test('discovery, API root and collections with exact media types', async () => {
+  const d = await taxii(null, '/taxii2/');
+  assert.equal(d.status, 200);
+  assert.equal(d.headers.get('content-type'), TAXII);
+  assert.equal(d.json.default, '/taxii2/api/');
+  const r = await taxii('bank', '/taxii2/api/');
+  assert.deepEqual(r.json.versions, [TAXII]);
+  assert.ok(r.json.max_content_length > 0);
+  const anon = await taxii(null, '/taxii2/api/collections/');
+  assert.deepEqual(anon.json.collections.map((c) => c.alias), ['public']);
+  const partner = await taxii('partner', '/taxii2/api/collections/');
+  assert.deepEqual(partner.json.collections.map((c) => c.alias), ['public', 'partners']);
+  const bank = await taxii('bank', '/taxii2/api/collections/');
+  assert.equal(bank.json.collections.length, 6);
+  assert.equal(bank.json.collections.find((c) => c.alias === 'national').can_write, true);
+  const council = await taxii('council', '/taxii2/api/collections/');
+  assert.deepEqual(council.json, {});
+  const notAcceptable = await fetch(server.base + '/taxii2/', { headers: { accept: 'text/html' } });
+  assert.equal(notAcceptable.status, 406);
+  assert.equal(notAcceptable.headers.get('content-type'), TAXII);
+  const lenient = await fetch(server.base + '/taxii2/', { headers: { accept: 'application/taxii+json; version=2.1' } });
+  assert.equal(lenient.status, 200);
+  const hidden = await taxii('partner', '/taxii2/api/collections/national/');
+  assert.equal(hidden.status, 404);
+  assert.equal(hidden.json.http_status, '404');
+  const missing = await taxii('partner', '/taxii2/api/collections/nope/');
+  assert.equal(missing.text, hidden.text, 'missing and invisible look the same');
+  const unauth = await taxii(null, '/taxii2/api/collections/national/objects/', { method: 'POST', body: '{}', headers: { 'content-type': TAXII } });
+  assert.equal(unauth.status, 401);
+  assert.match(unauth.headers.get('www-authenticate'), /Bearer/);
+});
+
+test('objects: paging by limit/next and added_after, filters, manifest, versions, one object', async () => {
+  const ids = [];
+  const r = await users.bank.post('/api/v1/intel/events', {
+    title: 'paging', tlp: 'TLP:GREEN', audience: 'partners',
+    indicators: Array.from({ length: 25 }, (_, i) => ({ type: 'ipv4', value: `45.33.60.${i + 1}` })),
+  });
+  assert.equal(r.status, 201, r.text);
+  let url = '/taxii2/api/collections/partners/objects/?limit=10&match[type]=indicator';
+  let last = '';
+  for (let page = 0; page < 10; page++) {
+    const p = await taxii('partner', url);
+    assert.equal(p.status, 200, p.text);
+    if (!p.json.objects) break;
+    assert.ok(p.json.objects.length <= 10);
+    const first = p.headers.get('x-taxii-date-added-first');
+    assert.match(first, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
+    assert.ok(first > last, 'date_added strictly increases across pages');
+    last = p.headers.get('x-taxii-date-added-last');
+    ids.push(...p.json.objects.map((o) => o.id));
+    if (!p.json.more) break;
+    url = `/taxii2/api/collections/partners/objects/?limit=10&match[type]=indicator&next=${encodeURIComponent(p.json.next)}`;
+  }
+  assert.equal(new Set(ids).size, 25);
+  // The same through added_after (the way for manifest and versions).
+  const m1 = await taxii('partner', '/taxii2/api/collections/partners/manifest/?limit=20');
+  assert.equal(m1.json.more, true);
+  assert.ok(!('next' in m1.json));
+  const m2 = await taxii('partner', `/taxii2/api/collections/partners/manifest/?limit=20&added_after=${m1.headers.get('x-taxii-date-added-last')}`);
+  assert.equal(new Set([...m1.json.objects, ...m2.json.objects].map((o) => o.id + o.version)).size, m1.json.objects.length + m2.json.objects.length);
+  assert.equal(m1.json.objects[0].media_type, 'application/stix+json;version=2.1');
+  const one = await taxii('partner', `/taxii2/api/collections/partners/objects/${ids[0]}/`);
+  assert.equal(one.json.objects.length, 1);
+  const versions = await taxii('partner', `/taxii2/api/collections/partners/objects/${ids[0]}/versions/`);
+  assert.equal(versions.json.versions.length, 1);
+  assert.equal((await taxii('partner', '/taxii2/api/collections/partners/objects/indicator--00000000-0000-4000-8000-000000000000/')).status, 404);
+  assert.equal((await taxii('partner', '/taxii2/api/collections/partners/objects/?limit=0')).status, 400);
+  assert.equal((await taxii('partner', '/taxii2/api/collections/partners/objects/?added_after=yesterday')).status, 400);
+  assert.equal((await taxii('partner', '/taxii2/api/collections/partners/objects/?limit=1&limit=2')).status, 400);
+  assert.equal((await taxii('partner', '/taxii2/api/collections/partners/objects/?next=forged.token')).status, 400);
+  const none = await taxii('partner', '/taxii2/api/collections/partners/objects/?match[type]=malware-analysis');
+  assert.deepEqual(none.json, {});
+  assert.equal(none.headers.get('x-taxii-date-added-first'), null);
+});
+
+test('POST objects: 202 with a status; size, media type and permissions checked first', async () => {
+  const envelope = { objects: [
+    { type: 'indicator', spec_version: '2.1', id: 'indicator--1a2b3c4d-0000-4000-8000-000000000001', created: '2026-02-01T00:00:00.000Z', modified: '2026-02-01T00:00:00.000Z', pattern: "[domain-name:value = 'pushed.example.net']", pattern_type: 'stix', valid_from: '2026-02-01T00:00:00Z' },
+    { type: 'indicator', spec_version: '2.1', id: 'indicator--1a2b3c4d-0000-4000-8000-000000000002', created: '2026-02-01T00:00:00.000Z', modified: '2026-02-01T00:00:00.000Z', pattern: '[broken', pattern_type: 'stix', valid_from: '2026-02-01T00:00:00Z' },
+  ] };
+  const post = (who, coll, body, headers = {}) => taxii(who, `/taxii2/api/collections/${coll}/objects/`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': TAXII, ...headers } });
+  const ok = await post('partner', 'partners', envelope);
+  assert.equal(ok.status, 202, ok.text);
+  assert.equal(ok.json.status, 'complete');
+  assert.equal(ok.json.success_count, 1);
+  assert.equal(ok.json.failure_count, 1);
+  assert.equal(ok.json.failures[0].id, 'indicator--1a2b3c4d-0000-4000-8000-000000000002');
+  const status = await taxii('partner', `/taxii2/api/status/${ok.json.id}/`);
+  assert.equal(status.json.id, ok.json.id);
+  const dup = await post('partner', 'partners', { objects: [envelope.objects[0]] });
+  assert.equal(dup.json.failure_count, 0, 'a duplicate is not a failure');
+  assert.equal((await post('partner', 'national', envelope)).status, 404);
+  assert.equal((await post('partner', 'public', envelope)).status, 403);
+  assert.equal((await post('partner', 'partners', envelope, { 'content-type': 'application/json' })).status, 415);
+  assert.equal((await post('partner', 'partners', { nope: 1 })).status, 422);
+  // 413 from Content-Length alone: the server answers before reading the body.
+  const big = await new Promise((resolve, reject) => {
+    import('node:http').then(({ request }) => {
+      const req = request(server.base + '/taxii2/api/collections/partners/objects/', {
+        method: 'POST', headers: { accept: TAXII, 'content-type': TAXII, authorization: `Bearer ${tokens.partner}`, 'content-length': String(1 << 30) },
+      }, (res) => { let d = ''; res.on('data', (c) => (d += c)); res.on('end', () => resolve({ status: res.statusCode, type: res.headers['content-type'], body: d })); });
+      req.on('error', reject);
+      req.write('{"objects":[');
+    });
+  });
+  assert.equal(big.status, 413);
+  // Without credentials the same request is refused for authentication first.
+  const anon = await new Promise((resolve, reject) => {
+    import('node:http').then(({ request }) => {
+      const req = request(server.base + '/taxii2/api/collections/partners/objects/', {
+        method: 'POST', headers: { accept: TAXII, 'content-type': TAXII, 'content-length': String(1 << 30) },
+      }, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode)); });
+      req.on('error', reject);
+      req.write('{');
+    });
+  });
+  assert.equal(anon, 401);
+  assert.equal(big.type, TAXII);
+  assert.equal(JSON.parse(big.body).http_status, '413');
+  // The pushed indicator is visible to the partners' readers, the creator is the partner CERT.
+  const found = await users.root.get('/api/v1/intel/indicators?value=pushed.example.net');
+  assert.equal(found.json.total, 1);
+  // DELETE: only the creating organisation's objects in that collection.
+  const del = await taxii('partner', '/taxii2/api/collections/partners/objects/indicator--1a2b3c4d-0000-4000-8000-000000000001/', { method: 'DELETE' });
+  assert.equal(del.status, 200, del.text);
+  assert.equal((await taxii('partner', '/taxii2/api/collections/partners/objects/indicator--1a2b3c4d-0000-4000-8000-000000000001/')).status, 404);
+  assert.equal((await taxii('partner', '/taxii2/api/collections/public/objects/x/', { method: 'DELETE' })).status, 403);
+});
+
+test('leakage over TAXII: every audience x TLP, users at every tier', async () => {
+  const created = [];
+  for (const tlp of TLPS) for (const audience of AUDIENCES) {
+    const r = await users.bank.post('/api/v1/intel/events', { title: `tx ${tlp} ${audience}`, tlp, audience, indicators: [{ type: 'domain', value: `tx-${TLPS.indexOf(tlp)}-${audience}.example.org` }] });
+    assert.equal(r.status, 201, r.text);
+    created.push({ tlp, audience, report: r.json.stix_id });
+  }
+  for (const who of [...Object.keys(users), null]) {
+    const seen = new Set();
+    for (const coll of ['public', ...AUDIENCES]) {
+      let url = `/taxii2/api/collections/${coll}/objects/?match[type]=report&limit=1000`;
+      const p = await taxii(who, url);
+      if (p.status === 404) continue;
+      assert.equal(p.status, 200, `${who} ${coll}: ${p.text}`);
+      for (const o of p.json.objects ?? []) seen.add(o.id);
+    }
+    for (const e of created) {
+      const allowed = who === null ? e.tlp === 'TLP:CLEAR' : expectedViewers(e.tlp, e.audience).includes(who);
+      // Partners read only the public and partners collections; TAXII shows them what they may see there.
+      const reachable = who === 'partner' ? (e.tlp === 'TLP:CLEAR' || e.audience === 'partners') : true;
+      assert.equal(seen.has(e.report), allowed && reachable, `${who} ${e.tlp} ${e.audience}`);
+    }
+  }
+});
+
+test('the TAXII client pulls into another instance, resumes, and pushes', async () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'muhafiz-taxii-client-'));
+  try {
+    const env = { MUHAFIZ_ADMIN_PASSWORD: ADMIN_PASSWORD };
+    const args = ['--data-dir', dataDir];
+    const pull = () => runCli(['taxii', 'pull', '--url', `${server.base}/taxii2/api/`, '--collection', 'partners', '--token', tokens.partner, '--page-size', '7', ...args], { env });
+    const first = pull();
+    assert.equal(first.status, 0, first.stderr);
+    const r1 = JSON.parse(first.stdout);
+    assert.ok(r1.indicators >= 25, first.stdout);
+    assert.ok(r1.pages >= 4);
+    const csv = runCli(['export', 'intel-csv', ...args], { env });
+    assert.equal(csv.status, 0, csv.stderr);
+    assert.ok(csv.stdout.includes('45.33.60.25'));
+    assert.ok(!csv.stdout.includes('tx-2-national'), 'nothing outside the partners collection');
+    const again = pull();
+    assert.equal(JSON.parse(again.stdout).indicators, 0, 'resumes after the last date_added');
+    const add = await users.bank.post('/api/v1/intel/events', { title: 'late', tlp: 'TLP:GREEN', audience: 'partners', indicators: [{ type: 'domain', value: 'late-arrival.example.org' }] });
+    assert.equal(add.status, 201);
+    const third = JSON.parse(pull().stdout);
+    assert.equal(third.indicators, 1);
+    // Push an event of the client instance back to the server's partners collection.
+    const event = csv.stdout.split('\n')[1].split(',')[0];
+    const push = runCli(['taxii', 'push', '--url', `${server.base}/taxii2/api/`, '--collection', 'partners', '--event', event, '--token', tokens.partner, ...args], { env });
+    assert.equal(push.status, 0, push.stderr + push.stdout);
+    assert.ok(JSON.parse(push.stdout).success > 0);
+    const bad = runCli(['taxii', 'pull', '--url', `${server.base}/taxii2/api/`, '--collection', 'national', '--token', tokens.partner, ...args], { env });
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stderr, /404/);
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,147 @@
+// Browser test of the Intel UI (issue #4): an analyst of a sectoral CERT publishes a TLP:AMBER
+// event to its sector; a user of that sector sees it; a user of another sector does not; after the
+// analyst widens it to `national` with TLP:GREEN in the share dialog (recipients preview first),
+// the other sector sees it. Screenshot: test-artifacts/intel.png.
+// Run: cd web && npm run test:browser (see tests/browser/server.mjs for MUHAFIZ_URL etc.).
+
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { launchBrowser, logIn, screenshot } from './browser.mjs';
+import { assertUiServed, getServer } from './server.mjs';
+
+const run = Date.now().toString(36).slice(-5);
+const PASSWORD = 'long-enough-password-1';
+const TITLE = `Telecom SIM-swap fraud ring ${run}`;
+const users = { analyst: `telecom.analyst.${run}`, member: `telecom.member.${run}`, other: `health.user.${run}` };
+
+let server;
+let browser;
+
+async function withPage(name, body) {
+  const page = await browser.newPage();
+  try {
+    await body(page);
+    assert.deepEqual(page.errors.map(String), [], 'uncaught errors in the page');
+  } catch (e) {
+    const shot = await screenshot(page, `failure-intel-${name}.png`).catch(() => null);
+    if (shot) e.message += `\n(screenshot: ${shot})`;
+    if (server?.started) e.message += `\n--- server output (tail) ---\n${server.log().slice(-3000)}`;
+    throw e;
+  } finally {
+    await page.close();
+  }
+}
+
+async function apiCall(page, method, path, data) {
+  const me = await page.request.get(`${server.url}/api/v1/auth/me`);
+  const { csrf_token: token } = await me.json();
+  const r = await page.request.fetch(`${server.url}/api/v1${path}`, {
+    method,
+    headers: { 'X-CSRF-Token': token, 'Content-Type': 'application/json', Accept: 'application/json' },
+    data: data === undefined ? undefined : JSON.stringify(data),
+  });
+  const text = await r.text();
+  return { status: r.status(), body: text ? JSON.parse(text) : null, text };
+}
+
+async function logInAs(page, username) {
+  await browser.context.clearCookies();
+  await page.goto(`${server.url}/login`);
+  await page.getByLabel('Username', { exact: true }).fill(username);
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByTestId('current-user-name').filter({ hasText: username }).waitFor();
+}
+
+async function seesEvent(page, expected) {
+  await page.goto(`${server.url}/intel`);
+  await page.getByLabel('Search').fill(run);
+  await page.getByRole('button', { name: 'Apply' }).click();
+  if (expected) {
+    await page.getByTestId('intel-row').filter({ hasText: TITLE }).waitFor();
+  } else {
+    await page.getByText('No intel events.').waitFor();
+    assert.equal(await page.getByTestId('intel-row').count(), 0);
+  }
+}
+
+describe('intel UI', { timeout: 120_000 }, () => {
+  before(async () => {
+    server = await getServer();
+    await assertUiServed(server.url);
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it('AMBER to the sector, seen by the sector only; widened to national GREEN, seen by all', async () => {
+    await withPage('setup', async (page) => {
+      await logIn(page, server);
+      const root = (await apiCall(page, 'GET', '/organisations?kind=national_cert')).body.items[0].id;
+      const org = async (body) => {
+        const r = await apiCall(page, 'POST', '/organisations', body);
+        assert.equal(r.status, 201, r.text);
+        return r.body.id;
+      };
+      const telecom = await org({ name: `Telecom CERT ${run}`, kind: 'sectoral_cert', parent_id: root, sector: `telecom-${run}` });
+      const operator = await org({ name: `Mobile Operator ${run}`, kind: 'constituent', parent_id: telecom, sector: `telecom-${run}` });
+      const health = await org({ name: `Health CERT ${run}`, kind: 'sectoral_cert', parent_id: root, sector: `health-${run}` });
+      for (const [username, organisation_id] of [[users.analyst, telecom], [users.member, operator], [users.other, health]]) {
+        const u = await apiCall(page, 'POST', '/users', { username, password: PASSWORD, organisation_id, role: 'analyst' });
+        assert.equal(u.status, 201, u.text);
+      }
+    });
+
+    let eventUrl = '';
+    await withPage('publish', async (page) => {
+      await logInAs(page, users.analyst);
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Intel' }).click();
+      await page.getByRole('link', { name: 'Publish an event' }).first().click();
+      await page.getByLabel('Title').fill(TITLE);
+      await page.getByLabel('Description').fill('SIM-swap requests from these hosts; block and report.');
+      await page.getByLabel('TLP').selectOption('TLP:AMBER');
+      await page.getByLabel('Audience').selectOption('sector');
+      await page.getByTestId('sharing-summary').filter({ hasText: 'My sector' }).waitFor();
+      await page.getByLabel('Tags').fill('fraud, T1566.001');
+      await page.getByLabel(/^Indicators/).fill(`ipv4 45.33.70.${Math.floor(Math.random() * 200) + 1}\nsimswap-${run}.example.net`);
+      await page.getByRole('button', { name: 'Publish' }).click();
+      await page.getByRole('heading', { name: TITLE }).waitFor();
+      await page.getByTestId('indicator-table').getByText(`simswap-${run}.example.net`).waitFor();
+      eventUrl = page.url();
+    });
+
+    await withPage('sector-member', async (page) => {
+      await logInAs(page, users.member);
+      await seesEvent(page, true);
+    });
+    await withPage('other-sector', async (page) => {
+      await logInAs(page, users.other);
+      await seesEvent(page, false);
+      await page.goto(eventUrl);
+      await page.getByText(/not found|no such intel event/i).first().waitFor();
+    });
+
+    await withPage('widen', async (page) => {
+      await logInAs(page, users.analyst);
+      await page.goto(eventUrl);
+      await page.getByRole('button', { name: 'Share…' }).click();
+      await page.getByLabel('TLP', { exact: true }).selectOption('TLP:GREEN');
+      await page.getByLabel('Audience', { exact: true }).selectOption('national');
+      await page.getByRole('button', { name: 'Preview recipients' }).click();
+      await page.getByTestId('recipients-preview').getByText(`Health CERT ${run}`).waitFor();
+      await page.getByRole('button', { name: 'Share', exact: true }).click();
+      await page.getByTestId('event-sharing').filter({ hasText: 'The whole constituency' }).waitFor();
+    });
+
+    await withPage('other-sector-after', async (page) => {
+      await logInAs(page, users.other);
+      await seesEvent(page, true);
+      await page.getByTestId('intel-row').filter({ hasText: TITLE }).getByRole('link').click();
+      await page.getByRole('heading', { name: TITLE }).waitFor();
+      await page.getByTestId('tlp-badge').filter({ hasText: 'TLP:GREEN' }).first().waitFor();
+      await screenshot(page, 'intel.png');
+    });
+  });
+});
