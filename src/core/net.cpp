@@ -322,9 +322,16 @@ Result<Prefix> ParsePrefix(std::string_view text) {
 std::string FormatIp(const IpAddress& ip) {
     char buf[64];
     if (!ip.v6) {
-        std::snprintf(buf, sizeof buf, "%u.%u.%u.%u", ip.bytes[0], ip.bytes[1], ip.bytes[2],
-                      ip.bytes[3]);
-        return buf;
+        // Written directly: this runs for every address of every feed event.
+        char* p = buf;
+        for (int i = 0; i < 4; ++i) {
+            if (i) *p++ = '.';
+            const unsigned b = ip.bytes[i];
+            if (b >= 100) *p++ = static_cast<char>('0' + b / 100);
+            if (b >= 10) *p++ = static_cast<char>('0' + b / 10 % 10);
+            *p++ = static_cast<char>('0' + b % 10);
+        }
+        return std::string(buf, p);
     }
     if (ip.IsV4Mapped()) {
         std::snprintf(buf, sizeof buf, "::ffff:%u.%u.%u.%u", ip.bytes[12], ip.bytes[13],

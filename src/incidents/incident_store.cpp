@@ -742,8 +742,9 @@ core::Result<std::vector<Incident>> IncidentStore::CreateMany(const std::vector<
 // ---- listing ----------------------------------------------------------------------------------
 
 namespace {
-// Up to this many matches a page is sorted from all of them rather than read along a sort index.
-constexpr std::int64_t kSortMatchesMax = 20000;
+// Up to this many matches a page is sorted from all of them; beyond, the planner may walk a sort
+// index (a page is then found after about limit x incidents / matches entries).
+constexpr std::int64_t kSortMatchesMax = 2000;
 }  // namespace
 
 core::Result<IncidentPage> IncidentStore::List(const IncidentFilter& f, const Principal* p) {

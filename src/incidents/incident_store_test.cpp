@@ -128,6 +128,30 @@ TEST_P(IncidentStoreTest, IntakeReferencesSearchAndFilters) {
     IncidentFilter c;
     c.classes = {{"availability", ""}};
     EXPECT_EQ(store_->List(c, &nat)->total, 1);
+    // The class bits of the filter index: a type, an unknown class, several classes, and the
+    // bits follow a change of classification.
+    c.classes = {{"availability", "ddos"}};
+    EXPECT_EQ(store_->List(c, &nat)->total, 1);
+    c.classes = {{"availability", "outage"}};
+    EXPECT_EQ(store_->List(c, &nat)->total, 0);
+    c.classes = {{"no-such-class", ""}};
+    EXPECT_EQ(store_->List(c, &nat)->total, 0);
+    c.classes = {{"availability", ""}, {"fraud", ""}};
+    EXPECT_EQ(store_->List(c, &nat)->total, 2);
+    {
+        IncidentInput reclass;
+        reclass.classification = std::vector<Classification>{{"fraud", "phishing"}};
+        auto u = store_->Update(b->uuid, reclass, std::nullopt, &nat, A(nat));
+        ASSERT_TRUE(u) << u.error().message;
+        c.classes = {{"availability", ""}};
+        EXPECT_EQ(store_->List(c, &nat)->total, 0);
+        c.classes = {{"fraud", ""}};
+        EXPECT_EQ(store_->List(c, &nat)->total, 2);
+        reclass.classification = std::vector<Classification>{{"availability", "ddos"}};
+        ASSERT_TRUE(store_->Update(b->uuid, reclass, std::nullopt, &nat, A(nat)));
+        c.classes = {{"availability", ""}};
+        EXPECT_EQ(store_->List(c, &nat)->total, 1);
+    }
     IncidentFilter s;
     s.statuses = {Status::kNew};
     s.limit = 1;

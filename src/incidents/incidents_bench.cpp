@@ -75,7 +75,7 @@ int main(int argc, char** argv) {
     std::int64_t n_incidents = 200000, n_observables = 2000000, n_bulk = 20000;
     int queries = 300;
     std::string database;
-    bool keep = false;  // leave the SQLite file (printed) for inspection
+    bool keep = false;  // leave the SQLite file or the PostgreSQL schema (printed) for inspection
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
         auto next = [&]() -> std::string {
@@ -330,7 +330,8 @@ int main(int argc, char** argv) {
     db.reset();
     if (!tmp.empty() && !keep) std::filesystem::remove_all(tmp);
     if (keep) std::printf("  kept %s\n", url.c_str());
-    if (!schema.empty()) {
+    if (!schema.empty() && keep) std::printf("  kept schema %s\n", schema.c_str());
+    if (!schema.empty() && !keep) {
         auto admin = Check(db::Database::Open(database), "connect");
         auto conn = Check(admin->Acquire(), "acquire");
         (void)conn->ExecuteScript("DROP SCHEMA " + schema + " CASCADE");

@@ -355,7 +355,6 @@ Result<ImportReport> IntelStore::ImportStix(std::istream& in, const ImportOption
                 json::value v;
                 parser.reset(&mr);  // one parser for the whole import: no per-object set-up
                 parser.write(text, ec);
-                if (!ec) parser.finish(ec);
                 if (!ec) v = parser.release();
                 else parser.reset();  // drop the partial value while `mr` still lives
                 if (ec || !v.is_object()) {

@@ -234,6 +234,58 @@ TEST_P(IntelStoreTest, ImportsRealBundlesAndNamesBrokenObjects) {
     EXPECT_FALSE(store_->ImportStix(junk, opts, actor_));
 }
 
+// More than two batches (5,000 rows each): rows are written on the writer thread while parsing
+// goes on and their buffers are reused; duplicates across batches are still recognised, and
+// every object lands in TAXII exactly once.
+TEST_P(IntelStoreTest, LargeImportWritesEveryBatchOnce) {
+    const int n = 12345;
+    std::string text = R"({"type":"bundle","id":"bundle--6f2cf09c-7f0d-4a4e-8b3b-8d4f1e6f2f40","objects":[)";
+    char id[64];
+    for (int k = 0; k < n; ++k) {
+        std::snprintf(id, sizeof id, "indicator--a1b2c3d4-0000-4000-8000-%012d", k);
+        // Every 1000th indicator repeats the value of the first one (a duplicate in the event).
+        const std::string value = k % 1000 == 0 ? "dup.example.net" : "host-" + std::to_string(k) + ".example.net";
+        text += std::string(k ? "," : "") + R"({"type":"indicator","spec_version":"2.1","id":")" + id +
+                R"(","created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z","name":"n \"q\" )" +
+                std::to_string(k) + R"(","pattern":"[domain-name:value = ')" + value +
+                R"(']","pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z"})";
+    }
+    text += "]}";
+    std::istringstream in(text);
+    ImportOptions opts;
+    opts.organisation_id = 2;
+    opts.default_tlp = Tlp::kClear;
+    opts.audience = Audience::kPartners;
+    auto r = store_->ImportStix(in, opts, actor_);
+    ASSERT_TRUE(r) << r.error().message;
+    const std::size_t dups = (n - 1) / 1000;  // k = 1000, 2000, ... 12000
+    EXPECT_EQ(r->indicators, static_cast<std::size_t>(n) - dups);
+    EXPECT_EQ(r->duplicates, dups);
+    auto conn = db_->Acquire();
+    ASSERT_TRUE(conn);
+    auto rows = (*conn)->Query(
+        "SELECT COUNT(*), COUNT(DISTINCT i.uuid), MIN(i.comment) FROM intel_indicators i JOIN intel_events e ON "
+        "e.id = i.event_id WHERE e.uuid = ?",
+        {r->event_id});
+    ASSERT_TRUE(rows);
+    EXPECT_EQ((*rows)[0].Int(0), static_cast<std::int64_t>(n - dups));
+    EXPECT_EQ((*rows)[0].Int(1), static_cast<std::int64_t>(n - dups));
+    EXPECT_EQ((*rows)[0].Str(2), "n \"q\" 0");
+    auto objs = (*conn)->Query(
+        "SELECT COUNT(*), COUNT(DISTINCT o.date_added) FROM intel_objects o JOIN intel_events e ON e.id = o.event_id "
+        "WHERE e.uuid = ? AND o.type = 'indicator'",
+        {r->event_id});
+    ASSERT_TRUE(objs);
+    EXPECT_EQ((*objs)[0].Int(0), static_cast<std::int64_t>(n - dups));
+    EXPECT_EQ((*objs)[0].Int(1), static_cast<std::int64_t>(n - dups));
+    // A bundle cut short after two batches keeps what was read in full and names where it stopped.
+    std::istringstream cut(text.substr(0, text.size() / 2));
+    auto r2 = store_->ImportStix(cut, opts, actor_);
+    ASSERT_TRUE(r2) << r2.error().message;
+    EXPECT_GT(r2->indicators, 5000u);
+    EXPECT_EQ(r2->failed, 1u);
+}
+
 TEST_P(IntelStoreTest, TaxiiObjectsArePagedByStrictlyIncreasingDateAdded) {
     EventInput in;
     in.title = "public";

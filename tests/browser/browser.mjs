@@ -2,6 +2,7 @@
 // No browser downloads: the executable is CHROMIUM_PATH or /usr/bin/chromium, with a fresh
 // profile (--user-data-dir) in a temporary folder that close() removes.
 
+import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -73,4 +74,37 @@ export async function logIn(page, server) {
   await page.getByLabel('Password', { exact: true }).fill(server.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByTestId('current-user-name').filter({ hasText: server.username }).waitFor();
+}
+
+/**
+ * Runs body(page) in a new page of `browser`; the page must raise no uncaught errors. On failure
+ * keeps a screenshot (test-artifacts/failure-<area>-<name>.png) and adds the server's output.
+ */
+export async function withPage(browser, server, area, name, body) {
+  const page = await browser.newPage();
+  try {
+    await body(page);
+    assert.deepEqual(page.errors.map(String), [], 'uncaught errors in the page');
+  } catch (e) {
+    const shot = await screenshot(page, `failure-${area}-${name}.png`).catch(() => null);
+    if (shot) e.message += `\n(screenshot: ${shot})`;
+    if (server?.started) e.message += `\n--- server output (tail) ---\n${server.log().slice(-3000)}`;
+    throw e;
+  } finally {
+    await page.close();
+  }
+}
+
+/** A JSON API call with the page's session (cookie + CSRF token from /auth/me). */
+export async function apiCall(page, server, method, path, data) {
+  const me = await page.request.get(`${server.url}/api/v1/auth/me`);
+  assert.equal(me.status(), 200, 'session is valid');
+  const { csrf_token: token } = await me.json();
+  const r = await page.request.fetch(`${server.url}/api/v1${path}`, {
+    method,
+    headers: { 'X-CSRF-Token': token, 'Content-Type': 'application/json', Accept: 'application/json' },
+    data: data === undefined ? undefined : JSON.stringify(data),
+  });
+  const text = await r.text();
+  return { status: r.status(), body: text ? JSON.parse(text) : null, text };
 }

@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { launchBrowser, logIn, screenshot } from './browser.mjs';
+import { launchBrowser, logIn, screenshot, withPage as runPage } from './browser.mjs';
 import { assertUiServed, getServer } from './server.mjs';
 
 // Against a shared server (MUHAFIZ_URL) the names get a run suffix so reruns do not collide.
@@ -18,22 +18,7 @@ const DOMAIN = 'habibtestbank.example.pk';
 
 let server;
 let browser;
-
-/** Runs body(page); on failure keeps a screenshot and the page errors for diagnosis. */
-async function withPage(name, body) {
-  const page = await browser.newPage();
-  try {
-    await body(page);
-    assert.deepEqual(page.errors.map(String), [], 'uncaught errors in the page');
-  } catch (e) {
-    const shot = await screenshot(page, `failure-${name}.png`).catch(() => null);
-    if (shot) e.message += `\n(screenshot: ${shot})`;
-    if (server?.started) e.message += `\n--- server output (tail) ---\n${server.log().slice(-3000)}`;
-    throw e;
-  } finally {
-    await page.close();
-  }
-}
+const withPage = (name, body) => runPage(browser, server, 'constituency', name, body);
 
 /** Selects the tree node named `name` by clicking its link, waiting for the detail panel. */
 async function openFromTree(page, name) {

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { launchBrowser, logIn, screenshot } from './browser.mjs';
+import { launchBrowser, logIn, screenshot, apiCall as callApi } from './browser.mjs';
 import { assertUiServed, getServer, REPO_ROOT } from './server.mjs';
 
 const run = Date.now().toString(36).slice(-5);
@@ -20,19 +20,7 @@ const FEED = `shadowserver-ui${suffix ? '-' + run : ''}`;
 
 let server;
 let browser;
-
-async function apiCall(page, method, path, data) {
-  const me = await page.request.get(`${server.url}/api/v1/auth/me`);
-  assert.equal(me.status(), 200, 'session is valid');
-  const { csrf_token: token } = await me.json();
-  const r = await page.request.fetch(`${server.url}/api/v1${path}`, {
-    method,
-    headers: { 'X-CSRF-Token': token, 'Content-Type': 'application/json', Accept: 'application/json' },
-    data: data === undefined ? undefined : JSON.stringify(data),
-  });
-  const text = await r.text();
-  return { status: r.status(), body: text ? JSON.parse(text) : null, text };
-}
+const apiCall = (page, method, path, data) => callApi(page, server, method, path, data);
 
 describe('feeds UI', { timeout: 120_000 }, () => {
   before(async () => {

@@ -11,7 +11,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { launchBrowser, logIn, screenshot } from './browser.mjs';
+import { launchBrowser, logIn, screenshot, withPage as runPage, apiCall as callApi } from './browser.mjs';
 import { assertUiServed, getServer } from './server.mjs';
 
 // Against a shared server (MUHAFIZ_URL) names get a run suffix so reruns do not collide.
@@ -73,36 +73,8 @@ function cveRecord() {
 
 let server;
 let browser;
-
-/** Runs body(page); on failure keeps a screenshot and the page errors for diagnosis. */
-async function withPage(name, body) {
-  const page = await browser.newPage();
-  try {
-    await body(page);
-    assert.deepEqual(page.errors.map(String), [], 'uncaught errors in the page');
-  } catch (e) {
-    const shot = await screenshot(page, `failure-vulns-${name}.png`).catch(() => null);
-    if (shot) e.message += `\n(screenshot: ${shot})`;
-    if (server?.started) e.message += `\n--- server output (tail) ---\n${server.log().slice(-3000)}`;
-    throw e;
-  } finally {
-    await page.close();
-  }
-}
-
-/** A JSON API call with the page's session (cookie + CSRF token from /auth/me). */
-async function apiCall(page, method, path, data) {
-  const me = await page.request.get(`${server.url}/api/v1/auth/me`);
-  assert.equal(me.status(), 200, 'session is valid');
-  const { csrf_token: token } = await me.json();
-  const r = await page.request.fetch(`${server.url}/api/v1${path}`, {
-    method,
-    headers: { 'X-CSRF-Token': token, 'Content-Type': 'application/json', Accept: 'application/json' },
-    data: data === undefined ? undefined : JSON.stringify(data),
-  });
-  const text = await r.text();
-  return { status: r.status(), body: text ? JSON.parse(text) : null, text };
-}
+const withPage = (name, body) => runPage(browser, server, 'vulns', name, body);
+const apiCall = (page, method, path, data) => callApi(page, server, method, path, data);
 
 /** Fails early and clearly when the build has no such route (the API is built in parallel). */
 async function requireRoute(page, path) {

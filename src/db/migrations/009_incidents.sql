@@ -66,9 +66,10 @@ CREATE INDEX incidents_severity ON incidents (severity_rank, created_at);
 CREATE INDEX incidents_assignee ON incidents (assignee_id, created_at);
 CREATE INDEX incidents_next_due ON incidents (next_due_at);
 CREATE INDEX incidents_handling_org ON incidents (handling_org_id, status);
--- Covers the common list filters, the visibility ranges and the sort key: counts and page ids
--- come from the index alone.
-CREATE INDEX incidents_filter ON incidents (status, severity_rank, confidential, class_mask, org_path, handling_path, created_at);
+-- Covers the common list filters (class_mask: the classification), the visibility ranges, the sort
+-- key and the id (PostgreSQL has no implicit rowid): counts and page ids come from the index alone
+-- (an index-only scan on PostgreSQL).
+CREATE INDEX incidents_filter ON incidents (status, severity_rank, confidential, class_mask, org_path, handling_path, created_at, id);
 
 -- One row per classification (filtering), duplicating incidents.classification.
 CREATE TABLE incident_classes (

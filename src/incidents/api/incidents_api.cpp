@@ -215,7 +215,9 @@ core::Status RegisterIncidentRoutes(http::Router& router, const access::api::Gua
         if (!page) return Response::Error(page.error());
         json::array items;
         for (const auto& i : page->items) items.push_back(ToJson(i));
-        return Response::Json(200, access::api::ListEnvelope(std::move(items), page->total, page->next));
+        auto envelope = access::api::ListEnvelope(std::move(items), page->total, page->next);
+        if (page->total_capped) envelope["total_capped"] = true;  // a text search: total is "at least"
+        return Response::Json(200, envelope);
     }));
 
     MUHAFIZ_CHECK(guard.Route(router, "GET", "/api/v1/incidents/stats", [&store](Request& req, const Principal& p) {

@@ -189,3 +189,34 @@ export function PageHeader({ title, subtitle, actions }: { title: string; subtit
     </header>
   );
 }
+
+/**
+ * The footer of a page-by-page table (see lib/usePages): "Page 2 · 120 incidents" and the
+ * Previous/Next buttons. `noun` is singular; an "s" is added unless the total is one.
+ */
+export function Pager({
+  pages,
+  noun,
+  testId,
+}: {
+  pages: { pageIndex: number; total: number; next: string | null; goPrev: () => void; goNext: () => void };
+  noun: string;
+  testId?: string;
+}) {
+  return (
+    <div className="table-footer">
+      <span className="muted" data-testid={testId}>
+        Page {pages.pageIndex + 1} · {pages.total} {noun}
+        {pages.total === 1 ? '' : 's'}
+      </span>
+      <span className="pager">
+        <button type="button" className="btn" disabled={pages.pageIndex === 0} onClick={pages.goPrev}>
+          Previous
+        </button>
+        <button type="button" className="btn" disabled={!pages.next} onClick={pages.goNext}>
+          Next
+        </button>
+      </span>
+    </div>
+  );
+}

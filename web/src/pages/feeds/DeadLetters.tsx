@@ -3,7 +3,7 @@
 import { useCallback, useState } from 'react';
 import { useSearchParams } from 'react-router-dom';
 import { feeds, type DeadLetter } from '../../api/feeds';
-import { ErrorBanner, Notice, PageHeader, Spinner } from '../../components/common';
+import { ErrorBanner, Notice, PageHeader, Pager, Spinner } from '../../components/common';
 import { formatTime } from '../../lib/format';
 import { usePages } from '../../lib/usePages';
 
@@ -74,15 +74,7 @@ export function DeadLetters() {
               ))}
             </tbody>
           </table>
-          <div className="table-footer">
-            <span className="muted">{pages.total} open</span>
-            <button type="button" className="btn btn-ghost" disabled={pages.pageIndex === 0} onClick={pages.goPrev}>
-              Previous
-            </button>
-            <button type="button" className="btn btn-ghost" disabled={!pages.next} onClick={pages.goNext}>
-              Next
-            </button>
-          </div>
+          <Pager pages={pages} noun="open dead letter" />
         </div>
       )}
     </>

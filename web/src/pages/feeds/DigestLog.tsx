@@ -4,7 +4,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { feeds, type Digest, type DigestInterval } from '../../api/feeds';
 import { useAuth } from '../../auth/AuthContext';
-import { ErrorBanner, Notice, PageHeader, Spinner } from '../../components/common';
+import { ErrorBanner, Notice, PageHeader, Pager, Spinner } from '../../components/common';
 import { formatTime } from '../../lib/format';
 import { INTERVALS, TAXONOMIES } from '../../lib/feeds';
 import { usePages } from '../../lib/usePages';
@@ -86,15 +86,7 @@ export function DigestLog() {
               ))}
             </tbody>
           </table>
-          <div className="table-footer">
-            <span className="muted">{pages.total} digests</span>
-            <button type="button" className="btn btn-ghost" disabled={pages.pageIndex === 0} onClick={pages.goPrev}>
-              Previous
-            </button>
-            <button type="button" className="btn btn-ghost" disabled={!pages.next} onClick={pages.goNext}>
-              Next
-            </button>
-          </div>
+          <Pager pages={pages} noun="digest" />
         </div>
       )}
     </>

@@ -6,7 +6,7 @@ import { useCallback, useMemo, useState, type FormEvent } from 'react';
 import { useSearchParams } from 'react-router-dom';
 import { eventsDownloadUrl, feeds, type EventFilter, type FeedEvent } from '../../api/feeds';
 import { useAuth } from '../../auth/AuthContext';
-import { ErrorBanner, PageHeader, Spinner } from '../../components/common';
+import { ErrorBanner, PageHeader, Pager, Spinner } from '../../components/common';
 import { formatTime } from '../../lib/format';
 import { classificationLabel, cleanFilter, eventTarget, filterFromSearch, ROUTE_LABELS } from '../../lib/feeds';
 import { usePages } from '../../lib/usePages';
@@ -121,17 +121,7 @@ export function EventsExplorer({ mine = false }: { mine?: boolean }) {
               ))}
             </tbody>
           </table>
-          <div className="table-footer">
-            <span className="muted" data-testid="events-total">
-              {pages.total} events
-            </span>
-            <button type="button" className="btn btn-ghost" disabled={pages.pageIndex === 0} onClick={pages.goPrev}>
-              Previous
-            </button>
-            <button type="button" className="btn btn-ghost" disabled={!pages.next} onClick={pages.goNext}>
-              Next
-            </button>
-          </div>
+          <Pager pages={pages} noun="event" testId="events-total" />
         </div>
       )}
     </>

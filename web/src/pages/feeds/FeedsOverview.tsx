@@ -4,7 +4,7 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { Link } from 'react-router-dom';
 import { feeds, type Feed, type FeedRun } from '../../api/feeds';
-import { ErrorBanner, Notice, PageHeader, Spinner } from '../../components/common';
+import { ErrorBanner, Notice, PageHeader, Pager, Spinner } from '../../components/common';
 import { formatTime } from '../../lib/format';
 import { rejectedShare } from '../../lib/feeds';
 import { usePages } from '../../lib/usePages';
@@ -116,15 +116,7 @@ export function FeedsOverview() {
                 ))}
               </tbody>
             </table>
-            <div className="table-footer">
-              <span className="muted">{runs.total} runs</span>
-              <button type="button" className="btn btn-ghost" disabled={runs.pageIndex === 0} onClick={runs.goPrev}>
-                Previous
-              </button>
-              <button type="button" className="btn btn-ghost" disabled={!runs.next} onClick={runs.goNext}>
-                Next
-              </button>
-            </div>
+            <Pager pages={runs} noun="run" />
           </div>
         )}
       </section>

@@ -4,7 +4,7 @@
 import { useCallback, useState } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
 import { incidents, type Incident, type IncidentFilter } from '../../api/incidents';
-import { EmptyState, ErrorBanner, PageHeader, Spinner } from '../../components/common';
+import { EmptyState, ErrorBanner, PageHeader, Pager, Spinner } from '../../components/common';
 import { QUEUES, SEVERITIES, STATUS_LABELS, relativeTime } from '../../lib/incidents';
 import { formatTime } from '../../lib/format';
 import { usePages } from '../../lib/usePages';
@@ -161,15 +161,7 @@ export function IncidentList() {
               ))}
             </tbody>
           </table>
-          <div className="table-footer">
-            <span className="muted" data-testid="incidents-total">
-              Page {pages.pageIndex + 1} · {pages.total} incident{pages.total === 1 ? '' : 's'}
-            </span>
-            <span className="pager">
-              <button type="button" className="btn" disabled={pages.pageIndex === 0} onClick={pages.goPrev}>Previous</button>
-              <button type="button" className="btn" disabled={!pages.next} onClick={pages.goNext}>Next</button>
-            </span>
-          </div>
+          <Pager pages={pages} noun="incident" testId="incidents-total" />
         </div>
       )}
     </>

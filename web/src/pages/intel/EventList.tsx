@@ -3,7 +3,7 @@
 import { useCallback, useState } from 'react';
 import { Link } from 'react-router-dom';
 import { intel, type EventFilter, type IntelEvent } from '../../api/intel';
-import { EmptyState, ErrorBanner, PageHeader, Spinner } from '../../components/common';
+import { EmptyState, ErrorBanner, PageHeader, Pager, Spinner } from '../../components/common';
 import { AUDIENCE_LABELS, TLPS } from '../../lib/intel';
 import { formatTime } from '../../lib/format';
 import { usePages } from '../../lib/usePages';
@@ -85,15 +85,7 @@ export function EventList() {
               ))}
             </tbody>
           </table>
-          <div className="table-footer">
-            <span className="muted" data-testid="intel-total">
-              Page {pages.pageIndex + 1} · {pages.total} event{pages.total === 1 ? '' : 's'}
-            </span>
-            <span className="pager">
-              <button type="button" className="btn" disabled={pages.pageIndex === 0} onClick={pages.goPrev}>Previous</button>
-              <button type="button" className="btn" disabled={!pages.next} onClick={pages.goNext}>Next</button>
-            </span>
-          </div>
+          <Pager pages={pages} noun="event" testId="intel-total" />
         </div>
       )}
     </>

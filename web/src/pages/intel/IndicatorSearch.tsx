@@ -3,7 +3,7 @@
 import { useCallback, useState } from 'react';
 import { Link } from 'react-router-dom';
 import { intel, type Indicator, type IndicatorFilter } from '../../api/intel';
-import { EmptyState, ErrorBanner, PageHeader, Spinner } from '../../components/common';
+import { EmptyState, ErrorBanner, PageHeader, Pager, Spinner } from '../../components/common';
 import { INDICATOR_TYPES, TLPS } from '../../lib/intel';
 import { usePages } from '../../lib/usePages';
 import { TlpTag } from './parts';
@@ -67,13 +67,7 @@ export function IndicatorSearch() {
               ))}
             </tbody>
           </table>
-          <div className="table-footer">
-            <span className="muted">{pages.total} indicator{pages.total === 1 ? '' : 's'}</span>
-            <span className="pager">
-              <button type="button" className="btn" disabled={pages.pageIndex === 0} onClick={pages.goPrev}>Previous</button>
-              <button type="button" className="btn" disabled={!pages.next} onClick={pages.goNext}>Next</button>
-            </span>
-          </div>
+          <Pager pages={pages} noun="indicator" />
         </div>
       )}
     </>
