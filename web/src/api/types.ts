@@ -88,6 +88,8 @@ export interface Page<T> {
   items: T[];
   total: number;
   next: string | null;
+  /** Set when the server stopped counting at `total` (a search with very many matches). */
+  total_capped?: boolean;
 }
 
 export interface AuditEntry {

@@ -199,14 +199,22 @@ export function Pager({
   noun,
   testId,
 }: {
-  pages: { pageIndex: number; total: number; next: string | null; goPrev: () => void; goNext: () => void };
+  pages: {
+    pageIndex: number;
+    total: number;
+    totalCapped?: boolean;
+    next: string | null;
+    goPrev: () => void;
+    goNext: () => void;
+  };
   noun: string;
   testId?: string;
 }) {
   return (
     <div className="table-footer">
       <span className="muted" data-testid={testId}>
-        Page {pages.pageIndex + 1} · {pages.total} {noun}
+        Page {pages.pageIndex + 1} · {pages.total.toLocaleString('en')}
+        {pages.totalCapped ? '+' : ''} {noun}
         {pages.total === 1 ? '' : 's'}
       </span>
       <span className="pager">

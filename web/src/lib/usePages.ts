@@ -8,6 +8,8 @@ import type { Page } from '../api/types';
 export interface Pages<T> {
   rows: T[] | null; // null while loading
   total: number;
+  /** The server stopped counting at `total`: there are more. */
+  totalCapped: boolean;
   next: string | null;
   error: unknown;
   pageIndex: number;
@@ -23,6 +25,7 @@ export function usePages<T>(fetchPage: (cursor: string | null) => Promise<Page<T
   const [pageIndex, setPageIndex] = useState(0);
   const [rows, setRows] = useState<T[] | null>(null);
   const [total, setTotal] = useState(0);
+  const [totalCapped, setTotalCapped] = useState(false);
   const [next, setNext] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
 
@@ -34,6 +37,7 @@ export function usePages<T>(fetchPage: (cursor: string | null) => Promise<Page<T
         if (!live) return;
         setRows(page.items);
         setTotal(page.total);
+        setTotalCapped(page.total_capped === true);
         setNext(page.next);
         setError(null);
       },
@@ -59,5 +63,5 @@ export function usePages<T>(fetchPage: (cursor: string | null) => Promise<Page<T
     setPageIndex(0);
   }, []);
 
-  return { rows, total, next, error, pageIndex, goNext, goPrev, reset };
+  return { rows, total, totalCapped, next, error, pageIndex, goNext, goPrev, reset };
 }
