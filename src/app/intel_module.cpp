@@ -206,16 +206,7 @@ void IntelModule::AddCommands(CLI::App& cli, Commands& commands) {
         auto org = OrganisationOf(*ctx->store, o->organisation);
         if (!org) return Fail(org.error().message);
         opts.organisation_id = *org;
-        if (!o->tlp.empty()) {
-            auto t = access::ParseTlp(o->tlp);
-            if (!t) return Fail(t.error().message, 2);
-            opts.default_tlp = *t;
-        }
-        if (!o->audience.empty()) {
-            auto a = access::ParseAudience(o->audience);
-            if (!a) return Fail(a.error().message, 2);
-            opts.audience = *a;
-        }
+        if (auto s = intel::ApplyImportMarkings(opts, o->tlp, o->audience); !s) return Fail(s.error().message, 2);
         opts.title = o->title;
         std::ifstream file;
         std::istream* in = &std::cin;
@@ -248,16 +239,7 @@ void IntelModule::AddCommands(CLI::App& cli, Commands& commands) {
         auto org = OrganisationOf(*ctx->store, o->organisation);
         if (!org) return Fail(org.error().message);
         opts.organisation_id = *org;
-        if (!o->tlp.empty()) {
-            auto t = access::ParseTlp(o->tlp);
-            if (!t) return Fail(t.error().message, 2);
-            opts.default_tlp = *t;
-        }
-        if (!o->audience.empty()) {
-            auto a = access::ParseAudience(o->audience);
-            if (!a) return Fail(a.error().message, 2);
-            opts.audience = *a;
-        }
+        if (auto s = intel::ApplyImportMarkings(opts, o->tlp, o->audience); !s) return Fail(s.error().message, 2);
         auto r = intel::ImportMisp(*ctx->store, *text, opts, CliActor());
         if (!r) return Fail(o->file + ": " + r.error().message);
         std::cout << core::ToJson(intel::ToJson(*r)) << "\n";

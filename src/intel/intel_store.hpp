@@ -20,6 +20,7 @@
 #include <istream>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "access/intel_policy.hpp"
@@ -189,6 +190,15 @@ struct ImportOptions {
     std::string event_uuid;  // append to this event (TAXII pulls) instead of creating one
     bool count_values = true;
 };
+
+// Applies a TLP and an audience given as text (empty: keep the option's default) to the options
+// of a STIX or MISP import; an unknown value is an invalid-argument error naming it.
+template <class Options>
+[[nodiscard]] core::Status ApplyImportMarkings(Options& options, std::string_view tlp, std::string_view audience) {
+    if (!tlp.empty()) options.default_tlp = MUHAFIZ_TRY(access::ParseTlp(tlp));
+    if (!audience.empty()) options.audience = MUHAFIZ_TRY(access::ParseAudience(audience));
+    return {};
+}
 
 struct ImportProblem {
     std::size_t index = 0;  // position in the objects array (0-based)

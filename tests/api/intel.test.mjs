@@ -148,6 +148,11 @@ test('STIX and MISP import: broken objects are named, the rest imported; exports
   assert.match(b.json.problems[0].reason, /pattern/);
   const notBundle = await users.banking.request('POST', '/api/v1/intel/import/stix', '{"type":"report"}', { 'content-type': 'application/json' });
   assert.equal(notBundle.status, 400);
+  for (const q of ['tlp=TLP:PURPLE', 'audience=galaxy']) {
+    const bad = await users.banking.request('POST', `/api/v1/intel/import/stix?${q}`, bundle, { 'content-type': 'application/json' });
+    assert.equal(bad.status, 400, `${q}: ${bad.text}`);
+    assert.equal(bad.json.error.code, 'invalid_argument');
+  }
   // Export as STIX and MISP; the STIX export re-imports.
   const stix = await users.banking.get(`/api/v1/intel/events/${b.json.event_id}/stix`);
   assert.equal(stix.status, 200);

@@ -380,16 +380,8 @@ core::Status RegisterIntelRoutes(http::Router& router, const access::api::Guard&
             return Response::Error(ErrorCode::kUnsupportedMedia, "send the bundle as application/json or application/stix+json");
         ImportOptions opts;
         opts.organisation_id = p.organisation_id;
-        if (auto t = NonEmpty(req, "tlp")) {
-            auto tlp = access::ParseTlp(*t);
-            if (!tlp) return Response::Error(tlp.error());
-            opts.default_tlp = *tlp;
-        }
-        if (auto a = NonEmpty(req, "audience")) {
-            auto aud = access::ParseAudience(*a);
-            if (!aud) return Response::Error(aud.error());
-            opts.audience = *aud;
-        }
+        if (auto s = ApplyImportMarkings(opts, req.Query("tlp").value_or(""), req.Query("audience").value_or("")); !s)
+            return Response::Error(s.error());
         opts.title = req.Query("title").value_or("");
         std::istringstream in(req.body);
         auto r = store.ImportStix(in, opts, access::api::Guard::ActorOf(p, req));
@@ -401,16 +393,8 @@ core::Status RegisterIntelRoutes(http::Router& router, const access::api::Guard&
         if (!CanWriteIntel(p)) return refuse("import intel");
         MispImportOptions opts;
         opts.organisation_id = p.organisation_id;
-        if (auto t = NonEmpty(req, "tlp")) {
-            auto tlp = access::ParseTlp(*t);
-            if (!tlp) return Response::Error(tlp.error());
-            opts.default_tlp = *tlp;
-        }
-        if (auto a = NonEmpty(req, "audience")) {
-            auto aud = access::ParseAudience(*a);
-            if (!aud) return Response::Error(aud.error());
-            opts.audience = *aud;
-        }
+        if (auto s = ApplyImportMarkings(opts, req.Query("tlp").value_or(""), req.Query("audience").value_or("")); !s)
+            return Response::Error(s.error());
         auto r = ImportMisp(store, req.body, opts, access::api::Guard::ActorOf(p, req));
         if (!r) return Response::Error(r.error());
         return Response::Json(201, ToJson(*r));
