@@ -163,7 +163,7 @@ core::Result<std::unique_ptr<FeedsModule>> FeedsModule::Open(Runtime& rt) {
     options.home_country = m->config_.country.empty() ? rt.config.country : m->config_.country;
     constituency::OwnerIndexUpdater* owners = rt.owners.get();
     m->pipeline_ = std::make_unique<feeds::Pipeline>(
-        *m->store_, m->config_, [owners] { return owners->Get(); }, m->network_, options);
+        *m->store_, m->config_, [owners] { return owners->Get(); }, [net = m->network_] { return net; }, options);
     feeds::DigestOptions digest;
     digest.from = m->config_.digest_from;
     digest.default_interval = m->config_.default_interval;

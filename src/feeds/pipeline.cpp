@@ -226,8 +226,8 @@ core::Result<bool> ChunkReader::Next(std::string& chunk, std::size_t target, boo
 
 // ---- Pipeline --------------------------------------------------------------------------------
 
-Pipeline::Pipeline(FeedStore& store, FeedsConfig config, OwnerSource owners,
-                   std::shared_ptr<const NetworkData> network, PipelineOptions options)
+Pipeline::Pipeline(FeedStore& store, FeedsConfig config, OwnerSource owners, NetworkSource network,
+                   PipelineOptions options)
     : store_(store),
       config_(std::move(config)),
       owners_(std::move(owners)),
@@ -478,7 +478,8 @@ core::Result<IngestSummary> Pipeline::Ingest(const IngestRequest& req) {
     }
 
     auto owners = owners_ ? owners_() : constituency::OwnerIndex::Empty();
-    auto ctx_or = PrepareContext(store_, *conn, feed, run, owners, network_, options_.home_country);
+    auto network = network_ ? network_() : nullptr;
+    auto ctx_or = PrepareContext(store_, *conn, feed, run, owners, network, options_.home_country);
     if (!ctx_or) return fail(ctx_or.error(), -1, "");
     RunContext ctx = std::move(*ctx_or);
 
@@ -598,7 +599,8 @@ core::Result<Pipeline::ReplayResult> Pipeline::Replay(const std::string& feed_na
         run = MUHAFIZ_TRY(store_.CreateRun(*conn, std::move(run)));
         result.run_uuid = run.uuid;
         auto owners = owners_ ? owners_() : constituency::OwnerIndex::Empty();
-        RunContext ctx = MUHAFIZ_TRY(PrepareContext(store_, *conn, feed, run, owners, network_, options_.home_country));
+        auto network = network_ ? network_() : nullptr;
+        RunContext ctx = MUHAFIZ_TRY(PrepareContext(store_, *conn, feed, run, owners, network, options_.home_country));
         Batch batch;
         std::vector<std::int64_t> ok_ids;
         std::map<std::int64_t, RunRecord> runs;

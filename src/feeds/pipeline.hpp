@@ -67,8 +67,11 @@ struct PipelineOptions {
 
 class Pipeline {
 public:
+    // Both sources are asked once per run, so a run sees one consistent snapshot while the
+    // owner index or the network data are replaced underneath (nullptr: none).
     using OwnerSource = std::function<std::shared_ptr<const constituency::OwnerIndex>()>;
-    Pipeline(FeedStore& store, FeedsConfig config, OwnerSource owners, std::shared_ptr<const NetworkData> network,
+    using NetworkSource = std::function<std::shared_ptr<const NetworkData>()>;
+    Pipeline(FeedStore& store, FeedsConfig config, OwnerSource owners, NetworkSource network,
              PipelineOptions options);
 
     [[nodiscard]] core::Result<IngestSummary> Ingest(const IngestRequest& request);
@@ -90,7 +93,7 @@ private:
     FeedStore& store_;
     FeedsConfig config_;
     OwnerSource owners_;
-    std::shared_ptr<const NetworkData> network_;
+    NetworkSource network_;
     PipelineOptions options_;
 };
 
