@@ -16,7 +16,10 @@ namespace {
 constexpr const char* kSettings =
     "feeds settings: feeds_config (the feeds configuration file, JSON), feeds_spool_dir (overrides the file's "
     "spool_dir), feeds_digest_poll_seconds (how often due digests are sent, default 60), feeds_background "
-    "(on/off: spool, fetches and digests in serve, default on)";
+    "(on/off: spool, fetches and digests in serve, default on), feeds_network_reload_interval (seconds between "
+    "checks of the network-data files for changes in serve, 0 = only on request, default 300), feeds_upload_queue "
+    "(uploads waiting at most, default 32), feeds_upload_worker (on/off: ingest uploaded reports in this process, "
+    "default on; off only spools them)";
 
 core::Result<std::int64_t> IntSetting(const std::string& key, const std::string& value, std::int64_t lo, std::int64_t hi) {
     try {
@@ -132,6 +135,59 @@ int Ingest(const Config& config, const IngestOptions& o) {
     return failures ? 1 : 0;
 }
 
+feeds::NetworkFiles NetworkFilesOf(const feeds::FeedsConfig& c) {
+    return feeds::NetworkFiles{c.pfx2as, c.delegated, c.mmdb, c.as_names};
+}
+
+core::json::value MicrosJson(const std::optional<core::Micros>& t) {
+    return t ? core::json::value(core::FormatRfc3339(*t)) : core::json::value(nullptr);
+}
+
+// `muhafiz feeds network-data status`: loads the configured files as `serve` would (now, from
+// disk) and prints what each holds; 1 when one of them is broken.
+int NetworkDataStatus(const Config& config, bool as_json) {
+    std::string path;
+    for (const auto& [k, v] : config.module_settings)
+        if (k == "feeds_config") path = v;
+    if (path.empty()) return Fail("no feeds configuration (setting feeds_config): no network-data files are configured");
+    auto fc = feeds::LoadFeedsConfig(path);
+    if (!fc) return Fail(fc.error().message);
+    feeds::NetworkDataSet set(NetworkFilesOf(*fc));
+    auto loaded = set.LoadInitial();
+    const feeds::NetworkDataStatus s = set.Status();
+    if (as_json) {
+        core::json::array files;
+        for (const auto& f : s.files)
+            files.push_back(core::json::object{{"path", f.path},
+                                               {"kind", f.kind},
+                                               {"size", f.size},
+                                               {"mtime", f.mtime ? core::json::value(core::FormatRfc3339(f.mtime)) : nullptr},
+                                               {"entries", f.entries},
+                                               {"detail", f.detail},
+                                               {"loaded_at", MicrosJson(f.loaded_at)},
+                                               {"error", f.error}});
+        std::cout << core::ToJson(core::json::object{{"ok", static_cast<bool>(loaded)}, {"files", std::move(files)}}) << "\n";
+    } else {
+        if (s.files.empty()) std::cout << "no network-data files are configured in " << path << "\n";
+        for (const auto& f : s.files) {
+            std::cout << f.kind << "  " << f.path << "\n";
+            if (!f.error.empty()) {
+                std::cout << "    ERROR: " << f.error << "\n";
+            } else if (f.loaded_at) {
+                std::cout << "    " << f.entries << " entries, " << f.size << " bytes, modified " << core::FormatRfc3339(f.mtime);
+                if (!f.detail.empty()) std::cout << " (" << f.detail << ")";
+                std::cout << "\n";
+            } else {
+                std::cout << "    not loaded (an earlier file failed)\n";
+            }
+        }
+        if (!loaded)
+            std::cerr << "muhafiz: a network-data file is broken: a running server keeps its previous data "
+                         "(POST /api/v1/feeds/network-data/reload after fixing it)\n";
+    }
+    return loaded ? 0 : 1;
+}
+
 }  // namespace
 
 core::Result<std::unique_ptr<FeedsModule>> FeedsModule::Open(Runtime& rt) {
@@ -145,25 +201,28 @@ core::Result<std::unique_ptr<FeedsModule>> FeedsModule::Open(Runtime& rt) {
         else if (key == "feeds_background") {
             if (value != "on" && value != "off") return core::Invalid(key, "feeds_background must be on or off");
             m->background_ = value == "on";
+        } else if (key == "feeds_network_reload_interval") {
+            m->network_reload_ = std::chrono::seconds(MUHAFIZ_TRY(IntSetting(key, value, 0, 7 * 86400)));
+        } else if (key == "feeds_upload_queue") {
+            m->upload_queue_ = static_cast<std::size_t>(MUHAFIZ_TRY(IntSetting(key, value, 1, 100000)));
+        } else if (key == "feeds_upload_worker") {
+            if (value != "on" && value != "off") return core::Invalid(key, "feeds_upload_worker must be on or off");
+            m->upload_worker_ = value == "on";
         } else {
             return core::Invalid(key, "unknown setting '" + key + "' (" + kSettings + ")");
         }
     }
     if (!config_path.empty()) m->config_ = MUHAFIZ_TRY(feeds::LoadFeedsConfig(config_path));
     if (!spool_dir.empty()) m->config_.spool_dir = spool_dir;
-    auto network = std::make_shared<feeds::NetworkData>();
-    for (const auto& p : m->config_.pfx2as) MUHAFIZ_CHECK(network->LoadPfx2As(p));
-    for (const auto& p : m->config_.delegated) MUHAFIZ_CHECK(network->LoadDelegated(p));
-    for (const auto& p : m->config_.mmdb) MUHAFIZ_CHECK(network->LoadMmdb(p));
-    if (!m->config_.as_names.empty()) MUHAFIZ_CHECK(network->LoadAsNames(m->config_.as_names));
-    network->Finish();
-    m->network_ = network;
+    m->network_ = std::make_unique<feeds::NetworkDataSet>(NetworkFilesOf(m->config_));
+    MUHAFIZ_CHECK(m->network_->LoadInitial());
     m->store_ = std::make_unique<feeds::FeedStore>(*rt.db);
     feeds::PipelineOptions options;
     options.home_country = m->config_.country.empty() ? rt.config.country : m->config_.country;
     constituency::OwnerIndexUpdater* owners = rt.owners.get();
     m->pipeline_ = std::make_unique<feeds::Pipeline>(
-        *m->store_, m->config_, [owners] { return owners->Get(); }, [net = m->network_] { return net; }, options);
+        *m->store_, m->config_, [owners] { return owners->Get(); },
+        [net = m->network_.get()] { return net->Current(); }, options);
     feeds::DigestOptions digest;
     digest.from = m->config_.digest_from;
     digest.default_interval = m->config_.default_interval;
@@ -177,12 +236,21 @@ core::Result<std::unique_ptr<FeedsModule>> FeedsModule::Open(Runtime& rt) {
 FeedsModule::~FeedsModule() { Stop(); }
 
 core::Status FeedsModule::RegisterRoutes(http::Router& router, Runtime& rt, const access::api::Guard& guard) {
-    (void)rt;
-    return feeds::api::RegisterFeedsRoutes(router, guard, *pipeline_, *store_, *digests_);
+    // The upload spool is opened here, not in Open: only `serve` takes uploads, and a CLI command
+    // must not tidy the spool of a server that is running.
+    if (!uploads_) {
+        const std::string dir = (std::filesystem::path(rt.config.data_dir) / "spool" / "uploads").string();
+        auto q = std::make_unique<feeds::UploadQueue>(*pipeline_, dir, upload_queue_, upload_worker_);
+        MUHAFIZ_CHECK(q->Open());
+        uploads_ = std::move(q);
+    }
+    return feeds::api::RegisterFeedsRoutes(router, guard, *pipeline_, *store_, *digests_, *uploads_, *network_, rt.audit);
 }
 
 void FeedsModule::Start(Runtime& rt) {
     (void)rt;
+    if (uploads_) uploads_->Start();
+    if (!network_->configured().empty()) network_->Start(network_reload_);
     if (!background_) return;
     collectors_ = std::make_unique<feeds::Collectors>(*pipeline_, digests_.get(), digest_poll_);
     collectors_->Start();
@@ -190,6 +258,8 @@ void FeedsModule::Start(Runtime& rt) {
 
 void FeedsModule::Stop() {
     if (collectors_) collectors_->Stop();
+    if (uploads_) uploads_->Stop();
+    if (network_) network_->Stop();
 }
 
 std::optional<int> FeedsModule::TakeMail(Runtime& rt, const notify::MailMessage& message) {
@@ -363,6 +433,20 @@ void FeedsModule::AddCommands(CLI::App& cli, Commands& commands) {
         if (!done) return Fail(fetch_feed->empty() ? "no feed has a fetch URL" : "no feed '" + *fetch_feed + "' with a fetch URL");
         return failures ? 1 : 0;
     });
+
+    auto* nd = feeds_cmd->add_subcommand(
+        "network-data",
+        "the network-data files (pfx2as, RIR delegated, MMDB, AS names) used for enrichment. A running server "
+        "checks them for changes every feeds_network_reload_interval seconds and reloads on "
+        "POST /api/v1/feeds/network-data/reload; this command cannot reach a server's memory");
+    nd->require_subcommand(1);
+    auto nd_json = std::make_shared<bool>(false);
+    auto* nd_status = nd->add_subcommand(
+        "status", "load the configured network-data files now, as serve would, and print what each holds "
+                  "(entries, size, modification time) or why it is broken (exit 1)");
+    commands.common(nd_status);
+    nd_status->add_flag("--json", *nd_json, "print JSON");
+    commands.Add(nd_status, [nd_json](const Config& c) { return NetworkDataStatus(c, *nd_json); });
 
     auto ex = std::make_shared<std::pair<std::string, std::string>>("", "jsonl");
     auto* exp = feeds_cmd->add_subcommand("export", "write stored events as IntelMQ JSON lines (or CSV) to standard output");

@@ -45,17 +45,22 @@ public:
     feeds::Pipeline& pipeline() { return *pipeline_; }
     feeds::FeedStore& store() { return *store_; }
     feeds::DigestService& digests() { return *digests_; }
+    feeds::NetworkDataSet& network() { return *network_; }
 
 private:
     FeedsModule() = default;
 
     feeds::FeedsConfig config_;
-    std::shared_ptr<const feeds::NetworkData> network_;
+    std::unique_ptr<feeds::NetworkDataSet> network_;  // before pipeline_, which asks it per run
     std::unique_ptr<feeds::FeedStore> store_;
     std::unique_ptr<feeds::Pipeline> pipeline_;
     std::unique_ptr<feeds::DigestService> digests_;
+    std::unique_ptr<feeds::UploadQueue> uploads_;  // opened by RegisterRoutes (serve only)
     std::unique_ptr<feeds::Collectors> collectors_;
     std::chrono::seconds digest_poll_{60};
+    std::chrono::seconds network_reload_{300};
+    std::size_t upload_queue_ = 32;
+    bool upload_worker_ = true;
     bool background_ = true;
 };
 

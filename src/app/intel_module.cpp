@@ -9,9 +9,11 @@
 #include <iostream>
 #include <map>
 #include <sstream>
+#include <sodium.h>
 #include <unistd.h>
 
 #include "app/runtime.hpp"
+#include "core/ids.hpp"
 #include "intel/misp.hpp"
 
 namespace muhafiz::app {
@@ -58,6 +60,26 @@ core::Result<CliContext> OpenCli(const Config& c) {
     return ctx;
 }
 
+// A secret of the intel capability kept in the database (migration 014): created once, shared by
+// every server on the database, the same after a restart. Returns its raw bytes.
+core::Result<std::string> IntelSecret(db::Database& db, const std::string& name, std::size_t bytes) {
+    auto conn = MUHAFIZ_TRY(db.Acquire());
+    std::string random(bytes, '\0');
+    randombytes_buf(random.data(), random.size());
+    MUHAFIZ_TRY(conn->Execute("INSERT INTO intel_secrets (name, value, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING",
+                              {name, core::HexEncode(random), core::NowMicros()}));
+    auto rows = MUHAFIZ_TRY(conn->Query("SELECT value FROM intel_secrets WHERE name = ?", {name}));
+    if (rows.empty()) return core::Fail(core::ErrorCode::kInternal, "the secret " + name + " could not be stored");
+    const std::string hex = rows[0].Str(0);
+    std::string out(hex.size() / 2, '\0');
+    std::size_t len = 0;
+    if (sodium_hex2bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), hex.data(), hex.size(), nullptr, &len,
+                       nullptr) != 0 || len < bytes)
+        return core::Fail(core::ErrorCode::kInternal, "the stored secret " + name + " is damaged");
+    out.resize(len);
+    return out;
+}
+
 core::Result<std::int64_t> OrganisationOf(intel::IntelStore& store, const std::string& ref) {
     if (ref.empty()) return store.RootOrganisation();
     auto org = MUHAFIZ_TRY(store.OrganisationByRef(ref));
@@ -84,6 +106,10 @@ core::Result<std::unique_ptr<IntelModule>> IntelModule::Open(Runtime& rt) {
             m->taxii_.max_content_length = static_cast<std::size_t>(MUHAFIZ_TRY(IntSetting(key, value, 1024, 1LL << 31)));
         } else if (key == "taxii_page_limit") {
             m->taxii_.page_limit = static_cast<int>(MUHAFIZ_TRY(IntSetting(key, value, 1, 100000)));
+        } else if (key == "taxii_token" || key == "taxii_password") {
+            // The TAXII client's default credentials (taxii pull/push); nothing for serve.
+        } else if (key == "intel_misp_feed_max_tlp") {
+            m->misp_feed_.max_tlp = MUHAFIZ_TRY(access::ParseTlp(value));
         } else if (key == "taxii_pull_sources") {
             auto v = core::ParseJson(value);
             if (!v || !v->is_array())
@@ -91,13 +117,18 @@ core::Result<std::unique_ptr<IntelModule>> IntelModule::Open(Runtime& rt) {
             for (const auto& item : v->as_array()) {
                 if (!item.is_object()) return core::Invalid(key, "each taxii_pull_sources entry must be an object");
                 const auto& o = item.as_object();
-                MUHAFIZ_CHECK(core::RejectUnknownFields(o, {"url", "collection", "token", "interval_minutes", "organisation",
-                                                            "tlp", "audience", "verify_tls"},
+                MUHAFIZ_CHECK(core::RejectUnknownFields(o, {"url", "collection", "token", "user", "password",
+                                                            "interval_minutes", "organisation", "tlp", "audience",
+                                                            "verify_tls"},
                                                         "taxii_pull_sources."));
                 PullSource s;
                 s.endpoint.api_root = MUHAFIZ_TRY(core::GetString(o, "url")).value_or("");
                 s.endpoint.collection = MUHAFIZ_TRY(core::GetString(o, "collection")).value_or("");
                 s.endpoint.token = MUHAFIZ_TRY(core::GetString(o, "token")).value_or("");
+                s.endpoint.user = MUHAFIZ_TRY(core::GetString(o, "user")).value_or("");
+                s.endpoint.password = MUHAFIZ_TRY(core::GetString(o, "password")).value_or("");
+                if (!s.endpoint.user.empty() && !s.endpoint.token.empty())
+                    return core::Invalid(key, "a taxii_pull_sources entry has either token or user/password");
                 s.endpoint.verify_tls = MUHAFIZ_TRY(core::GetBool(o, "verify_tls")).value_or(true);
                 s.interval_minutes = static_cast<int>(MUHAFIZ_TRY(core::GetInt(o, "interval_minutes")).value_or(60));
                 s.organisation = MUHAFIZ_TRY(core::GetString(o, "organisation")).value_or("");
@@ -111,7 +142,8 @@ core::Result<std::unique_ptr<IntelModule>> IntelModule::Open(Runtime& rt) {
         } else {
             return core::Invalid(key, "unknown setting '" + key +
                                           "' (intel settings: intel_correlation_limit, intel_warninglists_dir, "
-                                          "intel_builtin_warninglists_dir, intel_indicator_max_age_days, "
+                                          "intel_builtin_warninglists_dir, intel_indicator_max_age_days, intel_misp_feed_max_tlp, "
+                                          "taxii_token, taxii_password, "
                                           "taxii_max_content_length, taxii_page_limit, taxii_pull_sources)");
         }
     }
@@ -125,9 +157,12 @@ core::Result<std::unique_ptr<IntelModule>> IntelModule::Open(Runtime& rt) {
 IntelModule::~IntelModule() { Stop(); }
 
 core::Status IntelModule::RegisterRoutes(http::Router& router, Runtime& rt, const access::api::Guard& guard) {
-    (void)rt;
+    intel::api::TaxiiOptions taxii = taxii_;
+    taxii.cursor_key = MUHAFIZ_TRY(IntelSecret(*rt.db, "taxii_cursor_key", crypto_auth_hmacsha256_KEYBYTES));
+    taxii.audit = &rt.audit;
     MUHAFIZ_CHECK(intel::api::RegisterIntelRoutes(router, guard, *store_));
-    MUHAFIZ_CHECK(intel::api::RegisterTaxiiRoutes(router, guard, *store_, taxii_));
+    MUHAFIZ_CHECK(intel::api::RegisterMispFeedRoutes(router, guard, *store_, misp_feed_));
+    MUHAFIZ_CHECK(intel::api::RegisterTaxiiRoutes(router, guard, *store_, taxii));
     return {};
 }
 
@@ -180,9 +215,37 @@ void IntelModule::Stop() {
     if (worker_.joinable()) worker_.join();
 }
 
+namespace {
+
+// The TAXII client's credentials from --token / --user / --password and the environment.
+// The defaults come from the settings taxii_token / taxii_password (config file, or the
+// environment variables MUHAFIZ_TAXII_TOKEN / MUHAFIZ_TAXII_PASSWORD).
+template <class Opts>
+core::Status Credentials(const Opts& o, const Config& c, intel::TaxiiEndpoint& ep) {
+    auto setting = [&c](const char* key) {
+        auto it = c.module_settings.find(key);
+        return it == c.module_settings.end() ? std::string() : it->second;
+    };
+    ep.token = o.token;
+    ep.user = o.user;
+    ep.password = o.password;
+    if (!ep.user.empty()) {
+        if (!ep.token.empty()) return core::Invalid("user", "give either --token or --user/--password, not both");
+        if (ep.password.empty()) ep.password = setting("taxii_password");
+        if (ep.password.empty()) return core::Invalid("password", "--user needs --password (or $MUHAFIZ_TAXII_PASSWORD)");
+        return {};
+    }
+    if (!ep.password.empty()) return core::Invalid("password", "--password needs --user");
+    if (ep.token.empty()) ep.token = setting("taxii_token");
+    return {};
+}
+
+}  // namespace
+
 void IntelModule::AddCommands(CLI::App& cli, Commands& commands) {
     struct Opts {
         std::string file, tlp, audience, title, organisation, event, output, url, collection, token, since, max_tlp;
+        std::string user, password;
         bool insecure = false;
         int page_size = 1000;
     };
@@ -274,9 +337,15 @@ void IntelModule::AddCommands(CLI::App& cli, Commands& commands) {
         auto v = viewer_for(*ctx);
         if (!v) return Fail(v.error().message);
         if (!o->event.empty()) {
-            auto b = ctx->store->ExportStix(o->event, *v);
-            if (!b) return Fail(b.error().message);
-            return write_out(core::ToJson(*b) + "\n");
+            // Streamed to the output (bounded memory for big events).
+            if (o->output.empty() || o->output == "-") {
+                if (auto s = ctx->store->ExportStixTo(o->event, *v, std::cout); !s) return Fail(s.error().message);
+                return 0;
+            }
+            std::ofstream file(o->output, std::ios::binary | std::ios::trunc);
+            if (!file) return Fail("cannot write " + o->output);
+            if (auto s = ctx->store->ExportStixTo(o->event, *v, file); !s) return Fail(s.error().message);
+            return file ? 0 : Fail("cannot write " + o->output);
         }
         std::optional<core::Micros> since;
         if (!o->since.empty()) {
@@ -309,6 +378,8 @@ void IntelModule::AddCommands(CLI::App& cli, Commands& commands) {
     export_feed->add_option("-o,--output", o->output, "the feed folder")->required();
     export_feed->add_option("--as", o->organisation, "whose view (default the National CERT; name a partner CERT)");
     export_feed->add_option("--max-tlp", o->max_tlp, "most restrictive TLP to include (default TLP:GREEN)");
+    export_feed->add_option("--audience", o->audience,
+                            "only events of this audience (organisation, cert, sector, national, partners)");
     commands.Add(export_feed, [o, viewer_for](const Config& c) {
         auto ctx = OpenCli(c);
         if (!ctx) return Fail(ctx.error().message);
@@ -316,7 +387,13 @@ void IntelModule::AddCommands(CLI::App& cli, Commands& commands) {
         if (!v) return Fail(v.error().message);
         auto max = access::ParseTlp(o->max_tlp.empty() ? "TLP:GREEN" : o->max_tlp);
         if (!max) return Fail(max.error().message, 2);
-        auto n = intel::WriteMispFeed(*ctx->store, o->output, *v, *max);
+        std::optional<access::Audience> audience;
+        if (!o->audience.empty()) {
+            auto a = access::ParseAudience(o->audience);
+            if (!a) return Fail(a.error().message, 2);
+            audience = *a;
+        }
+        auto n = intel::WriteMispFeed(*ctx->store, o->output, *v, *max, audience);
         if (!n) return Fail(n.error().message);
         std::cout << "muhafiz: wrote " << *n << " events to " << o->output << "\n";
         return 0;
@@ -347,6 +424,9 @@ void IntelModule::AddCommands(CLI::App& cli, Commands& commands) {
     pull->add_option("--url", o->url, "the API root, e.g. https://partner.example/taxii2/api1/")->required();
     pull->add_option("--collection", o->collection, "the collection id or alias")->required();
     pull->add_option("--token", o->token, "bearer token (default: $MUHAFIZ_TAXII_TOKEN)");
+    pull->add_option("--user", o->user, "HTTP Basic user name instead of a bearer token (with --password)");
+    pull->add_option("--password", o->password,
+                     "HTTP Basic password (default: $MUHAFIZ_TAXII_PASSWORD; for a Muhafiz server: an API token)");
     pull->add_option("--organisation", o->organisation, "owner of the pulled event (default the National CERT)");
     pull->add_option("--tlp", o->tlp, "TLP for unmarked objects (default TLP:AMBER)");
     pull->add_option("--audience", o->audience, "audience of the pulled event (default organisation)");
@@ -358,9 +438,7 @@ void IntelModule::AddCommands(CLI::App& cli, Commands& commands) {
         intel::TaxiiEndpoint ep;
         ep.api_root = o->url;
         ep.collection = o->collection;
-        ep.token = o->token;
-        if (ep.token.empty())
-            if (const char* t = std::getenv("MUHAFIZ_TAXII_TOKEN")) ep.token = t;
+        if (auto s = Credentials(*o, c, ep); !s) return Fail(s.error().message, 2);
         ep.verify_tls = !o->insecure;
         ep.page_size = o->page_size;
         auto org = OrganisationOf(*ctx->store, o->organisation);
@@ -396,6 +474,9 @@ void IntelModule::AddCommands(CLI::App& cli, Commands& commands) {
     push->add_option("--collection", o->collection, "the collection id or alias")->required();
     push->add_option("--event", o->event, "the event to push (id)")->required();
     push->add_option("--token", o->token, "bearer token (default: $MUHAFIZ_TAXII_TOKEN)");
+    push->add_option("--user", o->user, "HTTP Basic user name instead of a bearer token (with --password)");
+    push->add_option("--password", o->password,
+                     "HTTP Basic password (default: $MUHAFIZ_TAXII_PASSWORD; for a Muhafiz server: an API token)");
     push->add_option("--as", o->organisation, "whose view of the event is pushed (default the National CERT)");
     push->add_flag("--insecure", o->insecure, "do not verify the server's TLS certificate");
     commands.Add(push, [o, viewer_for](const Config& c) {
@@ -408,9 +489,7 @@ void IntelModule::AddCommands(CLI::App& cli, Commands& commands) {
         intel::TaxiiEndpoint ep;
         ep.api_root = o->url;
         ep.collection = o->collection;
-        ep.token = o->token;
-        if (ep.token.empty())
-            if (const char* t = std::getenv("MUHAFIZ_TAXII_TOKEN")) ep.token = t;
+        if (auto s = Credentials(*o, c, ep); !s) return Fail(s.error().message, 2);
         ep.verify_tls = !o->insecure;
         auto r = intel::TaxiiPush(ep, *bundle);
         if (!r) return Fail(r.error().message);

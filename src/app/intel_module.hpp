@@ -10,10 +10,15 @@
 //   intel_builtin_warninglists_dir the shipped lists (default: data/warninglists found next to the
 //                                  program or in the source tree; "none" to skip)
 //   intel_indicator_max_age_days   expire indicators without valid_until after N days (0: never)
+//   intel_misp_feed_max_tlp        most restrictive TLP the authenticated MISP feeds carry
+//                                  (default TLP:AMBER+STRICT; the public feed is TLP:CLEAR only)
 //   taxii_max_content_length       largest POSTed envelope in bytes (default 52428800)
 //   taxii_page_limit               largest page of objects (default 1000)
-//   taxii_pull_sources             JSON array of scheduled pulls: [{"url","collection","token",
-//                                  "interval_minutes","organisation","tlp","audience"}]
+//   taxii_token, taxii_password    default credentials of `taxii pull|push` (MUHAFIZ_TAXII_TOKEN,
+//                                  MUHAFIZ_TAXII_PASSWORD); unused by serve
+//   taxii_pull_sources             JSON array of scheduled pulls: [{"url","collection","token" or
+//                                  "user"+"password" (HTTP Basic),"interval_minutes","organisation",
+//                                  "tlp","audience","verify_tls"}]
 // Ownership: owns the capability's services; Runtime owns the module.
 #pragma once
 
@@ -65,6 +70,7 @@ private:
     intel::WarningLists lists_;
     std::unique_ptr<intel::IntelStore> store_;
     intel::api::TaxiiOptions taxii_;
+    intel::api::MispFeedOptions misp_feed_;
     std::vector<PullSource> pulls_;
     std::mutex mu_;
     std::condition_variable cv_;

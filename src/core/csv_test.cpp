@@ -34,6 +34,73 @@ TEST(Csv, BrokenQuotingIsAnErrorAndReadingGoesOn) {
     EXPECT_FALSE(*r.Next(f));
 }
 
+TEST(Csv, ReaderKeepsBlankLinesAndBareCarriageReturns) {
+    CsvReader r("a\n\n  \nb\rc,\"d\"\r\"e\"\n");
+    std::vector<std::string> f;
+    ASSERT_TRUE(*r.Next(f));
+    EXPECT_EQ(f, (std::vector<std::string>{"a"}));
+    ASSERT_TRUE(*r.Next(f));
+    EXPECT_EQ(f, (std::vector<std::string>{""}));
+    EXPECT_EQ(r.line(), 2u);
+    ASSERT_TRUE(*r.Next(f));
+    EXPECT_EQ(f, (std::vector<std::string>{"  "}));
+    ASSERT_TRUE(*r.Next(f));
+    EXPECT_EQ(f, (std::vector<std::string>{"b"}));
+    ASSERT_TRUE(*r.Next(f));
+    EXPECT_EQ(f, (std::vector<std::string>{"c", "d"}));
+    EXPECT_EQ(r.line(), 5u);
+    ASSERT_TRUE(*r.Next(f));
+    EXPECT_EQ(f, (std::vector<std::string>{"e"}));
+    EXPECT_FALSE(*r.Next(f));
+    // A quote that never closes ends the input, naming the line it opened on.
+    CsvReader u("x\n\"open\nmore\n");
+    ASSERT_TRUE(*u.Next(f));
+    auto e = u.Next(f);
+    ASSERT_FALSE(e);
+    EXPECT_NE(e.error().message.find("opened on line 2"), std::string::npos) << e.error().message;
+    EXPECT_FALSE(*u.Next(f));
+}
+
+// The tokenizer the feed parsers use: views into the text (zero copy) unless a field has doubled
+// quotes, blank lines skipped, the record's own text and line, and broken records skipped to the
+// next line with the reason.
+TEST(CsvTokenizer, ViewsRecordsAndErrors) {
+    const std::string text = "a,\"b,c\",\"d\"\"e\"\r\n\n  \n\"multi\nline\",x\nbad\"q,1\n\"x\"y,2\nlast";
+    CsvTokenizer t(text, 10);
+    std::vector<std::string_view> f;
+    std::size_t n = 0;
+    ASSERT_EQ(t.Next(f, n), CsvTokenizer::Outcome::kRecord);
+    ASSERT_EQ(n, 3u);
+    EXPECT_EQ(f[0], "a");
+    EXPECT_EQ(f[1], "b,c");
+    EXPECT_EQ(f[2], "d\"e");
+    EXPECT_TRUE(f[0].data() >= text.data() && f[0].data() < text.data() + text.size());  // a view
+    EXPECT_EQ(t.record_line(), 10);
+    EXPECT_EQ(t.record_text(), "a,\"b,c\",\"d\"\"e\"");
+    EXPECT_EQ(t.Next(f, n), CsvTokenizer::Outcome::kBlank);
+    EXPECT_EQ(t.Next(f, n), CsvTokenizer::Outcome::kBlank);
+    ASSERT_EQ(t.Next(f, n), CsvTokenizer::Outcome::kRecord);
+    EXPECT_EQ(t.record_line(), 13);
+    EXPECT_EQ(f[0], "multi\nline");
+    ASSERT_EQ(t.Next(f, n), CsvTokenizer::Outcome::kError);
+    EXPECT_EQ(t.record_line(), 15);
+    EXPECT_EQ(t.record_text(), "bad\"q,1");
+    EXPECT_EQ(t.error_kind(), CsvTokenizer::ErrorKind::kQuoteInField);
+    ASSERT_EQ(t.Next(f, n), CsvTokenizer::Outcome::kError);
+    EXPECT_EQ(t.error_kind(), CsvTokenizer::ErrorKind::kTextAfterQuote);
+    ASSERT_EQ(t.Next(f, n), CsvTokenizer::Outcome::kRecord);
+    EXPECT_EQ(t.record_line(), 17);
+    EXPECT_EQ(f[0], "last");
+    EXPECT_EQ(t.Next(f, n), CsvTokenizer::Outcome::kEnd);
+    // A quote that never closes: the record is rejected and reading resumes on the next line.
+    CsvTokenizer u("\"open,1\nnext,2\n", 1);
+    EXPECT_EQ(u.Next(f, n), CsvTokenizer::Outcome::kError);
+    EXPECT_EQ(u.error_kind(), CsvTokenizer::ErrorKind::kUnclosedQuote);
+    ASSERT_EQ(u.Next(f, n), CsvTokenizer::Outcome::kRecord);
+    EXPECT_EQ(f[0], "next");
+    EXPECT_EQ(u.record_line(), 2);
+}
+
 TEST(Csv, WriterQuotesWhenNeeded) {
     std::string out;
     AppendCsvRecord(out, {"plain", "with,comma", "with \"quote\"", "two\nlines"});

@@ -5,6 +5,7 @@
 // left and then returns nullopt.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -34,6 +35,18 @@ public:
     std::optional<T> Pop() {
         std::unique_lock lock(mu_);
         not_empty_.wait(lock, [&] { return closed_ || !items_.empty(); });
+        if (items_.empty()) return std::nullopt;
+        T item = std::move(items_.front());
+        items_.pop_front();
+        not_full_.notify_one();
+        return item;
+    }
+
+    // Like Pop, but waits at most `timeout`; nullopt when nothing came (or closed and drained).
+    template <typename Rep, typename Period>
+    std::optional<T> PopFor(std::chrono::duration<Rep, Period> timeout) {
+        std::unique_lock lock(mu_);
+        if (!not_empty_.wait_for(lock, timeout, [&] { return closed_ || !items_.empty(); })) return std::nullopt;
         if (items_.empty()) return std::nullopt;
         T item = std::move(items_.front());
         items_.pop_front();

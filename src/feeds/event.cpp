@@ -561,6 +561,7 @@ core::Result<Field> Sanitise(std::string_view key, std::string_view in, FieldTyp
 }  // namespace
 
 core::Status Event::Set(std::string_view key, std::string_view value) {
+    if (has_raw_bytes_ && key == "raw") Remove("raw");
     if (Trim(value).empty()) {
         Remove(key);
         return core::Ok();
@@ -580,31 +581,40 @@ core::Status Event::Set(std::string_view key, std::string_view value) {
         Remove(key);
         return core::Ok();
     }
-    for (auto& existing : fields_)
-        if (existing.key == key) {
-            existing = std::move(*f);
-            return core::Ok();
-        }
+    if (MayHave(key))
+        for (auto& existing : fields_)
+            if (existing.key == key) {
+                existing = std::move(*f);
+                return core::Ok();
+            }
+    keys_ |= KeyBit(f->key);
     fields_.push_back(std::move(*f));
     return core::Ok();
 }
 
 core::Status Event::Add(std::string_view key, std::string_view value, FieldType type) {
+    if (has_raw_bytes_ && key == "raw") Remove("raw");
     if (Trim(value).empty()) return core::Ok();
     if (!IsUtf8(value)) return Bad(key, "the value is not valid UTF-8");
     auto f = Sanitise(key, value, type);
     if (!f) return tl::unexpected(f.error());
-    if (!f->value.empty()) fields_.push_back(std::move(*f));
+    if (!f->value.empty()) {
+        keys_ |= KeyBit(f->key);
+        fields_.push_back(std::move(*f));
+    }
     return core::Ok();
 }
 
 void Event::SetRaw(std::string key, std::string value, JsonKind kind) {
-    for (auto& existing : fields_)
-        if (existing.key == key) {
-            existing.value = std::move(value);
-            existing.kind = kind;
-            return;
-        }
+    if (has_raw_bytes_ && key == "raw") Remove("raw");
+    if (MayHave(key))
+        for (auto& existing : fields_)
+            if (existing.key == key) {
+                existing.value = std::move(value);
+                existing.kind = kind;
+                return;
+            }
+    keys_ |= KeyBit(key);
     fields_.push_back(Field{std::move(key), std::move(value), kind});
 }
 
@@ -613,17 +623,45 @@ void Event::SetExtra(std::string_view name, std::string value, JsonKind kind) {
     key.reserve(6 + name.size());
     key += "extra.";
     key += name;
+    keys_ |= KeyBit(key);
     fields_.push_back(Field{std::move(key), std::move(value), kind});
 }
 
+void Event::SetRawBytes(std::string bytes) {
+    Remove("raw");
+    raw_bytes_ = std::move(bytes);
+    has_raw_bytes_ = true;
+    raw_base64_valid_ = false;
+}
+
+const Field* Event::RawField() const {
+    if (!has_raw_bytes_) return nullptr;
+    if (!raw_base64_valid_) {
+        raw_base64_.key = "raw";
+        raw_base64_.value = Base64Encode(raw_bytes_);
+        raw_base64_.kind = JsonKind::kString;
+        raw_base64_valid_ = true;
+    }
+    return &raw_base64_;
+}
+
 void Event::Remove(std::string_view key) {
+    if (key == "raw" && has_raw_bytes_) {
+        has_raw_bytes_ = false;
+        raw_base64_valid_ = false;
+        raw_bytes_.clear();
+        raw_base64_ = Field{};
+    }
+    if (!MayHave(key)) return;
     fields_.erase(std::remove_if(fields_.begin(), fields_.end(), [&](const Field& f) { return f.key == key; }),
                   fields_.end());
 }
 
 const std::string* Event::Get(std::string_view key) const {
-    for (const auto& f : fields_)
-        if (f.key == key) return &f.value;
+    if (MayHave(key))
+        for (const auto& f : fields_)
+            if (f.key == key) return &f.value;
+    if (has_raw_bytes_ && key == "raw") return &RawField()->value;
     return nullptr;
 }
 
@@ -686,14 +724,15 @@ unsigned __int128 KeyPrefix(const std::string& key) {
     return p;
 }
 
-std::vector<const Field*> Sorted(const std::vector<Field>& fields) {
+std::vector<const Field*> Sorted(const std::vector<Field>& fields, const Field* extra = nullptr) {
     struct Item {
         unsigned __int128 prefix;
         const Field* field;
     };
     std::vector<Item> items;
-    items.reserve(fields.size());
+    items.reserve(fields.size() + 1);
     for (const auto& f : fields) items.push_back({KeyPrefix(f.key), &f});
+    if (extra) items.push_back({KeyPrefix(extra->key), extra});
     std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) {
         if (a.prefix != b.prefix) return a.prefix < b.prefix;
         return a.field->key < b.field->key;
@@ -710,10 +749,12 @@ std::string Event::ToJson() const {
     std::string out;
     std::size_t size = 2;
     for (const Field& f : fields_) size += f.key.size() + f.value.size() + 6;
+    const Field* raw = RawField();
+    if (raw) size += raw->value.size() + 9;
     out.reserve(size + 16);
     out += '{';
     bool first = true;
-    for (const Field* f : Sorted(fields_)) {
+    for (const Field* f : Sorted(fields_, raw)) {
         if (!first) out += ',';
         first = false;
         out += '"';
@@ -727,7 +768,7 @@ std::string Event::ToJson() const {
 
 core::json::object Event::ToJsonObject() const {
     core::json::object o;
-    for (const Field* f : Sorted(fields_)) {
+    for (const Field* f : Sorted(fields_, RawField())) {
         switch (f->kind) {
             case JsonKind::kInt: {
                 std::int64_t n = 0;
@@ -829,11 +870,42 @@ inline std::uint64_t Mix(std::uint64_t x) {
     x ^= x >> 33;
     return x;
 }
+// StableHash(key), memoised per thread: the same keys come back in every event, and comparing
+// a key with the cached one is cheaper than hashing it byte by byte. The result is exactly
+// StableHash(key) (the stored dedup hashes do not change).
+std::uint64_t KeyHash(const std::string& key) {
+    struct Slot {
+        std::string key;
+        std::uint64_t hash = 0;
+        bool used = false;
+    };
+    thread_local std::array<Slot, 256> cache;
+    const std::size_t n = key.size();
+    if (n == 0) return StableHash(key);
+    const auto c = [&](std::size_t i) { return static_cast<std::size_t>(static_cast<unsigned char>(key[i])); };
+    Slot& slot = cache[(n * 31 + c(n - 1) * 7 + c(n / 2) * 3 + c(n * 3 / 4)) & 255];
+    if (slot.used && slot.key == key) return slot.hash;
+    slot.key = key;
+    slot.hash = StableHash(key);
+    slot.used = true;
+    return slot.hash;
+}
 }  // namespace
 
 std::uint64_t Event::Hash(const std::vector<std::string>& only, const std::vector<std::string_view>& skip) const {
     // A sum of per-field hashes: independent of the order of the fields, so no sort is needed.
     std::uint64_t h = 0x9e3779b97f4a7c15ULL;
+    auto field_hash = [&](const Field& f) {
+        if (!only.empty()) {
+            if (std::find(only.begin(), only.end(), f.key) == only.end()) return;
+        } else {
+            if (f.key == "time.observation" || f.key == "raw") return;
+        }
+        if (!skip.empty() && std::find(skip.begin(), skip.end(), f.key) != skip.end()) return;
+        h += Mix(StableHash(f.value, KeyHash(f.key) ^ 0x1f));
+    };
+    if (has_raw_bytes_ && !only.empty() && std::find(only.begin(), only.end(), "raw") != only.end())
+        field_hash(*RawField());
     for (const Field& f : fields_) {
         if (!only.empty()) {
             if (std::find(only.begin(), only.end(), f.key) == only.end()) continue;
@@ -841,7 +913,7 @@ std::uint64_t Event::Hash(const std::vector<std::string>& only, const std::vecto
             if (f.key == "time.observation" || f.key == "raw") continue;
         }
         if (!skip.empty() && std::find(skip.begin(), skip.end(), f.key) != skip.end()) continue;
-        h += Mix(StableHash(f.value, StableHash(f.key) ^ 0x1f));
+        h += Mix(StableHash(f.value, KeyHash(f.key) ^ 0x1f));
     }
     return Mix(h);
 }
@@ -917,6 +989,192 @@ bool IsUtf8(std::string_view s) {
         i += static_cast<std::size_t>(len);
     }
     return true;
+}
+
+
+// ---- Compact stored form ----------------------------------------------------------------------
+
+namespace {
+
+char KindChar(JsonKind k) {
+    switch (k) {
+        case JsonKind::kInt: return 'i';
+        case JsonKind::kFloat: return 'f';
+        case JsonKind::kBool: return 'b';
+        case JsonKind::kString: break;
+    }
+    return 's';
+}
+
+void AppendLen(std::string& out, std::size_t n) {
+    char buf[24];
+    auto [p, ec] = std::to_chars(buf, buf + sizeof buf, n);
+    out.append(buf, p);
+    out += ':';
+}
+
+void AppendCompactField(std::string& out, const Field& f) {
+    out += KindChar(f.kind);
+    AppendLen(out, f.key.size());
+    out += f.key;
+    AppendLen(out, f.value.size());
+    out += f.value;
+}
+
+bool ReadLen(std::string_view s, std::size_t& pos, std::size_t& n) {
+    const char* b = s.data() + pos;
+    auto [p, ec] = std::from_chars(b, s.data() + s.size(), n);
+    if (ec != std::errc() || p == b || p >= s.data() + s.size() || *p != ':') return false;
+    pos = static_cast<std::size_t>(p - s.data()) + 1;
+    return n <= s.size() - pos;
+}
+
+core::Status ReadCompactFields(std::string_view s, std::size_t pos, std::vector<Field>& out) {
+    while (pos < s.size()) {
+        Field f;
+        switch (s[pos]) {
+            case 's': f.kind = JsonKind::kString; break;
+            case 'i': f.kind = JsonKind::kInt; break;
+            case 'f': f.kind = JsonKind::kFloat; break;
+            case 'b': f.kind = JsonKind::kBool; break;
+            default: return core::Invalid("data", "the stored event is damaged (unknown field kind)");
+        }
+        ++pos;
+        std::size_t n = 0;
+        if (!ReadLen(s, pos, n)) return core::Invalid("data", "the stored event is damaged (key length)");
+        f.key.assign(s.data() + pos, n);
+        pos += n;
+        if (!ReadLen(s, pos, n)) return core::Invalid("data", "the stored event is damaged (value length)");
+        f.value.assign(s.data() + pos, n);
+        pos += n;
+        out.push_back(std::move(f));
+    }
+    return core::Ok();
+}
+
+bool SameField(const Field& a, const Field& b) { return a.kind == b.kind && a.key == b.key && a.value == b.value; }
+
+// Keys whose values are (nearly) always particular to one event: never part of a base.
+bool PerEventKey(std::string_view k) {
+    return k == "raw" || k == "time.source" || k == "time.observation" || k.ends_with(".ip") ||
+           k.ends_with(".port") || k.ends_with(".reverse_dns") || k.ends_with(".url") || k.ends_with(".fqdn") ||
+           k.ends_with(".network");
+}
+
+}  // namespace
+
+CompactBase MakeCompactBase(const std::vector<const Event*>& sample) {
+    CompactBase base;
+    if (sample.empty()) return base;
+    struct Count {
+        const Field* field;
+        std::size_t n;
+    };
+    std::vector<Count> counts;
+    for (const Event* e : sample) {
+        for (const Field& f : e->fields()) {
+            if (PerEventKey(f.key)) continue;
+            bool found = false;
+            for (auto& c : counts)
+                if (SameField(*c.field, f)) {
+                    ++c.n;
+                    found = true;
+                    break;
+                }
+            if (!found && counts.size() < 256) counts.push_back({&f, 1});
+        }
+    }
+    for (const auto& c : counts) {
+        if (c.n * 2 < sample.size() + 1 || base.fields.size() >= 64) continue;
+        // One value per key in a base (an event with two values of a key keeps them itself).
+        bool dup = false;
+        for (const auto& b : base.fields)
+            if (b.key == c.field->key) dup = true;
+        if (dup) continue;
+        base.fields.push_back(*c.field);
+    }
+    if (base.fields.empty()) return base;
+    for (const auto& f : base.fields) AppendCompactField(base.text, f);
+    // A base may not contain NUL (stored as text).
+    if (base.text.find('\0') != std::string::npos) return CompactBase{};
+    base.id = StableHash(base.text) & 0x7fffffffffffffffULL;
+    if (base.id == 0) base.id = 1;
+    return base;
+}
+
+bool EncodeCompact(const Event& e, const CompactBase* base, std::string& data, std::optional<std::string>& raw) {
+    data.clear();
+    raw.reset();
+    const std::vector<Field>& fields = e.fields();
+    std::uint64_t mask = 0;
+    // Which of the event's fields the base covers: the first field of each base key, when equal.
+    std::uint64_t covered_lo = 0;  // bit i: fields[i] covered (for the first 64 fields)
+    std::vector<bool> covered_hi;
+    if (base && base->id != 0) {
+        for (std::size_t b = 0; b < base->fields.size(); ++b) {
+            const Field& bf = base->fields[b];
+            for (std::size_t i = 0; i < fields.size(); ++i) {
+                if (fields[i].key != bf.key) continue;
+                if (fields[i].kind == bf.kind && fields[i].value == bf.value) {
+                    mask |= std::uint64_t{1} << b;
+                    if (i < 64) covered_lo |= std::uint64_t{1} << i;
+                    else {
+                        if (covered_hi.size() < fields.size()) covered_hi.resize(fields.size());
+                        covered_hi[i] = true;
+                    }
+                }
+                break;  // only the first field of a key
+            }
+        }
+    }
+    char buf[24];
+    auto [p, ec] = std::to_chars(buf, buf + sizeof buf, mask, 16);
+    data.append(buf, p);
+    data += ';';
+    for (std::size_t i = 0; i < fields.size(); ++i) {
+        const bool cov = i < 64 ? ((covered_lo >> i) & 1) != 0 : (i < covered_hi.size() && covered_hi[i]);
+        if (cov) continue;
+        const Field& f = fields[i];
+        if (f.value.find('\0') != std::string::npos || f.key.find('\0') != std::string::npos) return false;
+        AppendCompactField(data, f);
+    }
+    if (const std::string* bytes = e.raw_bytes()) {
+        if (bytes->find('\0') == std::string::npos && IsUtf8(*bytes)) {
+            raw = *bytes;
+        } else {
+            Field f{"raw", Base64Encode(*bytes), JsonKind::kString};
+            AppendCompactField(data, f);
+        }
+    }
+    return true;
+}
+
+core::Result<std::vector<Field>> DecodeCompactFields(std::string_view text) {
+    std::vector<Field> out;
+    MUHAFIZ_CHECK(ReadCompactFields(text, 0, out));
+    return out;
+}
+
+core::Result<Event> DecodeCompact(std::string_view data, const std::vector<Field>& base, const std::string* raw) {
+    const auto semi = data.find(';');
+    if (semi == std::string_view::npos) return core::Invalid("data", "the stored event is damaged (no mask)");
+    std::uint64_t mask = 0;
+    if (semi > 0) {
+        auto [p, ec] = std::from_chars(data.data(), data.data() + semi, mask, 16);
+        if (ec != std::errc() || p != data.data() + semi)
+            return core::Invalid("data", "the stored event is damaged (mask)");
+    }
+    std::vector<Field> fields;
+    fields.reserve(base.size() + 24);
+    for (std::size_t b = 0; b < base.size() && b < 64; ++b)
+        if ((mask >> b) & 1) fields.push_back(base[b]);
+    if (base.size() < 64 && (mask >> base.size()) != 0)
+        return core::Invalid("data", "the stored event does not fit its base");
+    MUHAFIZ_CHECK(ReadCompactFields(data, semi + 1, fields));
+    Event e;
+    for (auto& f : fields) e.Append(std::move(f.key), std::move(f.value), f.kind);
+    if (raw) e.SetRawBytes(*raw);
+    return e;
 }
 
 }  // namespace muhafiz::feeds

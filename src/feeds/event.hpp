@@ -83,11 +83,19 @@ public:
     void SetRaw(std::string key, std::string value, JsonKind kind = JsonKind::kString);
     // Appends a canonical value whose key the caller knows is not there yet (no search).
     void Append(std::string key, std::string value, JsonKind kind = JsonKind::kString) {
+        keys_ |= KeyBit(key);
         fields_.push_back(Field{std::move(key), std::move(value), kind});
     }
     // An extra.* value with a JSON kind (numbers converted by the parser).
     void SetExtra(std::string_view name, std::string value, JsonKind kind = JsonKind::kString);
     void Remove(std::string_view key);
+    // `raw` as the record's original bytes: kept as they are (no base64 while the event moves
+    // through the stages and into storage); Get("raw"), ToJson and ToJsonObject show the base64
+    // text of IntelMQ. Replaces an earlier raw value.
+    void SetRawBytes(std::string bytes);
+    // The original bytes of `raw` when it was set by SetRawBytes (else nullptr: then raw, if
+    // any, is an ordinary base64 field).
+    [[nodiscard]] const std::string* raw_bytes() const { return has_raw_bytes_ ? &raw_bytes_ : nullptr; }
 
     [[nodiscard]] const std::string* Get(std::string_view key) const;
     [[nodiscard]] std::string_view GetOr(std::string_view key, std::string_view fallback = {}) const {
@@ -95,8 +103,9 @@ public:
         return v ? std::string_view(*v) : fallback;
     }
     [[nodiscard]] bool Has(std::string_view key) const { return Get(key) != nullptr; }
+    // The fields, without raw when it is held as bytes (see raw_bytes()).
     [[nodiscard]] const std::vector<Field>& fields() const { return fields_; }
-    [[nodiscard]] bool empty() const { return fields_.empty(); }
+    [[nodiscard]] bool empty() const { return fields_.empty() && !has_raw_bytes_; }
     void Reserve(std::size_t n) { fields_.reserve(n); }
 
     // Fills classification.taxonomy from the type (or other/undetermined when neither is known).
@@ -116,8 +125,51 @@ public:
                                      const std::vector<std::string_view>& skip = {}) const;
 
 private:
+    [[nodiscard]] const Field* RawField() const;  // raw as a base64 field (computed once)
+    // One of 64 bits per key (from its length and three of its bytes): keys_ has the bit of every
+    // key ever stored (Remove leaves it), so a key whose bit is clear is not there and Get/Has/
+    // Set skip the scan of fields_ (parsers ask for many keys an event does not have).
+    [[nodiscard]] static std::uint64_t KeyBit(std::string_view k) {
+        const std::size_t n = k.size();
+        if (n == 0) return 1;
+        const auto c = [&](std::size_t i) { return static_cast<std::uint64_t>(static_cast<unsigned char>(k[i])); };
+        return std::uint64_t{1} << ((n * 11 + c(n - 1) * 7 + c(n / 2) * 3 + c(n * 3 / 4)) & 63);
+    }
+    [[nodiscard]] bool MayHave(std::string_view k) const { return (keys_ & KeyBit(k)) != 0; }
+    std::uint64_t keys_ = 0;
     std::vector<Field> fields_;
+    std::string raw_bytes_;
+    bool has_raw_bytes_ = false;
+    mutable Field raw_base64_;  // raw as base64 for Get/ToJson (computed once, from raw_bytes_)
+    mutable bool raw_base64_valid_ = false;
 };
+
+// ---- The compact stored form (feed_events.data_format = 1, migration 013) -------------------
+// An event is stored as the fields that differ from a base (fields most events of a batch share:
+// feed, classification, protocol, constants of the report) plus its own fields, each written as
+//   kind ('s', 'i', 'f', 'b') key-length ':' key value-length ':' value
+// and preceded by the hexadecimal mask of the base fields it has, then ';'. The base is stored
+// once (feed_event_bases, keyed by a hash of its text). raw is kept apart as the original bytes.
+// Decoding gives back exactly the fields (key, value, JSON kind) that were encoded, so ToJson()
+// of a decoded event is byte-for-byte the JSON of the original.
+struct CompactBase {
+    std::vector<Field> fields;  // at most 64
+    std::string text;           // the encoded fields
+    std::uint64_t id = 0;       // a stable hash of text (0: no base)
+};
+// Fields present with the same value in at least half of `sample` (raw and time fields never).
+[[nodiscard]] CompactBase MakeCompactBase(const std::vector<const Event*>& sample);
+// Encodes `e` against `base` (may be null) into `data`. `raw` receives the original bytes of raw
+// when they can be stored as text (valid UTF-8 without NUL; else raw stays a base64 field in
+// data). Returns false when the event cannot be stored compactly (a NUL byte in a value): store
+// ToJson() with data_format 0 instead.
+[[nodiscard]] bool EncodeCompact(const Event& e, const CompactBase* base, std::string& data,
+                                 std::optional<std::string>& raw);
+// The base's fields from its text.
+[[nodiscard]] core::Result<std::vector<Field>> DecodeCompactFields(std::string_view text);
+// The event back from its compact form, its base's fields and its raw bytes (nullptr: none).
+[[nodiscard]] core::Result<Event> DecodeCompact(std::string_view data, const std::vector<Field>& base,
+                                                const std::string* raw);
 
 // 64-bit FNV-1a, used for hashes that must not change between releases.
 [[nodiscard]] std::uint64_t StableHash(std::string_view data, std::uint64_t seed = 1469598103934665603ULL);

@@ -11,7 +11,8 @@ using db::Value;
 
 constexpr const char* kRunColumns =
     "id, uuid, feed, source, file_name, file_hash, file_size, format, status, header, next_offset, next_line, "
-    "lines_read, events, rejected, duplicates, aggregated, error, started_at, finished_at, created_by";
+    "lines_read, events, rejected, duplicates, aggregated, error, started_at, finished_at, created_by, "
+    "lease_owner, lease_until";
 
 RunRecord RunFromRow(const db::Row& r) {
     RunRecord run;
@@ -36,6 +37,8 @@ RunRecord RunFromRow(const db::Row& r) {
     run.started_at = r.Int(18);
     run.finished_at = r.OptInt(19);
     run.created_by = r.Str(20);
+    run.lease_owner = r.Str(21);
+    run.lease_until = r.Int(22);
     return run;
 }
 
@@ -43,10 +46,10 @@ constexpr const char* kEventColumns =
     "e.id, e.uuid, e.feed, e.run_id, e.line, e.time_source, e.observed_at, e.taxonomy, e.type, e.identifier, "
     "e.severity, e.source_ip, e.source_asn, e.source_cc, COALESCE(e.organisation_id, 0), e.recipient_id, e.route, "
     "e.notify, e.first_seen, e.last_seen, e.event_count, e.data, COALESCE(o.uuid, ''), COALESCE(o.name, ''), "
-    "COALESCE(r.uuid, ''), COALESCE(r.name, '')";
+    "COALESCE(r.uuid, ''), COALESCE(r.name, ''), e.data_format, e.raw, b.data";
 constexpr const char* kEventJoins =
     " FROM feed_events e LEFT JOIN organisations o ON o.id = e.organisation_id "
-    "LEFT JOIN organisations r ON r.id = e.recipient_id";
+    "LEFT JOIN organisations r ON r.id = e.recipient_id LEFT JOIN feed_event_bases b ON b.id = e.base_id";
 
 StoredEvent EventFromRow(const db::Row& r) {
     StoredEvent e;
@@ -76,6 +79,19 @@ StoredEvent EventFromRow(const db::Row& r) {
     e.organisation_name = r.Str(23);
     e.recipient_uuid = r.Str(24);
     e.recipient_name = r.Str(25);
+    // data_format 1 (migration 013): the compact form, rendered as the IntelMQ JSON callers see.
+    if (r.Int(26) == 1) {
+        std::vector<Field> base;
+        if (!r.IsNull(28)) {
+            if (auto b = DecodeCompactFields(r.Str(28))) base = std::move(*b);
+        }
+        std::string raw;
+        const bool has_raw = !r.IsNull(27);
+        if (has_raw) raw = r.Str(27);
+        auto ev = DecodeCompact(e.data, base, has_raw ? &raw : nullptr);
+        // A damaged row is shown as an object saying so rather than failing the whole list.
+        e.data = ev ? ev->ToJson() : "{\"comment\":\"stored event unreadable: " + ev.error().message + "\"}";
+    }
     return e;
 }
 
@@ -116,11 +132,24 @@ core::Result<RunRecord> FeedStore::CreateRun(db::Connection& conn, RunRecord run
     if (run.uuid.empty()) run.uuid = core::NewUuidV7();
     auto rows = MUHAFIZ_TRY(conn.Query(
         "INSERT INTO feed_runs (uuid, feed, source, file_name, file_hash, file_size, format, status, header, "
-        "next_offset, next_line, started_at, created_by) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
+        "next_offset, next_line, started_at, created_by, lease_owner, lease_until, first_event_id) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,(SELECT COALESCE(MAX(id), 0) FROM feed_events)) RETURNING id",
         {run.uuid, run.feed, run.source, run.file_name, run.file_hash, run.file_size, run.format, run.status,
-         run.header, run.next_offset, run.next_line, run.started_at, run.created_by}));
+         run.header, run.next_offset, run.next_line, run.started_at, run.created_by, run.lease_owner,
+         run.lease_until}));
     run.id = rows[0].Int(0);
     return run;
+}
+
+core::Result<bool> FeedStore::TakeLease(db::Connection& conn, RunRecord& run, const std::string& owner,
+                                        core::Micros until) {
+    const auto n = MUHAFIZ_TRY(conn.Execute(
+        "UPDATE feed_runs SET lease_owner = ?, lease_until = ? WHERE id = ? AND lease_owner = ? AND lease_until = ?",
+        {owner, until, run.id, run.lease_owner, run.lease_until}));
+    if (n != 1) return false;
+    run.lease_owner = owner;
+    run.lease_until = until;
+    return true;
 }
 
 core::Result<RunRecord> FeedStore::GetRun(db::Connection& conn, std::int64_t id) {
@@ -137,14 +166,22 @@ core::Result<RunRecord> FeedStore::GetRunByUuid(db::Connection& conn, const std:
 }
 
 core::Status FeedStore::CommitBatch(db::Connection& conn, RunRecord& run, Batch& batch, core::Micros now) {
+    return db::InTransaction(conn, [&]() -> core::Status { return WriteBatch(conn, run, batch, now); });
+}
+
+core::Status FeedStore::WriteBatch(db::Connection& conn, RunRecord& run, Batch& batch, core::Micros now) {
     static const std::vector<std::string> kEventCols = {
         "uuid",        "feed",         "run_id",    "line",       "time_source",    "observed_at",
         "taxonomy",    "type",         "identifier", "severity",  "source_ip",      "source_asn",
         "source_cc",   "organisation_id", "recipient_id", "route", "scope_path",    "notify",
-        "dedup_hash",  "aggregate_hash", "first_seen", "last_seen", "event_count",  "data"};
+        "dedup_hash",  "aggregate_hash", "first_seen", "last_seen", "event_count",  "data",
+        "data_format", "base_id",      "raw"};
     static const std::vector<std::string> kDeadCols = {"uuid", "feed", "run_id", "file_name", "line",
                                                        "reason", "raw_base64", "state", "created_at"};
-    return db::InTransaction(conn, [&]() -> core::Status {
+    {
+        for (const auto& [id, text] : batch.new_bases)
+            MUHAFIZ_CHECK(conn.Execute("INSERT INTO feed_event_bases (id, data) VALUES (?, ?) ON CONFLICT (id) DO NOTHING",
+                                       {static_cast<std::int64_t>(id), text}));
         if (!batch.event_rows.empty()) MUHAFIZ_CHECK(conn.BulkInsert("feed_events", kEventCols, batch.event_rows));
         for (const auto& u : batch.updates) {
             MUHAFIZ_CHECK(conn.Execute(
@@ -170,31 +207,50 @@ core::Status FeedStore::CommitBatch(db::Connection& conn, RunRecord& run, Batch&
         run.aggregated += batch.aggregated;
         MUHAFIZ_CHECK(conn.Execute(
             "UPDATE feed_runs SET next_offset = ?, next_line = ?, lines_read = ?, events = ?, rejected = ?, "
-            "duplicates = ?, aggregated = ?, header = ?, format = ? WHERE id = ?",
+            "duplicates = ?, aggregated = ?, header = ?, format = ?, lease_until = ? WHERE id = ?",
             {run.next_offset, run.next_line, run.lines_read, run.events, run.rejected, run.duplicates, run.aggregated,
-             run.header, run.format, run.id}));
+             run.header, run.format, run.lease_owner.empty() ? std::int64_t{0} : core::NowMicros() + kLeaseMicros,
+             run.id}));
         return core::Ok();
-    });
+    }
 }
 
 core::Status FeedStore::FinishRun(db::Connection& conn, RunRecord& run, const std::string& status,
-                                  const std::string& error, core::Micros now) {
+                                  const std::string& error, core::Micros now,
+                                  const std::map<std::int64_t, std::int64_t>* counts) {
     run.status = status;
     run.error = error;
     run.finished_at = now;
     // Events per recipient, from what is stored (so a resumed run counts what its first attempt
     // committed too): the recipient CERT, and the owner when it is another organisation.
     MUHAFIZ_CHECK(conn.Execute("DELETE FROM feed_run_counts WHERE run_id = ?", {run.id}));
-    MUHAFIZ_CHECK(conn.Execute(
-        "INSERT INTO feed_run_counts (run_id, organisation_id, events) "
-        "SELECT ?, x.org, SUM(x.n) FROM ("
-        "SELECT recipient_id AS org, COUNT(*) AS n FROM feed_events WHERE run_id = ? GROUP BY recipient_id "
-        "UNION ALL SELECT organisation_id AS org, COUNT(*) AS n FROM feed_events WHERE run_id = ? "
-        "AND organisation_id IS NOT NULL AND organisation_id <> recipient_id GROUP BY organisation_id) x GROUP BY x.org",
-        {run.id, run.id, run.id}));
-    MUHAFIZ_CHECK(conn.Execute("UPDATE feed_runs SET status = ?, error = ?, finished_at = ?, header = ?, format = ? "
-                               "WHERE id = ?",
+    if (counts) {
+        std::vector<Params> rows;
+        rows.reserve(counts->size());
+        for (const auto& [org, n] : *counts)
+            if (n > 0) rows.push_back({run.id, org, n});
+        if (!rows.empty())
+            MUHAFIZ_CHECK(conn.BulkInsert("feed_run_counts", {"run_id", "organisation_id", "events"}, rows));
+    } else {
+        // feed_events has no index on run_id (migration 013): the run's events all have ids above
+        // the largest id stored when the run was created (first_event_id), so the scan is the
+        // id range from there (0 for runs created before 013: the whole table).
+        auto first = MUHAFIZ_TRY(conn.Query("SELECT first_event_id FROM feed_runs WHERE id = ?", {run.id}));
+        const std::int64_t after = first.empty() ? 0 : first[0].Int(0);
+        MUHAFIZ_CHECK(conn.Execute(
+            "INSERT INTO feed_run_counts (run_id, organisation_id, events) "
+            "SELECT ?, x.org, SUM(x.n) FROM ("
+            // (+column: no index on it is used for the grouping, so the plan is the id range.)
+            "SELECT +recipient_id AS org, COUNT(*) AS n FROM feed_events WHERE id > ? AND run_id = ? GROUP BY org "
+            "UNION ALL SELECT +organisation_id AS org, COUNT(*) AS n FROM feed_events WHERE id > ? AND run_id = ? "
+            "AND +organisation_id IS NOT NULL AND +organisation_id <> recipient_id GROUP BY org) x GROUP BY x.org",
+            {run.id, after, run.id, after, run.id}));
+    }
+    MUHAFIZ_CHECK(conn.Execute("UPDATE feed_runs SET status = ?, error = ?, finished_at = ?, header = ?, format = ?, "
+                               "lease_owner = '', lease_until = 0 WHERE id = ?",
                                {status, error, now, run.header, run.format, run.id}));
+    run.lease_owner.clear();
+    run.lease_until = 0;
     return core::Ok();
 }
 

@@ -32,6 +32,10 @@ struct RunRecord {
     core::Micros started_at = 0;
     std::optional<core::Micros> finished_at;
     std::string created_by;
+    // Who ingests the run now ("host:pid"), renewed with every commit; a lease that ran out (or
+    // whose process is gone) may be taken over (migration 013).
+    std::string lease_owner;
+    core::Micros lease_until = 0;
 };
 
 struct StoredEvent {
@@ -91,6 +95,9 @@ struct DigestRecord {
     core::Micros created_at = 0;
 };
 
+// How long a run's lease lasts without a commit (renewed with every committed batch).
+inline constexpr core::Micros kLeaseMicros = 120LL * 1000000;
+
 class FeedStore {
 public:
     explicit FeedStore(db::Database& db) : db_(db) {}
@@ -101,12 +108,21 @@ public:
                                                                        const std::string& hash);
     [[nodiscard]] core::Result<RunRecord> CreateRun(db::Connection& conn, RunRecord run);
     [[nodiscard]] core::Result<RunRecord> GetRun(db::Connection& conn, std::int64_t id);
+    // Takes the run's lease for `owner` until `until` when it still is as `run` saw it (compare and
+    // set); false when someone else changed it meanwhile.
+    [[nodiscard]] core::Result<bool> TakeLease(db::Connection& conn, RunRecord& run, const std::string& owner,
+                                               core::Micros until);
     [[nodiscard]] core::Result<RunRecord> GetRunByUuid(db::Connection& conn, const std::string& uuid);
     // Commits a batch: its events, aggregate updates, dead letters, per-recipient counts and the
     // run's resume point and totals, in one transaction. Updates `run` in memory too.
     [[nodiscard]] core::Status CommitBatch(db::Connection& conn, RunRecord& run, Batch& batch, core::Micros now);
+    // The same inside the caller's transaction (several batches committed together).
+    [[nodiscard]] core::Status WriteBatch(db::Connection& conn, RunRecord& run, Batch& batch, core::Micros now);
+    // `counts` (events per organisation: recipient, and owner when another organisation), when
+    // the caller counted every event of the run itself; else they are counted from storage.
     [[nodiscard]] core::Status FinishRun(db::Connection& conn, RunRecord& run, const std::string& status,
-                                         const std::string& error, core::Micros now);
+                                         const std::string& error, core::Micros now,
+                                         const std::map<std::int64_t, std::int64_t>* counts = nullptr);
     [[nodiscard]] core::Result<std::vector<std::pair<std::int64_t, std::int64_t>>> RunCounts(db::Connection& conn,
                                                                                              std::int64_t run_id);
     [[nodiscard]] core::Result<Page<RunRecord>> ListRuns(const std::string& feed, int limit, const std::string& cursor);

@@ -1,6 +1,8 @@
 #include "feeds/network_data.hpp"
 
 #include <maxminddb.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include <charconv>
@@ -107,6 +109,7 @@ core::Result<std::unique_ptr<MmdbFile>> MmdbFile::Open(const std::string& path) 
     f->mmdb_ = db;
     f->type_ = db->metadata.database_type ? db->metadata.database_type : "";
     f->epoch_ = db->metadata.build_epoch;
+    f->nodes_ = db->metadata.node_count;
     return f;
 }
 
@@ -174,6 +177,7 @@ core::Status NetworkData::LoadPfx2As(const std::string& path) {
 }
 
 core::Status NetworkData::LoadPfx2AsText(std::string_view text, std::string_view name) {
+    const std::size_t before = pfx_origins_.size();
     core::Status status;
     Lines(text, [&](std::string_view l, std::size_t n) {
         if (l.empty() || l[0] == '#') return true;
@@ -199,6 +203,7 @@ core::Status NetworkData::LoadPfx2AsText(std::string_view text, std::string_view
                                            static_cast<std::int64_t>(pfx_origins_.size()));
         return true;
     });
+    if (status) files_.push_back({std::string(name), "pfx2as", static_cast<std::int64_t>(pfx_origins_.size() - before), ""});
     return status;
 }
 
@@ -267,12 +272,18 @@ core::Status NetworkData::LoadDelegatedText(std::string_view text, std::string_v
         return core::Invalid("network_data", std::string(name) + ": the header announces " + std::to_string(expected) +
                                                  " records but " + std::to_string(records) +
                                                  " were read (truncated download?)");
+    files_.push_back({std::string(name), "delegated", static_cast<std::int64_t>(records), ""});
     return core::Ok();
 }
 
 core::Status NetworkData::LoadMmdb(const std::string& path) {
     auto f = MmdbFile::Open(path);
     if (!f) return tl::unexpected(f.error());
+    std::string detail = (*f)->database_type();
+    if ((*f)->build_epoch())
+        detail += (detail.empty() ? "" : ", ") + std::string("built ") +
+                  core::FormatRfc3339(static_cast<core::Micros>((*f)->build_epoch()) * 1000000);
+    files_.push_back({path, "mmdb", static_cast<std::int64_t>((*f)->node_count()), std::move(detail)});
     mmdbs_.push_back(std::move(*f));
     return core::Ok();
 }
@@ -281,6 +292,7 @@ core::Status NetworkData::LoadAsNames(const std::string& path) {
     auto text = ReadMaybeGzip(path);
     if (!text) return tl::unexpected(text.error());
     core::Status status;
+    std::int64_t names = 0;
     Lines(*text, [&](std::string_view l, std::size_t n) {
         if (l.empty() || l[0] == '#') return true;
         const auto sp = l.find_first_of(" \t|,");
@@ -294,8 +306,10 @@ core::Status NetworkData::LoadAsNames(const std::string& path) {
         std::string_view rest = l.substr(sp + 1);
         while (!rest.empty() && (rest[0] == ' ' || rest[0] == '\t' || rest[0] == '|' || rest[0] == ',')) rest.remove_prefix(1);
         as_names_[static_cast<std::uint32_t>(asn)] = std::string(rest);
+        ++names;
         return true;
     });
+    if (status) files_.push_back({path, "as_names", names, ""});
     return status;
 }
 
@@ -351,6 +365,197 @@ std::optional<GeoMatch> NetworkData::LookupGeo(const core::IpAddress& ip) const 
 std::string NetworkData::AsName(std::uint32_t asn) const {
     auto it = as_names_.find(asn);
     return it == as_names_.end() ? std::string() : it->second;
+}
+
+// ---- NetworkDataSet ------------------------------------------------------------------------
+
+NetworkDataSet::NetworkDataSet(NetworkFiles files) : files_(std::move(files)), current_(std::make_shared<NetworkData>()) {
+    auto add = [&](const std::string& path, const char* kind) {
+        Entry e;
+        e.path = path;
+        e.kind = kind;
+        entries_.push_back(std::move(e));
+    };
+    for (const auto& p : files_.pfx2as) add(p, "pfx2as");
+    for (const auto& p : files_.delegated) add(p, "delegated");
+    for (const auto& p : files_.mmdb) add(p, "mmdb");
+    if (!files_.as_names.empty()) add(files_.as_names, "as_names");
+}
+
+NetworkDataSet::~NetworkDataSet() { Stop(); }
+
+NetworkDataSet::Stamp NetworkDataSet::StampOf(const std::string& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return {};
+    return Stamp{static_cast<std::int64_t>(st.st_size),
+                 static_cast<core::Micros>(st.st_mtim.tv_sec) * 1000000 + st.st_mtim.tv_nsec / 1000,
+                 static_cast<std::uint64_t>(st.st_ino)};
+}
+
+std::shared_ptr<const NetworkData> NetworkDataSet::Current() const {
+    std::lock_guard lock(mu_);
+    return current_;
+}
+
+core::Status NetworkDataSet::LoadInitial() {
+    auto r = Reload(true);
+    if (!r) return tl::unexpected(r.error());
+    return core::Ok();
+}
+
+core::Result<bool> NetworkDataSet::Reload(bool force) {
+    std::lock_guard serial(reload_mu_);
+    const core::Micros now = core::NowMicros();
+    // Which files changed since the last attempt?
+    std::vector<Stamp> stamps;
+    bool changed = force;
+    {
+        std::lock_guard lock(mu_);
+        checked_at_ = now;
+        for (const auto& e : entries_) {
+            stamps.push_back(StampOf(e.path));
+            if (!(stamps.back() == e.attempted)) changed = true;
+        }
+        if (!changed) return false;
+        reloading_ = true;
+    }
+    auto next = std::make_shared<NetworkData>();
+    std::optional<std::size_t> failed;
+    core::Error error;
+    for (std::size_t i = 0; i < entries_.size() && !failed; ++i) {
+        const Entry& e = entries_[i];  // path and kind never change
+        core::Status st;
+        if (stamps[i].size < 0) st = core::Invalid("network_data", "cannot open " + e.path);
+        else if (e.kind == "pfx2as") st = next->LoadPfx2As(e.path);
+        else if (e.kind == "delegated") st = next->LoadDelegated(e.path);
+        else if (e.kind == "mmdb") st = next->LoadMmdb(e.path);
+        else st = next->LoadAsNames(e.path);
+        if (!st) {
+            failed = i;
+            error = st.error();
+        }
+    }
+    if (!failed) next->Finish();
+    const core::Micros done = core::NowMicros();
+    std::lock_guard lock(mu_);
+    reloading_ = false;
+    for (std::size_t i = 0; i < entries_.size(); ++i) entries_[i].attempted = stamps[i];
+    if (failed) {
+        ++failures_;
+        Entry& e = entries_[*failed];
+        e.error = error.message;
+        e.error_at = done;
+        if (generation_ > 0)
+            spdlog::warn("feeds: network data not reloaded, the previous data stays in use: {}", error.message);
+        return tl::unexpected(error);
+    }
+    std::size_t k = 0;
+    for (std::size_t i = 0; i < entries_.size(); ++i) {
+        Entry& e = entries_[i];
+        e.in_use = stamps[i];
+        e.loaded_at = done;
+        e.error.clear();
+        e.error_at.reset();
+        if (k < next->files().size()) e.loaded = next->files()[k++];
+    }
+    current_ = std::move(next);
+    loaded_at_ = done;
+    ++generation_;
+    if (generation_ > 1)
+        spdlog::info("feeds: network data reloaded ({} file(s), {} prefixes, {} ms)", entries_.size(),
+                     current_->prefix_count(), (done - now) / 1000);
+    return true;
+}
+
+NetworkDataStatus NetworkDataSet::Status() const {
+    std::lock_guard lock(mu_);
+    NetworkDataStatus s;
+    s.loaded_at = loaded_at_;
+    s.checked_at = checked_at_;
+    s.generation = generation_;
+    s.failures = failures_;
+    s.reloading = reloading_;
+    s.interval_seconds = interval_.count();
+    for (const auto& e : entries_) {
+        NetworkFileStatus f;
+        f.path = e.path;
+        f.kind = e.kind;
+        f.size = e.in_use.size;
+        f.mtime = e.in_use.mtime;
+        f.entries = e.loaded.entries;
+        f.detail = e.loaded.detail;
+        f.loaded_at = e.loaded_at;
+        f.error = e.error;
+        f.error_at = e.error_at;
+        s.files.push_back(std::move(f));
+    }
+    return s;
+}
+
+void NetworkDataSet::Start(std::chrono::seconds interval) {
+    std::lock_guard lock(thread_mu_);
+    if (worker_.joinable()) return;
+    {
+        std::lock_guard l(mu_);
+        interval_ = interval;
+    }
+    stop_ = false;
+    running_ = true;
+    worker_ = std::thread([this] { Loop(); });
+}
+
+void NetworkDataSet::Stop() {
+    {
+        std::lock_guard lock(thread_mu_);
+        stop_ = true;
+    }
+    cv_.notify_all();
+    if (worker_.joinable()) worker_.join();
+    std::lock_guard lock(thread_mu_);
+    running_ = false;
+}
+
+std::uint64_t NetworkDataSet::RequestReload() {
+    std::uint64_t ticket;
+    {
+        std::lock_guard lock(thread_mu_);
+        ticket = ++requested_;
+        if (running_) {
+            cv_.notify_all();
+            return ticket;
+        }
+    }
+    (void)Reload(true);  // the error is in the status
+    std::lock_guard lock(thread_mu_);
+    done_ = std::max(done_, ticket);
+    cv_.notify_all();
+    return ticket;
+}
+
+bool NetworkDataSet::WaitFor(std::uint64_t ticket, std::chrono::milliseconds timeout) {
+    std::unique_lock lock(thread_mu_);
+    return cv_.wait_for(lock, timeout, [&] { return done_ >= ticket; });
+}
+
+void NetworkDataSet::Loop() {
+    std::unique_lock lock(thread_mu_);
+    auto next_check = std::chrono::steady_clock::now() + interval_;
+    for (;;) {
+        const bool periodic = interval_.count() > 0;
+        auto pending = [&] { return stop_ || requested_ > done_; };
+        if (periodic) cv_.wait_until(lock, next_check, pending);
+        else cv_.wait(lock, pending);
+        if (stop_) return;
+        const std::uint64_t ticket = requested_;
+        const bool forced = ticket > done_;
+        if (!forced && std::chrono::steady_clock::now() < next_check) continue;
+        lock.unlock();
+        (void)Reload(forced);  // errors are logged and kept in the status
+        lock.lock();
+        if (forced) done_ = std::max(done_, ticket);
+        next_check = std::chrono::steady_clock::now() + interval_;
+        cv_.notify_all();
+    }
 }
 
 }  // namespace muhafiz::feeds

@@ -27,7 +27,7 @@ std::string LowerStr(std::string_view s) {
 }
 
 void AddCommon(Event& e, const ParseContext& ctx, std::string_view record) {
-    if (ctx.keep_raw) e.SetRaw("raw", Base64Encode(record));
+    if (ctx.keep_raw) e.SetRawBytes(std::string(record));
     if (ctx.observation_text.empty()) ctx.observation_text = FormatEventTime(ctx.observation);
     e.SetRaw("time.observation", ctx.observation_text);
     if (!ctx.feed_code.empty() && !e.Has("feed.code")) e.SetRaw("feed.code", ctx.feed_code);
@@ -103,108 +103,6 @@ std::string StripRequestLine(std::string_view path) {
 }
 
 }  // namespace
-
-// ---- CSV tokenizer -------------------------------------------------------------------------
-
-CsvTokenizer::Outcome CsvTokenizer::Next(std::vector<std::string>& fields, std::size_t& count) {
-    count = 0;
-    error_.clear();
-    if (pos_ == 0 && text_.substr(0, 3) == "\xEF\xBB\xBF") pos_ = 3;
-    if (pos_ >= text_.size()) return Outcome::kEnd;
-    const std::size_t start = pos_;
-    record_line_ = line_;
-    auto field = [&]() -> std::string& {
-        if (count == fields.size()) fields.emplace_back();
-        std::string& f = fields[count++];
-        f.clear();
-        return f;
-    };
-    auto skip_line = [&](std::size_t from) {
-        const std::size_t eol = text_.find('\n', from);
-        pos_ = eol == std::string_view::npos ? text_.size() : eol + 1;
-        ++line_;
-        std::size_t end = eol == std::string_view::npos ? text_.size() : eol;
-        if (end > start && text_[end - 1] == '\r') --end;
-        record_text_ = text_.substr(start, end - start);
-    };
-    // A blank line.
-    {
-        std::size_t p = pos_;
-        while (p < text_.size() && (text_[p] == ' ' || text_[p] == '\t' || text_[p] == '\r')) ++p;
-        if (p >= text_.size() || text_[p] == '\n') {
-            pos_ = p >= text_.size() ? p : p + 1;
-            ++line_;
-            return Outcome::kBlank;
-        }
-    }
-    for (;;) {
-        std::string& f = field();
-        if (pos_ < text_.size() && text_[pos_] == '"') {
-            const std::size_t open = pos_;
-            ++pos_;
-            std::int64_t lines_inside = 0;
-            for (;;) {
-                const std::size_t q = text_.find('"', pos_);
-                if (q == std::string_view::npos) {
-                    error_ = "a quoted field never closes (broken quoting or a truncated file)";
-                    line_ -= lines_inside;
-                    skip_line(open);
-                    return Outcome::kError;
-                }
-                const std::string_view part = text_.substr(pos_, q - pos_);
-                lines_inside += std::count(part.begin(), part.end(), '\n');
-                f.append(part);
-                pos_ = q + 1;
-                if (pos_ < text_.size() && text_[pos_] == '"') {
-                    f += '"';
-                    ++pos_;
-                    continue;
-                }
-                break;
-            }
-            line_ += lines_inside;
-            if (pos_ < text_.size() && text_[pos_] != delim_ && text_[pos_] != '\n' && text_[pos_] != '\r') {
-                error_ = "text after a closing quote (broken quoting)";
-                skip_line(pos_);
-                return Outcome::kError;
-            }
-        } else {
-            std::size_t p = pos_;
-            while (p < text_.size() && text_[p] != delim_ && text_[p] != '\n') {
-                if (text_[p] == '"') {
-                    error_ = "a quote inside an unquoted field (broken quoting)";
-                    skip_line(p);
-                    return Outcome::kError;
-                }
-                ++p;
-            }
-            std::size_t e = p;
-            if (e > pos_ && (p >= text_.size() || text_[p] == '\n') && text_[e - 1] == '\r') --e;
-            f.assign(text_.data() + pos_, e - pos_);
-            pos_ = p;
-        }
-        if (pos_ >= text_.size()) {
-            record_text_ = text_.substr(start);
-            if (!record_text_.empty() && record_text_.back() == '\r') record_text_.remove_suffix(1);
-            return Outcome::kRecord;
-        }
-        if (text_[pos_] == '\r' && pos_ + 1 < text_.size() && text_[pos_ + 1] == '\n') ++pos_;
-        if (text_[pos_] == '\r' && pos_ + 1 >= text_.size()) {
-            ++pos_;
-            record_text_ = text_.substr(start, pos_ - 1 - start);
-            return Outcome::kRecord;
-        }
-        if (text_[pos_] == '\n') {
-            std::size_t end = pos_;
-            if (end > start && text_[end - 1] == '\r') --end;
-            record_text_ = text_.substr(start, end - start);
-            ++pos_;
-            ++line_;
-            return Outcome::kRecord;
-        }
-        ++pos_;  // the delimiter
-    }
-}
 
 // ---- Shadowserver ----------------------------------------------------------------------------
 
@@ -525,7 +423,7 @@ private:
         std::string url_side;
         for (std::size_t i = 0; i < actions_.size(); ++i) {
             const Action& a = actions_[i];
-            std::string& v = cells_[i];
+            const std::string_view v = cells_[i];
             if (v.empty()) continue;
             if (!IsUtf8(v)) {
                 reason = "column " + columns_[i] + ": the value is not valid UTF-8";
@@ -540,34 +438,34 @@ private:
                             reason = st.error().message;
                             return false;
                         }
-                        e.SetExtra(columns_[i], v);
+                        e.SetExtra(columns_[i], std::string(v));
                     }
                     break;
                 }
                 case Act::kExtra:
-                    e.Append(a.key, v);
+                    e.Append(a.key, std::string(v));
                     break;
                 case Act::kExtraInt: {
                     std::int64_t x;
                     if (ParseI64(v, x)) e.Append(a.key, std::to_string(x), JsonKind::kInt);
-                    else e.Append(a.key, v);
+                    else e.Append(a.key, std::string(v));
                     break;
                 }
                 case Act::kExtraFloat: {
                     double d;
                     if (ParseF64(v, d)) e.Append(a.key, FloatText(d), JsonKind::kFloat);
-                    else e.Append(a.key, v);
+                    else e.Append(a.key, std::string(v));
                     break;
                 }
                 case Act::kExtraDate: {
                     if (auto t = ParseHttpDate(v)) e.Append(a.key, FormatEventTime(*t));
-                    else e.Append(a.key, v);
+                    else e.Append(a.key, std::string(v));
                     break;
                 }
                 case Act::kAsn: {
                     std::int64_t x;
                     if (ParseI64(v, x) && x == 0) break;
-                    if (!e.Add(a.key, v, FieldType::kAsn)) e.SetExtra(columns_[i], v);
+                    if (!e.Add(a.key, v, FieldType::kAsn)) e.SetExtra(columns_[i], std::string(v));
                     break;
                 }
                 case Act::kNaics: {
@@ -575,12 +473,12 @@ private:
                     if (ParseI64(v, x)) {
                         if (x != 0) e.Append(a.key, std::to_string(x), JsonKind::kInt);
                     } else {
-                        e.Append(a.key, v);
+                        e.Append(a.key, std::string(v));
                     }
                     break;
                 }
                 case Act::kTag: {
-                    e.Append(a.key, v);
+                    e.Append(a.key, std::string(v));
                     std::vector<std::string> cves;
                     std::size_t s = 0;
                     const std::string lower = LowerStr(v);
@@ -631,25 +529,25 @@ private:
                 case Act::kUrlPath:
                     url_path = v;
                     url_side = a.side;
-                    e.SetExtra(columns_[i], v);
+                    e.SetExtra(columns_[i], std::string(v));
                     break;
                 case Act::kHost:
                     host = v;
                     url_side = a.side;
-                    if (!e.Add(a.key, v, FieldType::kFqdn)) e.SetExtra(columns_[i], v);
+                    if (!e.Add(a.key, v, FieldType::kFqdn)) e.SetExtra(columns_[i], std::string(v));
                     break;
                 case Act::kScheme:
                     scheme = v;
-                    if (a.key.rfind("extra.", 0) == 0) e.Append(a.key, v);
+                    if (a.key.rfind("extra.", 0) == 0) e.Append(a.key, std::string(v));
                     else (void)e.Add(a.key, v, FieldType::kLowercase);
                     break;
                 case Act::kCategory:
                     category = v;
-                    e.Append(a.key, v);
+                    e.Append(a.key, std::string(v));
                     break;
                 case Act::kDetail:
                     detail = v;
-                    e.Append(a.key, v);
+                    e.Append(a.key, std::string(v));
                     break;
                 case Act::kIgnore:
                     break;
@@ -699,7 +597,7 @@ private:
     std::string file_name_;
     std::vector<Action> actions_;
     std::vector<std::string> columns_;
-    std::vector<std::string> cells_;
+    std::vector<std::string_view> cells_;
 };
 
 // ---- Generic CSV -------------------------------------------------------------------------------
@@ -779,7 +677,7 @@ public:
             std::string reason;
             bool ok = true;
             for (std::size_t i = 0; i < n && ok; ++i) {
-                const std::string& v = cells_[i];
+                const std::string_view v = cells_[i];
                 if (TrimView(v).empty()) continue;
                 if (!IsUtf8(v)) {
                     reason = "column " + columns_[i] + ": the value is not valid UTF-8";
@@ -792,14 +690,14 @@ public:
                         std::string name = LowerStr(columns_[i]);
                         for (char& c : name)
                             if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) c = '_';
-                        if (!name.empty() && ValidKey("extra." + name)) e.SetExtra(name, v);
+                        if (!name.empty() && ValidKey("extra." + name)) e.SetExtra(name, std::string(v));
                     }
                     continue;
                 }
                 if (TypeOf(target) == FieldType::kDateTime) {
                     auto t = ParseWithFormat(v, mapping_.time_format);
                     if (!t) {
-                        reason = target + ": not a timestamp in the format '" + mapping_.time_format + "': '" + v + "'";
+                        reason = target + ": not a timestamp in the format '" + mapping_.time_format + "': '" + std::string(v) + "'";
                         ok = false;
                         break;
                     }
@@ -813,7 +711,7 @@ public:
                         reason = st.error().message;
                         ok = false;
                     } else {
-                        e.SetExtra(LowerStr(columns_[i]), v);
+                        e.SetExtra(LowerStr(columns_[i]), std::string(v));
                     }
                 }
             }
@@ -846,7 +744,7 @@ private:
     std::string spec_;
     std::vector<std::string> columns_;
     std::vector<std::string> targets_;
-    std::vector<std::string> cells_;
+    std::vector<std::string_view> cells_;
 };
 
 // ---- Line formats --------------------------------------------------------------------------

@@ -23,6 +23,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/csv.hpp"
 #include "core/result.hpp"
 #include "core/time.hpp"
 #include "feeds/event.hpp"
@@ -121,26 +122,8 @@ struct ShadowserverReport {
                                                               std::string_view file_name = {},
                                                               const CsvMapping* mapping = nullptr);
 
-// CSV record splitting shared by the CSV parsers: fields of one record, with the byte range of
-// the record (for `raw` and rejections). Reuses `fields`' storage between calls.
-class CsvTokenizer {
-public:
-    CsvTokenizer(std::string_view text, std::int64_t first_line, char delimiter = ',')
-        : text_(text), line_(first_line), delim_(delimiter) {}
-    enum class Outcome { kEnd, kRecord, kBlank, kError };
-    Outcome Next(std::vector<std::string>& fields, std::size_t& count);
-    std::int64_t record_line() const { return record_line_; }
-    std::string_view record_text() const { return record_text_; }
-    const std::string& error() const { return error_; }
-
-private:
-    std::string_view text_;
-    std::size_t pos_ = 0;
-    std::int64_t line_;
-    char delim_;
-    std::int64_t record_line_ = 0;
-    std::string_view record_text_;
-    std::string error_;
-};
+// CSV record splitting of the CSV parsers: the platform's one tokenizer (core/csv.hpp), fields
+// as views into the chunk, with the byte range of each record (for `raw` and rejections).
+using CsvTokenizer = core::CsvTokenizer;
 
 }  // namespace muhafiz::feeds

@@ -113,6 +113,21 @@ TEST_P(ShadowserverGolden, MatchesGoldenFile) {
         ASSERT_TRUE(back) << back.error().message << "\n" << e.ToJson();
         EXPECT_EQ(back->ToJson(), e.ToJson());
     }
+    // ... and through the compact stored form (migration 013), against a base of the sample.
+    std::vector<const Event*> sample;
+    for (const auto& e : out.events) sample.push_back(&e);
+    const CompactBase base = MakeCompactBase(sample);
+    auto base_fields = DecodeCompactFields(base.text);
+    ASSERT_TRUE(base_fields);
+    for (const auto& e : out.events) {
+        std::string data;
+        std::optional<std::string> raw;
+        ASSERT_TRUE(EncodeCompact(e, &base, data, raw));
+        auto back = DecodeCompact(data, *base_fields, raw ? &*raw : nullptr);
+        ASSERT_TRUE(back) << back.error().message << "\n" << data;
+        EXPECT_EQ(back->ToJson(), e.ToJson());
+        EXPECT_EQ(back->Hash(), e.Hash());
+    }
     // Detected from the header alone, too (the IPv6 twin has the same columns: only its file
     // name tells it apart).
     if (name == "scan6_http") return;
@@ -125,6 +140,52 @@ TEST_P(ShadowserverGolden, MatchesGoldenFile) {
 INSTANTIATE_TEST_SUITE_P(Samples, ShadowserverGolden,
                          ::testing::Values("scan_http", "scan6_http", "scan_dns", "scan_ntp", "scan_snmp", "scan_rdp",
                                            "event4_sinkhole_http", "compromised_website", "blocklist"));
+
+TEST(Event, CompactFormRoundTrips) {
+    Event a;
+    ASSERT_TRUE(a.Set("source.ip", "192.0.2.1"));
+    ASSERT_TRUE(a.Set("time.source", "2026-01-14T00:00:00Z"));
+    ASSERT_TRUE(a.Set("feed.name", "x"));
+    a.SetExtra("count", "12", JsonKind::kInt);
+    a.SetExtra("odd", "with:colons;and 12:length-looking\ntext");
+    a.SetExtra("flag", "true", JsonKind::kBool);
+    a.SetRawBytes("\"a\",\"b:c\"");
+    Event b = a;
+    ASSERT_TRUE(b.Set("feed.name", "y"));
+    b.SetRawBytes(std::string("bin\xff\x00ary", 10));  // not text: stays base64 in data
+    Event c = a;
+    c.Remove("raw");
+    std::vector<const Event*> sample{&a, &a, &b};
+    const CompactBase base = MakeCompactBase(sample);
+    ASSERT_NE(base.id, 0u);
+    auto fields = DecodeCompactFields(base.text);
+    ASSERT_TRUE(fields);
+    for (const Event* e : {&a, &b, &c}) {
+        for (const CompactBase* with : {&base, static_cast<const CompactBase*>(nullptr)}) {
+            std::string data;
+            std::optional<std::string> raw;
+            ASSERT_TRUE(EncodeCompact(*e, with, data, raw));
+            EXPECT_EQ(raw.has_value(), e == &a);
+            auto back = DecodeCompact(data, with ? *fields : std::vector<Field>{}, raw ? &*raw : nullptr);
+            ASSERT_TRUE(back) << back.error().message;
+            EXPECT_EQ(back->ToJson(), e->ToJson());
+            EXPECT_EQ(back->GetOr("raw"), e->GetOr("raw"));
+        }
+    }
+    // raw as bytes reads as the base64 of IntelMQ.
+    EXPECT_EQ(a.GetOr("raw"), Base64Encode("\"a\",\"b:c\""));
+    // A NUL in a value: not compact (stored as JSON instead).
+    Event d;
+    d.SetExtra("nul", std::string("a\0b", 3));
+    std::string data;
+    std::optional<std::string> raw;
+    EXPECT_FALSE(EncodeCompact(d, nullptr, data, raw));
+    // Damaged data is an error, not a crash.
+    EXPECT_FALSE(DecodeCompact("zz", {}, nullptr));
+    EXPECT_FALSE(DecodeCompact("0;s99:abc", {}, nullptr));
+    ASSERT_LT(fields->size(), 8u);
+    EXPECT_FALSE(DecodeCompact("ff;", *fields, nullptr));  // bits beyond the base
+}
 
 TEST(Shadowserver, MappingDetails) {
     auto p = MakeParser("shadowserver:scan_http", Ctx());

@@ -1,6 +1,9 @@
 #include "feeds/pipeline.hpp"
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <time.h>
 #include <sodium.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,7 +13,9 @@
 #include <cstdlib>
 #include <chrono>
 #include <cstring>
+#include <map>
 #include <thread>
+#include <unordered_set>
 
 #include "core/ids.hpp"
 #include "feeds/bounded_queue.hpp"
@@ -289,7 +294,30 @@ private:
 };
 
 // Everything one run's stages share.
+// Events handed back to the thread that allocated them (the parse thread) to be freed there:
+// glibc frees of another thread's memory contend on its arena and were a visible cost.
+class Recycler {
+public:
+    void Put(std::vector<Event>&& events) {
+        std::lock_guard lock(mu_);
+        bins_.push_back(std::move(events));
+    }
+    // Frees what was handed back (on the calling thread).
+    void Drain() {
+        std::vector<std::vector<Event>> local;
+        {
+            std::lock_guard lock(mu_);
+            local.swap(bins_);
+        }
+    }
+
+private:
+    std::mutex mu_;
+    std::vector<std::vector<Event>> bins_;
+};
+
 struct RunContext {
+    Recycler* recycler = nullptr;  // null: events are freed where they are done with
     FeedConfig feed;
     RunRecord* run = nullptr;
     core::Micros now = 0;
@@ -297,50 +325,85 @@ struct RunContext {
     std::unique_ptr<Enricher> enricher;
     std::unique_ptr<Router> router;
     std::unique_ptr<Aggregator> aggregator;
+    std::unordered_set<std::uint64_t> bases;  // feed_event_bases already handed to the store
 };
+
+// The events of a batch as feed_events rows (compact form, data_format 1; JSON when an event
+// cannot be written compactly). Runs on the processing thread, not on the store thread.
+void BuildRows(RunContext& ctx, Batch& batch) {
+    batch.event_rows.reserve(batch.events.size());
+    // The base: fields most of the first events share (feed, classification, report constants).
+    std::vector<const Event*> sample;
+    for (std::size_t i = 0; i < batch.events.size() && i < 32; ++i) sample.push_back(&batch.events[i].event);
+    CompactBase base = MakeCompactBase(sample);
+    if (base.id != 0 && ctx.bases.insert(base.id).second) batch.new_bases.emplace_back(base.id, base.text);
+    const std::string& feed = ctx.feed.name;
+    const db::Value feed_value = feed;
+    const db::Value run_value = ctx.run->id;
+    const db::Value now_value = ctx.now;
+    UuidV7Source uuids;
+    std::string data;
+    std::optional<std::string> raw;
+    std::vector<Event> done;
+    if (ctx.recycler) done.reserve(batch.events.size());
+    for (auto& e : batch.events) {
+        const Event& ev = e.event;
+        db::Value asn = nullptr;
+        const std::string* a = ev.Get("source.asn");
+        if (a) asn = static_cast<std::int64_t>(std::stoll(*a));
+        const std::string* ip = ev.Get("source.ip");
+        if (!ip) ip = ev.Get("source.network");
+        std::int64_t format = 1;
+        if (!EncodeCompact(ev, base.id ? &base : nullptr, data, raw)) {
+            data = ev.ToJson();
+            raw.reset();
+            format = 0;
+        }
+        // Built value by value (an initializer list would copy every string).
+        db::Params& row = batch.event_rows.emplace_back();
+        row.reserve(27);
+        row.emplace_back(uuids.Next());
+        row.push_back(feed_value);
+        row.push_back(run_value);
+        row.emplace_back(e.line);
+        row.emplace_back(e.time_source);
+        row.push_back(now_value);
+        row.emplace_back(std::string(ev.GetOr("classification.taxonomy", "other")));
+        row.emplace_back(std::string(ev.GetOr("classification.type", "undetermined")));
+        row.emplace_back(std::string(ev.GetOr("classification.identifier")));
+        row.emplace_back(std::string(ev.GetOr("severity")));
+        row.emplace_back(ip ? *ip : std::string());
+        row.push_back(std::move(asn));
+        row.emplace_back(std::string(ev.GetOr("source.geolocation.cc")));
+        row.push_back(e.organisation_id ? db::Value(e.organisation_id) : db::Value(nullptr));
+        row.emplace_back(e.recipient_id);
+        row.emplace_back(std::string(RouteName(e.route)));
+        row.emplace_back(std::move(e.scope_path));
+        row.push_back(db::Bool(e.notify));
+        row.emplace_back(static_cast<std::int64_t>(e.dedup_hash));
+        row.push_back(e.aggregate_hash ? db::Value(static_cast<std::int64_t>(*e.aggregate_hash)) : db::Value(nullptr));
+        row.emplace_back(e.first_seen);
+        row.emplace_back(e.last_seen);
+        row.emplace_back(e.count);
+        row.emplace_back(std::move(data));
+        row.emplace_back(format);
+        row.emplace_back(format == 1 && base.id ? static_cast<std::int64_t>(base.id) : std::int64_t{0});
+        row.push_back(raw ? db::Value(std::move(*raw)) : db::Value(nullptr));
+        data = std::string();
+        // The row is all the store needs (it counts batch.events): the fields go back to the
+        // parse thread that allocated them (or are freed here), not to the store thread.
+        if (ctx.recycler) done.push_back(std::move(e.event));
+        e.event = Event();
+    }
+    if (ctx.recycler) ctx.recycler->Put(std::move(done));
+}
 
 void ProcessBatch(RunContext& ctx, Batch& batch) {
     ctx.dedup->Process(batch, ctx.now);
     ctx.enricher->Process(batch);
     ctx.router->Process(batch);
     if (ctx.aggregator) ctx.aggregator->Process(batch);
-    batch.event_rows.reserve(batch.events.size());
-    const std::string& feed = ctx.feed.name;
-    UuidV7Source uuids;
-    for (auto& e : batch.events) {
-        const Event& ev = e.event;
-        db::Value asn = nullptr;
-        if (const std::string* a = ev.Get("source.asn")) asn = static_cast<std::int64_t>(std::stoll(*a));
-        batch.event_rows.push_back(db::Params{
-            uuids.Next(),
-            feed,
-            ctx.run->id,
-            e.line,
-            e.time_source,
-            ctx.now,
-            std::string(ev.GetOr("classification.taxonomy", "other")),
-            std::string(ev.GetOr("classification.type", "undetermined")),
-            std::string(ev.GetOr("classification.identifier")),
-            std::string(ev.GetOr("severity")),
-            std::string(ev.GetOr("source.ip", ev.GetOr("source.network"))),
-            asn,
-            std::string(ev.GetOr("source.geolocation.cc")),
-            e.organisation_id ? db::Value(e.organisation_id) : db::Value(nullptr),
-            e.recipient_id,
-            std::string(RouteName(e.route)),
-            std::move(e.scope_path),
-            db::Bool(e.notify),
-            static_cast<std::int64_t>(e.dedup_hash),
-            e.aggregate_hash ? db::Value(static_cast<std::int64_t>(*e.aggregate_hash)) : db::Value(nullptr),
-            e.first_seen,
-            e.last_seen,
-            e.count,
-            ev.ToJson(),
-        });
-        // The row is all the store needs (it counts batch.events): the fields are freed here, on
-        // the thread that allocated most of them, not on the store thread.
-        e.event = Event();
-    }
+    BuildRows(ctx, batch);
 }
 
 core::Result<RunContext> PrepareContext(FeedStore& store, db::Connection& conn, const FeedConfig& feed, RunRecord& run,
@@ -379,6 +442,74 @@ ParseContext ContextFor(const FeedConfig& feed, core::Micros now) {
     return c;
 }
 
+// Reports being ingested in this process (feed + fingerprint), with their file and start.
+class ActiveReport {
+public:
+    static core::Result<std::unique_ptr<ActiveReport>> Enter(const std::string& feed, const std::string& hash,
+                                                             const std::string& file_name) {
+        std::lock_guard lock(mu());
+        const std::string key = feed + '\n' + hash;
+        auto& m = map();
+        if (auto it = m.find(key); it != m.end())
+            return tl::unexpected(core::Error{core::ErrorCode::kConflict,
+                               "report " + file_name + " is being ingested by this process (pid " + std::to_string(getpid()) +
+                                   ") since " + core::FormatRfc3339(it->second.first),
+                               "file"});
+        m.emplace(key, std::make_pair(core::NowMicros(), file_name));
+        return std::unique_ptr<ActiveReport>(new ActiveReport(key));
+    }
+    ~ActiveReport() {
+        std::lock_guard lock(mu());
+        map().erase(key_);
+    }
+
+private:
+    explicit ActiveReport(std::string key) : key_(std::move(key)) {}
+    static std::mutex& mu() {
+        static std::mutex m;
+        return m;
+    }
+    static std::map<std::string, std::pair<core::Micros, std::string>>& map() {
+        static std::map<std::string, std::pair<core::Micros, std::string>> m;
+        return m;
+    }
+    std::string key_;
+};
+
+std::string HostName() {
+    char host[256] = {0};
+    if (gethostname(host, sizeof host - 1) != 0) return "localhost";
+    return host;
+}
+
+// "host:pid" of this process.
+std::string LeaseOwner() { return HostName() + ":" + std::to_string(static_cast<long long>(getpid())); }
+
+// True when another live process holds the run's lease.
+bool LeaseHeld(const RunRecord& run, const std::string& me) {
+    if (run.lease_owner.empty() || run.lease_owner == me || run.lease_until <= core::NowMicros()) return false;
+    // A process on this host that is gone (killed) holds nothing.
+    const auto colon = run.lease_owner.rfind(':');
+    if (colon != std::string::npos && run.lease_owner.substr(0, colon) == HostName()) {
+        const long pid = std::strtol(run.lease_owner.c_str() + colon + 1, nullptr, 10);
+        if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) return false;
+    }
+    return true;
+}
+
+core::Error BeingIngested(const std::string& file_name, const RunRecord& run) {
+    return core::Error{core::ErrorCode::kConflict,
+                       "report " + file_name + " is being ingested by " + run.lease_owner + " since " +
+                           core::FormatRfc3339(run.started_at) + " (run " + run.uuid + ")",
+                       "file"};
+}
+
+double ThreadCpuSeconds() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
 bool Blank(std::string_view s) {
     return std::all_of(s.begin(), s.end(), [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; });
 }
@@ -401,11 +532,17 @@ core::Result<IngestSummary> Pipeline::Ingest(const IngestRequest& req) {
         reader = ChunkReader::FromData(req.data);
     }
     const std::string file_name = !req.file_name.empty() ? req.file_name : req.path;
+    // One ingest of a report at a time: in this process (a registry), and across processes (the
+    // run's lease, below).
+    auto active = MUHAFIZ_TRY(ActiveReport::Enter(feed.name, hash, file_name));
     auto conn = MUHAFIZ_TRY(store_.database().Acquire());
 
     IngestSummary summary;
     RunRecord run;
+    const std::string me = LeaseOwner();
     auto existing = MUHAFIZ_TRY(store_.FindRunByHash(*conn, feed.name, hash));
+    if (existing && existing->status == "running" && LeaseHeld(*existing, me))
+        return tl::unexpected(BeingIngested(file_name, *existing));
     if (existing && !req.force && existing->status == "done") {
         summary.run = *existing;
         summary.already_ingested = true;
@@ -415,6 +552,10 @@ core::Result<IngestSummary> Pipeline::Ingest(const IngestRequest& req) {
     if (existing && !req.force && existing->status == "running") {
         run = *existing;
         summary.resumed = true;
+        if (!MUHAFIZ_TRY(store_.TakeLease(*conn, run, me, core::NowMicros() + kLeaseMicros))) {
+            auto now_run = MUHAFIZ_TRY(store_.GetRun(*conn, run.id));
+            return tl::unexpected(BeingIngested(file_name, now_run));
+        }
     } else {
         run.feed = feed.name;
         run.source = req.source;
@@ -424,7 +565,23 @@ core::Result<IngestSummary> Pipeline::Ingest(const IngestRequest& req) {
         run.format = feed.format;
         run.started_at = core::NowMicros();
         run.created_by = req.actor;
+        run.lease_owner = me;
+        run.lease_until = core::NowMicros() + kLeaseMicros;
         run = MUHAFIZ_TRY(store_.CreateRun(*conn, std::move(run)));
+        // Another process may have created its run between our look-up and our insert: the
+        // earlier run goes on, this one stops.
+        auto others = MUHAFIZ_TRY((*conn).Query(
+            std::string("SELECT id FROM feed_runs WHERE feed = ? AND file_hash = ? AND status = 'running' AND id < ? "
+                        "AND lease_owner <> '' AND lease_until > ? ORDER BY id LIMIT 1"),
+            {feed.name, hash, run.id, core::NowMicros()}));
+        if (!others.empty()) {
+            auto other = MUHAFIZ_TRY(store_.GetRun(*conn, others[0].Int(0)));
+            if (LeaseHeld(other, me)) {
+                MUHAFIZ_CHECK(store_.FinishRun(*conn, run, "failed", "another ingest of the same report was running",
+                                               core::NowMicros()));
+                return tl::unexpected(BeingIngested(file_name, other));
+            }
+        }
     }
 
     auto fail = [&](const core::Error& err, std::int64_t line, const std::string& text) -> core::Result<IngestSummary> {
@@ -482,17 +639,30 @@ core::Result<IngestSummary> Pipeline::Ingest(const IngestRequest& req) {
     auto ctx_or = PrepareContext(store_, *conn, feed, run, owners, network, options_.home_country);
     if (!ctx_or) return fail(ctx_or.error(), -1, "");
     RunContext ctx = std::move(*ctx_or);
+    Recycler recycler;
+    ctx.recycler = &recycler;
 
     // SQLite: checkpoint the WAL less often while a large report streams in (fewer fsyncs); the
     // default comes back when the run ends.
+    // A larger page cache too (the indexes of feed_events stay in memory while the run lasts).
     const bool sqlite = (*conn).dialect() == db::Dialect::kSqlite;
-    if (sqlite) (void)(*conn).ExecuteScript("PRAGMA wal_autocheckpoint=16384");
+    std::string old_cache;
+    if (sqlite) {
+        if (auto r = (*conn).Query("PRAGMA cache_size"); r && !r->empty()) old_cache = std::to_string((*r)[0].Int(0));
+        (void)(*conn).ExecuteScript("PRAGMA wal_autocheckpoint=65536; PRAGMA cache_size=-262144");
+    }
     struct RestoreCheckpoint {
         db::Connection* c;
+        std::string cache;
         ~RestoreCheckpoint() {
-            if (c) (void)c->ExecuteScript("PRAGMA wal_autocheckpoint=1000");
+            if (!c) return;
+            // The WAL the run wrote is copied back now (part of the run's cost, not the next
+            // writer's), then the defaults return.
+            (void)c->ExecuteScript("PRAGMA wal_checkpoint(PASSIVE)");
+            (void)c->ExecuteScript("PRAGMA wal_autocheckpoint=1000");
+            if (!cache.empty()) (void)c->ExecuteScript("PRAGMA cache_size=" + cache);
         }
-    } restore{sqlite ? &*conn : nullptr};
+    } restore{sqlite ? &*conn : nullptr, old_cache};
     BoundedQueue<Batch> parsed(options_.queue_capacity), processed(options_.queue_capacity);
     std::mutex err_mu;
     std::optional<core::Error> error;
@@ -504,6 +674,7 @@ core::Result<IngestSummary> Pipeline::Ingest(const IngestRequest& req) {
     };
     const bool csv = parser->csv_records();
     std::thread parse_thread([&] {
+        pthread_setname_np(pthread_self(), "feeds-parse");
         std::string chunk;
         std::int64_t seq = 0;
         for (;;) {
@@ -523,25 +694,56 @@ core::Result<IngestSummary> Pipeline::Ingest(const IngestRequest& req) {
             b.end_offset = reader->offset();
             b.end_line = line;
             if (!parsed.Push(std::move(b))) break;
+            recycler.Drain();
         }
         parsed.Close();
+        recycler.Drain();
+        summary.parse_cpu_seconds = ThreadCpuSeconds();
     });
     std::thread process_thread([&] {
+        pthread_setname_np(pthread_self(), "feeds-process");
         while (auto b = parsed.Pop()) {
             ProcessBatch(ctx, *b);
             if (!processed.Push(std::move(*b))) break;
         }
         processed.Close();
+        summary.process_cpu_seconds = ThreadCpuSeconds();
     });
     IngestProgress progress;
     progress.bytes_total = size;
+    const double store_cpu0 = ThreadCpuSeconds();
     const bool timing = std::getenv("MUHAFIZ_FEEDS_TIMING") != nullptr;
     double commit_s = 0, wait_s = 0;
     auto tw = std::chrono::steady_clock::now();
+    // Group commit: batches that arrive while a transaction is open (within a short wait) join
+    // it, up to kGroupEvents events, so each index page is written to the WAL once per group
+    // rather than once per batch. The resume point committed is that of the group's last batch.
+    constexpr std::size_t kGroupEvents = 32768;
+    // Events per organisation of this run, counted here (a resumed run counts from storage, which
+    // holds what its first attempt committed too).
+    std::map<std::int64_t, std::int64_t> counts;
     while (auto b = processed.Pop()) {
         auto tc = std::chrono::steady_clock::now();
         wait_s += std::chrono::duration<double>(tc - tw).count();
-        auto committed = store_.CommitBatch(*conn, run, *b, now);
+        auto committed = [&]() -> core::Status {
+            auto tx = db::Transaction::Begin(*conn);
+            if (!tx) return tl::unexpected(tx.error());
+            std::optional<Batch> cur = std::move(b);
+            std::size_t events = 0;
+            for (;;) {
+                for (const auto& e : cur->events) {
+                    ++counts[e.recipient_id];
+                    if (e.organisation_id != 0 && e.organisation_id != e.recipient_id) ++counts[e.organisation_id];
+                }
+                MUHAFIZ_CHECK(store_.WriteBatch(*conn, run, *cur, now));
+                events += cur->events.size();
+                cur.reset();
+                if (events >= kGroupEvents || req.throttle_ms > 0) break;
+                cur = processed.PopFor(std::chrono::milliseconds(50));
+                if (!cur) break;
+            }
+            return tx->Commit();
+        }();
         tw = std::chrono::steady_clock::now();
         commit_s += std::chrono::duration<double>(tw - tc).count();
         if (auto st = std::move(committed); !st) {
@@ -566,12 +768,13 @@ core::Result<IngestSummary> Pipeline::Ingest(const IngestRequest& req) {
         return tl::unexpected(*error);
     }
     auto tf = std::chrono::steady_clock::now();
-    MUHAFIZ_CHECK(store_.FinishRun(*conn, run, "done", "", core::NowMicros()));
+    MUHAFIZ_CHECK(store_.FinishRun(*conn, run, "done", "", core::NowMicros(), summary.resumed ? nullptr : &counts));
     if (timing)
         std::fprintf(stderr, "feeds timing: commits %.2f s, waiting for batches %.2f s, finish %.2f s\n", commit_s, wait_s,
                      std::chrono::duration<double>(std::chrono::steady_clock::now() - tf).count());
     summary.run = run;
     summary.per_recipient = MUHAFIZ_TRY(store_.RunCounts(*conn, run.id));
+    summary.store_cpu_seconds = ThreadCpuSeconds() - store_cpu0;
     summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     return summary;
 }

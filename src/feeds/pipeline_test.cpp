@@ -8,6 +8,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <thread>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -278,6 +280,132 @@ TEST_P(PipelineTest, IngestRoutesAndIsIdempotent) {
     EXPECT_EQ(after_restart->run.duplicates, 10);
 }
 
+// Migration 013: events are stored compactly (fields apart from a shared base, raw as the
+// record's bytes) and read back as exactly the IntelMQ JSON of the parsed event; rows written
+// as JSON by migration 011 (data_format 0) stay readable.
+TEST_P(PipelineTest, StoresCompactlyAndReadsOldRows) {
+    auto p = NewPipeline(Config());
+    IngestRequest req;
+    req.feed = "shadowserver";
+    req.path = Data("shadowserver/scan_http.csv");
+    req.file_name = "2026-01-14-scan_http-pk.csv";
+    auto s = p->Ingest(req);
+    ASSERT_TRUE(s) << s.error().message;
+    ASSERT_EQ(s->run.events, 10);
+    auto conn = *db_->Acquire();
+    auto rows = conn->Query("SELECT COUNT(*), SUM(data_format), COUNT(raw), SUM(CASE WHEN base_id <> 0 THEN 1 ELSE 0 END) "
+                            "FROM feed_events");
+    ASSERT_TRUE(rows);
+    EXPECT_EQ((*rows)[0].Int(1), 10);  // all compact
+    EXPECT_EQ((*rows)[0].Int(2), 10);  // raw kept as bytes
+    EXPECT_EQ((*rows)[0].Int(3), 10);  // with a base
+    EXPECT_EQ((*conn->Query("SELECT COUNT(*) FROM feed_event_bases"))[0].Int(0), 1);
+    // What is read back is what the parser made (observation time aside).
+    const std::string text = [&] {
+        std::ifstream in(req.path, std::ios::binary);
+        std::stringstream ss;
+        ss << in.rdbuf();
+        return ss.str();
+    }();
+    EventFilter f;
+    f.limit = 100;
+    auto all = store_->ListEvents(f, db::Predicate{});
+    ASSERT_TRUE(all);
+    ASSERT_EQ(all->items.size(), 10u);
+    const std::string first_line = text.substr(text.find('\n') + 1, text.find('\n', text.find('\n') + 1) - text.find('\n') - 1);
+    bool found_first = false;
+    for (const auto& e : all->items) {
+        auto ev = Event::FromJsonText(e.data);
+        ASSERT_TRUE(ev) << e.data;
+        EXPECT_EQ(ev->ToJson(), e.data);  // canonical IntelMQ JSON
+        std::string raw;
+        ASSERT_TRUE(Base64Decode(ev->GetOr("raw"), raw));
+        EXPECT_NE(text.find(raw), std::string::npos) << raw;
+        if (raw == first_line) found_first = true;
+        EXPECT_EQ(ev->GetOr("feed.name"), "Accessible-HTTP");
+        EXPECT_EQ(ev->GetOr("source.ip"), e.source_ip);
+    }
+    EXPECT_TRUE(found_first);
+    // An old row (JSON, data_format 0) written the way migration 011 did.
+    const std::string old_json = R"({"classification.taxonomy":"other","classification.type":"other","raw":"eA==",)"
+                                 R"("source.ip":"203.0.113.99","time.source":"2026-01-01T00:00:00+00:00"})";
+    ASSERT_TRUE(conn->Execute(
+        "INSERT INTO feed_events (uuid, feed, run_id, line, time_source, observed_at, taxonomy, type, source_ip, "
+        "recipient_id, route, scope_path, dedup_hash, first_seen, last_seen, data) "
+        "VALUES ('00000000-0000-7000-8000-0000000000aa', 'old', 999, 2, 1, 1, 'other', 'other', '203.0.113.99', 1, "
+        "'unrouted', '/1/', 7, 1, 1, ?)",
+        {old_json}));
+    EventFilter old;
+    old.feed = "old";
+    auto olds = store_->ListEvents(old, db::Predicate{});
+    ASSERT_TRUE(olds);
+    ASSERT_EQ(olds->items.size(), 1u);
+    EXPECT_EQ(olds->items[0].data, old_json);
+}
+
+// Two ingests of the same report cannot run at once: in one process (the second is refused
+// while the first runs) and across processes (the run's lease: refused while another live
+// process holds it; taken over when it ran out or its process is gone).
+TEST_P(PipelineTest, RefusesAConcurrentIngestOfTheSameReport) {
+    auto p = NewPipeline(Config());
+    IngestRequest slow;
+    slow.feed = "shadowserver";
+    slow.path = Data("shadowserver/scan_http.csv");
+    slow.file_name = "2026-01-14-scan_http-pk.csv";
+    slow.chunk_bytes = 64;
+    slow.throttle_ms = 150;
+    std::atomic<bool> started{false};
+    slow.progress = [&](const IngestProgress&) { started = true; };
+    core::Result<IngestSummary> first = core::Invalid("x", "not run");
+    std::thread t([&] { first = p->Ingest(slow); });
+    for (int i = 0; i < 400 && !started; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    ASSERT_TRUE(started);
+    IngestRequest again = slow;
+    again.throttle_ms = 0;
+    again.progress = nullptr;
+    auto second = p->Ingest(again);
+    ASSERT_FALSE(second);
+    EXPECT_EQ(second.error().code, core::ErrorCode::kConflict);
+    EXPECT_NE(second.error().message.find("is being ingested by"), std::string::npos) << second.error().message;
+    t.join();
+    ASSERT_TRUE(first) << first.error().message;
+    EXPECT_EQ(first->run.events, 10);
+    EXPECT_TRUE(first->run.lease_owner.empty());  // released when done
+
+    // Another process holds a running run of this report (its lease renewed a moment ago).
+    IngestRequest dns;
+    dns.feed = "shadowserver";
+    dns.path = Data("shadowserver/scan_dns.csv");
+    dns.file_name = "2026-01-14-scan_dns-pk.csv";
+    std::int64_t size = 0;
+    const std::string hash = *FingerprintFile(dns.path, size);
+    auto conn = *db_->Acquire();
+    const core::Micros now = core::NowMicros();
+    ASSERT_TRUE(conn->Execute(
+        "INSERT INTO feed_runs (uuid, feed, file_name, file_hash, file_size, format, status, started_at, lease_owner, "
+        "lease_until) VALUES ('00000000-0000-7000-8000-0000000000b1', 'shadowserver', ?, ?, ?, 'shadowserver', "
+        "'running', ?, 'elsewhere.example:4242', ?)",
+        {dns.file_name, hash, size, now, now + 60000000}));
+    auto refused = p->Ingest(dns);
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, core::ErrorCode::kConflict);
+    EXPECT_NE(refused.error().message.find("being ingested by elsewhere.example:4242 since"), std::string::npos)
+        << refused.error().message;
+    // A process of this host that is gone holds nothing: its run is resumed.
+    const pid_t child = fork();
+    if (child == 0) _exit(0);
+    waitpid(child, nullptr, 0);
+    char host[256] = {0};
+    gethostname(host, sizeof host - 1);
+    ASSERT_TRUE(conn->Execute("UPDATE feed_runs SET lease_owner = ? WHERE uuid = '00000000-0000-7000-8000-0000000000b1'",
+                              {std::string(host) + ":" + std::to_string(child)}));
+    auto resumed = p->Ingest(dns);
+    ASSERT_TRUE(resumed) << resumed.error().message;
+    EXPECT_TRUE(resumed->resumed);
+    EXPECT_EQ(resumed->run.status, "done");
+    EXPECT_GT(resumed->run.events, 0);
+}
+
 TEST_P(PipelineTest, AggregatesLikeN6) {
     auto p = NewPipeline(Config());
     // The same bot seen three times within the window, in two reports.
@@ -429,6 +557,22 @@ TEST_P(PipelineTest, ResumesAfterSigkillWithoutLossOrDuplicates) {
     EXPECT_EQ(s->run.rejected, 0);
     EXPECT_EQ(s->run.duplicates, 0);
     EXPECT_EQ(*store_->CountEvents("shadowserver"), 30000);
+    {
+        // A resumed run's per-recipient counts come from storage (the ids above the run's
+        // first_event_id; feed_events has no run_id index): they include what the killed attempt
+        // committed, so every stored event is counted for its recipient at least once.
+        auto conn = *db_->Acquire();
+        const auto stored = (*conn->Query("SELECT COUNT(*) FROM feed_events WHERE run_id = ?", {s->run.id}))[0].Int(0);
+        std::int64_t counted = 0;
+        for (const auto& [org, n] : s->per_recipient) counted += n;
+        EXPECT_EQ(stored, 30000);
+        EXPECT_GE(counted, stored);
+        const auto later = *store_->CreateRun(*conn, RunRecord{.feed = "shadowserver", .status = "done",
+                                                                .started_at = core::NowMicros()});
+        const auto first = (*conn->Query("SELECT first_event_id FROM feed_runs WHERE id = ?", {later.id}))[0].Int(0);
+        const auto max_id = (*conn->Query("SELECT MAX(id) FROM feed_events"))[0].Int(0);
+        EXPECT_EQ(first, max_id);
+    }
     auto again = p->Ingest(req);
     ASSERT_TRUE(again);
     EXPECT_TRUE(again->already_ingested);

@@ -114,6 +114,12 @@ json::object ToJson(const ImportReport& r) {
                         {"markings", r.markings},
                         {"duplicates", r.duplicates},
                         {"failed", r.failed},
+                        {"created", r.created},
+                        {"updated", r.updated},
+                        {"unchanged", r.unchanged},
+                        {"older_versions", r.older_versions},
+                        {"rejected", r.failed},
+                        {"reimport", r.reimport},
                         {"problems", std::move(problems)}};
 }
 

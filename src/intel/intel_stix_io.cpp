@@ -2,12 +2,16 @@
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parser.hpp>
 
+#include <sys/random.h>
+
 #include <algorithm>
+#include <cstring>
 #include <condition_variable>
 #include <deque>
 #include <functional>
 #include <mutex>
 #include <ostream>
+#include <sstream>
 #include <thread>
 #include <set>
 #include <unordered_map>
@@ -43,6 +47,45 @@ struct RowBuffer {
         return rows[used++];
     }
     void Trim() { rows.resize(used); }
+};
+
+// Random UUIDs without a system call each: a per-thread buffer refilled from the kernel's
+// CSPRNG (getrandom) 4 KiB at a time, 10 random bytes per id. Same quality as core::NewUuidV7.
+class UuidSource {
+  public:
+    // A UUIDv7 (time-ordered) into `out` (36 characters).
+    void V7(char out[36]) {
+        unsigned char b[16];
+        Take(b + 6, 10);
+        const std::uint64_t ms = static_cast<std::uint64_t>(core::NowMicros() / 1000);
+        for (int i = 0; i < 6; ++i) b[i] = static_cast<unsigned char>(ms >> (40 - 8 * i));
+        b[6] = static_cast<unsigned char>((b[6] & 0x0F) | 0x70);
+        b[8] = static_cast<unsigned char>((b[8] & 0x3F) | 0x80);
+        static constexpr char kHex[] = "0123456789abcdef";
+        int k = 0;
+        for (int i = 0; i < 16; ++i) {
+            if (i == 4 || i == 6 || i == 8 || i == 10) out[k++] = '-';
+            out[k++] = kHex[b[i] >> 4];
+            out[k++] = kHex[b[i] & 15];
+        }
+    }
+
+  private:
+    void Take(unsigned char* p, std::size_t n) {
+        if (used_ + n > sizeof pool_) {
+            std::size_t got = 0;
+            while (got < sizeof pool_) {
+                const ssize_t r = getrandom(pool_ + got, sizeof pool_ - got, 0);
+                if (r > 0) got += static_cast<std::size_t>(r);
+            }
+            used_ = 0;
+        }
+        std::memcpy(p, pool_ + used_, n);
+        std::memset(pool_ + used_, 0, n);  // handed-out bytes are not kept
+        used_ += n;
+    }
+    unsigned char pool_[4096];
+    std::size_t used_ = sizeof pool_;
 };
 
 void Set(db::Value& v, std::string_view s) {
@@ -273,9 +316,70 @@ Result<ImportReport> IntelStore::ImportStix(std::istream& in, const ImportOption
         auto first = reader.Next(text);
         if (!first) return tl::unexpected(first.error());
 
+        // Re-import: read ahead to the first object that names its source (not a marking,
+        // identity or observable, which other bundles share); when this organisation imported it
+        // before, the bundle updates that event (objects by STIX id + modified) instead of
+        // creating a second one.
+        std::deque<std::string> pending;
+        std::optional<core::Error> read_error;
+        bool ended = !*first;
+        std::string reimport_event;
+        if (options.event_uuid.empty() && !ended) {
+            std::string t = std::move(text);
+            for (;;) {
+                pending.push_back(std::move(t));
+                if (auto v = core::ParseJson(pending.back()); v && v->is_object()) {
+                    const auto& o = v->as_object();
+                    const std::string_view type = View(o, "type"), id = View(o, "id");
+                    if (!id.empty() && type != "marking-definition" && type != "identity" && type != "bundle" &&
+                        !kScoTypes.count(type)) {
+                        auto rows = MUHAFIZ_TRY(conn->Query(
+                            type == "report"
+                                ? "SELECT e.uuid FROM intel_events e WHERE e.organisation_id = ? AND e.source_ref = ? "
+                                  "ORDER BY e.id LIMIT 1"
+                                : "SELECT e.uuid FROM intel_objects o JOIN intel_events e ON e.id = o.event_id WHERE "
+                                  "e.organisation_id = ? AND o.stix_id = ? ORDER BY o.date_added LIMIT 1",
+                            {options.organisation_id, std::string(id)}));
+                        if (!rows.empty()) reimport_event = rows[0].Str(0);
+                        break;
+                    }
+                }
+                if (pending.size() >= 256) break;
+                auto n = reader.Next(t);
+                if (!n) {
+                    read_error = n.error();
+                    break;
+                }
+                if (!*n) {
+                    ended = true;
+                    break;
+                }
+            }
+        }
+        auto next_object = [&](std::string& t) -> Result<bool> {
+            if (!pending.empty()) {
+                t = std::move(pending.front());
+                pending.pop_front();
+                return true;
+            }
+            if (read_error) {
+                core::Error err = *read_error;
+                read_error.reset();
+                ended = true;
+                return tl::unexpected(err);
+            }
+            if (ended) return false;
+            return reader.Next(t);
+        };
+        if (!pending.empty()) {
+            auto n = next_object(text);
+            first = n;
+        }
+
         Event e;
-        if (!options.event_uuid.empty()) {
-            e = MUHAFIZ_TRY(Load(*conn, "e.uuid = ?", {options.event_uuid}));
+        const bool reimport = !reimport_event.empty();
+        if (!options.event_uuid.empty() || reimport) {
+            e = MUHAFIZ_TRY(Load(*conn, "e.uuid = ?", {reimport ? reimport_event : options.event_uuid}));
         } else {
             EventInput ei;
             ei.title = options.title.empty() ? "Imported STIX bundle" : options.title;
@@ -284,7 +388,8 @@ Result<ImportReport> IntelStore::ImportStix(std::istream& in, const ImportOption
             ei.source = options.source;
             e = MUHAFIZ_TRY(CreateIn(*conn, ei, options.organisation_id, false));
         }
-        const bool appending = !options.event_uuid.empty();
+        const bool appending = !options.event_uuid.empty() || reimport;
+        report.reimport = reimport;
         report.event_id = e.uuid;
 
         ValueSet existing;  // (type, value) already in the event
@@ -304,7 +409,7 @@ Result<ImportReport> IntelStore::ImportStix(std::istream& in, const ImportOption
         };
         std::vector<StixSighting> sightings;  // applied once the indicators are written
         bool report_seen = false;
-        std::string report_title, report_description;
+        std::string report_ref, report_title, report_description;
         std::vector<std::string> report_labels;
         const core::Micros now = core::NowMicros();
 
@@ -340,6 +445,7 @@ Result<ImportReport> IntelStore::ImportStix(std::istream& in, const ImportOption
                 report.problems.push_back(ImportProblem{index, std::move(id), std::move(reason)});
         };
 
+        UuidSource uuids;
         alignas(16) static thread_local unsigned char scratch[64 * 1024];
         json::parser parser;
         std::size_t index = 0;
@@ -352,7 +458,9 @@ Result<ImportReport> IntelStore::ImportStix(std::istream& in, const ImportOption
             } else {
                 json::monotonic_resource mr(scratch, sizeof scratch);
                 boost::system::error_code ec;
-                json::value v;
+                // On `mr` as the parsed value is: the move below then keeps the tree where it is
+                // (a value on another storage would deep-copy it onto the heap).
+                json::value v(json::storage_ptr{&mr});
                 parser.reset(&mr);  // one parser for the whole import: no per-object set-up
                 parser.write(text, ec);
                 if (!ec) v = parser.release();
@@ -381,14 +489,22 @@ Result<ImportReport> IntelStore::ImportStix(std::istream& in, const ImportOption
                             for (const auto& r : refs->as_array())
                                 if (r.is_string() && !referenced_markings.contains(std::string_view(r.as_string())))
                                     referenced_markings.emplace(r.as_string());
-                        bool duplicate = false;
+                        // The object against the versions already in the event (appending only):
+                        // the same version is unchanged, a newer one updates, an older one is kept
+                        // as an older version (as TAXII does).
+                        enum class State { kNew, kSame, kNewer, kOlder } state = State::kNew;
                         if (appending) {
                             auto d = MUHAFIZ_TRY(conn->Query(
-                                "SELECT 1 FROM intel_objects WHERE stix_id = ? AND version_us = ? AND event_id = ?",
-                                {id, *version_us, e.id}));
-                            duplicate = !d.empty();
+                                "SELECT COUNT(*), MAX(version_us), SUM(CASE WHEN version_us = ? THEN 1 ELSE 0 END) FROM "
+                                "intel_objects WHERE stix_id = ? AND +event_id = ? AND deleted = 0",
+                                {*version_us, id, e.id}));
+                            if (!d.empty() && d[0].Int(0) > 0)
+                                state = d[0].Int(2) > 0            ? State::kSame
+                                        : d[0].Int(1) < *version_us ? State::kNewer
+                                                                    : State::kOlder;
                         }
-                        auto keep = [&](std::int64_t event_id) {
+                        const bool duplicate = state == State::kSame;
+                        auto keep = [&](std::int64_t event_id, std::string_view content) {
                             db::Params& r = objects->Next(9);
                             r[0] = event_id;
                             r[1] = nullptr;
@@ -398,8 +514,11 @@ Result<ImportReport> IntelStore::ImportStix(std::istream& in, const ImportOption
                             else Set(r[4], version);
                             r[5] = *version_us;
                             r[6] = std::int64_t{0};  // date_added: given when written
-                            Set(r[7], text);
+                            Set(r[7], content);
                             r[8] = std::int64_t{0};
+                            if (state == State::kNew) ++report.created;
+                            else if (state == State::kNewer) ++report.updated;
+                            else ++report.unchanged, ++report.older_versions;
                             if (appending) report.imported.emplace_back(id, std::string(version));  // for TAXII status
                         };
                         auto add_indicator = [&](IndicatorType t, const std::string& value, bool detection,
@@ -407,12 +526,14 @@ Result<ImportReport> IntelStore::ImportStix(std::istream& in, const ImportOption
                                                  std::string_view comment) {
                             if (!existing.Insert(TypeName(t), value)) return false;
                             db::Params& r = indicators->Next(15);
-                            Set(r[0], core::NewUuidV7());
+                            char uuid[36];
+                            uuids.V7(uuid);
+                            Set(r[0], std::string_view(uuid, sizeof uuid));
                             Set(r[1], id);
                             r[2] = e.id;
                             Set(r[3], TypeName(t));
                             Set(r[4], value);
-                            Set(r[5], value);
+                            Set(r[5], std::string_view());  // original: the same as value
                             Set(r[6], comment);
                             r[7] = db::Bool(detection);
                             r[8] = from;
@@ -428,14 +549,45 @@ Result<ImportReport> IntelStore::ImportStix(std::istream& in, const ImportOption
                         };
                         if (duplicate) {
                             ++report.duplicates;
+                            ++report.unchanged;
                             report.imported.emplace_back(id, std::string(version));
+                        } else if (state == State::kOlder) {
+                            keep(e.id, text);  // an older version: stored, the current one stays
+                        } else if (state == State::kNewer && type == "indicator") {
+                            // A newer version of an indicator of the event: a new object version and
+                            // the indicator row follows it (value, validity, comment).
+                            auto from = core::ParseRfc3339(View(o, "valid_from"));
+                            std::optional<core::Micros> until;
+                            if (auto u = View(o, "valid_until"); !u.empty()) until = core::ParseRfc3339(u);
+                            auto parsed = ParseStixPattern(View(o, "pattern"));
+                            if (!from) {
+                                problem(at, id, "the indicator's 'valid_from' is missing or not a timestamp");
+                            } else if (!parsed) {
+                                problem(at, id, "pattern: " + parsed.error().message);
+                            } else {
+                                if (*parsed) {
+                                    std::string_view comment = View(o, "name");
+                                    if (comment.empty()) comment = View(o, "description");
+                                    (void)existing.Insert(TypeName((*parsed)->type), (*parsed)->value);
+                                    MUHAFIZ_TRY(conn->Execute(
+                                        "UPDATE intel_indicators SET type = ?, value = ?, original = '', comment = ?, "
+                                        "valid_from = ?, valid_until = ?, updated_at = ? WHERE event_id = ? AND stix_id = ?",
+                                        {std::string(TypeName((*parsed)->type)), (*parsed)->value, std::string(comment),
+                                         *from, db::Opt(until && *until > *from ? until : std::nullopt), now, e.id, id}));
+                                }
+                                auto lean = LeanIndicator(o);
+                                keep(e.id, lean ? std::string_view(*lean) : std::string_view(text));
+                            }
+                        } else if (state == State::kNewer) {
+                            ++report.kept;
+                            keep(e.id, text);
                         } else if (type == "marking-definition") {
                             auto tlp = TlpOfMarking(o);
                             defined_markings[id] = tlp;
                             if (tlp) ++report.markings;  // ours are re-issued with the TLP 2.0 ids
                             else {
                                 ++report.kept;
-                                keep(e.id);
+                                keep(e.id, text);
                             }
                         } else if (type == "indicator") {
                             const std::string_view pattern = View(o, "pattern");
@@ -449,26 +601,34 @@ Result<ImportReport> IntelStore::ImportStix(std::istream& in, const ImportOption
                                 problem(at, id, "the indicator's 'valid_from' is missing or not a timestamp");
                             } else if (!ptype.empty() && ptype != "stix") {
                                 ++report.kept;  // snort, yara, sigma...: kept verbatim
-                                keep(e.id);
+                                keep(e.id, text);
                             } else {
                                 auto parsed = ParseStixPattern(pattern);
                                 if (!parsed) {
                                     problem(at, id, "pattern: " + parsed.error().message);
                                 } else if (!*parsed) {
                                     ++report.kept;  // a valid pattern that is not one comparison
-                                    keep(e.id);
+                                    keep(e.id, text);
                                 } else {
                                     std::string_view comment = View(o, "name");
                                     if (comment.empty()) comment = View(o, "description");
                                     if (add_indicator((*parsed)->type, (*parsed)->value, true, *from,
-                                                      until && *until > *from ? until : std::nullopt, comment))
-                                        keep(e.id);
+                                                      until && *until > *from ? until : std::nullopt, comment)) {
+                                        // A simple indicator is stored lean (rendered when served).
+                                        auto lean = LeanIndicator(o);
+                                        keep(e.id, lean && version == View(o, "modified") ? std::string_view(*lean)
+                                                                                         : std::string_view(text));
+                                    }
                                     else
                                         ++report.duplicates;
                                 }
                             }
+                        } else if (type == "report" && !report_seen && reimport) {
+                            report_seen = true;  // the report the event was made of: the event itself
+                            ++report.unchanged;
                         } else if (type == "report" && !report_seen && !appending) {
                             report_seen = true;
+                            report_ref = id;
                             report_title = Str(o, "name");
                             report_description = Str(o, "description");
                             if (auto l = o.if_contains("labels"); l && l->is_array())
@@ -485,7 +645,7 @@ Result<ImportReport> IntelStore::ImportStix(std::istream& in, const ImportOption
                                 sightings.push_back({of, count, first_seen.value_or(*version_us),
                                                      last_seen.value_or(first_seen.value_or(*version_us))});
                             ++report.kept;
-                            keep(e.id);
+                            keep(e.id, text);
                         } else if (type == "bundle") {
                             problem(at, id, "a bundle inside a bundle is not allowed");
                         } else {
@@ -493,13 +653,13 @@ Result<ImportReport> IntelStore::ImportStix(std::istream& in, const ImportOption
                             if (kScoTypes.count(type))
                                 if (auto sv = ScoValue(type, o)) (void)add_indicator(sv->first, sv->second, false, now, std::nullopt, "");
                             ++report.kept;
-                            keep(e.id);
+                            keep(e.id, text);
                         }
                     }
                 }
             }
             if (indicators->used >= kBatch || objects->used >= kBatch) MUHAFIZ_CHECK(flush());
-            auto next = reader.Next(text);
+            auto next = next_object(text);
             if (!next) {
                 // The structure broke: keep what was read in full, name where it stopped.
                 problem(index, "", next.error().message);
@@ -535,6 +695,7 @@ Result<ImportReport> IntelStore::ImportStix(std::istream& in, const ImportOption
         if (appending && strictest && static_cast<int>(*strictest) > static_cast<int>(tlp)) tlp = *strictest;
         if (strictest && !appending && static_cast<int>(options.default_tlp) > static_cast<int>(tlp))
             tlp = options.default_tlp;  // never looser than what the importer asked for
+        const access::Tlp report_tlp_before = e.tlp;
         e.tlp = tlp;
         report.tlp = tlp;
         if (report_seen && options.title.empty()) {
@@ -542,6 +703,14 @@ Result<ImportReport> IntelStore::ImportStix(std::istream& in, const ImportOption
             if (!report_description.empty()) e.description = report_description;
             for (const auto& l : report_labels)
                 if (std::find(e.tags.begin(), e.tags.end(), l) == e.tags.end()) e.tags.push_back(l);
+        }
+        // Nothing new for an event appended to (a re-import of the same bundle, a pull with no new
+        // object): the event and its report stay as they are.
+        const bool changed = !appending || report.created > 0 || report.updated > 0 || tlp != report_tlp_before;
+        if (!changed) {
+            MUHAFIZ_CHECK(audit_.Append(*conn, db::AuditRecord{actor, "intel.import", "intel_event", e.uuid, "",
+                                                               core::ToJson(ToJson(report))}));
+            return report;
         }
         e.indicator_count += static_cast<std::int64_t>(report.indicators);
         e.updated_at = std::max(core::NowMicros(), e.updated_at + 1000);
@@ -553,6 +722,8 @@ Result<ImportReport> IntelStore::ImportStix(std::istream& in, const ImportOption
             "updated_at = ? WHERE id = ?",
             {e.title, e.description, std::string(access::TlpName(e.tlp)), core::ToJson(tags), e.indicator_count,
              e.version, e.updated_at, e.id}));
+        if (!appending && !report_ref.empty())
+            MUHAFIZ_TRY(conn->Execute("UPDATE intel_events SET source_ref = ? WHERE id = ?", {report_ref, e.id}));
         for (const auto& t : e.tags)
             MUHAFIZ_TRY(conn->Execute("INSERT INTO intel_event_tags (event_id, tag) VALUES (?, ?) ON CONFLICT DO NOTHING",
                                       {e.id, t}));
@@ -562,7 +733,7 @@ Result<ImportReport> IntelStore::ImportStix(std::istream& in, const ImportOption
                 MUHAFIZ_TRY(conn->Execute(
                     "INSERT INTO intel_values (type, value, events) SELECT type, value, COUNT(DISTINCT event_id) FROM "
                     "intel_indicators GROUP BY type, value"));
-            } else if (report.indicators > 0) {
+            } else if (report.indicators > 0 || report.updated > 0) {
                 MUHAFIZ_CHECK(RecountValues(*conn, e.id));
             }
         }
@@ -573,30 +744,129 @@ Result<ImportReport> IntelStore::ImportStix(std::istream& in, const ImportOption
     });
 }
 
-Result<json::object> IntelStore::ExportStix(const std::string& uuid, const access::IntelViewer& viewer) {
-    Event e = MUHAFIZ_TRY(Get(uuid, viewer));
+Result<std::optional<IntelStore::ImportedEvent>> IntelStore::FindImported(std::int64_t organisation_id,
+                                                                          const std::string& source_ref) {
     auto conn = MUHAFIZ_TRY(db_.Acquire());
-    json::array objects;
-    objects.push_back(TlpMarkingObject(e.tlp));
-    const std::string identity = IdentityIdOf(e.organisation.uuid);
-    objects.push_back(IdentityObject(identity, e.organisation.name, "organization", e.created_at));
     auto rows = MUHAFIZ_TRY(conn->Query(
-        "SELECT o.stix_id, o.content FROM intel_objects o WHERE o.event_id = ? AND o.deleted = 0 AND o.type <> "
-        "'report' AND o.date_added = (SELECT MAX(x.date_added) FROM intel_objects x WHERE x.stix_id = o.stix_id AND "
-        "x.event_id = o.event_id) ORDER BY o.date_added",
-        {e.id}));
-    std::vector<std::string> refs;
-    std::set<std::string> seen;
+        "SELECT uuid, source_version FROM intel_events WHERE organisation_id = ? AND source_ref = ? ORDER BY id LIMIT 1",
+        {organisation_id, source_ref}));
+    if (rows.empty()) return std::optional<ImportedEvent>();
+    return std::optional<ImportedEvent>(ImportedEvent{rows[0].Str(0), rows[0].Int(1)});
+}
+
+Status IntelStore::MarkImported(const std::string& event_uuid, const std::string& source_ref, std::int64_t version) {
+    auto conn = MUHAFIZ_TRY(db_.Acquire());
+    MUHAFIZ_TRY(conn->Execute("UPDATE intel_events SET source_ref = ?, source_version = ? WHERE uuid = ?",
+                              {source_ref, version, event_uuid}));
+    return core::Ok();
+}
+
+namespace {
+
+// The ids of the objects of an event added before `before` (a report version's date_added), each
+// once, in the order they were first added: the object_refs of a lean report.
+Result<std::vector<std::string>> EventRefs(db::Connection& conn, std::int64_t event_id, core::Micros before) {
+    auto rows = MUHAFIZ_TRY(conn.Query(
+        "SELECT stix_id FROM intel_objects WHERE event_id = ? AND type <> 'report' AND deleted = 0 AND date_added < ? "
+        "ORDER BY date_added",
+        {event_id, before}));
+    std::vector<std::string> out;
+    out.reserve(rows.size());
+    std::unordered_set<std::string_view> seen;
+    seen.reserve(rows.size());
     for (const auto& r : rows) {
-        if (!seen.insert(r.Str(0)).second) continue;
-        auto v = core::ParseJson(r.Str(1));
-        if (!v) continue;
-        refs.push_back(r.Str(0));
-        objects.push_back(std::move(*v));
+        const auto* id = std::get_if<std::string>(&r.cells[0]);
+        if (id && seen.insert(*id).second) out.push_back(*id);
+    }
+    return out;
+}
+
+// The JSON text of a stored object as served: lean records rendered (a lean report with the
+// refs of its event as of its date_added), verbatim content as is.
+Status RenderStored(db::Connection& conn, std::int64_t event_id, core::Micros date_added, const std::string& stix_id,
+                    const std::string& version, std::string& content) {
+    if (!IsLean(content)) return core::Ok();
+    if (IsLeanReport(content)) {
+        auto refs = MUHAFIZ_TRY(EventRefs(conn, event_id, date_added));
+        std::size_t k = 0;
+        std::string out;
+        RenderLeanReport(content, [&](std::string& id) {
+            if (k == refs.size()) return false;
+            id = std::move(refs[k++]);
+            return true;
+        }, out);
+        content = std::move(out);
+    } else {
+        content = RenderLeanIndicator(stix_id, version, content);
+    }
+    return core::Ok();
+}
+
+}  // namespace
+
+Status IntelStore::WriteStixObjects(db::Connection& conn, const Event& e, std::ostream& out, bool& first,
+                                    std::set<std::string>* shared) {
+    auto emit = [&](std::string_view text) {
+        out << (first ? "" : ",") << text << "\n";
+        first = false;
+    };
+    const std::string marking(TlpMarkingId(e.tlp));
+    const std::string identity = IdentityIdOf(e.organisation.uuid);
+    if (!shared || shared->insert(marking).second) emit(core::ToJson(TlpMarkingObject(e.tlp)));
+    if (!shared || shared->insert(identity).second)
+        emit(core::ToJson(IdentityObject(identity, e.organisation.name, "organization", e.created_at)));
+    // The latest version of every object of the event, a page at a time (bounded memory); the
+    // report last, with every exported object in its object_refs.
+    std::vector<std::string> refs;
+    core::Micros after = -1;
+    std::string content;
+    for (;;) {
+        auto rows = MUHAFIZ_TRY(conn.Query(
+            "SELECT o.stix_id, o.version, o.date_added, o.content FROM intel_objects o WHERE o.event_id = ? AND "
+            "o.deleted = 0 AND o.type <> 'report' AND o.date_added > ? AND NOT EXISTS (SELECT 1 FROM intel_objects x "
+            "WHERE x.stix_id = o.stix_id AND +x.event_id = o.event_id AND x.deleted = 0 AND (x.version_us > o.version_us "
+            "OR (x.version_us = o.version_us AND x.date_added > o.date_added))) ORDER BY o.date_added "
+            "LIMIT 2000",
+            {e.id, after}));
+        for (auto& r : rows.rows) {
+            std::string id = r.Str(0);
+            content = r.Str(3);
+            if (IsLeanReport(content)) continue;
+            MUHAFIZ_CHECK(RenderStored(conn, e.id, r.Int(2), id, r.Str(1), content));
+            emit(content);
+            refs.push_back(std::move(id));
+        }
+        if (rows.size() < 2000) break;
+        after = rows.rows.back().Int(2);
     }
     if (refs.empty()) refs.push_back(identity);
-    objects.push_back(ReportObject(EventInfo(e, identity), refs));
-    return json::object{{"type", "bundle"}, {"id", "bundle--" + core::NewUuidV4()}, {"objects", std::move(objects)}};
+    std::string report;
+    std::size_t k = 0;
+    RenderLeanReport(LeanReport(ReportObject(EventInfo(e, identity), {identity})), [&](std::string& id) {
+        if (k == refs.size()) return false;
+        id = std::move(refs[k++]);
+        return true;
+    }, report);
+    emit(report);
+    return core::Ok();
+}
+
+Status IntelStore::ExportStixTo(const std::string& uuid, const access::IntelViewer& viewer, std::ostream& out) {
+    Event e = MUHAFIZ_TRY(Get(uuid, viewer));
+    auto conn = MUHAFIZ_TRY(db_.Acquire());
+    out << "{\"type\":\"bundle\",\"id\":\"bundle--" << core::NewUuidV4() << "\",\"objects\":[";
+    bool first = true;
+    MUHAFIZ_CHECK(WriteStixObjects(*conn, e, out, first, nullptr));
+    out << "]}\n";
+    return core::Ok();
+}
+
+Result<json::object> IntelStore::ExportStix(const std::string& uuid, const access::IntelViewer& viewer) {
+    std::ostringstream out;
+    MUHAFIZ_CHECK(ExportStixTo(uuid, viewer, out));
+    auto v = MUHAFIZ_TRY(core::ParseJson(out.str()));
+    if (!v.is_object()) return core::Fail(ErrorCode::kInternal, "the exported bundle is not an object");
+    return std::move(v.as_object());
 }
 
 Status IntelStore::ExportStixAll(std::ostream& out, const access::IntelViewer& viewer, std::optional<core::Micros> since) {
@@ -606,18 +876,10 @@ Status IntelStore::ExportStixAll(std::ostream& out, const access::IntelViewer& v
     EventFilter f;
     f.limit = 200;
     f.since = since;
+    auto conn = MUHAFIZ_TRY(db_.Acquire());
     for (;;) {
         auto page = MUHAFIZ_TRY(ListEvents(f, viewer));
-        for (const auto& e : page.items) {
-            auto bundle = MUHAFIZ_TRY(ExportStix(e.uuid, viewer));
-            for (const auto& o : bundle["objects"].as_array()) {
-                const std::string id(o.as_object().at("id").as_string());
-                const std::string type(o.as_object().at("type").as_string());
-                if ((type == "marking-definition" || type == "identity") && !shared.insert(id).second) continue;
-                out << (first ? "" : ",") << core::ToJson(o) << "\n";
-                first = false;
-            }
-        }
+        for (const auto& e : page.items) MUHAFIZ_CHECK(WriteStixObjects(*conn, e, out, first, &shared));
         if (!page.next) break;
         f.cursor = *page.next;
     }
@@ -695,9 +957,9 @@ Result<std::vector<StoredObject>> IntelStore::QueryObjects(const ObjectQuery& q,
         db::Params p;
         const std::string same = "x.stix_id = o.stix_id AND COALESCE(x.event_id, 0) = COALESCE(o.event_id, 0) AND x.deleted = 0";
         if (q.version_mode.find("last") != std::string::npos)
-            parts.push_back("o.date_added = (SELECT MAX(x.date_added) FROM intel_objects x WHERE " + same + ")");
+            parts.push_back("o.version_us = (SELECT MAX(x.version_us) FROM intel_objects x WHERE " + same + ")");
         if (q.version_mode.find("first") != std::string::npos)
-            parts.push_back("o.date_added = (SELECT MIN(x.date_added) FROM intel_objects x WHERE " + same + ")");
+            parts.push_back("o.version_us = (SELECT MIN(x.version_us) FROM intel_objects x WHERE " + same + ")");
         for (auto v : q.versions) {
             parts.push_back("o.version_us = ?");
             p.emplace_back(v);
@@ -708,7 +970,8 @@ Result<std::vector<StoredObject>> IntelStore::QueryObjects(const ObjectQuery& q,
         w.And("(" + sql + ")", p);
     }
     auto rows = MUHAFIZ_TRY(conn->Query(
-        "SELECT o.stix_id, o.type, o.version, o.version_us, o.date_added, o.content FROM intel_objects o LEFT JOIN "
+        "SELECT o.stix_id, o.type, o.version, o.version_us, o.date_added, o.content, o.event_id FROM intel_objects o "
+        "LEFT JOIN "
         "intel_events e ON e.id = o.event_id" + w.sql + " ORDER BY o.date_added LIMIT ?",
         [&] {
             db::Params p = w.params;
@@ -723,6 +986,7 @@ Result<std::vector<StoredObject>> IntelStore::QueryObjects(const ObjectQuery& q,
             break;
         }
         out.push_back(StoredObject{r.Str(0), r.Str(1), r.Str(2), r.Int(3), r.Int(4), r.Str(5)});
+        MUHAFIZ_CHECK(RenderStored(*conn, r.Int(6), r.Int(4), out.back().stix_id, out.back().version, out.back().content));
     }
     return out;
 }

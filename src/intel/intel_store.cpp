@@ -30,8 +30,6 @@ constexpr std::string_view kIndicatorSelect =
     "(SELECT MAX(s.last_seen) FROM intel_sightings s WHERE s.indicator_id = i.id) "
     "FROM intel_indicators i JOIN intel_events e ON e.id = i.event_id";
 
-constexpr std::size_t kMaxReportRefs = 10000;
-
 std::vector<std::string> JsonStrings(const std::string& text) {
     std::vector<std::string> out;
     auto v = core::ParseJson(text);
@@ -82,6 +80,7 @@ Indicator IndicatorFromRow(const db::Row& r) {
     i.type = ParseType(r.Str(5)).value_or(IndicatorType::kIpv4);
     i.value = r.Str(6);
     i.original = r.Str(7);
+    if (i.original.empty()) i.original = i.value;  // imports store '' for "the same as value"
     i.comment = r.Str(8);
     i.detection = r.Bool(9);
     i.false_positive = r.Bool(10);
@@ -332,41 +331,41 @@ Status IntelStore::WriteEventObjects(db::Connection& conn, Event& e, bool indica
     MUHAFIZ_CHECK(EnsureSharedObjects(conn, e));
     const std::string identity = IdentityIdOf(e.organisation.uuid);
     StixEventInfo info = EventInfo(e, identity);
-    std::vector<std::string> refs;
     std::vector<StoredObject> rows;
     const core::Micros now = core::NowMicros();
-    if (indicators_too) {
+    const std::vector<std::string> columns = {"event_id", "owner_org_id", "stix_id", "type", "version", "version_us",
+                                              "date_added", "content", "deleted"};
+    // New versions of the event's indicators, 2,000 at a time (bounded memory for big events).
+    for (std::int64_t after_id = 0; indicators_too;) {
         auto inds = MUHAFIZ_TRY(conn.Query(std::string(kIndicatorSelect) +
-                                               " WHERE i.event_id = ? AND i.stix_id LIKE 'indicator--%' ORDER BY i.id",
-                                           {e.id}));
+                                               " WHERE i.event_id = ? AND i.stix_id LIKE 'indicator--%' AND i.id > ? "
+                                               "ORDER BY i.id LIMIT 2000",
+                                           {e.id, after_id}));
+        if (inds.empty()) break;
+        core::Micros at = MUHAFIZ_TRY(NextDates(conn, static_cast<std::int64_t>(inds.size())));
+        std::vector<db::Params> batch;
+        batch.reserve(inds.size());
         for (const auto& r : inds) {
             Indicator i = IndicatorFromRow(r);
             i.updated_at = std::max(i.updated_at, e.updated_at);
-            auto obj = IndicatorObject(IndicatorInfo(i), info);
-            rows.push_back(StoredObject{i.stix_id, "indicator", StixTime(i.updated_at),
-                                        i.updated_at - i.updated_at % 1000, 0, core::ToJson(obj)});
+            batch.push_back({e.id, nullptr, i.stix_id, std::string("indicator"), StixTime(i.updated_at),
+                             i.updated_at - i.updated_at % 1000, at++,
+                             core::ToJson(IndicatorObject(IndicatorInfo(i), info)), std::int64_t{0}});
+            after_id = i.id;
         }
+        MUHAFIZ_TRY(conn.BulkInsert("intel_objects", columns, batch));
+        if (inds.size() < 2000) break;
     }
-    auto ref_rows = MUHAFIZ_TRY(conn.Query(
-        "SELECT DISTINCT stix_id FROM intel_objects WHERE event_id = ? AND type <> 'report' AND deleted = 0 LIMIT ?",
-        {e.id, static_cast<std::int64_t>(kMaxReportRefs)}));
-    std::set<std::string> seen;
-    for (const auto& r : ref_rows)
-        if (seen.insert(r.Str(0)).second) refs.push_back(r.Str(0));
-    for (const auto& o : rows)
-        if (refs.size() < kMaxReportRefs && seen.insert(o.stix_id).second) refs.push_back(o.stix_id);
-    if (refs.empty()) refs.push_back(identity);
+    // The report is stored lean: its object_refs (every object of the event added before it, not
+    // capped) are streamed from intel_objects when it is served (RenderLeanReport).
     (void)now;
     rows.push_back(StoredObject{e.stix_id, "report", StixTime(e.updated_at), e.updated_at - e.updated_at % 1000, 0,
-                                core::ToJson(ReportObject(info, refs))});
+                                LeanReport(ReportObject(info, {identity}))});
     core::Micros at = MUHAFIZ_TRY(NextDates(conn, static_cast<std::int64_t>(rows.size())));
     std::vector<db::Params> batch;
     for (auto& o : rows)
         batch.push_back({e.id, nullptr, o.stix_id, o.type, o.version, o.version_us, at++, o.content, std::int64_t{0}});
-    MUHAFIZ_TRY(conn.BulkInsert("intel_objects",
-                                {"event_id", "owner_org_id", "stix_id", "type", "version", "version_us", "date_added",
-                                 "content", "deleted"},
-                                batch));
+    MUHAFIZ_TRY(conn.BulkInsert("intel_objects", columns, batch));
     return core::Ok();
 }
 
@@ -1024,6 +1023,51 @@ Result<std::string> IntelStore::PullEvent(const std::string& url, const std::str
     core::Actor system;
     auto e = MUHAFIZ_TRY(Create(in, organisation_id, system));
     return e.uuid;
+}
+
+}  // namespace muhafiz::intel
+
+// ---- Added for TAXII DELETE (inteltaxii, issue #4 part 2): additive, outside the class. ------
+namespace muhafiz::intel {
+
+Result<std::int64_t> DeleteTaxiiObject(IntelStore& store, const db::AuditSink& audit, const std::string& stix_id,
+                                       Audience audience, const access::IntelViewer& viewer, const core::Actor& actor) {
+    auto conn = MUHAFIZ_TRY(store.database().Acquire());
+    return db::InTransaction(*conn, [&]() -> Result<std::int64_t> {
+        const std::string events =
+            "SELECT id FROM intel_events WHERE organisation_id = ? AND audience = ?";
+        const db::Params owner{viewer.organisation_id, std::string(access::AudienceName(audience))};
+        auto marked = MUHAFIZ_TRY(conn->Execute(
+            "UPDATE intel_objects SET deleted = 1 WHERE stix_id = ? AND deleted = 0 AND event_id IN (" + events + ")",
+            Join({stix_id}, owner)));
+        if (marked == 0 || !stix_id.starts_with("indicator--")) return marked;
+        auto rows = MUHAFIZ_TRY(conn->Query(
+            "SELECT i.id, i.uuid, i.type, i.value, i.event_id FROM intel_indicators i WHERE i.stix_id = ? AND i.event_id IN (" +
+                events + ")",
+            Join({stix_id}, owner)));
+        const core::Micros now = core::NowMicros();
+        for (const auto& r : rows) {
+            const std::int64_t id = r.Int(0), event_id = r.Int(4);
+            const std::string type = r.Str(2), value = r.Str(3);
+            MUHAFIZ_TRY(conn->Execute("DELETE FROM intel_sightings WHERE indicator_id = ?", {id}));
+            MUHAFIZ_TRY(conn->Execute("DELETE FROM intel_indicators WHERE id = ?", {id}));
+            MUHAFIZ_TRY(conn->Execute(
+                "UPDATE intel_events SET indicator_count = (SELECT COUNT(*) FROM intel_indicators WHERE event_id = ?), "
+                "version = version + 1, updated_at = CASE WHEN updated_at >= ? THEN updated_at + 1 ELSE ? END WHERE id = ?",
+                {event_id, now, now, event_id}));
+            MUHAFIZ_TRY(conn->Execute(
+                "UPDATE intel_values SET events = (SELECT COUNT(DISTINCT event_id) FROM intel_indicators WHERE type = ? "
+                "AND value = ?) WHERE type = ? AND value = ?",
+                {type, value, type, value}));
+            MUHAFIZ_TRY(conn->Execute("DELETE FROM intel_values WHERE type = ? AND value = ? AND events = 0", {type, value}));
+            MUHAFIZ_CHECK(audit.Append(*conn, db::AuditRecord{actor, "intel.indicator.delete", "intel_indicator", r.Str(1),
+                                                              core::ToJson(json::object{{"stix_id", stix_id},
+                                                                                        {"type", type},
+                                                                                        {"value", value}}),
+                                                              ""}));
+        }
+        return marked;
+    });
 }
 
 }  // namespace muhafiz::intel

@@ -19,6 +19,8 @@
 #include <cstdint>
 #include <istream>
 #include <optional>
+#include <ostream>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -208,6 +210,11 @@ struct ImportProblem {
 struct ImportReport {
     std::string event_id;
     std::size_t objects = 0, indicators = 0, kept = 0, markings = 0, duplicates = 0, failed = 0;
+    // Objects by STIX id + modified against the event's (a re-import or an append): new ids,
+    // newer versions, the same version (or an older one, also counted in older_versions, stored
+    // as an older version); failed objects are the rejected ones.
+    std::size_t created = 0, updated = 0, unchanged = 0, older_versions = 0;
+    bool reimport = false;  // the bundle was imported before: its event was updated
     std::vector<ImportProblem> problems;  // the first 1000
     Tlp tlp = Tlp::kAmber;
     std::vector<std::pair<std::string, std::string>> imported;  // (stix id, version) of stored objects
@@ -282,12 +289,27 @@ class IntelStore {
     // The event as a STIX 2.1 bundle (report, indicators, identity, TLP marking, kept objects).
     [[nodiscard]] core::Result<core::json::object> ExportStix(const std::string& uuid,
                                                               const access::IntelViewer& viewer);
+    // The same streamed to `out` a page of objects at a time (bounded memory for big events; the
+    // report's object_refs are complete).
+    [[nodiscard]] core::Status ExportStixTo(const std::string& uuid, const access::IntelViewer& viewer,
+                                            std::ostream& out);
     // The events visible to the viewer as one bundle (muhafiz export stix).
     [[nodiscard]] core::Status ExportStixAll(std::ostream& out, const access::IntelViewer& viewer,
                                              std::optional<core::Micros> since);
 
     [[nodiscard]] core::Result<ImportReport> ImportStix(std::istream& in, const ImportOptions& options,
                                                         const core::Actor& actor);
+
+    // Re-imports of other formats (MISP): the event an organisation imported from `source_ref`
+    // (e.g. "misp:<event uuid>") and the source version it was last imported at.
+    struct ImportedEvent {
+        std::string event_uuid;
+        std::int64_t version = 0;
+    };
+    [[nodiscard]] core::Result<std::optional<ImportedEvent>> FindImported(std::int64_t organisation_id,
+                                                                          const std::string& source_ref);
+    [[nodiscard]] core::Status MarkImported(const std::string& event_uuid, const std::string& source_ref,
+                                            std::int64_t version);
 
     // TAXII.
     [[nodiscard]] core::Result<std::vector<StoredObject>> QueryObjects(const ObjectQuery& q,
@@ -323,6 +345,10 @@ class IntelStore {
                                                           const std::vector<IndicatorInput>& inputs);
     core::Status WriteEventObjects(db::Connection& conn, Event& e, bool indicators_too);
     core::Status EnsureSharedObjects(db::Connection& conn, const Event& e);
+    // The objects of an event's bundle (marking and identity unless already in `shared`, the
+    // objects, the report), comma-separated after `first`.
+    core::Status WriteStixObjects(db::Connection& conn, const Event& e, std::ostream& out, bool& first,
+                                  std::set<std::string>* shared);
     core::Status RecountValues(db::Connection& conn, std::int64_t event_id);
     core::Result<core::Micros> NextDates(db::Connection& conn, std::int64_t n);
     core::Status ResolveRecipients(db::Connection& conn, const std::vector<std::string>& refs,
@@ -348,5 +374,21 @@ class IntelStore {
 [[nodiscard]] core::Result<IndicatorInput> IndicatorInputFromJson(const core::json::object& body,
                                                                   std::string_view path);
 [[nodiscard]] core::Result<IndicatorPatch> IndicatorPatchFromJson(const core::json::object& body);
+
+}  // namespace muhafiz::intel
+
+// ---- Added for TAXII DELETE (inteltaxii, issue #4 part 2): additive, outside the class. ------
+namespace muhafiz::intel {
+
+// TAXII DELETE of an object of a collection (§5.7): marks every version of `stix_id` in the
+// events of the viewer's own organisation with `audience` deleted, and when it is an indicator,
+// removes that indicator (and its sightings) from those events too, so the REST API agrees; the
+// events' indicator counts, versions and the correlation index follow, and one
+// "intel.indicator.delete" audit record is written per indicator. Returns how many object rows
+// were marked (0: nothing of the caller's there → the caller answers 404).
+[[nodiscard]] core::Result<std::int64_t> DeleteTaxiiObject(IntelStore& store, const db::AuditSink& audit,
+                                                           const std::string& stix_id, Audience audience,
+                                                           const access::IntelViewer& viewer,
+                                                           const core::Actor& actor);
 
 }  // namespace muhafiz::intel

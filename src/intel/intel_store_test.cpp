@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "access/audit_log.hpp"
@@ -14,6 +15,7 @@
 
 namespace muhafiz::intel {
 namespace {
+namespace json = core::json;
 
 std::string Source() {
     const char* s = std::getenv("MUHAFIZ_SOURCE_DIR");
@@ -278,10 +280,16 @@ TEST_P(IntelStoreTest, LargeImportWritesEveryBatchOnce) {
     ASSERT_TRUE(objs);
     EXPECT_EQ((*objs)[0].Int(0), static_cast<std::int64_t>(n - dups));
     EXPECT_EQ((*objs)[0].Int(1), static_cast<std::int64_t>(n - dups));
-    // A bundle cut short after two batches keeps what was read in full and names where it stopped.
-    std::istringstream cut(text.substr(0, text.size() / 2));
+    // A bundle cut short after two batches keeps what was read in full and names where it stopped
+    // (other object ids: a new bundle, not a re-import).
+    std::string other = text.substr(0, text.size() / 2);
+    for (auto at = other.find("a1b2c3d4"); at != std::string::npos; at = other.find("a1b2c3d4", at))
+        other.replace(at, 8, "a1b2c3d5");
+    std::istringstream cut(other);
     auto r2 = store_->ImportStix(cut, opts, actor_);
     ASSERT_TRUE(r2) << r2.error().message;
+    EXPECT_FALSE(r2->reimport);
+    EXPECT_NE(r2->event_id, r->event_id);
     EXPECT_GT(r2->indicators, 5000u);
     EXPECT_EQ(r2->failed, 1u);
 }
@@ -373,6 +381,243 @@ TEST_P(IntelStoreTest, MispSamplesImportAndExport) {
     ASSERT_EQ(s2->problems.size(), 1u);
     EXPECT_EQ(s2->problems[0].object_id, "5c6ab897-0f68-44ca-8d62-0c150a000003");
     EXPECT_FALSE(ImportMisp(*store_, "{\"nope\":1}", opts, actor_));
+}
+
+// A bundle of a report, two indicators (one simple, one with extra properties) and a malware,
+// the indicators at `modified`/`name` given.
+std::string ReimportBundle(const std::string& modified, const std::string& name, bool report_first) {
+    const std::string report =
+        R"({"type":"report","spec_version":"2.1","id":"report--7d3c1b0e-1111-4a2b-9c3d-000000000001","created":"2026-02-01T00:00:00.000Z","modified":"2026-02-01T00:00:00.000Z","name":"Campaign X","published":"2026-02-01T00:00:00.000Z","object_refs":["indicator--7d3c1b0e-1111-4a2b-9c3d-000000000002"]})";
+    const std::string body =
+        R"({"type":"indicator","spec_version":"2.1","id":"indicator--7d3c1b0e-1111-4a2b-9c3d-000000000002","created":"2026-02-01T00:00:00.000Z","modified":")" +
+        modified + R"(","name":")" + name +
+        R"(","pattern":"[ipv4-addr:value = '198.51.100.77']","pattern_type":"stix","valid_from":"2026-02-01T00:00:00Z","object_marking_refs":["marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"]},)"
+        R"({"type":"indicator","spec_version":"2.1","id":"indicator--7d3c1b0e-1111-4a2b-9c3d-000000000003","created":"2026-02-01T00:00:00.000Z","modified":"2026-02-01T00:00:00.000Z","pattern":"[domain-name:value = 'x-campaign.example']","pattern_type":"stix","valid_from":"2026-02-01T00:00:00.000Z","labels":["c2"],"external_references":[{"source_name":"blog","url":"https://blog.example/x"}],"x_custom":{"a":[1,2]}},)"
+        R"({"type":"malware","spec_version":"2.1","id":"malware--7d3c1b0e-1111-4a2b-9c3d-000000000004","created":"2026-02-01T00:00:00.000Z","modified":"2026-02-01T00:00:00.000Z","name":"XRat","is_family":true})";
+    const std::string marking = core::ToJson(TlpMarkingObject(Tlp::kGreen));
+    return R"({"type":"bundle","id":"bundle--7d3c1b0e-1111-4a2b-9c3d-00000000000f","objects":[)" + marking + "," +
+           (report_first ? report + "," + body : body + "," + report) + "]}";
+}
+
+TEST_P(IntelStoreTest, ReimportIsIdempotentByIdAndModified) {
+    for (bool report_first : {false, true}) {
+        SCOPED_TRACE(report_first ? "report first" : "report last");
+        ImportOptions opts;
+        opts.organisation_id = report_first ? 4 : 2;
+        opts.audience = Audience::kNational;
+        auto import = [&](const std::string& text) {
+            std::istringstream in(text);
+            return store_->ImportStix(in, opts, actor_);
+        };
+        auto r1 = import(ReimportBundle("2026-02-01T00:00:00.000Z", "first", report_first));
+        ASSERT_TRUE(r1) << r1.error().message;
+        EXPECT_FALSE(r1->reimport);
+        EXPECT_EQ(r1->created, 3u);  // two indicators and the malware; the report is the event
+        EXPECT_EQ(r1->indicators, 2u);
+        auto e1 = store_->Get(r1->event_id, V(opts.organisation_id));
+        ASSERT_TRUE(e1);
+        EXPECT_EQ(e1->title, "Campaign X");
+
+        // The same bundle again: the same event, nothing created, nothing changed.
+        auto r2 = import(ReimportBundle("2026-02-01T00:00:00.000Z", "first", report_first));
+        ASSERT_TRUE(r2) << r2.error().message;
+        EXPECT_TRUE(r2->reimport);
+        EXPECT_EQ(r2->event_id, r1->event_id);
+        EXPECT_EQ(r2->created, 0u);
+        EXPECT_EQ(r2->updated, 0u);
+        EXPECT_EQ(r2->unchanged, 4u);  // three objects and the report
+        EXPECT_EQ(r2->indicators, 0u);
+        EXPECT_EQ(r2->failed, 0u);
+        auto e2 = store_->Get(r1->event_id, V(opts.organisation_id));
+        ASSERT_TRUE(e2);
+        EXPECT_EQ(e2->version, e1->version);
+        EXPECT_EQ(e2->indicator_count, 2);
+        EventFilter f;
+        f.organisation = "org" + std::to_string(opts.organisation_id);
+        EXPECT_EQ(store_->ListEvents(f, V(opts.organisation_id))->total, 1);
+
+        // A newer version of an indicator: a new object version, the indicator row follows.
+        auto r3 = import(ReimportBundle("2026-03-01T00:00:00.000Z", "second", report_first));
+        ASSERT_TRUE(r3) << r3.error().message;
+        EXPECT_EQ(r3->event_id, r1->event_id);
+        EXPECT_EQ(r3->updated, 1u);
+        EXPECT_EQ(r3->created, 0u);
+        EXPECT_EQ(r3->unchanged, 3u);
+        IndicatorFilter inf;
+        inf.event = r1->event_id;
+        inf.value = "198.51.100.77";
+        auto ind = store_->ListIndicators(inf, V(opts.organisation_id));
+        ASSERT_TRUE(ind);
+        ASSERT_EQ(ind->items.size(), 1u);
+        EXPECT_EQ(ind->items[0].comment, "second");
+        // An older version: kept as an older version; the indicator stays at the newest.
+        auto r4 = import(ReimportBundle("2026-01-15T00:00:00.000Z", "older", report_first));
+        ASSERT_TRUE(r4) << r4.error().message;
+        EXPECT_EQ(r4->older_versions, 1u);
+        EXPECT_EQ(r4->updated, 0u);
+        ind = store_->ListIndicators(inf, V(opts.organisation_id));
+        EXPECT_EQ(ind->items[0].comment, "second");
+        ObjectQuery q;
+        q.audience = Audience::kNational;
+        q.ids = {"indicator--7d3c1b0e-1111-4a2b-9c3d-000000000002"};
+        q.version_mode = "all";
+        bool more = false;
+        auto versions = store_->QueryObjects(q, V(opts.organisation_id), &more);
+        ASSERT_TRUE(versions) << versions.error().message;
+        std::set<std::string> modified;
+        for (const auto& o : *versions) modified.insert(o.version);
+        EXPECT_EQ(modified, (std::set<std::string>{"2026-01-15T00:00:00.000Z", "2026-02-01T00:00:00.000Z",
+                                                   "2026-03-01T00:00:00.000Z"}));
+        q.version_mode = "last";
+        auto last = store_->QueryObjects(q, V(opts.organisation_id), &more);
+        ASSERT_TRUE(last);
+        // One per event holding the id (the second round's organisation sees the first's event).
+        ASSERT_EQ(last->size(), report_first ? 2u : 1u);
+        for (const auto& o : *last) EXPECT_EQ(o.version, "2026-03-01T00:00:00.000Z");
+    }
+}
+
+TEST_P(IntelStoreTest, LeanObjectsAreServedAsImported) {
+    const std::string text = ReimportBundle("2026-02-01T00:00:00.000Z", "first", false);
+    std::istringstream in(text);
+    ImportOptions opts;
+    opts.organisation_id = 2;
+    opts.audience = Audience::kNational;
+    auto r = store_->ImportStix(in, opts, actor_);
+    ASSERT_TRUE(r) << r.error().message;
+    auto original = core::ParseJsonObject(text);
+    ASSERT_TRUE(original);
+    // The simple indicator is stored lean, the one with extra properties verbatim.
+    auto conn = db_->Acquire();
+    ASSERT_TRUE(conn);
+    auto rows = (*conn)->Query("SELECT stix_id, content FROM intel_objects WHERE type = 'indicator' ORDER BY stix_id");
+    ASSERT_TRUE(rows);
+    ASSERT_EQ(rows->size(), 2u);
+    EXPECT_TRUE((*rows)[0].Str(1).starts_with("~I"));
+    EXPECT_FALSE((*rows)[1].Str(1).starts_with("~"));
+    // Served over TAXII and exported: the same properties and values as imported.
+    ObjectQuery q;
+    q.audience = Audience::kNational;
+    q.types = {"indicator", "malware"};
+    bool more = false;
+    auto served = store_->QueryObjects(q, V(2), &more);
+    ASSERT_TRUE(served) << served.error().message;
+    ASSERT_EQ(served->size(), 3u);
+    auto bundle = store_->ExportStix(r->event_id, V(2));
+    ASSERT_TRUE(bundle) << bundle.error().message;
+    for (const auto& want : original->at("objects").as_array()) {
+        const auto& w = want.as_object();
+        if (w.at("type") != "indicator" && w.at("type") != "malware") continue;
+        bool found = false;
+        for (const auto& o : *served)
+            if (o.stix_id == w.at("id").as_string()) {
+                auto got = core::ParseJson(o.content);
+                ASSERT_TRUE(got) << o.content;
+                EXPECT_EQ(*got, want) << o.content;
+                found = true;
+            }
+        EXPECT_TRUE(found) << w.at("id");
+        found = false;
+        for (const auto& o : bundle->at("objects").as_array())
+            if (o.as_object().at("id") == w.at("id")) {
+                EXPECT_EQ(o, want);
+                found = true;
+            }
+        EXPECT_TRUE(found) << w.at("id");
+    }
+    // Names with quotes or controls are kept verbatim (no escaping in lean records).
+    auto lean = LeanIndicator(*core::ParseJsonObject(
+        R"({"type":"indicator","id":"indicator--7d3c1b0e-1111-4a2b-9c3d-000000000009","created":"2026-02-01T00:00:00Z","modified":"2026-02-01T00:00:00Z","name":"a \"b\"","pattern":"[ipv4-addr:value = '1.2.3.4']","valid_from":"2026-02-01T00:00:00Z"})"));
+    EXPECT_FALSE(lean);
+    auto plain = core::ParseJsonObject(
+        R"({"type":"indicator","id":"indicator--7d3c1b0e-1111-4a2b-9c3d-000000000009","created":"2026-01-01T00:00:00Z","modified":"2026-02-01T00:00:00Z","description":"d é","pattern":"[ipv4-addr:value = '1.2.3.4']","valid_from":"2026-02-01T00:00:00Z","valid_until":"2027-02-01T00:00:00Z","object_marking_refs":["marking-definition--00000000-1111-4a2b-9c3d-000000000009"]})");
+    ASSERT_TRUE(plain);
+    auto lean2 = LeanIndicator(*plain);
+    ASSERT_TRUE(lean2);
+    auto back = core::ParseJson(RenderLeanIndicator("indicator--7d3c1b0e-1111-4a2b-9c3d-000000000009",
+                                                    "2026-02-01T00:00:00Z", *lean2));
+    ASSERT_TRUE(back);
+    EXPECT_EQ(*back, json::value(*plain));
+}
+
+TEST_P(IntelStoreTest, BigEventReportNamesEveryObject) {
+    // More objects than the old cap of 10,000 refs: the report names them all, in the export and
+    // over TAXII, and the export streams.
+    const int n = 10500;
+    std::string text = R"({"type":"bundle","id":"bundle--00000000-2222-4000-8000-000000000000","objects":[)";
+    char id[64];
+    for (int k = 0; k < n; ++k) {
+        std::snprintf(id, sizeof id, "indicator--b1b2c3d4-0000-4000-8000-%012d", k);
+        text += std::string(k ? "," : "") + R"({"type":"indicator","spec_version":"2.1","id":")" + id +
+                R"(","created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z","pattern":"[domain-name:value = 'big-)" +
+                std::to_string(k) + R"(.example.net']","pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z"})";
+    }
+    text += "]}";
+    std::istringstream in(text);
+    ImportOptions opts;
+    opts.organisation_id = 2;
+    opts.audience = Audience::kNational;
+    auto r = store_->ImportStix(in, opts, actor_);
+    ASSERT_TRUE(r) << r.error().message;
+    ASSERT_EQ(r->indicators, static_cast<std::size_t>(n));
+    std::ostringstream out;
+    ASSERT_TRUE(store_->ExportStixTo(r->event_id, V(2), out));
+    auto bundle = core::ParseJsonObject(out.str());
+    ASSERT_TRUE(bundle) << bundle.error().message;
+    const auto& objects = bundle->at("objects").as_array();
+    const auto& report = objects.back().as_object();
+    ASSERT_EQ(report.at("type"), "report");
+    EXPECT_EQ(report.at("object_refs").as_array().size(), static_cast<std::size_t>(n));
+    EXPECT_EQ(objects.size(), static_cast<std::size_t>(n) + 3);  // marking, identity, indicators, report
+    ObjectQuery q;
+    q.audience = Audience::kNational;
+    q.types = {"report"};
+    bool more = false;
+    auto served = store_->QueryObjects(q, V(2), &more);
+    ASSERT_TRUE(served) << served.error().message;
+    ASSERT_EQ(served->size(), 1u);
+    auto rep = core::ParseJsonObject(served->front().content);
+    ASSERT_TRUE(rep);
+    EXPECT_EQ(rep->at("object_refs").as_array().size(), static_cast<std::size_t>(n));
+}
+
+TEST_P(IntelStoreTest, MispReimportByEventUuidAndTimestamp) {
+    const std::string text = ReadFile(Source() + "/tests/data/misp/event-api-objects-galaxies.json");
+    MispImportOptions opts;
+    opts.organisation_id = 4;
+    auto r1 = ImportMisp(*store_, text, opts, actor_);
+    ASSERT_TRUE(r1) << r1.error().message;
+    EXPECT_FALSE(r1->reimport);
+    EXPECT_EQ(r1->created, 3u);
+    auto r2 = ImportMisp(*store_, text, opts, actor_);
+    ASSERT_TRUE(r2) << r2.error().message;
+    EXPECT_TRUE(r2->reimport);
+    EXPECT_EQ(r2->event_id, r1->event_id);
+    EXPECT_EQ(r2->created, 0u);
+    EXPECT_EQ(r2->unchanged, 3u);
+    EXPECT_EQ(r2->indicators, 3u);
+    // A newer timestamp with one more attribute: that one is added to the same event.
+    auto doc = core::ParseJsonObject(text);
+    ASSERT_TRUE(doc);
+    auto& ev = doc->at("Event").as_object();
+    const std::int64_t stamp = std::stoll(std::string(ev.at("timestamp").as_string()));
+    ev["timestamp"] = std::to_string(stamp + 60);
+    ev["Attribute"].as_array().push_back(json::object{{"type", "ip-dst"}, {"value", "198.51.100.251"}, {"to_ids", true},
+                                                      {"uuid", "5c6ab897-0f68-44ca-8d62-0c150a0000ff"}});
+    auto r3 = ImportMisp(*store_, core::ToJson(*doc), opts, actor_);
+    ASSERT_TRUE(r3) << r3.error().message;
+    EXPECT_EQ(r3->event_id, r1->event_id);
+    EXPECT_EQ(r3->created, 1u);
+    EXPECT_EQ(r3->indicators, 4u);
+    // The same timestamp again with yet another attribute: not newer, nothing changes.
+    ev["Attribute"].as_array().push_back(json::object{{"type", "ip-dst"}, {"value", "198.51.100.252"}, {"to_ids", true}});
+    auto r4 = ImportMisp(*store_, core::ToJson(*doc), opts, actor_);
+    ASSERT_TRUE(r4) << r4.error().message;
+    EXPECT_EQ(r4->created, 0u);
+    EXPECT_EQ(r4->indicators, 4u);
+    EventFilter f;
+    f.organisation = "org4";
+    EXPECT_EQ(store_->ListEvents(f, V(4))->total, 1);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, IntelStoreTest, ::testing::ValuesIn(db::testing::BackendNames()));

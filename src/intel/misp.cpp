@@ -4,7 +4,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <algorithm>
 #include <map>
+#include <set>
 
 #include "core/ids.hpp"
 
@@ -190,6 +192,11 @@ json::object ToJson(const MispImportReport& r) {
                         {"skipped", r.skipped},
                         {"sightings", r.sightings},
                         {"false_positives", r.false_positives},
+                        {"reimport", r.reimport},
+                        {"created", r.created},
+                        {"updated", std::size_t{0}},
+                        {"unchanged", r.unchanged},
+                        {"rejected", r.problems.size()},
                         {"failed", r.problems.size()},
                         {"problems", std::move(problems)}};
 }
@@ -316,7 +323,32 @@ core::Result<MispImportReport> ImportMisp(IntelStore& store, std::string_view te
     }
     in.indicators = std::move(unique);
     if (in.indicators.size() > 10000) in.indicators.resize(10000);
-    auto e = MUHAFIZ_TRY(store.Create(in, options.organisation_id, actor));
+    // Re-import (by event uuid + timestamp; attributes by normalised value): see MispImportReport.
+    const std::string source_ref = "misp:" + Str(*ev, "uuid");
+    std::int64_t stamp = 0;
+    if (const std::string ts = Str(*ev, "timestamp"); !ts.empty() && ts.size() < 19 &&
+                                                      ts.find_first_not_of("0123456789") == std::string::npos)
+        stamp = std::stoll(ts);
+    std::optional<IntelStore::ImportedEvent> prior;
+    if (source_ref.size() > 5) prior = MUHAFIZ_TRY(store.FindImported(options.organisation_id, source_ref));
+    std::set<std::pair<std::string, std::string>> fresh;  // values new in this import
+    Event e;
+    if (prior) {
+        report.reimport = true;
+        auto owner = MUHAFIZ_TRY(store.ViewerForOrganisation(options.organisation_id));
+        if (stamp > prior->version) {
+            auto added = MUHAFIZ_TRY(store.AddIndicators(prior->event_uuid, in.indicators, owner, actor));
+            for (const auto& i : added) fresh.emplace(std::string(TypeName(i.type)), i.value);
+            report.created = added.size();
+            MUHAFIZ_CHECK(store.MarkImported(prior->event_uuid, source_ref, stamp));
+        }
+        report.unchanged = in.indicators.size() - report.created;
+        e = MUHAFIZ_TRY(store.Get(prior->event_uuid, owner));
+    } else {
+        e = MUHAFIZ_TRY(store.Create(in, options.organisation_id, actor));
+        if (source_ref.size() > 5) MUHAFIZ_CHECK(store.MarkImported(e.uuid, source_ref, stamp));
+        report.created = static_cast<std::size_t>(e.indicator_count);
+    }
     report.event_id = e.uuid;
     report.tlp = e.tlp;
     report.audience = e.audience;
@@ -330,6 +362,7 @@ core::Result<MispImportReport> ImportMisp(IntelStore& store, std::string_view te
         for (const auto& i : page.items) {
             auto x = extras.find({std::string(TypeName(i.type)), i.value});
             if (x == extras.end()) continue;
+            if (prior && !fresh.count(x->first)) continue;  // applied when that attribute came in
             if (x->second.sightings > 0) {
                 SightingInput s;
                 s.count = x->second.sightings;
@@ -351,94 +384,182 @@ core::Result<MispImportReport> ImportMisp(IntelStore& store, std::string_view te
     return report;
 }
 
+namespace {
+
+std::string_view TlpColour(Tlp t) {
+    switch (t) {
+        case Tlp::kClear: return "#ffffff";
+        case Tlp::kGreen: return "#33ff00";
+        case Tlp::kAmber:
+        case Tlp::kAmberStrict: return "#ffc000";
+        case Tlp::kRed: return "#ff2b2b";
+    }
+    return "#ff2b2b";
+}
+
+json::array EventTags(const Event& e) {
+    json::array tags{json::object{{"name", TlpTag(e.tlp)}, {"colour", TlpColour(e.tlp)}}};
+    for (const auto& t : e.tags) tags.push_back(json::object{{"name", t}});
+    return tags;
+}
+
+// One indicator as a MISP attribute (the only attribute writer: event JSON and feed alike).
+json::object AttributeJson(const Indicator& i) {
+    auto [type, category] = MispTypeOf(i.type, i.value);
+    json::object a{{"uuid", i.uuid},
+                   {"type", type},
+                   {"category", category},
+                   {"value", i.value},
+                   {"to_ids", i.detection && !i.false_positive && (i.warning.empty() || i.warning_override)},
+                   {"comment", i.comment},
+                   {"distribution", "5"},
+                   {"deleted", false},
+                   {"disable_correlation", false},
+                   {"object_relation", nullptr},
+                   {"timestamp", std::to_string(i.updated_at / 1000000)}};
+    if (i.sightings > 0)
+        a["Sighting"] = json::array{json::object{{"type", "0"},
+                                                 {"date_sighting", std::to_string(i.last_seen.value_or(i.updated_at) / 1000000)},
+                                                 {"source", "muhafiz"}}};
+    return a;
+}
+
+// The event without its attributes (the only event writer).
+json::object EventHeader(const Event& e) {
+    const std::string date = core::FormatRfc3339(e.created_at).substr(0, 10);
+    return json::object{{"uuid", e.uuid},
+                        {"info", e.title},
+                        {"date", date},
+                        {"threat_level_id", "4"},
+                        {"analysis", "2"},
+                        {"distribution", DistributionOf(e.audience)},
+                        {"published", true},
+                        {"timestamp", std::to_string(e.updated_at / 1000000)},
+                        {"publish_timestamp", std::to_string(e.updated_at / 1000000)},
+                        {"Orgc", json::object{{"name", e.organisation.name}, {"uuid", e.organisation.uuid}}},
+                        {"Tag", EventTags(e)},
+                        {"Object", json::array{}}};
+}
+
+// Calls f(indicator) for every indicator of the event the viewer may see, page by page.
+template <class F>
+core::Status ForEachIndicator(IntelStore& store, const std::string& event_uuid, const access::IntelViewer& viewer, F&& f) {
+    IndicatorFilter filter;
+    filter.event = event_uuid;
+    filter.limit = 5000;  // each page also counts the event's indicators: few, large pages
+    for (;;) {
+        auto page = MUHAFIZ_TRY(store.ListIndicators(filter, viewer));
+        for (const auto& i : page.items) MUHAFIZ_CHECK(f(i));
+        if (!page.next) break;
+        filter.cursor = *page.next;
+    }
+    return core::Ok();
+}
+
+}  // namespace
+
 core::Result<json::object> ExportMisp(IntelStore& store, const std::string& uuid, const access::IntelViewer& viewer) {
     Event e = MUHAFIZ_TRY(store.Get(uuid, viewer));
-    json::array tags{json::object{{"name", TlpTag(e.tlp)}, {"colour", "#FFC000"}}};
-    for (const auto& t : e.tags) tags.push_back(json::object{{"name", t}});
     json::array attributes;
-    IndicatorFilter f;
-    f.event = e.uuid;
-    f.limit = 500;
-    for (;;) {
-        auto page = MUHAFIZ_TRY(store.ListIndicators(f, viewer));
-        for (const auto& i : page.items) {
-            auto [type, category] = MispTypeOf(i.type, i.value);
-            json::object a{{"uuid", i.uuid},
-                           {"type", type},
-                           {"category", category},
-                           {"value", i.value},
-                           {"to_ids", i.detection && !i.false_positive && (i.warning.empty() || i.warning_override)},
-                           {"comment", i.comment},
-                           {"distribution", "5"},
-                           {"deleted", false},
-                           {"disable_correlation", false},
-                           {"object_relation", nullptr},
-                           {"timestamp", std::to_string(i.updated_at / 1000000)}};
-            if (i.sightings > 0)
-                a["Sighting"] = json::array{json::object{{"type", "0"},
-                                                         {"date_sighting", std::to_string(i.last_seen.value_or(i.updated_at) / 1000000)},
-                                                         {"source", "muhafiz"}}};
-            attributes.push_back(std::move(a));
-        }
-        if (!page.next) break;
-        f.cursor = *page.next;
-    }
-    const std::string date = core::FormatRfc3339(e.created_at).substr(0, 10);
-    json::object event{{"uuid", e.uuid},
-                       {"info", e.title},
-                       {"date", date},
-                       {"threat_level_id", "4"},
-                       {"analysis", "2"},
-                       {"distribution", DistributionOf(e.audience)},
-                       {"published", true},
-                       {"timestamp", std::to_string(e.updated_at / 1000000)},
-                       {"publish_timestamp", std::to_string(e.updated_at / 1000000)},
-                       {"Orgc", json::object{{"name", e.organisation.name}, {"uuid", e.organisation.uuid}}},
-                       {"Tag", std::move(tags)},
-                       {"Attribute", std::move(attributes)},
-                       {"Object", json::array{}}};
+    MUHAFIZ_CHECK(ForEachIndicator(store, e.uuid, viewer, [&](const Indicator& i) -> core::Status {
+        attributes.push_back(AttributeJson(i));
+        return core::Ok();
+    }));
+    json::object event = EventHeader(e);
+    event["Attribute"] = std::move(attributes);
     return json::object{{"Event", std::move(event)}};
 }
 
-core::Result<std::size_t> WriteMispFeed(IntelStore& store, const std::string& folder, const access::IntelViewer& viewer,
-                                        Tlp max_tlp) {
-    std::error_code ec;
-    std::filesystem::create_directories(folder, ec);
-    if (ec) return core::Invalid("out", "cannot create " + folder + ": " + ec.message());
-    json::object manifest;
-    std::string hashes;
-    std::size_t count = 0;
+bool InMispFeed(const Event& e, const MispFeedScope& scope) {
+    if (static_cast<int>(e.tlp) > static_cast<int>(scope.max_tlp)) return false;
+    return !scope.audience || e.audience == *scope.audience;
+}
+
+core::Result<std::vector<Event>> MispFeedEvents(IntelStore& store, const access::IntelViewer& viewer,
+                                                const MispFeedScope& scope, std::size_t limit) {
+    std::vector<Event> out;
     EventFilter f;
     f.limit = 200;
+    f.audience = scope.audience;
+    if (scope.max_tlp == Tlp::kClear) f.tlp = Tlp::kClear;
     for (;;) {
         auto page = MUHAFIZ_TRY(store.ListEvents(f, viewer));
-        for (const auto& e : page.items) {
-            if (static_cast<int>(e.tlp) > static_cast<int>(max_tlp)) continue;
-            auto doc = MUHAFIZ_TRY(ExportMisp(store, e.uuid, viewer));
-            const json::object& ev = doc["Event"].as_object();
-            std::ofstream out(folder + "/" + e.uuid + ".json", std::ios::binary | std::ios::trunc);
-            out << core::ToJson(doc);
-            if (!out) return core::Fail(core::ErrorCode::kInternal, "cannot write " + folder + "/" + e.uuid + ".json");
-            manifest[e.uuid] = json::object{{"info", ev.at("info")},
-                                            {"date", ev.at("date")},
-                                            {"analysis", ev.at("analysis")},
-                                            {"threat_level_id", ev.at("threat_level_id")},
-                                            {"timestamp", ev.at("timestamp")},
-                                            {"Orgc", ev.at("Orgc")},
-                                            {"Tag", ev.at("Tag")}};
-            for (const auto& a : ev.at("Attribute").as_array())
-                hashes += Md5Hex(std::string(a.as_object().at("value").as_string())) + "," + e.uuid + "\n";
-            ++count;
+        for (auto& e : page.items) {
+            if (!InMispFeed(e, scope)) continue;
+            if (out.size() >= limit) return out;
+            out.push_back(std::move(e));
         }
         if (!page.next) break;
         f.cursor = *page.next;
     }
+    return out;
+}
+
+std::string MispFeedManifest(const std::vector<Event>& events) {
+    json::object manifest;
+    for (const auto& e : events) {
+        json::object h = EventHeader(e);
+        manifest[e.uuid] = json::object{{"info", h.at("info")},
+                                        {"date", h.at("date")},
+                                        {"analysis", h.at("analysis")},
+                                        {"threat_level_id", h.at("threat_level_id")},
+                                        {"timestamp", h.at("timestamp")},
+                                        {"Orgc", h.at("Orgc")},
+                                        {"Tag", h.at("Tag")}};
+    }
+    return core::ToJson(manifest);
+}
+
+core::Result<core::Micros> WriteMispFeedEvent(IntelStore& store, const Event& e, const access::IntelViewer& viewer,
+                                              std::ostream& out) {
+    std::string header = core::ToJson(EventHeader(e));
+    header.pop_back();  // the closing '}': the attributes follow
+    out << "{\"Event\":" << header << ",\"Attribute\":[";
+    core::Micros latest = e.updated_at;
+    bool first = true;
+    MUHAFIZ_CHECK(ForEachIndicator(store, e.uuid, viewer, [&](const Indicator& i) -> core::Status {
+        out << (first ? "" : ",") << core::ToJson(AttributeJson(i));
+        first = false;
+        latest = std::max(latest, i.updated_at);
+        return core::Ok();
+    }));
+    out << "]}}";
+    if (!out) return core::Fail(core::ErrorCode::kInternal, "cannot write the MISP event " + e.uuid);
+    return latest;
+}
+
+core::Status WriteMispFeedHashes(IntelStore& store, const std::vector<Event>& events, const access::IntelViewer& viewer,
+                                 std::ostream& out) {
+    for (const auto& e : events)
+        MUHAFIZ_CHECK(ForEachIndicator(store, e.uuid, viewer, [&](const Indicator& i) -> core::Status {
+            out << Md5Hex(i.value) << ',' << e.uuid << '\n';
+            return core::Ok();
+        }));
+    if (!out) return core::Fail(core::ErrorCode::kInternal, "cannot write hashes.csv");
+    return core::Ok();
+}
+
+core::Result<std::size_t> WriteMispFeed(IntelStore& store, const std::string& folder, const access::IntelViewer& viewer,
+                                        Tlp max_tlp, std::optional<Audience> audience) {
+    std::error_code ec;
+    std::filesystem::create_directories(folder, ec);
+    if (ec) return core::Invalid("out", "cannot create " + folder + ": " + ec.message());
+    MispFeedScope scope;
+    scope.max_tlp = max_tlp;
+    scope.audience = audience;
+    auto events = MUHAFIZ_TRY(MispFeedEvents(store, viewer, scope));
+    for (const auto& e : events) {
+        const std::string file = folder + "/" + e.uuid + ".json";
+        std::ofstream out(file, std::ios::binary | std::ios::trunc);
+        if (!out) return core::Fail(core::ErrorCode::kInternal, "cannot write " + file);
+        MUHAFIZ_TRY(WriteMispFeedEvent(store, e, viewer, out));
+    }
     std::ofstream m(folder + "/manifest.json", std::ios::binary | std::ios::trunc);
-    m << core::ToJson(manifest);
+    m << MispFeedManifest(events);
     std::ofstream h(folder + "/hashes.csv", std::ios::binary | std::ios::trunc);
-    h << hashes;
+    MUHAFIZ_CHECK(WriteMispFeedHashes(store, events, viewer, h));
     if (!m || !h) return core::Fail(core::ErrorCode::kInternal, "cannot write the feed's manifest or hashes");
-    return count;
+    return events.size();
 }
 
 }  // namespace muhafiz::intel

@@ -2,13 +2,15 @@
 // tags, sightings and false-positive sightings; distribution levels map to audiences and never
 // widen: 0 organisation, 1 cert, 2 national, 3 partners, 4 sharing group → organisation; `tlp:`
 // tags to TLP, the strictest wins, none → the importer's default), export of an event as MISP
-// event JSON, and a MISP feed folder (manifest.json, <uuid>.json, hashes.csv) that a MISP
-// instance can pull.
+// event JSON, and the MISP feed (manifest.json, <uuid>.json, hashes.csv) that a MISP instance
+// can pull, written to a folder or served over HTTP by the same writer.
 // Thread-safety: stateless functions over a thread-safe IntelStore.
 // Errors: kInvalidArgument naming the attribute (uuid or index) and the reason for the document;
 // bad attributes are reported and skipped, the others imported.
 #pragma once
 
+#include <optional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -28,6 +30,11 @@ struct MispImportReport {
     std::vector<ImportProblem> problems;
     Tlp tlp = Tlp::kAmber;
     Audience audience = Audience::kOrganisation;
+    // Re-import (intelspeed): the same event uuid imported before by this organisation updates
+    // that event: a timestamp not newer changes nothing (all unchanged); a newer one adds the
+    // attributes not there yet (created), the others are unchanged.
+    bool reimport = false;
+    std::size_t created = 0, unchanged = 0;
 };
 
 [[nodiscard]] core::Result<MispImportReport> ImportMisp(IntelStore& store, std::string_view text,
@@ -38,9 +45,39 @@ struct MispImportReport {
 [[nodiscard]] core::Result<core::json::object> ExportMisp(IntelStore& store, const std::string& event_uuid,
                                                           const access::IntelViewer& viewer);
 
+// --- The MISP feed (manifest.json, <uuid>.json, hashes.csv) --------------------------------
+// One writer of the format, used by `muhafiz export misp-feed` (a folder) and by the HTTP feed
+// (GET /api/v1/intel/misp-feed/{feed}/...): the same bytes either way.
+//   manifest.json  {"<uuid>": {"info","date","analysis","threat_level_id","timestamp","Orgc","Tag"}}
+//   <uuid>.json    {"Event": {...,"Attribute":[...]}} (MISP feed format, attributes streamed)
+//   hashes.csv     "<md5 of the attribute value>,<event uuid>" per attribute, as PyMISP writes it
+
+// Which events a feed holds: those the viewer may see (access::IntelPolicy), of one audience
+// (nullopt: any), whose TLP is at most `max_tlp` (the public feed: TLP:CLEAR, anonymous viewer).
+struct MispFeedScope {
+    std::optional<Audience> audience;
+    Tlp max_tlp = Tlp::kGreen;
+};
+
+// The events of the feed, newest first (at most `limit`).
+[[nodiscard]] core::Result<std::vector<Event>> MispFeedEvents(IntelStore& store, const access::IntelViewer& viewer,
+                                                              const MispFeedScope& scope, std::size_t limit = 100000);
+// True when the event belongs to the feed (visibility is checked separately, by the store).
+[[nodiscard]] bool InMispFeed(const Event& e, const MispFeedScope& scope);
+// manifest.json of those events.
+[[nodiscard]] std::string MispFeedManifest(const std::vector<Event>& events);
+// Streams <uuid>.json of one visible event to `out`, indicators page by page (no document of the
+// whole event is built). Returns the latest change of the event or its indicators (microseconds).
+[[nodiscard]] core::Result<core::Micros> WriteMispFeedEvent(IntelStore& store, const Event& event,
+                                                           const access::IntelViewer& viewer, std::ostream& out);
+// Streams hashes.csv of the events to `out`.
+[[nodiscard]] core::Status WriteMispFeedHashes(IntelStore& store, const std::vector<Event>& events,
+                                               const access::IntelViewer& viewer, std::ostream& out);
+
 // Writes manifest.json, <uuid>.json and hashes.csv for the events the viewer may see whose TLP
-// is at most `max_tlp`. Returns the number of events.
+// is at most `max_tlp` (and of `audience` when given). Returns the number of events.
 [[nodiscard]] core::Result<std::size_t> WriteMispFeed(IntelStore& store, const std::string& folder,
-                                                      const access::IntelViewer& viewer, Tlp max_tlp);
+                                                      const access::IntelViewer& viewer, Tlp max_tlp,
+                                                      std::optional<Audience> audience = std::nullopt);
 
 }  // namespace muhafiz::intel

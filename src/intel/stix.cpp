@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cctype>
+#include <cstring>
 
 #include "core/ids.hpp"
 
@@ -164,6 +165,168 @@ json::object ReportObject(const StixEventInfo& e, const std::vector<std::string>
     return o;
 }
 
+// --- lean storage ------------------------------------------------------------------------
+
+namespace {
+
+constexpr char kSep = '\x1f';
+enum LeanBits : unsigned {
+    kSpecVersion = 1,
+    kName = 2,
+    kDescription = 4,
+    kPatternType = 8,
+    kValidUntil = 16,
+    kMarking = 32,
+};
+
+// A string that can be written back without any JSON escape (and holds no separator).
+bool Plain(std::string_view s) {
+    for (unsigned char c : s)
+        if (c < 0x20 || c == '"' || c == '\\') return false;
+    return true;
+}
+
+}  // namespace
+
+std::optional<std::string> LeanIndicator(const json::object& o) {
+    unsigned bits = 0;
+    std::string_view created, modified, name, description, pattern, valid_from, valid_until, marking;
+    bool has_id = false, has_type = false;
+    for (const auto& kv : o) {
+        const std::string_view k = kv.key();
+        const json::value& v = kv.value();
+        if (k == "object_marking_refs") {
+            if (!v.is_array() || v.as_array().size() != 1 || !v.as_array()[0].is_string()) return std::nullopt;
+            marking = v.as_array()[0].as_string();
+            if (!Plain(marking)) return std::nullopt;
+            bits |= kMarking;
+            continue;
+        }
+        if (!v.is_string()) return std::nullopt;
+        const std::string_view s = v.as_string();
+        if (!Plain(s)) return std::nullopt;
+        if (k == "type") {
+            if (s != "indicator") return std::nullopt;
+            has_type = true;
+        } else if (k == "spec_version") {
+            if (s != "2.1") return std::nullopt;
+            bits |= kSpecVersion;
+        } else if (k == "id") {
+            has_id = true;  // the row's stix_id
+        } else if (k == "created") {
+            created = s;
+        } else if (k == "modified") {
+            modified = s;
+        } else if (k == "name") {
+            name = s;
+            bits |= kName;
+        } else if (k == "description") {
+            description = s;
+            bits |= kDescription;
+        } else if (k == "pattern") {
+            pattern = s;
+        } else if (k == "pattern_type") {
+            if (s != "stix") return std::nullopt;
+            bits |= kPatternType;
+        } else if (k == "valid_from") {
+            valid_from = s;
+        } else if (k == "valid_until") {
+            valid_until = s;
+            bits |= kValidUntil;
+        } else {
+            return std::nullopt;  // anything else: verbatim
+        }
+    }
+    if (!has_id || !has_type || created.empty() || modified.empty() || pattern.empty() || valid_from.empty() ||
+        ((bits & kMarking) && marking.size() < 2))
+        return std::nullopt;
+    std::string out;
+    out.reserve(24 + created.size() + name.size() + description.size() + pattern.size() + valid_from.size() +
+                valid_until.size());
+    static constexpr char kHex[] = "0123456789abcdef";
+    out += "~I";
+    out += kHex[bits >> 4];
+    out += kHex[bits & 15];
+    if (created != modified) out += created;
+    for (std::string_view f : {name, description, pattern, valid_from, valid_until}) {
+        out += kSep;
+        out += f;
+    }
+    out += kSep;
+    if (bits & kMarking) {
+        const auto tlp = TlpOfMarkingId(marking);
+        if (tlp && TlpMarkingId(*tlp) == marking) out += static_cast<char>('0' + static_cast<int>(*tlp));
+        else out += marking;
+    }
+    return out;
+}
+
+std::string RenderLeanIndicator(std::string_view stix_id, std::string_view version, std::string_view lean) {
+    if (!lean.starts_with("~I") || lean.size() < 4) return std::string(lean);
+    auto hex = [](char c) { return static_cast<unsigned>(c >= 'a' ? c - 'a' + 10 : c - '0'); };
+    const unsigned bits = hex(lean[2]) << 4 | hex(lean[3]);
+    std::string_view f[7];
+    std::string_view rest = lean.substr(4);
+    for (int i = 0; i < 7; ++i) {
+        const auto at = i < 6 ? rest.find(kSep) : std::string_view::npos;
+        f[i] = rest.substr(0, at);
+        rest = at == std::string_view::npos ? std::string_view() : rest.substr(at + 1);
+    }
+    const std::string_view created = f[0].empty() ? version : f[0];
+    std::string out;
+    out.reserve(lean.size() + stix_id.size() + version.size() + 220);
+    auto add = [&](std::string_view key, std::string_view value) {
+        out += ",\"";
+        out += key;
+        out += "\":\"";
+        out += value;
+        out += '"';
+    };
+    out += "{\"type\":\"indicator\"";
+    if (bits & kSpecVersion) add("spec_version", "2.1");
+    add("id", stix_id);
+    add("created", created);
+    add("modified", version);
+    if (bits & kName) add("name", f[1]);
+    if (bits & kDescription) add("description", f[2]);
+    add("pattern", f[3]);
+    if (bits & kPatternType) add("pattern_type", "stix");
+    add("valid_from", f[4]);
+    if (bits & kValidUntil) add("valid_until", f[5]);
+    if (bits & kMarking) {
+        out += ",\"object_marking_refs\":[\"";
+        if (f[6].size() == 1 && f[6][0] >= '0' && f[6][0] <= '4') out += TlpMarkingId(static_cast<Tlp>(f[6][0] - '0'));
+        else out += f[6];
+        out += "\"]";
+    }
+    out += '}';
+    return out;
+}
+
+std::string LeanReport(const json::object& report) { return "~R" + core::ToJson(report); }
+
+void RenderLeanReport(std::string_view lean, const std::function<bool(std::string&)>& next, std::string& out) {
+    std::string_view text = lean.substr(2);
+    constexpr std::string_view kRefs = "\"object_refs\":[";
+    const auto at = text.find(kRefs);
+    const auto end = at == std::string_view::npos ? at : text.find(']', at);
+    if (end == std::string_view::npos) {
+        out += text;
+        return;
+    }
+    out += text.substr(0, at + kRefs.size());
+    std::string id;
+    bool any = false;
+    while (next(id)) {
+        out += any ? ",\"" : "\"";
+        out += id;
+        out += '"';
+        any = true;
+    }
+    if (!any) out += text.substr(at + kRefs.size(), end - at - kRefs.size());
+    out += text.substr(end);
+}
+
 // --- StixObjectReader ---------------------------------------------------------------------
 
 int StixObjectReader::Peek() {
@@ -239,16 +402,37 @@ core::Status StixObjectReader::ReadValue(std::string* out) {
                 ++i;
             }
         } else {
-            for (; i < n && !finished; ++i) {
-                const char c = data[i];
+            // Inside a string, memchr jumps to its closing quote or next backslash (most of an
+            // object's bytes are string bytes). `quote`: the first '"' at or after i in this span,
+            // once searched (nullptr: none), so that strings with many escapes stay linear.
+            const char* quote = nullptr;
+            bool quote_searched = false;
+            while (i < n && !finished) {
                 if (in_string) {
-                    if (escaped) escaped = false;
-                    else if (c == '\\') escaped = true;
-                    else if (c == '"') {
-                        in_string = false;
-                        if (depth == 0) finished = true;
+                    if (escaped) {
+                        escaped = false;
+                        ++i;
+                        continue;
                     }
-                } else if (c == '"') {
+                    if (!quote_searched || (quote && static_cast<std::size_t>(quote - data) < i)) {
+                        quote = static_cast<const char*>(std::memchr(data + i, '"', n - i));
+                        quote_searched = true;
+                    }
+                    const std::size_t end = quote ? static_cast<std::size_t>(quote - data) : n;
+                    if (const void* bs = std::memchr(data + i, '\\', end - i)) {
+                        i = static_cast<std::size_t>(static_cast<const char*>(bs) - data) + 1;
+                        escaped = true;
+                        continue;
+                    }
+                    i = end;
+                    if (!quote) continue;  // the string goes on in the next buffer
+                    ++i;
+                    in_string = false;
+                    if (depth == 0) finished = true;
+                    continue;
+                }
+                const char c = data[i++];
+                if (c == '"') {
                     in_string = true;
                 } else if (c == '{' || c == '[') {
                     ++depth;

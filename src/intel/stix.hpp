@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <istream>
 #include <optional>
 #include <string>
@@ -64,6 +65,27 @@ struct StixIndicatorInfo {
 [[nodiscard]] core::json::object IndicatorObject(const StixIndicatorInfo& i, const StixEventInfo& e);
 // object_refs must not be empty (the schema says so): pass at least the identity.
 [[nodiscard]] core::json::object ReportObject(const StixEventInfo& e, const std::vector<std::string>& object_refs);
+
+// Lean storage of STIX objects (intel_objects.content). A simple imported indicator (only the
+// properties listed in LeanIndicator, plain strings, at most one marking) is stored as a short
+// "~I" record of its variable strings instead of its JSON text, and a report of an event as "~R"
+// + its JSON with the identity as the only object_refs entry: its real refs (every object of the
+// event added before that report version) are streamed from intel_objects when it is served, so a
+// report is never capped. RenderLeanIndicator/RenderLeanReport give back the JSON text (the same
+// properties and values as the imported object; key order may differ).
+// The lean record of indicator `o` (its "modified" becomes the row's version), or nullopt: store
+// it verbatim.
+[[nodiscard]] std::optional<std::string> LeanIndicator(const core::json::object& o);
+[[nodiscard]] inline bool IsLean(std::string_view content) { return content.size() > 1 && content[0] == '~'; }
+[[nodiscard]] inline bool IsLeanReport(std::string_view content) { return content.starts_with("~R"); }
+// The JSON text of a lean indicator record (stix_id and version from the object row).
+[[nodiscard]] std::string RenderLeanIndicator(std::string_view stix_id, std::string_view version,
+                                              std::string_view lean);
+// A report stored lean: the JSON text of `report` with the "~R" mark.
+[[nodiscard]] std::string LeanReport(const core::json::object& report);
+// Writes the JSON text of a lean report with `refs` producing its object_refs (each call of
+// `next` returns the next id, or false at the end; none: the stored identity stays).
+void RenderLeanReport(std::string_view lean, const std::function<bool(std::string&)>& next, std::string& out);
 
 // Reads `{"type":"bundle","id":...,"objects":[{...},{...}]}` incrementally. Next() yields the
 // text of one object of the `objects` array at a time; the bundle's other keys are checked.

@@ -48,9 +48,33 @@ after(async () => { await server?.stop(); });
 const upload = (client, feed, body, query = '') =>
   client.request('POST', `/api/v1/feeds/${feed}/reports${query}`, body, { 'content-type': 'text/csv' });
 
+// Uploads are jobs: 202 with the job and its Location, ingested by the server's worker. Waits for
+// the job to finish and answers like the run it produced ({status, json: run + recipients}).
+async function ingest(client, feed, body, query = '') {
+  const r = await upload(client, feed, body, query);
+  if (r.status !== 202) return r;
+  assert.equal(r.headers.get('location'), `/api/v1/feeds/uploads/${r.json.id}`);
+  assert.equal(r.json.status, 'queued');
+  const deadline = Date.now() + 30000;
+  for (;;) {
+    const j = await client.get(r.headers.get('location'));
+    assert.equal(j.status, 200, j.text);
+    if (j.json.status === 'done') {
+      assert.equal(j.json.progress.percent, 100);
+      return { status: 200, job: j.json, json: { ...j.json.run, already_ingested: j.json.already_ingested } };
+    }
+    if (j.json.status === 'failed') return { status: 422, job: j.json, json: j.json };
+    if (Date.now() > deadline) throw new Error('the upload did not finish: ' + j.text);
+    await new Promise((res) => setTimeout(res, 50));
+  }
+}
+
 test('an uploaded Shadowserver report is parsed and routed to owner, CERT and partner', async () => {
-  const r = await upload(admin, 'shadowserver', sample('scan_http.csv'), '?file_name=2026-01-14-scan_http-pk.csv');
-  assert.equal(r.status, 201, r.text);
+  const r = await ingest(admin, 'shadowserver', sample('scan_http.csv'), '?file_name=2026-01-14-scan_http-pk.csv');
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.json.already_ingested, false);
+  assert.equal(r.job.progress.events, 10);
+  assert.equal(r.job.run_id, r.json.id);
   assert.equal(r.json.events, 10);
   assert.equal(r.json.rejected, 0);
   assert.equal(r.json.format, 'shadowserver:scan_http');
@@ -59,7 +83,7 @@ test('an uploaded Shadowserver report is parsed and routed to owner, CERT and pa
   assert.equal(counts['Banking CERT'], 4);       // the bank's nearest CERT
   assert.equal(counts['TR-CERT'], 6);            // foreign (TR), nobody owns them at home
   // The same report again is recognised: nothing is stored twice.
-  const again = await upload(admin, 'shadowserver', sample('scan_http.csv'), '?file_name=again.csv');
+  const again = await ingest(admin, 'shadowserver', sample('scan_http.csv'), '?file_name=again.csv');
   assert.equal(again.status, 200);
   assert.equal(again.json.already_ingested, true);
   const all = await admin.get('/api/v1/feeds/events?feed=shadowserver&limit=100');
@@ -75,8 +99,8 @@ test('an uploaded Shadowserver report is parsed and routed to owner, CERT and pa
   assert.equal(foreign.recipient.id, partner.id);
   assert.equal(foreign.organisation, null);
   // IPv6 owned by the bank.
-  const v6 = await upload(admin, 'shadowserver', sample('scan6_http.csv'), '?file_name=2026-01-14-scan6_http-pk.csv');
-  assert.equal(v6.status, 201, v6.text);
+  const v6 = await ingest(admin, 'shadowserver', sample('scan6_http.csv'), '?file_name=2026-01-14-scan6_http-pk.csv');
+  assert.equal(v6.status, 200, v6.text);
   const mine6 = await admin.get(`/api/v1/feeds/events?ip=2001:db8:10::20`);
   assert.equal(mine6.json.items[0].organisation.id, bank.id);
 });
@@ -123,8 +147,8 @@ test('uploads, runs and dead letters are for the National CERT; bad lines become
   const text = sample('scan_dns.csv').trimEnd().split('\n');
   text.splice(3, 0, '"2026-01-14 00:00:00","medium","192.0.2.999","udp",53,"","",1,"TR","","",0,"","","",1');
   text.splice(6, 0, '"2026-01-14 00:00:00","medium"');
-  const r = await upload(admin, 'shadowserver', text.join('\n') + '\n"2026-01-14 00:00:00","medium","192.0.2.1","udp",53,"cut', '?file_name=scan_dns-broken.csv');
-  assert.equal(r.status, 201, r.text);
+  const r = await ingest(admin, 'shadowserver', text.join('\n') + '\n"2026-01-14 00:00:00","medium","192.0.2.1","udp",53,"cut', '?file_name=scan_dns-broken.csv');
+  assert.equal(r.status, 200, r.text);
   assert.equal(r.json.events, 10);
   assert.equal(r.json.rejected, 3);
   const dl = await admin.get('/api/v1/feeds/dead-letters?feed=shadowserver&state=open');
@@ -146,10 +170,31 @@ test('uploads, runs and dead letters are for the National CERT; bad lines become
   assert.equal(ss.configured, true);
   assert.ok(ss.figures.events >= 20);
   // A block list with the classification from the configuration.
-  const bl = await upload(admin, 'drop', '# list\n192.0.2.64/26\n203.0.113.5\n300.1.2.3\n', '?file_name=drop.txt');
-  assert.equal(bl.status, 201, bl.text);
+  const bl = await ingest(admin, 'drop', '# list\n192.0.2.64/26\n203.0.113.5\n300.1.2.3\n', '?file_name=drop.txt');
+  assert.equal(bl.status, 200, bl.text);
   assert.equal(bl.json.events, 2);
   assert.equal(bl.json.rejected, 1);
+  // An unusable format is refused before anything is spooled.
+  const badFormat = await upload(admin, 'adhoc', 'whatever\n', '?format=csv:/nonexistent/mapping.json&file_name=x.csv');
+  assert.equal(badFormat.status, 400, badFormat.text);
+  assert.equal(badFormat.json.error.field, 'format');
+  // A report that turns out not to fit its format: the job fails and says why.
+  const bad = await ingest(admin, 'shadowserver', 'a,b\n1,2\n', '?file_name=unknown-report.csv');
+  assert.equal(bad.job.status, 'failed', JSON.stringify(bad.job));
+  assert.ok(bad.job.error);
+  // The list of uploads, newest first, with cursor pages; unknown ids are 404.
+  const jobs = await admin.get('/api/v1/feeds/uploads?limit=2');
+  assert.equal(jobs.status, 200, jobs.text);
+  assert.ok(jobs.json.total >= 6);
+  assert.equal(jobs.json.items.length, 2);
+  assert.equal(jobs.json.items[0].id, bad.job.id);
+  const more = await admin.get(`/api/v1/feeds/uploads?limit=2&cursor=${jobs.json.next}`);
+  assert.ok(more.json.items[0].id < jobs.json.items[1].id);
+  assert.equal((await admin.get('/api/v1/feeds/uploads?status=failed')).json.total, 1);
+  assert.equal((await admin.get('/api/v1/feeds/uploads?status=bogus')).status, 400);
+  assert.equal((await admin.get('/api/v1/feeds/uploads/0190a3c4-0000-7000-8000-000000000000')).status, 404);
+  assert.equal((await bankUser.get('/api/v1/feeds/uploads')).status, 403);
+  assert.equal((await upload(admin, 'drop', 'x', '?file_name=../../etc/passwd')).status, 400);
 });
 
 test('digest preferences, the digest log and figures follow visibility', async () => {

@@ -64,6 +64,34 @@ test('discovery, API root and collections with exact media types', async () => {
   assert.match(unauth.headers.get('www-authenticate'), /Bearer/);
 });
 
+test('every answer under /taxii2/ is TAXII: unknown paths 404, other methods 405 with Allow', async () => {
+  const unknown = await taxii('bank', '/taxii2/api/nothing-here/');
+  assert.equal(unknown.status, 404);
+  assert.equal(unknown.headers.get('content-type'), TAXII);
+  assert.equal(unknown.json.http_status, '404');
+  const other = await taxii(null, '/taxii2/otherroot/collections/');
+  assert.equal(other.status, 404);
+  assert.equal(other.headers.get('content-type'), TAXII);
+  const put = await taxii('bank', '/taxii2/api/collections/', { method: 'PUT', body: '{}' });
+  assert.equal(put.status, 405);
+  assert.equal(put.headers.get('content-type'), TAXII);
+  assert.equal(put.json.http_status, '405');
+  assert.match(put.headers.get('allow'), /GET/);
+  const postRoot = await taxii('bank', '/taxii2/', { method: 'POST', body: '{}', headers: { 'content-type': TAXII } });
+  assert.equal(postRoot.status, 405);
+  assert.equal(postRoot.headers.get('content-type'), TAXII);
+  const delObjects = await taxii('bank', '/taxii2/api/collections/national/objects/', { method: 'DELETE' });
+  assert.equal(delObjects.status, 405);
+  assert.match(delObjects.headers.get('allow'), /POST/);
+  // 401s carry a challenge, in TAXII's media type.
+  const status = await taxii(null, '/taxii2/api/status/00000000-0000-4000-8000-000000000000/');
+  assert.equal(status.status, 401);
+  assert.equal(status.headers.get('content-type'), TAXII);
+  assert.match(status.headers.get('www-authenticate'), /Basic realm=.*Bearer/);
+  // A status id that is not ours: 404.
+  assert.equal((await taxii('bank', '/taxii2/api/status/00000000-0000-4000-8000-000000000000/')).status, 404);
+});
+
 test('objects: paging by limit/next and added_after, filters, manifest, versions, one object', async () => {
   const ids = [];
   const r = await users.bank.post('/api/v1/intel/events', {
@@ -159,6 +187,11 @@ test('POST objects: 202 with a status; size, media type and permissions checked 
   const del = await taxii('partner', '/taxii2/api/collections/partners/objects/indicator--1a2b3c4d-0000-4000-8000-000000000001/', { method: 'DELETE' });
   assert.equal(del.status, 200, del.text);
   assert.equal((await taxii('partner', '/taxii2/api/collections/partners/objects/indicator--1a2b3c4d-0000-4000-8000-000000000001/')).status, 404);
+  // ... and the REST API agrees: the indicator left its event (audited).
+  assert.equal((await users.root.get('/api/v1/intel/indicators?value=pushed.example.net')).json.total, 0);
+  const manifest = await taxii('partner', '/taxii2/api/collections/partners/manifest/?match[id]=indicator--1a2b3c4d-0000-4000-8000-000000000001');
+  assert.deepEqual(manifest.json, {}, 'the manifest no longer lists it');
+  assert.equal((await taxii('partner', '/taxii2/api/collections/partners/objects/indicator--1a2b3c4d-0000-4000-8000-000000000001/', { method: 'DELETE' })).status, 404, 'a second DELETE finds nothing');
   assert.equal((await taxii('partner', '/taxii2/api/collections/public/objects/x/', { method: 'DELETE' })).status, 403);
 });
 
@@ -183,6 +216,30 @@ test('leakage over TAXII: every audience x TLP, users at every tier', async () =
       // Partners read only the public and partners collections; TAXII shows them what they may see there.
       const reachable = who === 'partner' ? (e.tlp === 'TLP:CLEAR' || e.audience === 'partners') : true;
       assert.equal(seen.has(e.report), allowed && reachable, `${who} ${e.tlp} ${e.audience}`);
+    }
+  }
+});
+
+test('TLP marking-definitions: each once per collection, only those its objects use', async () => {
+  const CLEAR = 'marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487';
+  const TLP_MARKINGS = [CLEAR, 'marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb', 'marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421',
+    'marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003', 'marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1'];
+  const pub = await taxii(null, '/taxii2/api/collections/public/objects/?match[type]=marking-definition');
+  assert.deepEqual(pub.json.objects.map((o) => o.id), [CLEAR], 'the public collection lists TLP:CLEAR alone');
+  for (const who of ['bank', 'energy', 'partner', null]) {
+    for (const coll of ['public', ...AUDIENCES]) {
+      const p = await taxii(who, `/taxii2/api/collections/${coll}/objects/?limit=1000`);
+      if (p.status === 404) continue;
+      assert.equal(p.status, 200, p.text);
+      assert.ok(!p.json.more, 'one page holds the test collection');
+      const objects = p.json.objects ?? [];
+      const markings = objects.filter((o) => o.type === 'marking-definition').map((o) => o.id);
+      assert.equal(new Set(markings).size, markings.length, `${who} ${coll}: no marking twice`);
+      const refs = new Set(objects.flatMap((o) => o.object_marking_refs ?? []));
+      for (const m of markings) assert.ok(refs.has(m), `${who} ${coll}: ${m} is listed but no object of the collection uses it`);
+      for (const m of refs) {
+        if (TLP_MARKINGS.includes(m)) assert.ok(markings.includes(m), `${who} ${coll}: an object refers to ${m}, which the collection does not list`);
+      }
     }
   }
 });
@@ -216,6 +273,63 @@ test('the TAXII client pulls into another instance, resumes, and pushes', async 
     const bad = runCli(['taxii', 'pull', '--url', `${server.base}/taxii2/api/`, '--collection', 'national', '--token', tokens.partner, ...args], { env });
     assert.notEqual(bad.status, 0);
     assert.match(bad.stderr, /404/);
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('HTTP Basic: the password is an API token (any user name); a wrong one is 401 with a Basic challenge', async () => {
+  const basic = (user, password) => 'Basic ' + Buffer.from(`${user}:${password}`).toString('base64');
+  const get = (auth, url = '/taxii2/api/collections/') => fetch(server.base + url, { headers: { accept: TAXII, authorization: auth } })
+    .then(async (r) => ({ status: r.status, headers: r.headers, json: JSON.parse((await r.text()) || 'null') }));
+  const ok = await get(basic('partner.user', tokens.partner));
+  assert.equal(ok.status, 200);
+  assert.deepEqual(ok.json.collections.map((c) => c.alias), ['public', 'partners']);
+  assert.equal((await get(basic('anything', tokens.bank))).json.collections.length, 6, 'the user name is not checked');
+  for (const auth of [basic('partner.user', 'wrong-token'), basic('partner.user', ''), 'Basic !!!', 'Basic ' + Buffer.from('no-colon').toString('base64')]) {
+    const bad = await get(auth);
+    assert.equal(bad.status, 401, auth);
+    assert.match(bad.headers.get('www-authenticate'), /^Basic realm="[^"]+"/);
+    assert.equal(bad.headers.get('content-type'), TAXII);
+    assert.equal(bad.json.http_status, '401');
+  }
+  // Bearer keeps working, and a wrong bearer is 401 too.
+  assert.equal((await get(`Bearer ${tokens.partner}`)).status, 200);
+  assert.equal((await get('Bearer mfz_wrong')).status, 401);
+  // A wrong Basic credential is refused before the body is read (Content-Length of 1 GiB).
+  const early = await new Promise((resolve, reject) => {
+    import('node:http').then(({ request }) => {
+      const req = request(server.base + '/taxii2/api/collections/partners/objects/', {
+        method: 'POST', headers: { accept: TAXII, 'content-type': TAXII, authorization: basic('x', 'wrong'), 'content-length': String(1 << 30) },
+      }, (res) => { res.resume(); res.on('end', () => resolve({ status: res.statusCode, challenge: res.headers['www-authenticate'] })); });
+      req.on('error', reject);
+      req.write('{');
+    });
+  });
+  assert.equal(early.status, 401);
+  assert.match(early.challenge, /Basic/);
+  // POST with Basic works.
+  const envelope = { objects: [{ type: 'indicator', spec_version: '2.1', id: 'indicator--1a2b3c4d-0000-4000-8000-0000000000b1', created: '2026-02-01T00:00:00.000Z', modified: '2026-02-01T00:00:00.000Z', pattern: "[domain-name:value = 'basic-auth.example.net']", pattern_type: 'stix', valid_from: '2026-02-01T00:00:00Z' }] };
+  const post = await fetch(server.base + '/taxii2/api/collections/partners/objects/', { method: 'POST', headers: { accept: TAXII, 'content-type': TAXII, authorization: basic('partner.user', tokens.partner) }, body: JSON.stringify(envelope) });
+  assert.equal(post.status, 202, await post.text());
+});
+
+test('the TAXII client authenticates with --user/--password (HTTP Basic)', async () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'muhafiz-taxii-basic-'));
+  try {
+    const env = { MUHAFIZ_ADMIN_PASSWORD: ADMIN_PASSWORD };
+    const pull = (extra) => runCli(['taxii', 'pull', '--url', `${server.base}/taxii2/api/`, '--collection', 'partners', ...extra, '--data-dir', dataDir], { env });
+    const ok = pull(['--user', 'partner.user', '--password', tokens.partner]);
+    assert.equal(ok.status, 0, ok.stderr + ok.stdout);
+    assert.ok(JSON.parse(ok.stdout).objects > 0);
+    const viaEnv = runCli(['taxii', 'pull', '--url', `${server.base}/taxii2/api/`, '--collection', 'partners', '--user', 'partner.user', '--data-dir', dataDir], { env: { ...env, MUHAFIZ_TAXII_PASSWORD: tokens.partner } });
+    assert.equal(viaEnv.status, 0, viaEnv.stderr);
+    const wrong = pull(['--user', 'partner.user', '--password', 'wrong']);
+    assert.notEqual(wrong.status, 0);
+    assert.match(wrong.stderr, /401/);
+    const both = pull(['--user', 'partner.user', '--password', 'x', '--token', tokens.partner]);
+    assert.equal(both.status, 2);
+    assert.match(both.stderr, /either --token or --user/);
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }

@@ -1,7 +1,8 @@
 // Browser test of the Feeds UI (issue: "upload a Shadowserver sample, see the events routed to the
 // right organisation"): log in as admin, create (API) a constituent owning 192.0.2.0/25 under a
-// sectoral CERT, upload tests/data/feeds/shadowserver/scan_http.csv through the upload form, see
-// the bank and its CERT among the recipients, open the events of the bank in the explorer and find
+// sectoral CERT, upload tests/data/feeds/shadowserver/scan_http.csv through the upload form (the
+// server answers with a job that the form follows until it is done), see the bank and its CERT
+// among the recipients, open the run from the upload, open the events of the bank in the explorer and find
 // its four addresses there, then look at the runs table and the notification log.
 // Run: cd web && npm run test:browser. Screenshot: test-artifacts/feeds.png.
 
@@ -78,6 +79,13 @@ describe('feeds UI', { timeout: 120_000 }, () => {
       }
       // The run is listed.
       await page.getByTestId('runs-table').getByText('2026-01-14-scan_http-pk.csv').first().waitFor();
+      // The network-data panel is there (no file is configured on this server).
+      await page.getByTestId('network-data').getByRole('heading', { name: 'Network data' }).waitFor();
+      if (!suffix) await page.getByTestId('network-data').getByText(/No prefix-to-AS/).waitFor();
+      // The finished upload links to its run.
+      await page.getByTestId('upload-run-link').click();
+      await page.getByTestId('run-totals').filter({ hasText: '10 lines, 10 events, 0 rejected' }).waitFor();
+      if (!suffix) await page.getByTestId('run-recipients').getByRole('row', { name: new RegExp(`${BANK}\\s+4`) }).waitFor();
 
       // The events of the bank in the explorer.
       await page.goto(`${server.url}/feeds/events?feed=${encodeURIComponent(FEED)}&organisation_id=${bank.body.id}`);

@@ -117,6 +117,15 @@ describe('intel UI', { timeout: 120_000 }, () => {
       await page.getByRole('heading', { name: TITLE }).waitFor();
       await page.getByTestId('tlp-badge').filter({ hasText: 'TLP:GREEN' }).first().waitFor();
       await screenshot(page, 'intel.png');
+      // The MISP feed URL and how to add it in MISP; the URL serves the feed to the user's token.
+      await page.getByRole('link', { name: 'MISP & TAXII' }).click();
+      const url = `${server.url}/api/v1/intel/misp-feed/all`;
+      await page.getByTestId('misp-feed-url').filter({ hasText: url }).first().waitFor();
+      await page.getByTestId('misp-feed').getByText('Sync Actions → Feeds → Add Feed').waitFor();
+      await page.getByTestId('misp-feed').getByText('Authorization: Bearer', { exact: false }).first().waitFor();
+      const manifest = await page.evaluate(async (u) => (await fetch(`${u}/manifest.json`)).json(), url);
+      assert.ok(Object.values(manifest).some((e) => e.info === TITLE), 'the feed holds the event the user sees');
+      await screenshot(page, 'intel-sharing.png');
     });
   });
 });

@@ -146,6 +146,55 @@ json::object FeedJson(const FeedConfig& f) {
     return o;
 }
 
+json::object UploadJson(const UploadJob& j) {
+    const auto& p = j.progress;
+    const double pct = p.bytes_total > 0 ? std::min(100.0, 100.0 * static_cast<double>(p.bytes_done) / static_cast<double>(p.bytes_total))
+                                         : (j.status == "done" ? 100.0 : 0.0);
+    return json::object{{"id", j.id},
+                        {"feed", j.feed},
+                        {"format", j.format},
+                        {"file_name", j.file_name},
+                        {"size", j.size},
+                        {"force", j.force},
+                        {"status", j.status},
+                        {"created_by", j.created_by},
+                        {"created_at", Time(j.created_at)},
+                        {"started_at", OptTime(j.started_at)},
+                        {"finished_at", OptTime(j.finished_at)},
+                        {"progress", json::object{{"bytes_done", p.bytes_done},
+                                                  {"bytes_total", p.bytes_total},
+                                                  {"percent", static_cast<std::int64_t>(pct)},
+                                                  {"lines", p.lines},
+                                                  {"events", p.events},
+                                                  {"rejected", p.rejected},
+                                                  {"duplicates", p.duplicates}}},
+                        {"run_id", j.run_uuid.empty() ? json::value(nullptr) : json::value(j.run_uuid)},
+                        {"already_ingested", j.already_ingested},
+                        {"attempts", j.attempts},
+                        {"error", j.error.empty() ? json::value(nullptr) : json::value(j.error)}};
+}
+
+json::object NetworkStatusJson(const NetworkDataStatus& s) {
+    json::array files;
+    for (const auto& f : s.files)
+        files.push_back(json::object{{"path", f.path},
+                                     {"kind", f.kind},
+                                     {"size", f.size >= 0 ? json::value(f.size) : json::value(nullptr)},
+                                     {"mtime", f.size >= 0 ? json::value(Time(f.mtime)) : json::value(nullptr)},
+                                     {"entries", f.entries},
+                                     {"detail", f.detail},
+                                     {"loaded_at", OptTime(f.loaded_at)},
+                                     {"error", f.error.empty() ? json::value(nullptr) : json::value(f.error)},
+                                     {"error_at", OptTime(f.error_at)}});
+    return json::object{{"files", std::move(files)},
+                        {"loaded_at", OptTime(s.loaded_at)},
+                        {"checked_at", OptTime(s.checked_at)},
+                        {"generation", s.generation},
+                        {"failures", s.failures},
+                        {"reload_interval_seconds", s.interval_seconds},
+                        {"reloading", s.reloading}};
+}
+
 std::string WantedFormat(const Request& req) {
     if (auto f = NonEmpty(req, "format")) return *f;
     const std::string accept = req.Header("accept").value_or("");
@@ -158,7 +207,18 @@ std::string WantedFormat(const Request& req) {
 }  // namespace
 
 core::Status RegisterFeedsRoutes(http::Router& router, const access::api::Guard& guard, Pipeline& pipeline,
-                                 FeedStore& store, DigestService& digests) {
+                                 FeedStore& store, DigestService& digests, UploadQueue& uploads,
+                                 NetworkDataSet& network, const db::AuditSink& audit) {
+    // Records an operator's action in the audit log (its own transaction). Handlers copy it: it
+    // must outlive this function.
+    auto record = [&store, &audit](const Request& req, const Principal& p, const char* action, const char* type,
+                                   const std::string& id, json::object after) -> core::Status {
+        auto conn = MUHAFIZ_TRY(store.database().Acquire());
+        return db::InTransaction(*conn, [&]() -> core::Status {
+            return audit.Append(*conn, db::AuditRecord{access::api::Guard::ActorOf(p, req), action, type, id, "",
+                                                       core::ToJson(after)});
+        });
+    };
     const access::Policy& policy = guard.policy();
 
     MUHAFIZ_CHECK(guard.Route(router, "GET", "/api/v1/feeds", [&](Request&, const Principal& p) {
@@ -203,39 +263,103 @@ core::Status RegisterFeedsRoutes(http::Router& router, const access::api::Guard&
     upload_flags.max_body_bytes = kMaxReportBytes;
     MUHAFIZ_CHECK(guard.Route(
         router, "POST", "/api/v1/feeds/{name}/reports",
-        [&](Request& req, const Principal& p) {
+        [&, record](Request& req, const Principal& p) {
             if (!IsOperator(p)) return NotOperator();
             const std::string name = req.PathParam("name");
             if (name.empty() || name.size() > 100 ||
                 name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") != std::string::npos)
                 return Response::Error(core::Error{ErrorCode::kInvalidArgument,
                                                    "a feed name holds letters, digits, '-', '_' and '.'", "name"});
-            IngestRequest in;
-            in.feed = name;
-            in.format = NonEmpty(req, "format").value_or("");
-            if (!pipeline.config().Find(name) && in.format.empty())
+            if (!pipeline.config().Find(name) && NonEmpty(req, "format").value_or("").empty())
                 return Response::Error(core::Error{ErrorCode::kInvalidArgument,
                                                    "'" + name + "' is not a configured feed: give its format", "format"});
-            in.file_name = NonEmpty(req, "file_name").value_or("upload-" + core::NewUuidV7());
-            in.force = NonEmpty(req, "force").value_or("") == "true";
-            in.source = "upload";
-            in.actor = p.username;
-            in.data = std::move(req.body);
-            auto s = pipeline.Ingest(in);
-            if (!s) return Response::Error(s.error());
-            json::array per;
-            for (const auto& [org, n] : s->per_recipient) per.push_back(json::object{{"organisation_id", org}, {"events", n}});
-            json::object out = RunJson(s->run);
-            out["already_ingested"] = s->already_ingested;
-            out["resumed"] = s->resumed;
-            // Recipients by public id.
-            json::array recipients;
-            auto figures = store.RecipientFigures(db::Predicate{"fr.id = ?", {s->run.id}}, "");
-            if (figures) recipients = std::move(*figures);
-            out["recipients"] = std::move(recipients);
-            return Response::Json(s->already_ingested ? 200 : 201, out);
+            UploadJob job;
+            job.feed = name;
+            job.format = NonEmpty(req, "format").value_or("");
+            job.file_name = NonEmpty(req, "file_name").value_or("upload-" + core::NewUuidV7());
+            if (job.file_name.size() > 255 || job.file_name.find_first_of("/\\") != std::string::npos)
+                return Response::Error(core::Error{ErrorCode::kInvalidArgument,
+                                                   "file_name is a plain name of at most 255 characters", "file_name"});
+            job.force = NonEmpty(req, "force").value_or("") == "true";
+            job.created_by = p.username;
+            if (!job.format.empty()) {  // an unusable format is refused now, not in the job
+                const FeedConfig feed = pipeline.FeedFor(name, job.format);
+                ParseContext context;
+                auto parser = MakeParser(job.format, context, job.file_name,
+                                         feed.mapping && job.format == "csv" ? &*feed.mapping : nullptr);
+                if (!parser) return Response::Error(parser.error());
+            }
+            auto queued = uploads.Submit(std::move(job), req.body);
+            req.body.clear();
+            req.body.shrink_to_fit();
+            if (!queued) {
+                Response r = Response::Error(queued.error());
+                if (queued.error().code == ErrorCode::kTooManyRequests) r.Header("Retry-After", "30");
+                return r;
+            }
+            if (auto st = record(req, p, "feeds.upload", "feed_upload", queued->id,
+                                 json::object{{"feed", queued->feed}, {"file_name", queued->file_name},
+                                              {"format", queued->format}, {"size", queued->size}, {"force", queued->force}});
+                !st)
+                return Response::Error(st.error());
+            Response r = Response::Json(202, UploadJson(*queued));
+            r.Header("Location", "/api/v1/feeds/uploads/" + queued->id);
+            return r;
         },
         upload_flags));
+
+    MUHAFIZ_CHECK(guard.Route(router, "GET", "/api/v1/feeds/uploads", [&](Request& req, const Principal& p) {
+        if (!IsOperator(p)) return NotOperator();
+        auto limit = access::api::LimitParam(req);
+        if (!limit) return Response::Error(limit.error());
+        auto page = uploads.List(req.Query("status").value_or(""), *limit, req.Query("cursor").value_or(""));
+        if (!page) return Response::Error(page.error());
+        json::array items;
+        for (const auto& j : page->items) items.push_back(UploadJson(j));
+        return Response::Json(200, access::api::ListEnvelope(std::move(items), page->total, page->next));
+    }));
+
+    MUHAFIZ_CHECK(guard.Route(router, "GET", "/api/v1/feeds/uploads/{id}", [&](Request& req, const Principal& p) {
+        if (!IsOperator(p)) return NotOperator();
+        auto job = uploads.Get(req.PathParam("id"));
+        if (!job) return Response::Error(ErrorCode::kNotFound, "no such upload");
+        json::object o = UploadJson(*job);
+        o["run"] = nullptr;
+        if (!job->run_uuid.empty()) {
+            auto conn = store.database().Acquire();
+            if (!conn) return Response::Error(conn.error());
+            auto run = store.GetRunByUuid(**conn, job->run_uuid);
+            if (run) {
+                json::object r = RunJson(*run);
+                auto figures = store.RecipientFigures(db::Predicate{"fr.id = ?", {run->id}}, "");
+                if (!figures) return Response::Error(figures.error());
+                r["recipients"] = std::move(*figures);
+                o["run"] = std::move(r);
+            }
+        }
+        return Response::Json(200, o);
+    }));
+
+    MUHAFIZ_CHECK(guard.Route(router, "GET", "/api/v1/feeds/network-data", [&](Request&, const Principal& p) {
+        if (!IsOperator(p)) return NotOperator();
+        return Response::Json(200, NetworkStatusJson(network.Status()));
+    }));
+
+    MUHAFIZ_CHECK(guard.Route(router, "POST", "/api/v1/feeds/network-data/reload", [&, record](Request& req, const Principal& p) {
+        if (!p.is_national || p.role != access::Role::kAdmin)
+            return Response::Error(ErrorCode::kPermissionDenied, "reloading the network data is for the National CERT's admins");
+        const std::string wait = NonEmpty(req, "wait").value_or("false");
+        if (wait != "true" && wait != "false")
+            return Response::Error(core::Error{ErrorCode::kInvalidArgument, "wait must be true or false", "wait"});
+        if (auto st = record(req, p, "feeds.network_data.reload", "feed_network_data", "", json::object{});
+            !st)
+            return Response::Error(st.error());
+        const auto ticket = network.RequestReload();
+        const bool finished = wait == "true" && network.WaitFor(ticket, std::chrono::seconds(60));
+        Response r = Response::Json(finished ? 200 : 202, NetworkStatusJson(network.Status()));
+        r.Header("Location", "/api/v1/feeds/network-data");
+        return r;
+    }));
 
     MUHAFIZ_CHECK(guard.Route(router, "GET", "/api/v1/feeds/runs", [&](Request& req, const Principal& p) {
         if (!IsOperator(p)) return NotOperator();

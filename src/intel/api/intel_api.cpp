@@ -241,11 +241,10 @@ core::Status RegisterIntelRoutes(http::Router& router, const access::api::Guard&
     MUHAFIZ_CHECK(guard.Route(router, "GET", "/api/v1/intel/events/{id}/stix", [&, viewer](Request& req, const Principal& p) {
         auto v = viewer(p);
         if (!v) return Response::Error(v.error());
-        auto bundle = store.ExportStix(req.PathParam("id"), *v);
-        if (!bundle) return Response::Error(bundle.error());
-        Response r = Response::Json(200, *bundle);
-        r.content_type = "application/stix+json;version=2.1";
-        return r;
+        // Rendered as text (no document tree: big events stay small in memory).
+        std::ostringstream bundle;
+        if (auto s = store.ExportStixTo(req.PathParam("id"), *v, bundle); !s) return Response::Error(s.error());
+        return Response::Text(200, std::move(bundle).str(), "application/stix+json;version=2.1");
     }));
 
     MUHAFIZ_CHECK(guard.Route(router, "GET", "/api/v1/intel/events/{id}/misp", [&, viewer](Request& req, const Principal& p) {

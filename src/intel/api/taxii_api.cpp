@@ -1,17 +1,22 @@
 // The TAXII 2.1 server (../shared/reference/taxii-2.1.md): discovery at /taxii2/, one API root
 // /taxii2/api/, collections mapped to audiences (plus "public": TLP:CLEAR for anyone, without
-// authentication). Partner CERTs authenticate with API tokens (Bearer). Authentication, the
+// authentication). Partner CERTs authenticate with API tokens: `Authorization: Bearer <token>`, or
+// HTTP Basic with the token as the password (any user name). Authentication, the
 // collection's can_write and the size limit are checked before a POST body is read. Every
 // answer, errors included, is application/taxii+json;version=2.1.
 #include <sodium.h>
 
+#include <algorithm>
 #include <array>
+#include <cctype>
+#include <map>
 #include <cstdio>
 #include <set>
 #include <sstream>
 
 #include "core/ids.hpp"
 #include "intel/api/intel_api.hpp"
+#include "intel/stix.hpp"
 
 namespace muhafiz::intel::api {
 namespace json = core::json;
@@ -65,7 +70,7 @@ Response TaxiiError(int status, std::string title, std::string description = {})
     json::object e{{"title", std::move(title)}, {"http_status", std::to_string(status)}};
     if (!description.empty()) e["description"] = std::move(description);
     Response r = Taxii(status, e);
-    if (status == 401) r.Header("WWW-Authenticate", "Bearer realm=\"taxii\"");
+    if (status == 401) r.Header("WWW-Authenticate", AuthChallenge("muhafiz-taxii"));
     return r;
 }
 
@@ -157,10 +162,13 @@ std::vector<std::string> Split(const std::string& v) {
 
 core::Status RegisterTaxiiRoutes(http::Router& router, const access::api::Guard& guard, IntelStore& store,
                                  TaxiiOptions options) {
-    // The key that signs `next` cursors (per process: after a restart clients fall back to
-    // added_after, as the spec allows).
+    // The key that signs `next` cursors: the one kept in the database (survives restarts and is
+    // shared by every server on the database), else a random one for this process.
     auto key = std::make_shared<std::array<unsigned char, crypto_auth_hmacsha256_KEYBYTES>>();
-    randombytes_buf(key->data(), key->size());
+    if (options.cursor_key.size() >= key->size())
+        std::copy_n(reinterpret_cast<const unsigned char*>(options.cursor_key.data()), key->size(), key->data());
+    else
+        randombytes_buf(key->data(), key->size());
 
     auto identify = [&guard, &store](const Request& req, bool required) -> core::Result<Caller> {
         Caller c;
@@ -169,7 +177,7 @@ core::Status RegisterTaxiiRoutes(http::Router& router, const access::api::Guard&
             c.viewer.anonymous = true;
             return c;
         }
-        auto p = guard.Authenticate(req);
+        auto p = AuthenticateFeedCaller(guard, req);
         if (!p) return tl::unexpected(p.error());
         c.principal = *p;
         c.viewer = MUHAFIZ_TRY(store.ViewerFor(*p));
@@ -309,33 +317,85 @@ core::Status RegisterTaxiiRoutes(http::Router& router, const access::api::Guard&
         bool more = false;
         auto rows = store.QueryObjects(q, c.viewer, &more);
         if (!rows) return FromError(rows.error());
+        // The page's range, before the filter below (paging continues from it).
+        const bool had_rows = !rows->empty();
+        const core::Micros range_first = had_rows ? rows->front().date_added : 0;
+        const core::Micros range_last = had_rows ? rows->back().date_added : 0;
+        // The TLP marking-definitions are stored once for everyone; a collection lists only those
+        // of the TLPs its objects carry for this caller (the public one: TLP:CLEAR alone), each
+        // once, not every marking in every collection.
+        std::map<Tlp, bool> tlp_used;
+        auto used = [&](Tlp t) {
+            auto [it, fresh] = tlp_used.try_emplace(t, false);
+            if (fresh && (col->audience || t == Tlp::kClear)) {  // public: TLP:CLEAR events only
+                EventFilter f;
+                f.audience = col->audience;
+                f.tlp = t;
+                f.limit = 1;
+                auto page = store.ListEvents(f, c.viewer);
+                it->second = page && !page->items.empty();
+            }
+            return it->second;
+        };
+        std::erase_if(*rows, [&](const StoredObject& o) {
+            if (o.type != "marking-definition") return false;
+            auto t = TlpOfMarkingId(o.stix_id);
+            return t && !used(*t);
+        });
         if ((kind == Kind::kObject || kind == Kind::kVersions) && rows->empty() && q.after_row == 0)
             return TaxiiError(404, "Not found");
-        json::object body;
-        if (more) body["more"] = true;
-        else if (!rows->empty()) body["more"] = false;
-        json::array items;
-        for (const auto& o : *rows) {
-            if (kind == Kind::kManifest) {
-                items.push_back(json::object{{"id", o.stix_id},
-                                             {"date_added", TaxiiTime(o.date_added)},
-                                             {"version", o.version},
-                                             {"media_type", kStix}});
-            } else if (kind == Kind::kVersions) {
-                items.push_back(json::value(o.version));
-            } else {
-                auto v = core::ParseJson(o.content);
-                if (v) items.push_back(std::move(*v));
-            }
-        }
-        if (!items.empty()) body[kind == Kind::kManifest ? "objects" : kind == Kind::kVersions ? "versions" : "objects"] =
-            std::move(items);
+        std::optional<std::string> next;
         if (more && (kind == Kind::kObjects || kind == Kind::kObject))
-            body["next"] = sign(filter_key + "#" + std::to_string(rows->back().date_added));
-        Response r = Taxii(200, body);
+            next = sign(filter_key + "#" + std::to_string(range_last));
+        Response r;
+        if (kind == Kind::kObjects || kind == Kind::kObject) {
+            // The stored objects are JSON already: spliced into the envelope as they are, not
+            // parsed and serialised again (most of the time of a 1,000-object page).
+            std::size_t size = 64 + (next ? next->size() : 0);
+            for (const auto& o : *rows) size += o.content.size() + 1;
+            std::string body;
+            body.reserve(size);
+            body += '{';
+            if (more) body += "\"more\":true";
+            else if (!rows->empty()) body += "\"more\":false";
+            if (next) body += ",\"next\":" + core::ToJson(json::value(*next));
+            bool first = true;
+            for (const auto& o : *rows) {
+                std::string_view object = o.content;
+                while (!object.empty() && std::isspace(static_cast<unsigned char>(object.front()))) object.remove_prefix(1);
+                while (!object.empty() && std::isspace(static_cast<unsigned char>(object.back()))) object.remove_suffix(1);
+                if (object.size() < 2 || object.front() != '{' || object.back() != '}') continue;  // never stored so
+                body += first ? ",\"objects\":[" : ",";
+                body += object;
+                first = false;
+            }
+            if (!first) body += ']';
+            body += '}';
+            r = Response::Text(200, std::move(body), std::string(kTaxii));
+        } else {
+            json::object body;
+            if (more) body["more"] = true;
+            else if (!rows->empty()) body["more"] = false;
+            json::array items;
+            for (const auto& o : *rows) {
+                if (kind == Kind::kManifest)
+                    items.push_back(json::object{{"id", o.stix_id},
+                                                 {"date_added", TaxiiTime(o.date_added)},
+                                                 {"version", o.version},
+                                                 {"media_type", kStix}});
+                else
+                    items.push_back(json::value(o.version));
+            }
+            if (!items.empty()) body[kind == Kind::kManifest ? "objects" : "versions"] = std::move(items);
+            r = Taxii(200, body);
+        }
         if (!rows->empty()) {
             r.Header("X-TAXII-Date-Added-First", TaxiiTime(rows->front().date_added));
             r.Header("X-TAXII-Date-Added-Last", TaxiiTime(rows->back().date_added));
+        } else if (had_rows && more) {
+            // Only hidden markings on this page: the range still lets added_after paging go on.
+            r.Header("X-TAXII-Date-Added-First", TaxiiTime(range_first));
+            r.Header("X-TAXII-Date-Added-Last", TaxiiTime(range_last));
         }
         return r;
     };
@@ -349,18 +409,17 @@ core::Status RegisterTaxiiRoutes(http::Router& router, const access::api::Guard&
     MUHAFIZ_CHECK(Route("GET", "/taxii2/api/collections/{cid}/objects/{oid}/versions/", false, true,
                       [query](Request& req, const Caller& c) { return query(req, c, Kind::kVersions); }));
 
-    MUHAFIZ_CHECK(Route("DELETE", "/taxii2/api/collections/{cid}/objects/{oid}/", true, true, [&store](Request& req, const Caller& c) {
+    MUHAFIZ_CHECK(Route("DELETE", "/taxii2/api/collections/{cid}/objects/{oid}/", true, true,
+                        [&store, options](Request& req, const Caller& c) {
         const Collection* col = FindCollection(req.PathParam("cid"));
         const bool r = col && CanRead(c, *col), w = col && CanWrite(c, *col);
         if (!r && !w) return TaxiiError(404, "Not found");
         if (!r || !w) return TaxiiError(403, "Forbidden", "you may not delete from this collection");
-        auto conn = store.database().Acquire();
-        if (!conn) return FromError(conn.error());
-        // Only objects of events of the caller's own organisation, in this collection.
-        auto n = (*conn)->Execute(
-            "UPDATE intel_objects SET deleted = 1 WHERE stix_id = ? AND event_id IN (SELECT id FROM intel_events "
-            "WHERE organisation_id = ? AND audience = ?)",
-            {req.PathParam("oid"), c.viewer.organisation_id, std::string(access::AudienceName(*col->audience))});
+        if (!options.audit) return TaxiiError(500, "Internal error");
+        // Only objects of events of the caller's own organisation, in this collection; an
+        // indicator also leaves the event in the REST API (DeleteTaxiiObject).
+        auto n = DeleteTaxiiObject(store, *options.audit, req.PathParam("oid"), *col->audience, c.viewer,
+                                   access::api::Guard::ActorOf(*c.principal, req));
         if (!n) return FromError(n.error());
         if (*n == 0) return TaxiiError(404, "Not found");
         Response resp = Taxii(200, json::object{});
@@ -440,6 +499,23 @@ core::Status RegisterTaxiiRoutes(http::Router& router, const access::api::Guard&
         if (auto s = store.SaveTaxiiStatus(id, c->viewer.organisation_id, core::ToJson(status)); !s) return FromError(s.error());
         return Taxii(202, status);
     }, post_options));
+    // Everything else under /taxii2/ answers in TAXII's media type too (§3: errors included): 405
+    // with Allow for a known resource and another method, else 404. Registered per method through
+    // a variable: a fallback, not an operation of the API.
+    for (std::string method : {"GET", "POST", "PUT", "PATCH", "DELETE"}) {
+        MUHAFIZ_CHECK(router.Add(method, "/taxii2/{*rest}", [&router](Request& req) {
+            std::string allow;
+            for (const char* m : {"GET", "POST", "DELETE"}) {
+                auto match = router.Match(m, req.path);
+                if (match.route && match.route->pattern != "/taxii2/{*rest}") allow += (allow.empty() ? "" : ", ") + std::string(m);
+            }
+            if (allow.empty()) return TaxiiError(404, "Not found");
+            if (allow.find("GET") != std::string::npos) allow += ", HEAD";
+            Response r = TaxiiError(405, "Method not allowed", req.method + " is not allowed here; use " + allow);
+            r.Header("Allow", allow);
+            return r;
+        }));
+    }
     return core::Ok();
 }
 

@@ -50,6 +50,50 @@ export interface FeedRun {
   recipients?: { organisation: OrgRef & { kind?: string }; events: number; runs?: number }[];
 }
 
+/** An uploaded report: spooled by the server, then ingested by its upload worker. */
+export interface FeedUpload {
+  id: string;
+  feed: string;
+  format: string;
+  file_name: string;
+  size: number;
+  force: boolean;
+  status: 'queued' | 'running' | 'done' | 'failed';
+  created_by: string;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  progress: { bytes_done: number; bytes_total: number; percent: number; lines: number; events: number; rejected: number; duplicates: number };
+  run_id: string | null;
+  already_ingested: boolean;
+  attempts: number;
+  error: string | null;
+  /** GET /feeds/uploads/{id} only: the run with events per recipient once done. */
+  run?: FeedRun | null;
+}
+
+export interface NetworkDataFile {
+  path: string;
+  kind: 'pfx2as' | 'delegated' | 'mmdb' | 'as_names';
+  size: number | null;
+  mtime: string | null;
+  entries: number;
+  detail: string;
+  loaded_at: string | null;
+  error: string | null;
+  error_at: string | null;
+}
+
+export interface NetworkDataState {
+  files: NetworkDataFile[];
+  loaded_at: string | null;
+  checked_at: string | null;
+  generation: number;
+  failures: number;
+  reload_interval_seconds: number;
+  reloading: boolean;
+}
+
 export interface FeedEvent {
   id: string;
   feed: string;
@@ -115,11 +159,16 @@ export const feeds = {
   list: () => api.get<{ items: Feed[]; total: number; formats: string[] }>('/feeds'),
   runs: (feed: string | undefined, cursor: string | null) => fetchPage<FeedRun>('/feeds/runs', { feed }, cursor, 20),
   run: (id: string) => api.get<FeedRun>(`/feeds/runs/${encodeURIComponent(id)}`),
+  /** Answers 202 with the upload job; follow it with `uploadJob`. */
   upload: (feed: string, file: Blob | string, fileName: string, format?: string) =>
-    api.upload<FeedRun>(`/feeds/${encodeURIComponent(feed)}/reports`, file, 'text/plain', {
+    api.upload<FeedUpload>(`/feeds/${encodeURIComponent(feed)}/reports`, file, 'text/plain', {
       file_name: fileName,
       format: format || undefined,
     }),
+  uploadJob: (id: string) => api.get<FeedUpload>(`/feeds/uploads/${encodeURIComponent(id)}`),
+  uploads: (cursor: string | null) => fetchPage<FeedUpload>('/feeds/uploads', {}, cursor, 20),
+  networkData: () => api.get<NetworkDataState>('/feeds/network-data'),
+  reloadNetworkData: () => api.post<NetworkDataState>('/feeds/network-data/reload', {}, { query: { wait: true } }),
   events: (filter: EventFilter, cursor: string | null, limit = 50) =>
     fetchPage<FeedEvent>('/feeds/events', filter as Query, cursor, limit),
   figures: () =>

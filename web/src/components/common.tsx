@@ -192,11 +192,13 @@ export function PageHeader({ title, subtitle, actions }: { title: string; subtit
 
 /**
  * The footer of a page-by-page table (see lib/usePages): "Page 2 · 120 incidents" and the
- * Previous/Next buttons. `noun` is singular; an "s" is added unless the total is one.
+ * Previous/Next buttons. `noun` is singular; an "s" is added unless the total is one, or
+ * `plural` is used when given ("advisories").
  */
 export function Pager({
   pages,
   noun,
+  plural,
   testId,
 }: {
   pages: {
@@ -208,14 +210,14 @@ export function Pager({
     goNext: () => void;
   };
   noun: string;
+  plural?: string;
   testId?: string;
 }) {
   return (
     <div className="table-footer">
       <span className="muted" data-testid={testId}>
         Page {pages.pageIndex + 1} · {pages.total.toLocaleString('en')}
-        {pages.totalCapped ? '+' : ''} {noun}
-        {pages.total === 1 ? '' : 's'}
+        {pages.totalCapped ? '+' : ''} {pages.total === 1 ? noun : (plural ?? `${noun}s`)}
       </span>
       <span className="pager">
         <button type="button" className="btn" disabled={pages.pageIndex === 0} onClick={pages.goPrev}>

@@ -1,5 +1,6 @@
 // Feeds: tabs over the sub-pages.
 //   /feeds                the feeds, their runs and figures, and a report upload (National CERT staff)
+//   /feeds/runs/:id       one run: totals and where its events went (National CERT staff)
 //   /feeds/events         events explorer with filters and downloads (JSON lines, CSV)
 //   /feeds/mine           "events about my networks" of the user's organisation
 //   /feeds/dead-letters   records that could not be parsed, with replay (National CERT staff)
@@ -12,6 +13,7 @@ import { FeedsOverview } from './feeds/FeedsOverview';
 import { EventsExplorer } from './feeds/EventsExplorer';
 import { DeadLetters } from './feeds/DeadLetters';
 import { DigestLog } from './feeds/DigestLog';
+import { RunDetail } from './feeds/RunDetail';
 
 export function FeedsPage() {
   const { user, hasRole } = useAuth();
@@ -34,6 +36,7 @@ export function FeedsPage() {
       </nav>
       <Routes>
         <Route index element={operator ? <FeedsOverview /> : <EventsExplorer mine />} />
+        <Route path="runs/:id" element={<RunDetail />} />
         <Route path="events" element={<EventsExplorer />} />
         <Route path="mine" element={<EventsExplorer mine />} />
         <Route path="dead-letters" element={<DeadLetters />} />

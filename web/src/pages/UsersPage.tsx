@@ -12,6 +12,7 @@ import {
   Field,
   Notice,
   PageHeader,
+  Pager,
   Spinner,
   describedBy,
   errorMessage,
@@ -19,6 +20,8 @@ import {
 import { Icon } from '../components/Icon';
 import { formatTime } from '../lib/format';
 import { buildTree, flatten } from '../lib/tree';
+import { usePageEdits } from '../lib/usePageEdits';
+import { usePages } from '../lib/usePages';
 
 function OrgOptions({ items }: { items: TreeItem[] }) {
   const rows = useMemo(() => flatten(buildTree(items)), [items]);
@@ -130,10 +133,14 @@ export function UsersPage() {
   const [orgs, setOrgs] = useState<TreeItem[]>([]);
   const [filter, setFilter] = useState<UserFilter>({ q: '', role: '', organisation_id: '' });
   const [applied, setApplied] = useState<UserFilter>(filter);
-  const [rows, setRows] = useState<User[] | null>(null);
-  const [total, setTotal] = useState(0);
-  const [next, setNext] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
+  const pages = usePages<User>(useCallback((cursor: string | null) => usersApi.list(applied, cursor), [applied]));
+  const edits = usePageEdits(pages);
+  const rows = edits.rows;
+  const apply = (f: UserFilter) => {
+    pages.reset();
+    setApplied({ ...f });
+  };
   const [actionError, setActionError] = useState<unknown>(null);
   const [creating, setCreating] = useState(false);
   const [flash, setFlash] = useState<string | null>(null);
@@ -145,25 +152,7 @@ export function UsersPage() {
     organisations.tree().then(setOrgs).catch(setError);
   }, []);
 
-  const load = useCallback(async (f: UserFilter, cursor: string | null) => {
-    try {
-      const page = await usersApi.list(f, cursor);
-      setRows((prev) => (cursor && prev ? [...prev, ...page.items] : page.items));
-      setTotal(page.total);
-      setNext(page.next);
-      setError(null);
-    } catch (e) {
-      setError(e);
-      if (!cursor) setRows([]);
-    }
-  }, []);
-
-  useEffect(() => {
-    setRows(null);
-    void load(applied, null);
-  }, [applied, load]);
-
-  const replace = (u: User) => setRows((prev) => prev?.map((r) => (r.id === u.id ? u : r)) ?? prev);
+  const replace = edits.saved;
 
   async function patch(u: User, change: Partial<{ role: Role; disabled: boolean }>, what: string) {
     setBusyId(u.id);
@@ -185,8 +174,7 @@ export function UsersPage() {
     setDeleteError(null);
     try {
       await usersApi.remove(toDelete.id);
-      setRows((prev) => prev?.filter((r) => r.id !== toDelete.id) ?? prev);
-      setTotal((t) => Math.max(0, t - 1));
+      edits.deleted(toDelete.id);
       setFlash(`${toDelete.username} deleted.`);
       setToDelete(null);
     } catch (e) {
@@ -219,8 +207,7 @@ export function UsersPage() {
           onCreated={(u) => {
             setCreating(false);
             setFlash(`User ${u.username} created.`);
-            setRows((prev) => (prev ? [u, ...prev] : [u]));
-            setTotal((t) => t + 1);
+            edits.created(u);
           }}
         />
       )}
@@ -232,7 +219,7 @@ export function UsersPage() {
         role="search"
         onSubmit={(e) => {
           e.preventDefault();
-          setApplied({ ...filter });
+          apply(filter);
         }}
       >
         <div className="field">
@@ -244,7 +231,7 @@ export function UsersPage() {
           <select id="users-role" value={filter.role} onChange={(e) => {
               const f = { ...filter, role: e.target.value as Role | '' };
               setFilter(f);
-              setApplied(f);
+              apply(f);
             }}
           >
             <option value="">Any role</option>
@@ -263,7 +250,7 @@ export function UsersPage() {
             onChange={(e) => {
               const f = { ...filter, organisation_id: e.target.value };
               setFilter(f);
-              setApplied(f);
+              apply(f);
             }}
           >
             <option value="">Any organisation</option>
@@ -277,7 +264,7 @@ export function UsersPage() {
         </div>
       </form>
 
-      <ErrorBanner error={error} title="Could not load users." />
+      <ErrorBanner error={error ?? pages.error} title="Could not load users." />
       {rows === null ? (
         <Spinner />
       ) : rows.length === 0 ? (
@@ -357,16 +344,7 @@ export function UsersPage() {
               })}
             </tbody>
           </table>
-          <div className="table-footer">
-            <span className="muted">
-              Showing {rows.length} of {total}
-            </span>
-            {next && (
-              <button type="button" className="btn" onClick={() => load(applied, next)}>
-                Load more
-              </button>
-            )}
-          </div>
+          <Pager pages={edits.pager} noun="user" testId="users-total" />
         </div>
       )}
 

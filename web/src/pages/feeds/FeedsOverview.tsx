@@ -1,9 +1,11 @@
-// The feeds with their figures, the last runs, events per recipient, and an upload form that runs
-// a report through the pipeline and shows where its events went.
+// The feeds with their figures, the last runs, events per recipient, the network-data files used
+// for enrichment (with a reload for admins), and an upload form: the server spools the report and
+// answers with a job, which the form follows until the run is done and shows where its events went.
 
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import { Link } from 'react-router-dom';
-import { feeds, type Feed, type FeedRun } from '../../api/feeds';
+import { feeds, type Feed, type FeedRun, type FeedUpload, type NetworkDataState } from '../../api/feeds';
+import { useAuth } from '../../auth/AuthContext';
 import { ErrorBanner, Notice, PageHeader, Pager, Spinner } from '../../components/common';
 import { formatTime } from '../../lib/format';
 import { rejectedShare } from '../../lib/feeds';
@@ -31,6 +33,7 @@ export function FeedsOverview() {
       <PageHeader title="Feeds" subtitle="Automated reports: parsed, deduplicated, enriched and routed to the organisation that owns the network." />
       <ErrorBanner error={error} title="Could not load the feeds." />
       <UploadForm feedNames={(list ?? []).map((f) => f.name)} formats={formats} onDone={() => setReload((n) => n + 1)} />
+      <NetworkDataPanel />
       <section className="panel">
         <h2>Feeds</h2>
         {!list ? (
@@ -99,7 +102,9 @@ export function FeedsOverview() {
                   <tr key={r.id}>
                     <td className="nowrap">{formatTime(r.started_at)}</td>
                     <td>{r.feed}</td>
-                    <td className="mono small">{r.file_name}</td>
+                    <td className="mono small">
+                      <Link to={`/feeds/runs/${r.id}`}>{r.file_name}</Link>
+                    </td>
                     <td>{r.source}</td>
                     <td>
                       <span className={`badge status-${r.status}`}>{r.status}</span>
@@ -157,7 +162,14 @@ function UploadForm({ feedNames, formats, onDone }: { feedNames: string[]; forma
   const [file, setFile] = useState<File | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
-  const [result, setResult] = useState<FeedRun | null>(null);
+  const [job, setJob] = useState<FeedUpload | null>(null);
+  const live = useRef(true);
+  useEffect(() => {
+    live.current = true;
+    return () => {
+      live.current = false;
+    };
+  }, []);
 
   async function submit(e: FormEvent) {
     e.preventDefault();
@@ -167,9 +179,18 @@ function UploadForm({ feedNames, formats, onDone }: { feedNames: string[]; forma
     }
     setBusy(true);
     setError(null);
-    setResult(null);
+    setJob(null);
     try {
-      setResult(await feeds.upload(feed.trim(), file, file.name, format));
+      let current = await feeds.upload(feed.trim(), file, file.name, format);
+      setJob(current);
+      // The server ingests it on its upload worker: follow the job until it is done.
+      let delay = 250;
+      while (live.current && (current.status === 'queued' || current.status === 'running')) {
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, 2000);
+        current = await feeds.uploadJob(current.id);
+        if (live.current) setJob(current);
+      }
       onDone();
     } catch (err) {
       setError(err);
@@ -178,6 +199,7 @@ function UploadForm({ feedNames, formats, onDone }: { feedNames: string[]; forma
     }
   }
 
+  const run = job?.run ?? null;
   return (
     <form className="panel" onSubmit={submit} data-testid="feed-upload-form">
       <h2>Upload a report</h2>
@@ -211,14 +233,34 @@ function UploadForm({ feedNames, formats, onDone }: { feedNames: string[]; forma
         </button>
       </div>
       <ErrorBanner error={error} title="The report was not ingested." />
-      {result && (
+      {job && (job.status === 'queued' || job.status === 'running') && (
+        <div data-testid="feed-upload-job" aria-live="polite">
+          <p className="muted">
+            {job.status === 'queued'
+              ? `${job.file_name}: accepted, waiting for the upload worker…`
+              : `${job.file_name}: ingesting — ${job.progress.lines} lines, ${job.progress.events} events, ${job.progress.rejected} rejected`}
+          </p>
+          <progress max={100} value={job.status === 'queued' ? undefined : job.progress.percent} aria-label="Ingest progress" />
+        </div>
+      )}
+      {job?.status === 'failed' && (
+        <div data-testid="feed-upload-failed">
+          <ErrorBanner error={job.error ?? 'failed'} title={`${job.file_name} could not be ingested.`} />
+        </div>
+      )}
+      {job?.status === 'done' && (
         <div data-testid="feed-upload-result">
-          <Notice tone={result.rejected ? 'warning' : 'success'}>
-            {result.already_ingested ? 'This report was ingested before: nothing new was stored. ' : ''}
-            {result.file_name} ({result.format}): {result.lines} lines, {result.events} events, {result.rejected} rejected,{' '}
-            {result.duplicates} duplicates.
+          <Notice tone={job.progress.rejected ? 'warning' : 'success'}>
+            {job.already_ingested ? 'This report was ingested before: nothing new was stored. ' : ''}
+            {job.file_name} ({run?.format ?? job.format}): {job.progress.lines} lines, {job.progress.events} events,{' '}
+            {job.progress.rejected} rejected, {job.progress.duplicates} duplicates.{' '}
+            {job.run_id && (
+              <Link to={`/feeds/runs/${job.run_id}`} data-testid="upload-run-link">
+                See the run
+              </Link>
+            )}
           </Notice>
-          {result.recipients && result.recipients.length > 0 && (
+          {run?.recipients && run.recipients.length > 0 && (
             <table className="table" data-testid="upload-recipients">
               <thead>
                 <tr>
@@ -227,7 +269,7 @@ function UploadForm({ feedNames, formats, onDone }: { feedNames: string[]; forma
                 </tr>
               </thead>
               <tbody>
-                {result.recipients.map((r) => (
+                {run.recipients.map((r) => (
                   <tr key={r.organisation.id}>
                     <td>
                       <Link to={`/feeds/events?organisation_id=${r.organisation.id}`}>{r.organisation.name}</Link>
@@ -241,5 +283,97 @@ function UploadForm({ feedNames, formats, onDone }: { feedNames: string[]; forma
         </div>
       )}
     </form>
+  );
+}
+
+/** The network-data files the pipeline enriches with, and (admins) a reload. */
+function NetworkDataPanel() {
+  const { hasRole } = useAuth();
+  const [state, setState] = useState<NetworkDataState | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    feeds.networkData().then(setState, setError);
+  }, []);
+
+  async function reload() {
+    setBusy(true);
+    setError(null);
+    try {
+      setState(await feeds.reloadNetworkData());
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <section className="panel" data-testid="network-data">
+      <h2>Network data</h2>
+      <ErrorBanner error={error} title="Could not load the network data." />
+      {!state ? (
+        !error && <Spinner />
+      ) : (
+        <>
+          <p className="muted small">
+            {state.files.length === 0
+              ? 'No prefix-to-AS, RIR delegated, MMDB or AS-name file is configured (network_data in the feeds configuration).'
+              : `In use since ${state.loaded_at ? formatTime(state.loaded_at) : '—'} (version ${state.generation}). ` +
+                (state.reload_interval_seconds
+                  ? `Checked for changes every ${state.reload_interval_seconds} s; last check ${state.checked_at ? formatTime(state.checked_at) : '—'}.`
+                  : 'Reloaded on request only.')}
+          </p>
+          {state.files.length > 0 && (
+            <div className="table-wrap">
+              <table className="table" data-testid="network-data-table">
+                <thead>
+                  <tr>
+                    <th scope="col">File</th>
+                    <th scope="col">Kind</th>
+                    <th scope="col">Entries</th>
+                    <th scope="col">Size</th>
+                    <th scope="col">Modified</th>
+                    <th scope="col">Loaded</th>
+                    <th scope="col">Last error</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {state.files.map((f) => (
+                    <tr key={f.path}>
+                      <td className="mono small">
+                        {f.path}
+                        {f.detail && <div className="muted small">{f.detail}</div>}
+                      </td>
+                      <td>{f.kind}</td>
+                      <td>{f.entries.toLocaleString('en')}</td>
+                      <td>{f.size === null ? '—' : f.size.toLocaleString('en')}</td>
+                      <td className="nowrap">{f.mtime ? formatTime(f.mtime) : '—'}</td>
+                      <td className="nowrap">{f.loaded_at ? formatTime(f.loaded_at) : '—'}</td>
+                      <td>
+                        {f.error ? (
+                          <span className="small" data-testid="network-data-error">
+                            <span className="badge status-failed">error</span> {f.error}
+                            {f.error_at && <span className="muted"> ({formatTime(f.error_at)}; the previous data stays in use)</span>}
+                          </span>
+                        ) : (
+                          '—'
+                        )}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+          {hasRole('admin') && state.files.length > 0 && (
+            <button type="button" className="btn" onClick={reload} disabled={busy}>
+              {busy ? 'Reloading…' : 'Reload network data'}
+            </button>
+          )}
+        </>
+      )}
+    </section>
   );
 }

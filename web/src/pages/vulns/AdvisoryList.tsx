@@ -1,41 +1,26 @@
 // Advisories: drafts and published ones, filtered by status and text.
 
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useState } from 'react';
 import { Link } from 'react-router-dom';
 import { advisories, type AdvisoryFilter } from '../../api/endpoints';
 import type { Advisory } from '../../api/types';
 import { useAuth } from '../../auth/AuthContext';
-import { EmptyState, ErrorBanner, PageHeader, Spinner } from '../../components/common';
+import { EmptyState, ErrorBanner, PageHeader, Pager, Spinner } from '../../components/common';
 import { Icon } from '../../components/Icon';
 import { formatTime } from '../../lib/format';
+import { usePages } from '../../lib/usePages';
 import { SeverityBadge, TlpBadge } from './parts';
 
 export function AdvisoryList() {
   const { hasRole } = useAuth();
   const [filter, setFilter] = useState<AdvisoryFilter>({ status: '', q: '' });
   const [applied, setApplied] = useState<AdvisoryFilter>(filter);
-  const [rows, setRows] = useState<Advisory[] | null>(null);
-  const [total, setTotal] = useState(0);
-  const [next, setNext] = useState<string | null>(null);
-  const [error, setError] = useState<unknown>(null);
-
-  const load = useCallback(async (f: AdvisoryFilter, cursor: string | null) => {
-    try {
-      const page = await advisories.list(f, cursor);
-      setRows((prev) => (cursor && prev ? [...prev, ...page.items] : page.items));
-      setTotal(page.total);
-      setNext(page.next);
-      setError(null);
-    } catch (e) {
-      setError(e);
-      if (!cursor) setRows([]);
-    }
-  }, []);
-
-  useEffect(() => {
-    setRows(null);
-    void load(applied, null);
-  }, [applied, load]);
+  const pages = usePages<Advisory>(useCallback((cursor: string | null) => advisories.list(applied, cursor), [applied]));
+  const { rows, error } = pages;
+  const apply = (f: AdvisoryFilter) => {
+    pages.reset();
+    setApplied({ ...f });
+  };
 
   return (
     <>
@@ -56,7 +41,7 @@ export function AdvisoryList() {
         role="search"
         onSubmit={(e) => {
           e.preventDefault();
-          setApplied({ ...filter });
+          apply(filter);
         }}
       >
         <div className="field">
@@ -71,7 +56,7 @@ export function AdvisoryList() {
             onChange={(e) => {
               const f = { ...filter, status: e.target.value as AdvisoryFilter['status'] };
               setFilter(f);
-              setApplied(f);
+              apply(f);
             }}
           >
             <option value="">Drafts and published</option>
@@ -126,16 +111,7 @@ export function AdvisoryList() {
               ))}
             </tbody>
           </table>
-          <div className="table-footer">
-            <span className="muted">
-              Showing {rows.length} of {total}
-            </span>
-            {next && (
-              <button type="button" className="btn" onClick={() => load(applied, next)}>
-                Load more
-              </button>
-            )}
-          </div>
+          <Pager pages={pages} noun="advisory" plural="advisories" testId="advisories-total" />
         </div>
       )}
     </>

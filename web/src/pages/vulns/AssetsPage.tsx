@@ -1,15 +1,17 @@
 // Assets of one organisation (chosen from the tree): the inventory, a create/edit form, delete,
 // and import from CSV or a CycloneDX JSON SBOM with the problems per line.
 
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
 import { isApiError } from '../../api/client';
 import { assets as assetsApi } from '../../api/endpoints';
 import { CRITICALITIES, type Asset, type AssetImportReport, type TreeItem } from '../../api/types';
 import { useAuth } from '../../auth/AuthContext';
-import { ConfirmDialog, EmptyState, ErrorBanner, Field, Notice, PageHeader, Spinner, describedBy } from '../../components/common';
+import { ConfirmDialog, EmptyState, ErrorBanner, Field, Notice, PageHeader, Pager, Spinner, describedBy } from '../../components/common';
 import { Icon } from '../../components/Icon';
 import { formatTime } from '../../lib/format';
+import { usePageEdits } from '../../lib/usePageEdits';
+import { usePages } from '../../lib/usePages';
 import {
   assetFormFrom,
   assetIdentification,
@@ -201,37 +203,36 @@ export function AssetsPage({ orgs }: { orgs: TreeItem[] }) {
   const orgId = params.get('organisation') || user?.organisation_id || '';
   const [q, setQ] = useState('');
   const [appliedQ, setAppliedQ] = useState('');
-  const [rows, setRows] = useState<Asset[] | null>(null);
-  const [total, setTotal] = useState(0);
-  const [next, setNext] = useState<string | null>(null);
-  const [error, setError] = useState<unknown>(null);
   const [editing, setEditing] = useState<Asset | 'new' | null>(null);
   const [flash, setFlash] = useState<string | null>(null);
   const [toDelete, setToDelete] = useState<Asset | null>(null);
   const [deleteError, setDeleteError] = useState<unknown>(null);
   const [deleting, setDeleting] = useState(false);
 
-  const load = useCallback(async (organisationId: string, query: string, cursor: string | null) => {
-    try {
-      const page = await assetsApi.list({ organisation_id: organisationId, q: query }, cursor);
-      setRows((prev) => (cursor && prev ? [...prev, ...page.items] : page.items));
-      setTotal(page.total);
-      setNext(page.next);
-      setError(null);
-    } catch (e) {
-      setError(e);
-      if (!cursor) setRows([]);
-    }
-  }, []);
-
-  const reload = useCallback(() => {
-    setRows(null);
-    void load(orgId, appliedQ, null);
-  }, [load, orgId, appliedQ]);
-
+  // `version` changes after an import: the list is fetched again from its first page.
+  const [version, setVersion] = useState(0);
+  const pages = usePages<Asset>(
+    useCallback(
+      (cursor: string | null) => assetsApi.list({ organisation_id: orgId, q: appliedQ }, cursor),
+      [orgId, appliedQ, version],
+    ),
+  );
+  const { reset, pageIndex } = pages;
+  // Another organisation or search starts again at the first page.
+  const filterKey = `${orgId}\n${appliedQ}`;
+  const lastKey = useRef(filterKey);
   useEffect(() => {
-    reload();
-  }, [reload]);
+    if (lastKey.current === filterKey) return;
+    lastKey.current = filterKey;
+    if (pageIndex > 0) reset();
+  }, [filterKey, pageIndex, reset]);
+  const edits = usePageEdits(pages);
+  const rows = edits.rows;
+  const error = pages.error;
+  const reload = useCallback(() => {
+    reset();
+    setVersion((v) => v + 1);
+  }, [reset]);
 
   async function doDelete() {
     if (!toDelete) return;
@@ -239,8 +240,7 @@ export function AssetsPage({ orgs }: { orgs: TreeItem[] }) {
     setDeleteError(null);
     try {
       await assetsApi.remove(toDelete.id);
-      setRows((prev) => prev?.filter((r) => r.id !== toDelete.id) ?? prev);
-      setTotal((t) => Math.max(0, t - 1));
+      edits.deleted(toDelete.id);
       setFlash(`${toDelete.name} deleted.`);
       setToDelete(null);
     } catch (e) {
@@ -309,10 +309,8 @@ export function AssetsPage({ orgs }: { orgs: TreeItem[] }) {
           onSaved={(a, created) => {
             setEditing(null);
             setFlash(`${a.name} ${created ? 'created' : 'saved'}${orgName ? ` in ${orgName}` : ''}.`);
-            if (created) {
-              setRows((prev) => (prev ? [a, ...prev] : [a]));
-              setTotal((t) => t + 1);
-            } else setRows((prev) => prev?.map((r) => (r.id === a.id ? a : r)) ?? prev);
+            if (created) edits.created(a);
+            else edits.saved(a);
           }}
         />
       )}
@@ -383,16 +381,7 @@ export function AssetsPage({ orgs }: { orgs: TreeItem[] }) {
               ))}
             </tbody>
           </table>
-          <div className="table-footer">
-            <span className="muted">
-              Showing {rows.length} of {total}
-            </span>
-            {next && (
-              <button type="button" className="btn" onClick={() => load(orgId, appliedQ, next)}>
-                Load more
-              </button>
-            )}
-          </div>
+          <Pager pages={edits.pager} noun="asset" testId="assets-total" />
         </div>
       )}
 

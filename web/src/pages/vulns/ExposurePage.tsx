@@ -2,13 +2,15 @@
 // tree) and its subtree, tables by organisation and by sector, and the findings by priority with
 // "Mark not applicable" (asks for the reason) and "Reopen".
 
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
 import { exposure as exposureApi, findings as findingsApi, type FindingFilter } from '../../api/endpoints';
 import type { Exposure, Finding, FindingState, TreeItem } from '../../api/types';
 import { useAuth } from '../../auth/AuthContext';
-import { ConfirmDialog, EmptyState, ErrorBanner, Field, Notice, PageHeader, Spinner, describedBy } from '../../components/common';
+import { ConfirmDialog, EmptyState, ErrorBanner, Field, Notice, PageHeader, Pager, Spinner, describedBy } from '../../components/common';
 import { formatTime } from '../../lib/format';
+import { usePageEdits } from '../../lib/usePageEdits';
+import { usePages } from '../../lib/usePages';
 import { findingAsset, findingOrganisation, findingSeverity, formatEpss } from '../../lib/vulns';
 import { KevBadge, OrgSelect, ScoreCell } from './parts';
 
@@ -39,10 +41,6 @@ export function ExposurePage({ orgs }: { orgs: TreeItem[] }) {
 
   const [data, setData] = useState<Exposure | null>(null);
   const [dataError, setDataError] = useState<unknown>(null);
-  const [rows, setRows] = useState<Finding[] | null>(null);
-  const [total, setTotal] = useState(0);
-  const [next, setNext] = useState<string | null>(null);
-  const [error, setError] = useState<unknown>(null);
   const [pending, setPending] = useState<Pending | null>(null);
   const [reason, setReason] = useState('');
   const [reasonError, setReasonError] = useState<string | undefined>();
@@ -78,23 +76,18 @@ export function ExposurePage({ orgs }: { orgs: TreeItem[] }) {
     };
   }, [orgId]);
 
-  const load = useCallback(async (f: FindingFilter, cursor: string | null) => {
-    try {
-      const page = await findingsApi.list(f, cursor, PAGE_SIZE);
-      setRows((prev) => (cursor && prev ? [...prev, ...page.items] : page.items));
-      setTotal(page.total);
-      setNext(page.next);
-      setError(null);
-    } catch (e) {
-      setError(e);
-      if (!cursor) setRows([]);
-    }
-  }, []);
-
+  const pages = usePages<Finding>(useCallback((cursor: string | null) => findingsApi.list(filter, cursor, PAGE_SIZE), [filter]));
+  const { reset, pageIndex } = pages;
+  // Another filter (from the address) starts again at the first page.
+  const lastFilter = useRef(filter);
   useEffect(() => {
-    setRows(null);
-    void load(filter, null);
-  }, [filter, load]);
+    if (lastFilter.current === filter) return;
+    lastFilter.current = filter;
+    if (pageIndex > 0) reset();
+  }, [filter, pageIndex, reset]);
+  const edits = usePageEdits(pages);
+  const rows = edits.rows;
+  const error = pages.error;
 
   async function changeState() {
     if (!pending) return;
@@ -107,14 +100,11 @@ export function ExposurePage({ orgs }: { orgs: TreeItem[] }) {
     try {
       const updated = await findingsApi.setState(pending.finding.id, pending.to, reason.trim());
       // The row leaves a list filtered by state; otherwise it shows its new state.
-      setRows((prev) =>
-        prev
-          ? state && updated.state !== state
-            ? prev.filter((r) => r.id !== updated.id)
-            : prev.map((r) => (r.id === updated.id ? { ...r, ...updated } : r))
-          : prev,
-      );
-      if (state && updated.state !== state) setTotal((t) => Math.max(0, t - 1));
+      if (state && updated.state !== state) edits.deleted(updated.id);
+      else {
+        const row = rows?.find((r) => r.id === updated.id);
+        if (row) edits.saved({ ...row, ...updated });
+      }
       setFlash(`${pending.finding.cve_id} on ${findingAsset(pending.finding).name}: ${pending.to === 'open' ? 'reopened' : 'marked not applicable'}.`);
       setPending(null);
     } catch (e) {
@@ -360,16 +350,7 @@ export function ExposurePage({ orgs }: { orgs: TreeItem[] }) {
               })}
             </tbody>
           </table>
-          <div className="table-footer">
-            <span className="muted">
-              Showing {rows.length} of {total}
-            </span>
-            {next && (
-              <button type="button" className="btn" onClick={() => load(filter, next)}>
-                Load more
-              </button>
-            )}
-          </div>
+          <Pager pages={edits.pager} noun="finding" testId="findings-total" />
         </div>
       )}
 
