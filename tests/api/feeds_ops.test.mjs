@@ -4,12 +4,11 @@
 // upload jobs that survive a restart of the server (spooled before 202, taken up again).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync, renameSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startServer, adminClient, Client, BIN, ADMIN_PASSWORD, freePort, freshDatabase, runCli } from './harness.mjs';
+import { startServer, adminClient, Client, freshDatabase, runCli } from './harness.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const sample = (name) => readFileSync(path.join(root, 'tests/data/feeds/shadowserver', name), 'utf8');
@@ -162,30 +161,10 @@ test('network data is reloaded while the server runs; a broken file keeps the pr
 
 // A serve process on a given data folder and database (kept across restarts).
 async function serve(dataDir, database, conf) {
-  const port = await freePort();
-  const args = ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--no-access-log', '--config', conf];
-  if (database) args.push('--database', database);
-  const child = spawn(BIN, args, { env: { ...process.env, MUHAFIZ_ADMIN_PASSWORD: ADMIN_PASSWORD }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
-  const base = `http://127.0.0.1:${port}`;
-  await until('the server', async () => {
-    if (child.exitCode !== null) throw new Error(`server exited (${child.exitCode}):\n${output}`);
-    try {
-      return (await fetch(base + '/api/v1/health')).status === 200;
-    } catch {
-      return false;
-    }
-  });
-  const kill = async (signal) => {
-    if (child.exitCode !== null || child.signalCode) return;
-    const done = new Promise((r) => child.once('exit', r));
-    child.kill(signal);
-    await done;
-  };
+  const server = await startServer({ dataDir, database, extraArgs: ['--config', conf] });
+  const kill = (signal) => server.stop(signal);
   cleanup.push(() => kill('SIGKILL'));
-  return { base, child, output: () => output, kill };
+  return { ...server, kill };
 }
 
 test('an accepted upload is not lost when the server is killed before ingesting it', async () => {

@@ -41,10 +41,12 @@ export function runCli(args, { env = {}, input } = {}) {
   return spawnSync(BIN, args, { encoding: 'utf8', input, env: { ...process.env, ...env }, timeout: 60000 });
 }
 
-export async function startServer({ extraArgs = [], env = {} } = {}) {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'muhafiz-api-'));
+// Starts `muhafiz serve` on a fresh data folder and database, or on the given ones (a restart:
+// the caller owns them, stop() leaves them in place).
+export async function startServer({ extraArgs = [], env = {}, dataDir: givenDataDir, database: givenDatabase } = {}) {
+  const dataDir = givenDataDir ?? mkdtempSync(path.join(tmpdir(), 'muhafiz-api-'));
   const port = await freePort();
-  const database = freshDatabase();
+  const database = givenDataDir ? givenDatabase : freshDatabase();
   const args = ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--no-access-log', ...extraArgs];
   if (database) args.push('--database', database);
   const child = spawn(BIN, args, {
@@ -69,12 +71,12 @@ export async function startServer({ extraArgs = [], env = {} } = {}) {
     base, port, dataDir, database, child,
     output: () => output,
     async stop(signal = 'SIGTERM') {
-      if (child.exitCode === null) {
+      if (child.exitCode === null && child.signalCode === null) {
         const done = new Promise((r) => child.once('exit', r));
         child.kill(signal);
         await done;
       }
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!givenDataDir) rmSync(dataDir, { recursive: true, force: true });
       return child.exitCode;
     },
   };

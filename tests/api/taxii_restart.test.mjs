@@ -2,44 +2,12 @@
 // (intel_secrets), so a `next` handed out before the server restarts still pages on after it.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { startServer, adminClient, freePort, BIN, ADMIN_PASSWORD } from './harness.mjs';
+import { startServer, adminClient } from './harness.mjs';
 import { tokenOf } from './intel_support.mjs';
 
 const TAXII = 'application/taxii+json;version=2.1';
 let first, second;
-
-// Starts `muhafiz serve` again on the same data folder and database as `server`.
-async function restart(server) {
-  const port = await freePort();
-  const args = ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', server.dataDir, '--no-access-log'];
-  if (server.database) args.push('--database', server.database);
-  const child = spawn(BIN, args, { env: { ...process.env, MUHAFIZ_ADMIN_PASSWORD: ADMIN_PASSWORD }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
-  const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 20000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`server exited early (${child.exitCode}):\n${output}`);
-    try {
-      if ((await fetch(base + '/api/v1/health')).status === 200) break;
-    } catch {}
-    if (Date.now() > deadline) throw new Error('server did not become healthy:\n' + output);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    base, child,
-    async stop() {
-      if (child.exitCode === null) {
-        const done = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        await done;
-      }
-    },
-  };
-}
 
 after(async () => {
   await second?.stop();
@@ -69,7 +37,7 @@ test('a next cursor handed out before a restart still works after it', async () 
   const exited = new Promise((res) => first.child.once('exit', res));
   first.child.kill('SIGTERM');
   await exited;
-  second = await restart(first);
+  second = await startServer({ dataDir: first.dataDir, database: first.database });
   const afterRestart = await get(second.base, `${url}&next=${encodeURIComponent(next)}`);
   assert.equal(afterRestart.status, 200, JSON.stringify(afterRestart.json));
   assert.deepEqual(afterRestart.json.objects.map((o) => o.id), before.json.objects.map((o) => o.id));
