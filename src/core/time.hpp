@@ -20,4 +20,8 @@ using Micros = std::int64_t;
 // 'Z' or ±hh:mm offsets. Returns nullopt on anything else.
 [[nodiscard]] std::optional<Micros> ParseRfc3339(std::string_view text);
 
+// Days since 1970-01-01 of a proleptic Gregorian date, and back (Howard Hinnant's algorithms).
+[[nodiscard]] std::int64_t DaysFromCivil(std::int64_t y, unsigned m, unsigned d);
+void CivilFromDays(std::int64_t z, std::int64_t& y, unsigned& m, unsigned& d);
+
 }  // namespace muhafiz::core

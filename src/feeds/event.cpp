@@ -278,28 +278,6 @@ int SeverityRank(std::string_view s) {
 
 namespace {
 
-std::int64_t DaysFromCivil(std::int64_t y, unsigned m, unsigned d) {
-    y -= m <= 2;
-    const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-    const unsigned yoe = static_cast<unsigned>(y - era * 400);
-    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
-void CivilFromDays(std::int64_t z, std::int64_t& y, unsigned& m, unsigned& d) {
-    z += 719468;
-    const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    const unsigned doe = static_cast<unsigned>(z - era * 146097);
-    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    y = static_cast<std::int64_t>(yoe) + era * 400;
-    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    const unsigned mp = (5 * doy + 2) / 153;
-    d = doy - (153 * mp + 2) / 5 + 1;
-    m = mp + (mp < 10 ? 3 : -9);
-    y += m <= 2;
-}
-
 bool Num(std::string_view s, std::size_t at, std::size_t n, int& out) {
     if (at + n > s.size()) return false;
     out = 0;
@@ -327,7 +305,7 @@ std::string FormatEventTime(core::Micros t) {
     }
     std::int64_t y;
     unsigned m, d;
-    CivilFromDays(days, y, m, d);
+    core::CivilFromDays(days, y, m, d);
     if (y >= 0 && y <= 9999) {
         // Digits written directly (this runs for every event; snprintf was a visible cost).
         char b[33] = "0000-00-00T00:00:00.000000+00:00";
@@ -410,7 +388,7 @@ std::optional<core::Micros> ParseEventTime(std::string_view s) {
             return std::nullopt;
         }
     }
-    const std::int64_t secs = DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 +
+    const std::int64_t secs = core::DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 +
                               h * 3600 + mi * 60 + se - offset;
     return secs * 1000000 + micros;
 }
