@@ -69,6 +69,15 @@ json::object RunJson(const RunRecord& r) {
                         {"created_by", r.created_by}};
 }
 
+// A run with the organisations its events were routed to (the run page and a finished upload).
+core::Result<json::object> RunDetailJson(FeedStore& store, const RunRecord& run) {
+    json::object o = RunJson(run);
+    auto figures = store.RecipientFigures(db::Predicate{"fr.id = ?", {run.id}}, "");
+    if (!figures) return tl::unexpected(figures.error());
+    o["recipients"] = std::move(*figures);
+    return o;
+}
+
 json::value OrgJson(const std::string& uuid, const std::string& name) {
     if (uuid.empty()) return nullptr;
     return json::object{{"id", uuid}, {"name", name}};
@@ -330,11 +339,9 @@ core::Status RegisterFeedsRoutes(http::Router& router, const access::api::Guard&
             if (!conn) return Response::Error(conn.error());
             auto run = store.GetRunByUuid(**conn, job->run_uuid);
             if (run) {
-                json::object r = RunJson(*run);
-                auto figures = store.RecipientFigures(db::Predicate{"fr.id = ?", {run->id}}, "");
-                if (!figures) return Response::Error(figures.error());
-                r["recipients"] = std::move(*figures);
-                o["run"] = std::move(r);
+                auto detail = RunDetailJson(store, *run);
+                if (!detail) return Response::Error(detail.error());
+                o["run"] = std::move(*detail);
             }
         }
         return Response::Json(200, o);
@@ -378,11 +385,9 @@ core::Status RegisterFeedsRoutes(http::Router& router, const access::api::Guard&
         if (!conn) return Response::Error(conn.error());
         auto run = store.GetRunByUuid(**conn, req.PathParam("id"));
         if (!run) return Response::Error(run.error());
-        json::object o = RunJson(*run);
-        auto figures = store.RecipientFigures(db::Predicate{"fr.id = ?", {run->id}}, "");
-        if (!figures) return Response::Error(figures.error());
-        o["recipients"] = std::move(*figures);
-        return Response::Json(200, o);
+        auto detail = RunDetailJson(store, *run);
+        if (!detail) return Response::Error(detail.error());
+        return Response::Json(200, *detail);
     }));
 
     MUHAFIZ_CHECK(guard.Route(router, "GET", "/api/v1/feeds/events", [&](Request& req, const Principal& p) {
