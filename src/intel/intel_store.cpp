@@ -161,6 +161,23 @@ StixIndicatorInfo IndicatorInfo(const Indicator& i) {
     return s;
 }
 
+// "(i.type = ? AND i.value = ?) OR ..." over every indicator type `value` is a valid value of
+// once normalised (only `type` when given); empty when it is a value of none.
+std::pair<std::string, db::Params> ValueCondition(const std::string& value, const std::optional<std::string>& type) {
+    std::string cond;
+    db::Params params;
+    for (IndicatorType t : AllTypes()) {
+        if (type && *type != TypeName(t)) continue;
+        auto v = Normalise(t, value);
+        if (!v) continue;
+        cond += cond.empty() ? "" : " OR ";
+        cond += "(i.type = ? AND i.value = ?)";
+        params.emplace_back(std::string(TypeName(t)));
+        params.emplace_back(*v);
+    }
+    return {std::move(cond), std::move(params)};
+}
+
 }  // namespace
 
 // --- organisations and viewers ----------------------------------------------------------------
@@ -604,17 +621,7 @@ Result<IntelPage<Event>> IntelStore::ListEvents(const EventFilter& f, const acce
     if (f.since) w.And("e.created_at >= ?", {*f.since});
     if (f.until) w.And("e.created_at < ?", {*f.until});
     if (f.value) {
-        std::string cond;
-        db::Params params;
-        for (IndicatorType t : AllTypes()) {
-            if (f.type && *f.type != TypeName(t)) continue;
-            auto v = Normalise(t, *f.value);
-            if (!v) continue;
-            cond += cond.empty() ? "" : " OR ";
-            cond += "(i.type = ? AND i.value = ?)";
-            params.emplace_back(std::string(TypeName(t)));
-            params.emplace_back(*v);
-        }
+        auto [cond, params] = ValueCondition(*f.value, f.type);
         if (cond.empty()) return core::Invalid("value", "'" + *f.value + "' is not a value of any indicator type");
         w.And("EXISTS (SELECT 1 FROM intel_indicators i WHERE i.event_id = e.id AND (" + cond + "))", params);
     }
@@ -684,17 +691,7 @@ Result<IntelPage<Indicator>> IntelStore::ListIndicators(const IndicatorFilter& f
     w.And(policy_.EventScope(viewer, "e"));
     if (f.type) w.And("i.type = ?", {std::string(TypeName(MUHAFIZ_TRY(ParseType(*f.type))))});
     if (f.value) {
-        std::string cond;
-        db::Params params;
-        for (IndicatorType t : AllTypes()) {
-            if (f.type && *f.type != TypeName(t)) continue;
-            auto v = Normalise(t, *f.value);
-            if (!v) continue;
-            cond += cond.empty() ? "" : " OR ";
-            cond += "(i.type = ? AND i.value = ?)";
-            params.emplace_back(std::string(TypeName(t)));
-            params.emplace_back(*v);
-        }
+        auto [cond, params] = ValueCondition(*f.value, f.type);
         if (cond.empty()) {
             // Not a complete value: a substring search over the values.
             w.And("i.value LIKE ? ESCAPE '\\'", {db::ContainsPattern(db::Lower(*f.value))});
