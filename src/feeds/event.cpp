@@ -5,6 +5,9 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <deque>
+#include <mutex>
+#include <shared_mutex>
 #include <unordered_map>
 
 #include "core/net.hpp"
@@ -393,13 +396,141 @@ std::optional<core::Micros> ParseEventTime(std::string_view s) {
     return secs * 1000000 + micros;
 }
 
+// ---- Key -----------------------------------------------------------------------------------
+
+namespace {
+
+unsigned __int128 PrefixOf(std::string_view key) {
+    unsigned __int128 p = 0;
+    const std::size_t n = std::min<std::size_t>(key.size(), 16);
+    for (std::size_t i = 0; i < 16; ++i)
+        p = (p << 8) | (i < n ? static_cast<unsigned char>(key[i]) : 0u);
+    return p;
+}
+
+KeyInfo* NewKeyInfo(std::string_view name) {
+    auto* k = new KeyInfo();
+    k->name = std::string(name);
+    k->hash = StableHash(name);
+    k->bit = KeyPresenceBit(name);
+    k->prefix = PrefixOf(name);
+    return k;
+}
+
+constexpr std::size_t kMaxInternedKeys = 65536;
+
+// a[0..n) == b[0..n) for keys (mostly 8..32 bytes): overlapping word loads instead of a call.
+inline bool SameBytes(const char* a, const char* b, std::size_t n) {
+    const auto load = [](const char* p) {
+        std::uint64_t w;
+        std::memcpy(&w, p, 8);
+        return w;
+    };
+    if (n >= 8 && n <= 16)
+        return load(a) == load(b) && load(a + n - 8) == load(b + n - 8);
+    if (n > 16 && n <= 32)
+        return load(a) == load(b) && load(a + 8) == load(b + 8) && load(a + n - 16) == load(b + n - 16) &&
+               load(a + n - 8) == load(b + n - 8);
+    return std::memcmp(a, b, n) == 0;
+}
+
+// The process-wide table: KeyInfos are never freed (views into their names are the map's keys).
+struct InternTable {
+    std::shared_mutex mu;
+    std::unordered_map<std::string_view, const KeyInfo*> map;
+};
+InternTable& Interned() {
+    // The harmonised keys are interned from the start: looking one up (Get/Has) never misses.
+    static auto* t = [] {
+        auto* table = new InternTable();
+        for (const auto& [name, type] : Table()) {
+            const KeyInfo* info = NewKeyInfo(name);
+            table->map.emplace(std::string_view(info->name), info);
+        }
+        return table;
+    }();
+    return *t;
+}
+
+// The interned key of `name`; with insert false, nullptr when it is not interned (else nullptr
+// only when the table is full).
+const KeyInfo* FindKey(std::string_view name, bool insert) {
+    // Per thread: a slot per text address (string literals and the parsers' tables come back at
+    // the same address; the text is compared, so a reused address cannot give a wrong key), then
+    // a map by text, then the shared table.
+    struct Slot {
+        const char* data = nullptr;
+        std::size_t size = 0;
+        const KeyInfo* info = nullptr;
+    };
+    thread_local std::array<Slot, 512> slots;
+    thread_local std::unordered_map<std::string_view, const KeyInfo*> local;
+    Slot& slot = slots[((reinterpret_cast<std::uintptr_t>(name.data()) >> 3) ^ name.size()) & 511];
+    if (name.empty()) return nullptr;  // the empty key is not in the table (Key handles it)
+    if (slot.data == name.data() && slot.size == name.size() && SameBytes(slot.info->name.data(), name.data(), name.size()))
+        return slot.info;
+    const KeyInfo* info = nullptr;
+    if (auto it = local.find(name); it != local.end()) {
+        info = it->second;
+    } else {
+        InternTable& t = Interned();
+        {
+            std::shared_lock lock(t.mu);
+            if (auto g = t.map.find(name); g != t.map.end()) info = g->second;
+        }
+        if (!info) {
+            if (!insert) return nullptr;
+            std::unique_lock lock(t.mu);
+            if (auto g = t.map.find(name); g != t.map.end()) info = g->second;
+            else if (t.map.size() >= kMaxInternedKeys) return nullptr;
+            else {
+                info = NewKeyInfo(name);
+                t.map.emplace(std::string_view(info->name), info);
+            }
+        }
+        if (local.size() < 4096) local.emplace(std::string_view(info->name), info);
+    }
+    slot = Slot{name.data(), name.size(), info};
+    return info;
+}
+
+}  // namespace
+
+const KeyInfo* Key::EmptyInfo() noexcept {
+    static const KeyInfo* empty = NewKeyInfo("");
+    return empty;
+}
+
+Key::Key() noexcept : info_(EmptyInfo()) {}
+
+Key::Key(std::string_view name) {
+    if (name.empty()) {
+        info_ = EmptyInfo();
+        return;
+    }
+    info_ = FindKey(name, true);
+    if (!info_) {
+        info_ = NewKeyInfo(name);
+        owned_ = true;
+    }
+}
+
 // ---- Event ---------------------------------------------------------------------------------
 
 namespace {
 
-core::Result<Field> Sanitise(std::string_view key, std::string_view in, FieldType type) {
+const Key& RawKey() {
+    static const Key k("raw");
+    return k;
+}
+const Key& ObservationKey() {
+    static const Key k("time.observation");
+    return k;
+}
+
+core::Result<Field> Sanitise(const Key& key, std::string_view in, FieldType type) {
     std::string_view v = Trim(in);
-    Field f{std::string(key), {}, JsonKind::kString};
+    Field f{key, {}, JsonKind::kString};
     switch (type) {
         case FT::kString:
         case FT::kJson:
@@ -553,46 +684,48 @@ core::Status Event::Set(std::string_view key, std::string_view value) {
     } else {
         return Bad(key, "not a field of the harmonised format (put feed-specific data under extra.)");
     }
-    auto f = Sanitise(key, value, type);
+    auto f = Sanitise(Key(key), value, type);
     if (!f) return tl::unexpected(f.error());
     if (f->value.empty()) {
         Remove(key);
         return core::Ok();
     }
-    if (MayHave(key))
+    const std::uint64_t bit = f->key.info().bit;
+    if (keys_ & bit)
         for (auto& existing : fields_)
-            if (existing.key == key) {
+            if (existing.key == f->key) {
                 existing = std::move(*f);
                 return core::Ok();
             }
-    keys_ |= KeyBit(f->key);
+    keys_ |= bit;
     fields_.push_back(std::move(*f));
     return core::Ok();
 }
 
-core::Status Event::Add(std::string_view key, std::string_view value, FieldType type) {
-    if (has_raw_bytes_ && key == "raw") Remove("raw");
+core::Status Event::Add(const Key& key, std::string_view value, FieldType type) {
+    if (has_raw_bytes_ && key == RawKey()) Remove("raw");
     if (Trim(value).empty()) return core::Ok();
     if (!IsUtf8(value)) return Bad(key, "the value is not valid UTF-8");
     auto f = Sanitise(key, value, type);
     if (!f) return tl::unexpected(f.error());
     if (!f->value.empty()) {
-        keys_ |= KeyBit(f->key);
+        keys_ |= key.info().bit;
         fields_.push_back(std::move(*f));
     }
     return core::Ok();
 }
 
-void Event::SetRaw(std::string key, std::string value, JsonKind kind) {
-    if (has_raw_bytes_ && key == "raw") Remove("raw");
-    if (MayHave(key))
+void Event::SetRaw(Key key, std::string value, JsonKind kind) {
+    if (has_raw_bytes_ && key == RawKey()) Remove("raw");
+    const std::uint64_t bit = key.info().bit;
+    if (keys_ & bit)
         for (auto& existing : fields_)
             if (existing.key == key) {
                 existing.value = std::move(value);
                 existing.kind = kind;
                 return;
             }
-    keys_ |= KeyBit(key);
+    keys_ |= bit;
     fields_.push_back(Field{std::move(key), std::move(value), kind});
 }
 
@@ -601,8 +734,9 @@ void Event::SetExtra(std::string_view name, std::string value, JsonKind kind) {
     key.reserve(6 + name.size());
     key += "extra.";
     key += name;
-    keys_ |= KeyBit(key);
-    fields_.push_back(Field{std::move(key), std::move(value), kind});
+    Key k(key);
+    keys_ |= k.info().bit;
+    fields_.push_back(Field{std::move(k), std::move(value), kind});
 }
 
 void Event::SetRawBytes(std::string bytes) {
@@ -615,7 +749,7 @@ void Event::SetRawBytes(std::string bytes) {
 const Field* Event::RawField() const {
     if (!has_raw_bytes_) return nullptr;
     if (!raw_base64_valid_) {
-        raw_base64_.key = "raw";
+        raw_base64_.key = RawKey();
         raw_base64_.value = Base64Encode(raw_bytes_);
         raw_base64_.kind = JsonKind::kString;
         raw_base64_valid_ = true;
@@ -636,9 +770,18 @@ void Event::Remove(std::string_view key) {
 }
 
 const std::string* Event::Get(std::string_view key) const {
-    if (MayHave(key))
-        for (const auto& f : fields_)
-            if (f.key == key) return &f.value;
+    const std::uint64_t bit = KeyBit(key);
+    if (keys_ & bit) {
+        // A text is either interned (every Key of it is the one pointer) or never (every Key of
+        // it owns a copy): compare pointers when it is, texts otherwise.
+        if (const KeyInfo* info = key.empty() ? nullptr : FindKey(key, false)) {
+            for (const auto& f : fields_)
+                if (&f.key.info() == info) return &f.value;
+        } else {
+            for (const auto& f : fields_)
+                if (f.key == key) return &f.value;
+        }
+    }
     if (has_raw_bytes_ && key == "raw") return &RawField()->value;
     return nullptr;
 }
@@ -692,15 +835,10 @@ void AppendJsonValue(std::string& out, const Field& f) {
     out += '"';
 }
 
-// The first 16 bytes of a key as a big-endian number (zero-padded): comparing these orders keys
-// as std::string does, except between keys sharing 16 bytes, which are compared in full.
-unsigned __int128 KeyPrefix(const std::string& key) {
-    unsigned __int128 p = 0;
-    const std::size_t n = std::min<std::size_t>(key.size(), 16);
-    for (std::size_t i = 0; i < 16; ++i)
-        p = (p << 8) | (i < n ? static_cast<unsigned char>(key[i]) : 0u);
-    return p;
-}
+// The first 16 bytes of a key as a big-endian number (zero-padded, computed once per key):
+// comparing these orders keys as std::string does, except between keys sharing 16 bytes, which
+// are compared in full.
+unsigned __int128 KeyPrefix(const Key& key) { return key.info().prefix; }
 
 std::vector<const Field*> Sorted(const std::vector<Field>& fields, const Field* extra = nullptr) {
     struct Item {
@@ -713,7 +851,7 @@ std::vector<const Field*> Sorted(const std::vector<Field>& fields, const Field* 
     if (extra) items.push_back({KeyPrefix(extra->key), extra});
     std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) {
         if (a.prefix != b.prefix) return a.prefix < b.prefix;
-        return a.field->key < b.field->key;
+        return a.field->key.view() < b.field->key.view();
     });
     std::vector<const Field*> v;
     v.reserve(fields.size());
@@ -736,7 +874,7 @@ std::string Event::ToJson() const {
         if (!first) out += ',';
         first = false;
         out += '"';
-        out += f->key;
+        out += f->key.view();
         out += "\":";
         AppendJsonValue(out, *f);
     }
@@ -751,20 +889,20 @@ core::json::object Event::ToJsonObject() const {
             case JsonKind::kInt: {
                 std::int64_t n = 0;
                 ParseInt(f->value, n);
-                o[f->key] = n;
+                o[f->key.view()] = n;
                 break;
             }
             case JsonKind::kFloat: {
                 double d = 0;
                 ParseFloat(f->value, d);
-                o[f->key] = d;
+                o[f->key.view()] = d;
                 break;
             }
             case JsonKind::kBool:
-                o[f->key] = f->value == "true";
+                o[f->key.view()] = f->value == "true";
                 break;
             case JsonKind::kString:
-                o[f->key] = f->value;
+                o[f->key.view()] = f->value;
                 break;
         }
     }
@@ -848,51 +986,37 @@ inline std::uint64_t Mix(std::uint64_t x) {
     x ^= x >> 33;
     return x;
 }
-// StableHash(key), memoised per thread: the same keys come back in every event, and comparing
-// a key with the cached one is cheaper than hashing it byte by byte. The result is exactly
-// StableHash(key) (the stored dedup hashes do not change).
-std::uint64_t KeyHash(const std::string& key) {
-    struct Slot {
-        std::string key;
-        std::uint64_t hash = 0;
-        bool used = false;
-    };
-    thread_local std::array<Slot, 256> cache;
-    const std::size_t n = key.size();
-    if (n == 0) return StableHash(key);
-    const auto c = [&](std::size_t i) { return static_cast<std::size_t>(static_cast<unsigned char>(key[i])); };
-    Slot& slot = cache[(n * 31 + c(n - 1) * 7 + c(n / 2) * 3 + c(n * 3 / 4)) & 255];
-    if (slot.used && slot.key == key) return slot.hash;
-    slot.key = key;
-    slot.hash = StableHash(key);
-    slot.used = true;
-    return slot.hash;
-}
 }  // namespace
 
 std::uint64_t Event::Hash(const std::vector<std::string>& only, const std::vector<std::string_view>& skip) const {
     // A sum of per-field hashes: independent of the order of the fields, so no sort is needed.
+    // StableHash(key) is computed once per interned key (KeyInfo::hash), and the keys of `only`
+    // and `skip` are interned once per call, so each field is tested by pointer comparisons.
+    // The result is exactly that of the per-field formula (stored dedup hashes do not change).
     std::uint64_t h = 0x9e3779b97f4a7c15ULL;
-    auto field_hash = [&](const Field& f) {
-        if (!only.empty()) {
-            if (std::find(only.begin(), only.end(), f.key) == only.end()) return;
-        } else {
-            if (f.key == "time.observation" || f.key == "raw") return;
-        }
-        if (!skip.empty() && std::find(skip.begin(), skip.end(), f.key) != skip.end()) return;
-        h += Mix(StableHash(f.value, KeyHash(f.key) ^ 0x1f));
+    thread_local std::vector<Key> only_keys, skip_keys;
+    only_keys.clear();
+    skip_keys.clear();
+    for (const auto& k : only) only_keys.emplace_back(k);
+    for (const auto& k : skip) skip_keys.emplace_back(k);
+    const auto listed = [](const std::vector<Key>& keys, const Key& k) {
+        for (const Key& x : keys)
+            if (x == k) return true;
+        return false;
     };
-    if (has_raw_bytes_ && !only.empty() && std::find(only.begin(), only.end(), "raw") != only.end())
-        field_hash(*RawField());
-    for (const Field& f : fields_) {
-        if (!only.empty()) {
-            if (std::find(only.begin(), only.end(), f.key) == only.end()) continue;
+    const Key& obs = ObservationKey();
+    const Key& raw = RawKey();
+    auto field_hash = [&](const Field& f) {
+        if (!only_keys.empty()) {
+            if (!listed(only_keys, f.key)) return;
         } else {
-            if (f.key == "time.observation" || f.key == "raw") continue;
+            if (f.key == obs || f.key == raw) return;
         }
-        if (!skip.empty() && std::find(skip.begin(), skip.end(), f.key) != skip.end()) continue;
-        h += Mix(StableHash(f.value, KeyHash(f.key) ^ 0x1f));
-    }
+        if (!skip_keys.empty() && listed(skip_keys, f.key)) return;
+        h += Mix(StableHash(f.value, f.key.info().hash ^ 0x1f));
+    };
+    if (has_raw_bytes_ && !only_keys.empty() && listed(only_keys, raw)) field_hash(*RawField());
+    for (const Field& f : fields_) field_hash(f);
     return Mix(h);
 }
 
@@ -944,6 +1068,15 @@ bool IsUtf8(std::string_view s) {
     std::size_t i = 0;
     const std::size_t n = s.size();
     while (i < n) {
+        // Eight ASCII bytes at a time (almost all text of the feeds is ASCII).
+        if (i + 8 <= n) {
+            std::uint64_t w;
+            std::memcpy(&w, s.data() + i, 8);
+            if ((w & 0x8080808080808080ULL) == 0) {
+                i += 8;
+                continue;
+            }
+        }
         const unsigned char c = static_cast<unsigned char>(s[i]);
         if (c < 0x80) {
             ++i;
@@ -994,7 +1127,7 @@ void AppendLen(std::string& out, std::size_t n) {
 void AppendCompactField(std::string& out, const Field& f) {
     out += KindChar(f.kind);
     AppendLen(out, f.key.size());
-    out += f.key;
+    out += f.key.view();
     AppendLen(out, f.value.size());
     out += f.value;
 }
@@ -1020,7 +1153,7 @@ core::Status ReadCompactFields(std::string_view s, std::size_t pos, std::vector<
         ++pos;
         std::size_t n = 0;
         if (!ReadLen(s, pos, n)) return core::Invalid("data", "the stored event is damaged (key length)");
-        f.key.assign(s.data() + pos, n);
+        f.key = Key(std::string_view(s.data() + pos, n));
         pos += n;
         if (!ReadLen(s, pos, n)) return core::Invalid("data", "the stored event is damaged (value length)");
         f.value.assign(s.data() + pos, n);
@@ -1089,19 +1222,61 @@ bool EncodeCompact(const Event& e, const CompactBase* base, std::string& data, s
     std::uint64_t covered_lo = 0;  // bit i: fields[i] covered (for the first 64 fields)
     std::vector<bool> covered_hi;
     if (base && base->id != 0) {
-        for (std::size_t b = 0; b < base->fields.size(); ++b) {
+        // For each base field, the first field of the event with its key (base keys are
+        // distinct): one pass over the event's fields, skipping those whose presence bit no base
+        // key has, and comparing interned keys by pointer.
+        // Base keys that are interned sit in a small open-addressed table by KeyInfo address
+        // (an interned key equals only the key with the same address); a base with a key that is
+        // not interned, or with more than 32 fields, is searched field by field.
+        const std::size_t nb = std::min<std::size_t>(base->fields.size(), 64);
+        struct Slot {
+            const KeyInfo* key;
+            std::size_t index;
+        };
+        constexpr std::size_t kSlots = 64;
+        std::array<Slot, kSlots> slots{};
+        const auto slot_of = [](const KeyInfo* k) {
+            return static_cast<std::size_t>((reinterpret_cast<std::uintptr_t>(k) * 0x9E3779B97F4A7C15ULL) >> 58);
+        };
+        bool by_table = nb <= 32;
+        std::uint64_t base_bits = 0;
+        for (std::size_t b = 0; b < nb && by_table; ++b) {
             const Field& bf = base->fields[b];
-            for (std::size_t i = 0; i < fields.size(); ++i) {
-                if (fields[i].key != bf.key) continue;
-                if (fields[i].kind == bf.kind && fields[i].value == bf.value) {
-                    mask |= std::uint64_t{1} << b;
-                    if (i < 64) covered_lo |= std::uint64_t{1} << i;
-                    else {
-                        if (covered_hi.size() < fields.size()) covered_hi.resize(fields.size());
-                        covered_hi[i] = true;
-                    }
+            if (!bf.key.interned()) {
+                by_table = false;
+                break;
+            }
+            base_bits |= bf.key.info().bit;
+            std::size_t s = slot_of(&bf.key.info());
+            while (slots[s].key) s = (s + 1) & (kSlots - 1);
+            slots[s] = Slot{&bf.key.info(), b};
+        }
+        const auto find_base = [&](const Field& f) -> std::size_t {
+            if (by_table) {
+                if ((f.key.info().bit & base_bits) == 0) return nb;
+                for (std::size_t s = slot_of(&f.key.info()); slots[s].key; s = (s + 1) & (kSlots - 1))
+                    if (slots[s].key == &f.key.info()) return slots[s].index;
+                return nb;
+            }
+            for (std::size_t b = 0; b < nb; ++b)
+                if (base->fields[b].key == f.key) return b;
+            return nb;
+        };
+        std::uint64_t seen = 0;  // bit b: base field b met its first event field
+        for (std::size_t i = 0; i < fields.size(); ++i) {
+            const std::size_t b = find_base(fields[i]);
+            if (b == nb) continue;
+            const Field& bf = base->fields[b];
+            const std::uint64_t bb = std::uint64_t{1} << b;
+            if (seen & bb) continue;  // not the first field of this key
+            seen |= bb;
+            if (fields[i].kind == bf.kind && fields[i].value == bf.value) {
+                mask |= bb;
+                if (i < 64) covered_lo |= std::uint64_t{1} << i;
+                else {
+                    if (covered_hi.size() < fields.size()) covered_hi.resize(fields.size());
+                    covered_hi[i] = true;
                 }
-                break;  // only the first field of a key
             }
         }
     }
@@ -1113,7 +1288,7 @@ bool EncodeCompact(const Event& e, const CompactBase* base, std::string& data, s
         const bool cov = i < 64 ? ((covered_lo >> i) & 1) != 0 : (i < covered_hi.size() && covered_hi[i]);
         if (cov) continue;
         const Field& f = fields[i];
-        if (f.value.find('\0') != std::string::npos || f.key.find('\0') != std::string::npos) return false;
+        if (f.value.find('\0') != std::string::npos || f.key.view().find('\0') != std::string::npos) return false;
         AppendCompactField(data, f);
     }
     if (const std::string* bytes = e.raw_bytes()) {

@@ -2,7 +2,8 @@
 // names): a flat list of dotted keys with canonical text values, the sanitation rules per field
 // type, the taxonomy table, the IntelMQ JSON form and the event hashes used by deduplication.
 // Every stage of the feed pipeline reads and writes this one form, in memory and in storage.
-// Thread-safety: plain values and pure functions.
+// Keys are interned (Key): a process-wide table of the key texts, so a field's key is a pointer.
+// Thread-safety: plain values and pure functions; the key table is safe to use from any thread.
 // Errors: Set/FromJson return kInvalidArgument naming the field and saying what is wrong.
 #pragma once
 
@@ -46,8 +47,91 @@ enum class FieldType : std::uint8_t {
     kJson,
 };
 
+// One of 64 bits per key (from its length and three of its bytes), for Event's key-presence mask.
+[[nodiscard]] inline std::uint64_t KeyPresenceBit(std::string_view k) {
+    const std::size_t n = k.size();
+    if (n == 0) return 1;
+    const auto c = [&](std::size_t i) { return static_cast<std::uint64_t>(static_cast<unsigned char>(k[i])); };
+    return std::uint64_t{1} << ((n * 11 + c(n - 1) * 7 + c(n / 2) * 3 + c(n * 3 / 4)) & 63);
+}
+
+// What is known of a key once: its text, its StableHash (for Event::Hash), its presence bit and
+// the first 16 bytes as a big-endian number (for sorting).
+struct KeyInfo {
+    std::string name;
+    std::uint64_t hash = 0;
+    std::uint64_t bit = 0;
+    unsigned __int128 prefix = 0;
+};
+
+// A field key, interned: the keys of events come from a small set (the harmonised keys and the
+// extra.* keys of the feeds' columns), so each distinct key is stored once in a process-wide table
+// (never freed) and a Key is a pointer to it: copying a key allocates nothing and two interned
+// keys are equal exactly when their pointers are. The table holds at most 65536 keys; a key
+// beyond that (hostile input with ever new extra.* names) is held by its Key alone, so memory
+// stays bounded. Thread-safety: the table is safe to use from any thread (a shared lock, with a
+// per-thread cache in front); a Key is a plain value.
+class Key {
+public:
+    Key() noexcept;  // the empty key
+    Key(std::string_view name);  // NOLINT(google-explicit-constructor): keys are written as text
+    Key(const std::string& name) : Key(std::string_view(name)) {}  // NOLINT
+    Key(const char* name) : Key(std::string_view(name)) {}         // NOLINT
+    Key(const Key& o) : info_(o.owned_ ? new KeyInfo(*o.info_) : o.info_), owned_(o.owned_) {}
+    Key(Key&& o) noexcept : info_(o.info_), owned_(o.owned_) {
+        if (owned_) {
+            o.info_ = EmptyInfo();
+            o.owned_ = false;
+        }
+    }
+    Key& operator=(const Key& o) {
+        if (this != &o) {
+            Key t(o);
+            Swap(t);
+        }
+        return *this;
+    }
+    Key& operator=(Key&& o) noexcept {
+        Swap(o);
+        return *this;
+    }
+    ~Key() {
+        if (owned_) delete info_;
+    }
+
+    [[nodiscard]] const std::string& str() const noexcept { return info_->name; }
+    [[nodiscard]] std::string_view view() const noexcept { return info_->name; }
+    operator std::string_view() const noexcept { return info_->name; }  // NOLINT
+    [[nodiscard]] std::size_t size() const noexcept { return info_->name.size(); }
+    [[nodiscard]] bool empty() const noexcept { return info_->name.empty(); }
+    [[nodiscard]] bool starts_with(std::string_view p) const noexcept { return view().starts_with(p); }
+    [[nodiscard]] bool ends_with(std::string_view p) const noexcept { return view().ends_with(p); }
+    [[nodiscard]] const KeyInfo& info() const noexcept { return *info_; }
+    // False for a key that owns its text (the table was full) and for the empty key.
+    [[nodiscard]] bool interned() const noexcept { return !owned_ && !info_->name.empty(); }
+
+    // A text is either interned (all its keys share one KeyInfo) or, once the table is full,
+    // never (all its keys own a copy): so two keys are equal when their pointers are, or both
+    // own their text and the texts are.
+    friend bool operator==(const Key& a, const Key& b) noexcept {
+        return a.info_ == b.info_ || (a.owned_ && b.owned_ && a.info_->name == b.info_->name);
+    }
+    friend bool operator==(const Key& a, std::string_view b) noexcept { return a.view() == b; }
+    friend bool operator==(const Key& a, const std::string& b) noexcept { return a.view() == b; }
+    friend bool operator==(const Key& a, const char* b) noexcept { return a.view() == b; }
+
+private:
+    static const KeyInfo* EmptyInfo() noexcept;
+    void Swap(Key& o) noexcept {
+        std::swap(info_, o.info_);
+        std::swap(owned_, o.owned_);
+    }
+    const KeyInfo* info_;
+    bool owned_ = false;  // info_ is this key's own (the table was full)
+};
+
 struct Field {
-    std::string key;
+    Key key;
     std::string value;
     JsonKind kind = JsonKind::kString;
 };
@@ -78,12 +162,12 @@ public:
     [[nodiscard]] core::Status Set(std::string_view key, std::string_view value);
     // Sanitises as `type` and appends without looking for an earlier value of `key` (parsers
     // that know their keys are unique). An empty value is skipped.
-    [[nodiscard]] core::Status Add(std::string_view key, std::string_view value, FieldType type);
+    [[nodiscard]] core::Status Add(const Key& key, std::string_view value, FieldType type);
     // Stores a value that is already canonical (no checks): parsers' fast path for constants.
-    void SetRaw(std::string key, std::string value, JsonKind kind = JsonKind::kString);
+    void SetRaw(Key key, std::string value, JsonKind kind = JsonKind::kString);
     // Appends a canonical value whose key the caller knows is not there yet (no search).
-    void Append(std::string key, std::string value, JsonKind kind = JsonKind::kString) {
-        keys_ |= KeyBit(key);
+    void Append(Key key, std::string value, JsonKind kind = JsonKind::kString) {
+        keys_ |= key.info().bit;
         fields_.push_back(Field{std::move(key), std::move(value), kind});
     }
     // An extra.* value with a JSON kind (numbers converted by the parser).
@@ -129,12 +213,7 @@ private:
     // One of 64 bits per key (from its length and three of its bytes): keys_ has the bit of every
     // key ever stored (Remove leaves it), so a key whose bit is clear is not there and Get/Has/
     // Set skip the scan of fields_ (parsers ask for many keys an event does not have).
-    [[nodiscard]] static std::uint64_t KeyBit(std::string_view k) {
-        const std::size_t n = k.size();
-        if (n == 0) return 1;
-        const auto c = [&](std::size_t i) { return static_cast<std::uint64_t>(static_cast<unsigned char>(k[i])); };
-        return std::uint64_t{1} << ((n * 11 + c(n - 1) * 7 + c(n / 2) * 3 + c(n * 3 / 4)) & 63);
-    }
+    [[nodiscard]] static std::uint64_t KeyBit(std::string_view k) { return KeyPresenceBit(k); }
     [[nodiscard]] bool MayHave(std::string_view k) const { return (keys_ & KeyBit(k)) != 0; }
     std::uint64_t keys_ = 0;
     std::vector<Field> fields_;

@@ -76,9 +76,18 @@ std::optional<core::Micros> ParseHttpDate(std::string_view s) {
         const std::string_view mon = s.substr(8, 3);
         for (int m = 0; m < 12; ++m)
             if (mon == std::string_view(kMonths + 3 * m, 3)) {
+                // "YYYY-MM-DDThh:mm:ssZ" written in place (this runs for a column of every row).
                 char iso[20];
-                std::snprintf(iso, sizeof iso, "%.4s-%02d-%.2sT%.8s", s.data() + 12, m + 1, s.data() + 5, s.data() + 17);
-                if (auto t = ParseEventTime(std::string(iso) + "Z")) return t;
+                std::memcpy(iso, s.data() + 12, 4);
+                iso[4] = '-';
+                iso[5] = static_cast<char>('0' + (m + 1) / 10);
+                iso[6] = static_cast<char>('0' + (m + 1) % 10);
+                iso[7] = '-';
+                std::memcpy(iso + 8, s.data() + 5, 2);
+                iso[10] = 'T';
+                std::memcpy(iso + 11, s.data() + 17, 8);
+                iso[19] = 'Z';
+                if (auto t = ParseEventTime(std::string_view(iso, sizeof iso))) return t;
             }
     }
     std::tm tm{};
@@ -289,9 +298,10 @@ enum class Act : std::uint8_t {
 
 struct Action {
     Act act = Act::kExtra;
-    std::string key;
+    Key key;  // interned once per file: no key is built or looked up per row
     FieldType type = FieldType::kString;
     std::string side;  // for kUrlPath / kHost: "source" / "destination"
+    Key extra_key;     // extra.<column>, where a value that fails its field goes
 };
 
 class ShadowserverParser final : public Parser {
@@ -377,6 +387,7 @@ public:
             } else {
                 a = {Act::kExtra, "extra." + c};
             }
+            a.extra_key = Key("extra." + c);
             actions_.push_back(std::move(a));
         }
         if (!has_time) return core::Invalid("header", "the header has no timestamp column");
@@ -438,7 +449,7 @@ private:
                             reason = st.error().message;
                             return false;
                         }
-                        e.SetExtra(columns_[i], std::string(v));
+                        e.Append(a.extra_key, std::string(v));
                     }
                     break;
                 }
@@ -465,7 +476,7 @@ private:
                 case Act::kAsn: {
                     std::int64_t x;
                     if (ParseI64(v, x) && x == 0) break;
-                    if (!e.Add(a.key, v, FieldType::kAsn)) e.SetExtra(columns_[i], std::string(v));
+                    if (!e.Add(a.key, v, FieldType::kAsn)) e.Append(a.extra_key, std::string(v));
                     break;
                 }
                 case Act::kNaics: {
@@ -529,16 +540,16 @@ private:
                 case Act::kUrlPath:
                     url_path = v;
                     url_side = a.side;
-                    e.SetExtra(columns_[i], std::string(v));
+                    e.Append(a.extra_key, std::string(v));
                     break;
                 case Act::kHost:
                     host = v;
                     url_side = a.side;
-                    if (!e.Add(a.key, v, FieldType::kFqdn)) e.SetExtra(columns_[i], std::string(v));
+                    if (!e.Add(a.key, v, FieldType::kFqdn)) e.Append(a.extra_key, std::string(v));
                     break;
                 case Act::kScheme:
                     scheme = v;
-                    if (a.key.rfind("extra.", 0) == 0) e.Append(a.key, std::string(v));
+                    if (a.key.starts_with("extra.")) e.Append(a.key, std::string(v));
                     else (void)e.Add(a.key, v, FieldType::kLowercase);
                     break;
                 case Act::kCategory:

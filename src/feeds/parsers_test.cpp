@@ -339,6 +339,105 @@ TEST(Event, SanitationRules) {
     EXPECT_EQ(a.Hash(), e.Hash());
 }
 
+// The dedup hash is stored: it must stay the per-field formula of the first release (a sum of
+// Mix(FNV-1a(value, FNV-1a(key) ^ 0x1f)) over the fields but time.observation and raw), whatever
+// the in-memory form of keys. Pinned by recomputing it here and by a literal value.
+TEST(Event, HashIsTheStoredFormula) {
+    const auto mix = [](std::uint64_t x) {
+        x ^= x >> 33;
+        x *= 0xff51afd7ed558ccdULL;
+        x ^= x >> 33;
+        x *= 0xc4ceb9fe1a85ec53ULL;
+        x ^= x >> 33;
+        return x;
+    };
+    const std::vector<std::pair<std::string, std::string>> kv = {
+        {"source.ip", "192.0.2.7"}, {"classification.type", "vulnerable-system"}, {"extra.http_code", "200"},
+        {"time.observation", "2026-01-01T00:00:00+00:00"}, {"feed.name", "Vulnerable HTTP"}};
+    Event e;
+    std::uint64_t all = 0x9e3779b97f4a7c15ULL, only = all, skip = all;
+    for (const auto& [k, v] : kv) {
+        e.SetRaw(k, v);
+        const std::uint64_t f = mix(StableHash(v, StableHash(k) ^ 0x1f));
+        if (k != "time.observation") all += f;
+        if (k == "source.ip" || k == "feed.name") only += f;
+        if (k != "time.observation" && k != "feed.name") skip += f;
+    }
+    e.SetRawBytes("line,of,csv");
+    EXPECT_EQ(e.Hash(), mix(all));
+    EXPECT_EQ(e.Hash({"source.ip", "feed.name"}), mix(only));
+    EXPECT_EQ(e.Hash({}, {"feed.name"}), mix(skip));
+    EXPECT_EQ(e.Hash(), 0x1ddfe8723da1a0daULL);  // what the first release computes
+    // Any number of fields, values of any length (several values are hashed at once).
+    std::uint64_t seed = 7;
+    const auto next = [&] {
+        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        return seed >> 33;
+    };
+    for (int round = 0; round < 300; ++round) {
+        Event r;
+        std::uint64_t expect = 0x9e3779b97f4a7c15ULL;
+        const int n = static_cast<int>(next() % 40);
+        for (int i = 0; i < n; ++i) {
+            const std::string k = "extra.f" + std::to_string(i);
+            std::string v(next() % 70, 'a');
+            for (char& ch : v) ch = static_cast<char>(' ' + next() % 90);
+            r.Append(k, v);
+            expect += mix(StableHash(v, StableHash(k) ^ 0x1f));
+        }
+        ASSERT_EQ(r.Hash(), mix(expect)) << "round " << round;
+    }
+}
+
+// Keys are interned: equal text, equal key; a copy is the same key; the empty key is one key.
+TEST(Event, InternedKeys) {
+    const Key a("extra.some_column"), b(std::string("extra.") + "some_column");
+    EXPECT_TRUE(a == b);
+    EXPECT_EQ(&a.info(), &b.info());
+    EXPECT_EQ(a.info().hash, StableHash("extra.some_column"));
+    EXPECT_TRUE(a == "extra.some_column");
+    EXPECT_FALSE(a == Key("extra.other"));
+    Key c = a;
+    EXPECT_EQ(&c.info(), &a.info());
+    Key d;
+    EXPECT_TRUE(d.empty());
+    EXPECT_TRUE(d == Key(""));
+    d = std::move(c);
+    EXPECT_EQ(d.view(), "extra.some_column");
+}
+
+// The intern table is bounded: past its limit, new keys are held by their Key (owned) and every
+// Event operation gives the same results as for interned keys.
+TEST(Event, KeysBeyondTheInternLimitBehaveTheSame) {
+    std::vector<Key> keep;
+    keep.reserve(70000);
+    for (int i = 0; i < 70000; ++i) keep.emplace_back("extra.flood_" + std::to_string(i));
+    const Key owned("extra.after_the_flood");
+    const Key again("extra.after_the_flood");
+    EXPECT_TRUE(owned == again);
+    EXPECT_NE(&owned.info(), &again.info());  // not interned
+    Key copy = owned;
+    EXPECT_TRUE(copy == owned);
+    Event e, f;
+    e.SetRaw("source.ip", "192.0.2.1");
+    e.SetExtra("after_the_flood", "x");
+    e.SetRaw(owned, "y");  // replaces, as for an interned key
+    EXPECT_EQ(e.GetOr("extra.after_the_flood"), "y");
+    EXPECT_EQ(e.fields().size(), 2u);
+    f.SetRaw("source.ip", "192.0.2.1");
+    f.Append(again, "y");
+    EXPECT_EQ(e.Hash(), f.Hash());
+    EXPECT_EQ(e.ToJson(), R"({"extra.after_the_flood":"y","source.ip":"192.0.2.1"})");
+    std::string data;
+    std::optional<std::string> raw;
+    ASSERT_TRUE(EncodeCompact(e, nullptr, data, raw));
+    auto back = DecodeCompact(data, {}, nullptr);
+    ASSERT_TRUE(back);
+    EXPECT_EQ(back->ToJson(), e.ToJson());
+    e.Remove("extra.after_the_flood");
+    EXPECT_FALSE(e.Has("extra.after_the_flood"));
+}
+
 TEST(NetworkData, Pfx2AsLongestPrefixMatch) {
     NetworkData nd;
     ASSERT_TRUE(nd.LoadPfx2As(Data("network/routeviews-rv2-20260101-1200.pfx2as")));

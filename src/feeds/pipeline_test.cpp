@@ -656,6 +656,57 @@ TEST_P(PipelineTest, DigestsReachARealSmtpServer) {
     EXPECT_NE(partner[0].find("text/csv"), std::string::npos);  // not encrypted: no key
 }
 
+// Migration 016: feed_events_owner holds owned events only (partial index); an owner's digest
+// query still finds its events through it, and unowned events are found through the recipient.
+TEST_P(PipelineTest, OwnerIndexHoldsOwnedEventsOnly) {
+    auto p = NewPipeline(Config());
+    IngestRequest req;
+    req.feed = "shadowserver";
+    req.path = Data("shadowserver/scan_http.csv");
+    req.file_name = "2026-01-14-scan_http-pk.csv";
+    auto s = p->Ingest(req);
+    ASSERT_TRUE(s) << s.error().message;
+    auto conn = *db_->Acquire();
+    const auto owned = (*conn->Query("SELECT COUNT(*) FROM feed_events WHERE organisation_id = ?", {kOwner}))[0].Int(0);
+    ASSERT_GE(owned, 2);
+    auto mine = store_->EventsFor(*conn, kOwner, 0, 1000);
+    ASSERT_TRUE(mine) << mine.error().message;
+    std::int64_t as_owner = 0;
+    for (const auto& e : *mine) as_owner += e.organisation_id == kOwner;
+    EXPECT_EQ(as_owner, owned);
+    // An unrouted event (no owner), written as migration 011 did: found through its recipient.
+    ASSERT_TRUE(conn->Execute(
+        "INSERT INTO feed_events (uuid, feed, run_id, line, time_source, observed_at, taxonomy, type, source_ip, "
+        "recipient_id, route, scope_path, dedup_hash, first_seen, last_seen, data) "
+        "VALUES ('00000000-0000-7000-8000-0000000000ab', 'old', 999, 2, 1, 1, 'other', 'other', '203.0.113.98', ?, "
+        "'unrouted', '/1/', 8, 1, 1, '{}')",
+        {kRoot}));
+    auto theirs = store_->EventsFor(*conn, kRoot, 0, 1000);
+    ASSERT_TRUE(theirs);
+    std::int64_t unowned_seen = 0;
+    for (const auto& e : *theirs) unowned_seen += e.organisation_id == 0;
+    EXPECT_GE(unowned_seen, 1);
+    auto pending = store_->PendingRecipients(*conn);
+    ASSERT_TRUE(pending);
+    EXPECT_NE(std::find(pending->begin(), pending->end(), kOwner), pending->end());
+    if (db_->dialect() == db::Dialect::kSqlite) {
+        auto plan = conn->Query("EXPLAIN QUERY PLAN SELECT id FROM feed_events WHERE organisation_id = ? AND id > ?",
+                                {kOwner, std::int64_t{0}});
+        ASSERT_TRUE(plan);
+        std::string text;
+        for (const auto& r : *plan) text += r.Str(r.cells.size() - 1) + "\n";
+        EXPECT_NE(text.find("feed_events_owner"), std::string::npos) << text;
+        auto sql = conn->Query("SELECT sql FROM sqlite_master WHERE name = 'feed_events_owner'");
+        ASSERT_TRUE(sql && !sql->empty());
+        EXPECT_NE((*sql)[0].Str(0).find("organisation_id IS NOT NULL"), std::string::npos);
+    } else {
+        auto def = conn->Query("SELECT indexdef FROM pg_indexes WHERE indexname = 'feed_events_owner' "
+                               "AND schemaname = current_schema()");
+        ASSERT_TRUE(def && !def->empty());
+        EXPECT_NE((*def)[0].Str(0).find("organisation_id IS NOT NULL"), std::string::npos) << (*def)[0].Str(0);
+    }
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, PipelineTest, ::testing::ValuesIn(db::testing::BackendNames()),
                          [](const auto& info) { return info.param; });
 

@@ -157,15 +157,17 @@ std::int64_t Enricher::Enrich(Event& e) const {
         if (auto p = core::ParsePrefix(*n)) ip = p->address;
     }
     // URL -> FQDN on both sides.
-    for (const char* side : {"source", "destination"}) {
-        const std::string k = std::string(side) + ".url";
-        const std::string* url = e.Get(k);
+    static constexpr std::string_view kSides[2][3] = {{"source", "source.url", "source.fqdn"},
+                                                       {"destination", "destination.url", "destination.fqdn"}};
+    for (const auto& names : kSides) {
+        const std::string_view side = names[0];
+        const std::string* url = e.Get(names[1]);
         if (!url) continue;
-        const std::string fk = std::string(side) + ".fqdn";
+        const std::string_view fk = names[2];
         if (e.Has(fk)) continue;
         const std::string host = HostOfUrl(*url);
         if (host.empty() || core::ParseIp(host)) {
-            if (!host.empty() && std::string_view(side) == "source" && !e.Has("source.ip")) {
+            if (!host.empty() && side == "source" && !e.Has("source.ip")) {
                 (void)e.Set("source.ip", host);
                 if (!ip) ip = core::ParseIp(host).value();
             }

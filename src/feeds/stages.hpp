@@ -19,6 +19,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include <boost/unordered/unordered_flat_map.hpp>
+
 #include "constituency/owner_index.hpp"
 #include "core/result.hpp"
 #include "db/database.hpp"
@@ -54,7 +56,7 @@ public:
     [[nodiscard]] std::size_t size() const { return orgs_.size(); }
 
 private:
-    std::unordered_map<std::int64_t, OrgInfo> orgs_;
+    boost::unordered_flat_map<std::int64_t, OrgInfo> orgs_;  // filled once (Build), then read only
     std::unordered_map<std::string, std::int64_t> by_uuid_;
     std::unordered_map<std::string, std::int64_t> partners_;
     std::int64_t root_id_ = 0;
@@ -115,7 +117,8 @@ public:
 private:
     std::vector<std::string> fields_;
     core::Micros window_;
-    std::unordered_map<std::uint64_t, core::Micros> seen_;
+    // Open addressing (no node per hash): one insert per event of every run.
+    boost::unordered_flat_map<std::uint64_t, core::Micros> seen_;
 };
 
 class Enricher {
