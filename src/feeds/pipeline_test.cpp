@@ -656,7 +656,7 @@ TEST_P(PipelineTest, DigestsReachARealSmtpServer) {
     EXPECT_NE(partner[0].find("text/csv"), std::string::npos);  // not encrypted: no key
 }
 
-// Migration 016: feed_events_owner holds owned events only (partial index); an owner's digest
+// Migration 015: feed_events_owner holds owned events only (partial index); an owner's digest
 // query still finds its events through it, and unowned events are found through the recipient.
 TEST_P(PipelineTest, OwnerIndexHoldsOwnedEventsOnly) {
     auto p = NewPipeline(Config());

@@ -307,11 +307,11 @@ core::Result<std::optional<PatternIndicator>> ParseStixPattern(std::string_view 
     // object-type:path op value
     auto colon = inner.find(':');
     if (colon == std::string_view::npos) return bad("the comparison needs object-type:property");
-    std::string object = std::string(Trim(inner.substr(0, colon)));
+    const std::string_view object = Trim(inner.substr(0, colon));
     std::string_view rest = inner.substr(colon + 1);
     std::size_t op_at = rest.find_first_of(" =!<>");
     if (op_at == std::string_view::npos) return bad("the comparison has no operator");
-    std::string path(rest.substr(0, op_at));
+    const std::string_view path = rest.substr(0, op_at);
     rest = Trim(rest.substr(op_at));
     if (rest.starts_with("!=") || rest.starts_with("<") || rest.starts_with(">") || rest.starts_with("NOT") ||
         rest.starts_with("LIKE") || rest.starts_with("MATCHES") || rest.starts_with("IN") ||
@@ -320,6 +320,7 @@ core::Result<std::optional<PatternIndicator>> ParseStixPattern(std::string_view 
     if (!rest.starts_with("=")) return bad("unknown comparison operator in the pattern");
     rest = Trim(rest.substr(1));
     std::string value;
+    value.reserve(rest.size());
     bool number = false;
     if (!rest.empty() && rest.front() == '\'') {
         std::size_t k = 1;
@@ -346,9 +347,6 @@ core::Result<std::optional<PatternIndicator>> ParseStixPattern(std::string_view 
         if (!Trim(rest.substr(k)).empty()) return std::optional<PatternIndicator>{};
     }
     std::optional<IndicatorType> type;
-    std::string hash_path = path;
-    for (char& c : hash_path) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    std::erase(hash_path, '\'');
     if (object == "ipv4-addr" && path == "value")
         type = value.find('/') != std::string::npos && !value.ends_with("/32") ? IndicatorType::kCidr : IndicatorType::kIpv4;
     else if (object == "ipv6-addr" && path == "value")
@@ -359,6 +357,9 @@ core::Result<std::optional<PatternIndicator>> ParseStixPattern(std::string_view 
     else if (object == "autonomous-system" && path == "number" && number) type = IndicatorType::kAsn;
     else if (object == "file" || object == "artifact" || object == "x509-certificate") {
         const bool x509 = object == "x509-certificate";
+        std::string hash_path(path);
+        for (char& c : hash_path) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        std::erase(hash_path, '\'');
         if (hash_path == "HASHES.MD5") type = IndicatorType::kMd5;
         else if (hash_path == "HASHES.SHA-1" || hash_path == "HASHES.SHA1") type = x509 ? IndicatorType::kX509 : IndicatorType::kSha1;
         else if (hash_path == "HASHES.SHA-256" || hash_path == "HASHES.SHA256") type = x509 ? IndicatorType::kX509 : IndicatorType::kSha256;

@@ -288,25 +288,103 @@ StixEventInfo EventInfo(const Event& e, const std::string& identity) {
 
 }  // namespace
 
-Result<ImportReport> IntelStore::ImportStix(std::istream& in, const ImportOptions& options, const core::Actor& actor) {
-    auto conn = MUHAFIZ_TRY(db_.Acquire());
-    // SQLite: a bigger page cache for this connection while it imports, so that the random
-    // inserts into the value and STIX id indexes are not spilled to the WAL again and again.
-    std::optional<std::int64_t> cache_before;
-    if (conn->dialect() == db::Dialect::kSqlite) {
-        auto rows = conn->Query("PRAGMA cache_size");
-        if (rows && !rows->empty()) {
-            cache_before = (*rows)[0].Int(0);
-            (void)conn->ExecuteScript("PRAGMA cache_size=-" + std::to_string(kImportCacheKib));
+class IntelStore::Checkpointer {
+  public:
+    explicit Checkpointer(db::Database& db) : db_(db) {}
+    Checkpointer(const Checkpointer&) = delete;
+    Checkpointer& operator=(const Checkpointer&) = delete;
+    ~Checkpointer() {
+        {
+            std::lock_guard lock(mu_);
+            stop_ = true;
+            cv_.notify_all();
+        }
+        if (thread_.joinable()) thread_.join();
+    }
+
+    void Request() {
+        if (db_.dialect() != db::Dialect::kSqlite) return;
+        std::lock_guard lock(mu_);
+        pending_ = true;
+        if (!thread_.joinable()) thread_ = std::thread([this] { Run(); });
+        cv_.notify_all();
+    }
+
+  private:
+    void Run() {
+        std::unique_lock lock(mu_);
+        for (;;) {
+            cv_.wait(lock, [&] { return pending_ || stop_; });
+            if (stop_) return;
+            pending_ = false;
+            lock.unlock();
+            // PASSIVE: never waits for readers or writers; what it cannot copy now is copied by
+            // the next checkpoint. A failure only leaves the WAL longer for a while.
+            if (auto conn = db_.Acquire()) (void)(*conn)->Query("PRAGMA wal_checkpoint(PASSIVE)");
+            lock.lock();
         }
     }
-    struct RestoreCache {
+
+    db::Database& db_;
+    std::mutex mu_;
+    std::condition_variable cv_;
+    bool pending_ = false, stop_ = false;
+    std::thread thread_;
+};
+
+std::shared_ptr<IntelStore::Checkpointer> IntelStore::NewCheckpointer(db::Database& db) {
+    return std::make_shared<Checkpointer>(db);
+}
+
+Result<ImportReport> IntelStore::ImportStix(std::istream& in, const ImportOptions& options, const core::Actor& actor) {
+    auto conn = MUHAFIZ_TRY(db_.Acquire());
+    // SQLite, for this connection while it imports (restored after):
+    // * a bigger page cache, so that the random inserts into the value and STIX id indexes are
+    //   not spilled to the WAL again and again;
+    // * no automatic checkpoint at the commit: copying the WAL of a big import into the database
+    //   file (seconds for a million indicators) runs on the store's background checkpointer,
+    //   on another connection, once the import has committed;
+    // * no per-row foreign-key lookups: every row written references the event this transaction
+    //   created or loaded (BEGIN IMMEDIATE: nobody else writes meanwhile), and nothing here relies
+    //   on ON DELETE CASCADE. SQLite only accepts the change outside a transaction, hence here.
+    struct SqlitePragma {
         db::Connection& c;
-        std::optional<std::int64_t> v;
-        ~RestoreCache() {
-            if (v) (void)c.ExecuteScript("PRAGMA cache_size=" + std::to_string(*v));
+        std::string name;
+        std::optional<std::int64_t> before;
+        SqlitePragma(db::Connection& conn, std::string n, std::int64_t value) : c(conn), name(std::move(n)) {
+            if (c.dialect() != db::Dialect::kSqlite) return;
+            auto rows = c.Query("PRAGMA " + name);
+            if (!rows || rows->empty()) return;
+            before = (*rows)[0].Int(0);
+            if (!c.ExecuteScript("PRAGMA " + name + "=" + std::to_string(value))) before.reset();
         }
-    } restore_cache{*conn, cache_before};
+        ~SqlitePragma() {
+            if (before) (void)c.ExecuteScript("PRAGMA " + name + "=" + std::to_string(*before));
+        }
+    };
+    bool checkpoint = false;
+    auto result = [&] {
+        SqlitePragma cache(*conn, "cache_size", -kImportCacheKib), autocheckpoint(*conn, "wal_autocheckpoint", 0),
+            foreign_keys(*conn, "foreign_keys", 0);
+        checkpoint = autocheckpoint.before.has_value();
+        return ImportStixIn(*conn, in, options, actor);
+    }();
+    // PostgreSQL: a big import changes the size of the intel tables by orders of magnitude; until
+    // autovacuum analyses them (a minute or more later) the planner keeps the sizes from before
+    // and pages TAXII objects by sorting the whole table (1.5 s a page instead of 5 ms). Analyse
+    // them now (sampled: a fraction of a second whatever the size).
+    if (result && conn->dialect() == db::Dialect::kPostgres && result->indicators + result->kept > 20000)
+        (void)conn->ExecuteScript("ANALYZE intel_objects; ANALYZE intel_indicators; ANALYZE intel_values");
+    // The checkpoint once this connection is back in the pool (the checkpointer then usually takes
+    // this one rather than opening another).
+    { auto release = std::move(conn); }
+    if (result && checkpoint) checkpointer_->Request();
+    return result;
+}
+
+Result<ImportReport> IntelStore::ImportStixIn(db::Connection& connection, std::istream& in, const ImportOptions& options,
+                                              const core::Actor& actor) {
+    db::Connection* conn = &connection;
     return db::InTransaction(*conn, [&]() -> Result<ImportReport> {
         ImportReport report;
         StixObjectReader reader(in);

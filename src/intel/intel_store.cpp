@@ -1028,24 +1028,112 @@ Result<std::string> IntelStore::PullEvent(const std::string& url, const std::str
 namespace muhafiz::intel {
 
 Result<std::int64_t> DeleteTaxiiObject(IntelStore& store, const db::AuditSink& audit, const std::string& stix_id,
-                                       Audience audience, const access::IntelViewer& viewer, const core::Actor& actor) {
+                                       Audience audience, const access::IntelViewer& viewer, const core::Actor& actor,
+                                       const TaxiiVersionMatch& match) {
     auto conn = MUHAFIZ_TRY(store.database().Acquire());
     return db::InTransaction(*conn, [&]() -> Result<std::int64_t> {
         const std::string events =
             "SELECT id FROM intel_events WHERE organisation_id = ? AND audience = ?";
         const db::Params owner{viewer.organisation_id, std::string(access::AudienceName(audience))};
+        // The versions to delete: all, or first/last (of the versions of the same event not
+        // deleted yet) and exact instants, ORed.
+        std::string versions;
+        db::Params version_params;
+        if (match.mode != "all") {
+            const std::string same =
+                "x.stix_id = intel_objects.stix_id AND x.event_id = intel_objects.event_id AND x.deleted = 0";
+            std::vector<std::string> parts;
+            if (match.mode.find("last") != std::string::npos)
+                parts.push_back("version_us = (SELECT MAX(x.version_us) FROM intel_objects x WHERE " + same + ")");
+            if (match.mode.find("first") != std::string::npos)
+                parts.push_back("version_us = (SELECT MIN(x.version_us) FROM intel_objects x WHERE " + same + ")");
+            for (auto v : match.versions) {
+                parts.push_back("version_us = ?");
+                version_params.emplace_back(v);
+            }
+            if (parts.empty()) parts.push_back("1=0");
+            for (const auto& part : parts) versions += (versions.empty() ? " AND (" : " OR ") + part;
+            versions += ")";
+        }
+        // The latest version of each event's object before: an indicator whose latest version
+        // stays is not touched.
+        std::map<std::int64_t, core::Micros> latest_before;
+        if (stix_id.starts_with("indicator--"))
+            for (const auto& r : MUHAFIZ_TRY(conn->Query(
+                     "SELECT event_id, MAX(version_us) FROM intel_objects WHERE stix_id = ? AND deleted = 0 AND event_id "
+                     "IN (" + events + ") GROUP BY event_id",
+                     Join({stix_id}, owner))))
+                latest_before[r.Int(0)] = r.Int(1);
         auto marked = MUHAFIZ_TRY(conn->Execute(
-            "UPDATE intel_objects SET deleted = 1 WHERE stix_id = ? AND deleted = 0 AND event_id IN (" + events + ")",
-            Join({stix_id}, owner)));
+            "UPDATE intel_objects SET deleted = 1 WHERE stix_id = ? AND deleted = 0 AND event_id IN (" + events + ")" +
+                versions,
+            Join(Join({stix_id}, owner), version_params)));
         if (marked == 0 || !stix_id.starts_with("indicator--")) return marked;
         auto rows = MUHAFIZ_TRY(conn->Query(
             "SELECT i.id, i.uuid, i.type, i.value, i.event_id FROM intel_indicators i WHERE i.stix_id = ? AND i.event_id IN (" +
                 events + ")",
             Join({stix_id}, owner)));
         const core::Micros now = core::NowMicros();
+        auto recount = [&](const std::string& type, const std::string& value) -> Status {
+            MUHAFIZ_TRY(conn->Execute(
+                "UPDATE intel_values SET events = (SELECT COUNT(DISTINCT event_id) FROM intel_indicators WHERE type = ? "
+                "AND value = ?) WHERE type = ? AND value = ?",
+                {type, value, type, value}));
+            MUHAFIZ_TRY(conn->Execute("DELETE FROM intel_values WHERE type = ? AND value = ? AND events = 0", {type, value}));
+            return core::Ok();
+        };
         for (const auto& r : rows) {
             const std::int64_t id = r.Int(0), event_id = r.Int(4);
             const std::string type = r.Str(2), value = r.Str(3);
+            auto remaining = MUHAFIZ_TRY(conn->Query(
+                "SELECT version, version_us, content FROM intel_objects WHERE stix_id = ? AND event_id = ? AND deleted = 0 "
+                "ORDER BY version_us DESC, date_added DESC LIMIT 1",
+                {stix_id, event_id}));
+            if (!remaining.empty()) {
+                // Versions remain: the indicator follows the latest of them when that changed.
+                auto before = latest_before.find(event_id);
+                if (before != latest_before.end() && before->second == remaining[0].Int(1)) continue;
+                const std::string text =
+                    RenderLeanIndicator(stix_id, remaining[0].Str(0), remaining[0].Str(2));
+                auto v = core::ParseJson(text);
+                if (!v || !v->is_object()) continue;
+                const json::object& o = v->as_object();
+                auto str = [&](std::string_view k) {
+                    auto x = o.if_contains(k);
+                    return x && x->is_string() ? std::string(x->as_string()) : std::string();
+                };
+                auto parsed = ParseStixPattern(str("pattern"));
+                auto from = core::ParseRfc3339(str("valid_from"));
+                if (!parsed || !*parsed || !from) continue;  // not a simple indicator: kept as it is
+                std::optional<core::Micros> until;
+                if (auto u = str("valid_until"); !u.empty()) until = core::ParseRfc3339(u);
+                std::string comment = str("name");
+                if (comment.empty()) comment = str("description");
+                MUHAFIZ_TRY(conn->Execute(
+                    "UPDATE intel_indicators SET type = ?, value = ?, original = '', comment = ?, valid_from = ?, "
+                    "valid_until = ?, updated_at = ? WHERE id = ?",
+                    {std::string(TypeName((*parsed)->type)), (*parsed)->value, comment, *from,
+                     db::Opt(until && *until > *from ? until : std::nullopt), now, id}));
+                MUHAFIZ_TRY(conn->Execute(
+                    "UPDATE intel_events SET version = version + 1, updated_at = CASE WHEN updated_at >= ? THEN "
+                    "updated_at + 1 ELSE ? END WHERE id = ?",
+                    {now, now, event_id}));
+                MUHAFIZ_CHECK(recount(type, value));
+                const std::string new_type(TypeName((*parsed)->type));
+                MUHAFIZ_TRY(conn->Execute(
+                    "INSERT INTO intel_values (type, value, events) SELECT ?, ?, COUNT(DISTINCT event_id) FROM "
+                    "intel_indicators WHERE type = ? AND value = ? ON CONFLICT (type, value) DO UPDATE SET events = "
+                    "excluded.events",
+                    {new_type, (*parsed)->value, new_type, (*parsed)->value}));
+                MUHAFIZ_CHECK(audit.Append(*conn, db::AuditRecord{actor, "intel.indicator.update", "intel_indicator",
+                                                                  r.Str(1),
+                                                                  core::ToJson(json::object{{"type", type}, {"value", value}}),
+                                                                  core::ToJson(json::object{{"stix_id", stix_id},
+                                                                                            {"version", remaining[0].Str(0)},
+                                                                                            {"type", new_type},
+                                                                                            {"value", (*parsed)->value}})}));
+                continue;
+            }
             MUHAFIZ_TRY(conn->Execute("DELETE FROM intel_sightings WHERE indicator_id = ?", {id}));
             MUHAFIZ_TRY(conn->Execute("DELETE FROM intel_indicators WHERE id = ?", {id}));
             MUHAFIZ_TRY(conn->Execute(

@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <istream>
+#include <memory>
 #include <optional>
 #include <ostream>
 #include <set>
@@ -223,7 +224,7 @@ struct ImportReport {
 class IntelStore {
   public:
     IntelStore(db::Database& db, const db::AuditSink& audit, const WarningLists& lists, IntelSettings settings)
-        : db_(db), audit_(audit), lists_(lists), settings_(std::move(settings)) {}
+        : db_(db), audit_(audit), lists_(lists), settings_(std::move(settings)), checkpointer_(NewCheckpointer(db)) {}
 
     const IntelSettings& settings() const { return settings_; }
     const WarningLists& warning_lists() const { return lists_; }
@@ -330,6 +331,15 @@ class IntelStore {
     [[nodiscard]] core::Result<std::int64_t> RootOrganisation();
 
   private:
+    // SQLite: copies the WAL into the database file (PRAGMA wal_checkpoint(PASSIVE)) on its own
+    // thread and pooled connection after a big import committed, so that the importing caller
+    // does not wait for it; requests while one runs are merged. The thread starts on the first
+    // request and is joined when the store is destroyed (the database outlives the store).
+    class Checkpointer;
+    static std::shared_ptr<Checkpointer> NewCheckpointer(db::Database& db);
+    core::Result<ImportReport> ImportStixIn(db::Connection& conn, std::istream& in, const ImportOptions& options,
+                                            const core::Actor& actor);
+
     struct Org {
         std::int64_t id = 0;
         std::string uuid, name, kind, path, sector;
@@ -361,6 +371,7 @@ class IntelStore {
     const WarningLists& lists_;
     IntelSettings settings_;
     access::IntelPolicy policy_;
+    std::shared_ptr<Checkpointer> checkpointer_;
 };
 
 [[nodiscard]] core::json::object ToJson(const Event& e);
@@ -386,9 +397,18 @@ namespace muhafiz::intel {
 // events' indicator counts, versions and the correlation index follow, and one
 // "intel.indicator.delete" audit record is written per indicator. Returns how many object rows
 // were marked (0: nothing of the caller's there → the caller answers 404).
+// `match` (TAXII match[version]) limits it to the matched versions of each event ("last"/"first"
+// among the versions not deleted yet, exact `modified` instants; "all", the default, every one);
+// when versions of an indicator remain, the indicator follows the latest remaining one (value,
+// validity, comment) instead of leaving the event.
+struct TaxiiVersionMatch {
+    std::string mode = "all";            // all, or last/first (comma-separated) with `versions`
+    std::vector<core::Micros> versions;  // exact `modified` values
+};
 [[nodiscard]] core::Result<std::int64_t> DeleteTaxiiObject(IntelStore& store, const db::AuditSink& audit,
                                                            const std::string& stix_id, Audience audience,
                                                            const access::IntelViewer& viewer,
-                                                           const core::Actor& actor);
+                                                           const core::Actor& actor,
+                                                           const TaxiiVersionMatch& match = {});
 
 }  // namespace muhafiz::intel

@@ -294,6 +294,140 @@ TEST_P(IntelStoreTest, LargeImportWritesEveryBatchOnce) {
     EXPECT_EQ(r2->failed, 1u);
 }
 
+// SQLite: the import changes its connection's page cache, automatic checkpoint and foreign-key
+// checks for the time of the import only (the WAL is checkpointed on the store's own thread):
+// every pooled connection has them back afterwards, also after a failed import, and a row that
+// references no event is still refused.
+TEST_P(IntelStoreTest, ImportRestoresTheConnectionSettings) {
+    if (GetParam() != "sqlite") GTEST_SKIP() << "SQLite connection settings";
+    std::string text = R"({"type":"bundle","id":"bundle--6f2cf09c-7f0d-4a4e-8b3b-8d4f1e6f2f41","objects":[)";
+    char id[64];
+    for (int k = 0; k < 6000; ++k) {
+        std::snprintf(id, sizeof id, "indicator--b1b2c3d4-0000-4000-8000-%012d", k);
+        text += std::string(k ? "," : "") + R"({"type":"indicator","spec_version":"2.1","id":")" + id +
+                R"(","created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z","pattern":"[ipv4-addr:value = '10.0.)" +
+                std::to_string(k / 256) + "." + std::to_string(k % 256) +
+                R"(']","pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z"})";
+    }
+    text += "]}";
+    ImportOptions opts;
+    opts.organisation_id = 2;
+    std::istringstream in(text);
+    auto r = store_->ImportStix(in, opts, actor_);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->indicators, 6000u);
+    std::istringstream bad("[1,2,3]");
+    EXPECT_FALSE(store_->ImportStix(bad, opts, actor_));
+    std::vector<db::Database::Handle> all;  // every connection of the pool (8)
+    for (int k = 0; k < 8; ++k) {
+        auto c = db_->Acquire();
+        ASSERT_TRUE(c);
+        all.push_back(std::move(*c));
+    }
+    for (auto& c : all) {
+        auto fk = c->Query("PRAGMA foreign_keys");
+        auto cp = c->Query("PRAGMA wal_autocheckpoint");
+        auto cache = c->Query("PRAGMA cache_size");
+        ASSERT_TRUE(fk && cp && cache);
+        EXPECT_EQ((*fk)[0].Int(0), 1);
+        EXPECT_EQ((*cp)[0].Int(0), 1000);
+        EXPECT_EQ((*cache)[0].Int(0), -65536);
+        EXPECT_FALSE(c->Execute(
+            "INSERT INTO intel_indicators (uuid, stix_id, event_id, type, value, valid_from, created_at, updated_at) "
+            "VALUES ('x', 'indicator--x', 999999, 'ipv4', '10.9.9.9', 0, 0, 0)"));
+    }
+    auto n = all[0]->Query("SELECT COUNT(*) FROM intel_objects WHERE type = 'indicator'");
+    ASSERT_TRUE(n);
+    EXPECT_EQ((*n)[0].Int(0), 6000);
+}
+
+// PostgreSQL: a big import analyses the intel tables at once (the planner would otherwise keep the
+// sizes from before until autovacuum runs, and page TAXII objects by sorting the whole table).
+TEST_P(IntelStoreTest, BigImportAnalysesTheTablesOnPostgres) {
+    if (GetParam() == "sqlite") GTEST_SKIP() << "PostgreSQL planner statistics";
+    std::string text = R"({"type":"bundle","id":"bundle--6f2cf09c-7f0d-4a4e-8b3b-8d4f1e6f2f42","objects":[)";
+    char id[64];
+    for (int k = 0; k < 20500; ++k) {
+        std::snprintf(id, sizeof id, "indicator--d1b2c3d4-0000-4000-8000-%012d", k);
+        text += std::string(k ? "," : "") + R"({"type":"indicator","spec_version":"2.1","id":")" + id +
+                R"(","created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z","pattern":"[ipv4-addr:value = '10.1.)" +
+                std::to_string(k / 256) + "." + std::to_string(k % 256) +
+                R"(']","pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z"})";
+    }
+    text += "]}";
+    ImportOptions opts;
+    opts.organisation_id = 2;
+    std::istringstream in(text);
+    auto r = store_->ImportStix(in, opts, actor_);
+    ASSERT_TRUE(r) << r.error().message;
+    ASSERT_EQ(r->indicators, 20500u);
+    auto conn = db_->Acquire();
+    ASSERT_TRUE(conn);
+    for (const char* table : {"intel_objects", "intel_indicators"}) {
+        auto rows = (*conn)->Query(std::string("SELECT reltuples::bigint FROM pg_class WHERE oid = '") + table + "'::regclass");
+        ASSERT_TRUE(rows) << rows.error().message;
+        EXPECT_GE((*rows)[0].Int(0), 20000) << table;
+    }
+}
+
+// TAXII DELETE with match[version]: only the matched versions go; the indicator follows the
+// latest remaining version and leaves its event with the last one.
+TEST_P(IntelStoreTest, TaxiiDeleteOfMatchedVersions) {
+    const std::string id = "indicator--c1b2c3d4-0000-4000-8000-000000000001";
+    const char* times[] = {"2026-03-01T00:00:00.000Z", "2026-03-02T00:00:00.000Z", "2026-03-03T00:00:00.000Z"};
+    ImportOptions opts;
+    opts.organisation_id = 2;
+    opts.audience = Audience::kPartners;
+    for (int k = 0; k < 3; ++k) {
+        std::istringstream in(R"({"type":"bundle","id":"bundle--6f2cf09c-7f0d-4a4e-8b3b-8d4f1e6f2f5)" + std::to_string(k) +
+                              R"(","objects":[{"type":"indicator","spec_version":"2.1","id":")" + id +
+                              R"(","created":"2026-03-01T00:00:00.000Z","modified":")" + times[k] +
+                              R"(","pattern":"[domain-name:value = 'v)" + std::to_string(k + 1) +
+                              R"(.del.example.net']","pattern_type":"stix","valid_from":"2026-03-01T00:00:00Z"}]})");
+        auto r = store_->ImportStix(in, opts, actor_);
+        ASSERT_TRUE(r) << r.error().message;
+    }
+    auto versions = [&] {
+        ObjectQuery q;
+        q.audience = Audience::kPartners;
+        q.ids = {id};
+        q.version_mode = "all";
+        bool more = false;
+        std::vector<std::string> out;
+        auto rows = store_->QueryObjects(q, V(2), &more);
+        EXPECT_TRUE(rows);
+        if (rows)
+            for (const auto& o : *rows) out.push_back(o.version);
+        return out;
+    };
+    auto holds = [&](const std::string& value) {
+        IndicatorFilter f;
+        f.value = value;
+        return store_->ListIndicators(f, V(2))->total;
+    };
+    ASSERT_EQ(versions().size(), 3u);
+    auto del = [&](std::string mode, std::vector<core::Micros> at) {
+        TaxiiVersionMatch m;
+        m.mode = std::move(mode);
+        m.versions = std::move(at);
+        auto n = DeleteTaxiiObject(*store_, audit_, id, Audience::kPartners, V(2), actor_, m);
+        EXPECT_TRUE(n) << n.error().message;
+        return n ? *n : -1;
+    };
+    EXPECT_EQ(del("", {*core::ParseRfc3339(times[0])}), 1);
+    EXPECT_EQ(versions(), (std::vector<std::string>{times[1], times[2]}));
+    EXPECT_EQ(holds("v3.del.example.net"), 1);
+    EXPECT_EQ(del("last,", {}), 1);
+    EXPECT_EQ(versions(), (std::vector<std::string>{times[1]}));
+    EXPECT_EQ(holds("v3.del.example.net"), 0);
+    EXPECT_EQ(holds("v2.del.example.net"), 1);
+    EXPECT_EQ(del("", {*core::ParseRfc3339(times[2])}), 0);  // deleted already
+    EXPECT_EQ(DeleteTaxiiObject(*store_, audit_, id, Audience::kNational, V(2), actor_).value_or(-1), 0);
+    EXPECT_EQ(del("all", {}), 1);
+    EXPECT_TRUE(versions().empty());
+    EXPECT_EQ(holds("v2.del.example.net"), 0);
+}
+
 TEST_P(IntelStoreTest, TaxiiObjectsArePagedByStrictlyIncreasingDateAdded) {
     EventInput in;
     in.title = "public";

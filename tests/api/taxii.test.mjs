@@ -195,6 +195,46 @@ test('POST objects: 202 with a status; size, media type and permissions checked 
   assert.equal((await taxii('partner', '/taxii2/api/collections/public/objects/x/', { method: 'DELETE' })).status, 403);
 });
 
+test('DELETE with match[version] and match[spec_version]: only the matched versions go (§5.7)', async () => {
+  const id = 'indicator--1a2b3c4d-0000-4000-8000-0000000000a1';
+  const T = ['2026-03-01T00:00:00.000Z', '2026-03-02T00:00:00.000Z', '2026-03-03T00:00:00.000Z'];
+  const obj = (k) => ({ type: 'indicator', spec_version: '2.1', id, created: T[0], modified: T[k], name: `v${k + 1}`, pattern: `[domain-name:value = 'v${k + 1}.versions.example.net']`, pattern_type: 'stix', valid_from: '2026-03-01T00:00:00Z' });
+  for (const k of [0, 1, 2]) {
+    const r = await taxii('partner', '/taxii2/api/collections/partners/objects/', { method: 'POST', body: JSON.stringify({ objects: [obj(k)] }), headers: { 'content-type': TAXII } });
+    assert.equal(r.json.success_count, 1, r.text);
+  }
+  const url = `/taxii2/api/collections/partners/objects/${id}/`;
+  const versions = async () => (await taxii('partner', `${url}versions/`)).json.versions ?? [];
+  assert.deepEqual(await versions(), T);
+  assert.equal((await taxii('partner', `${url}?match[version]=yesterday`, { method: 'DELETE' })).status, 400);
+  assert.equal((await taxii('partner', `${url}?match[version]=all,last`, { method: 'DELETE' })).status, 400);
+  assert.equal((await taxii('partner', `${url}?match[spec_version]=2.0`, { method: 'DELETE' })).status, 404, 'no 2.0 version is held');
+  assert.equal((await taxii('partner', `${url}?match[version]=2026-04-01T00:00:00Z`, { method: 'DELETE' })).status, 404, 'no such version');
+  assert.deepEqual(await versions(), T, 'nothing went');
+  // An older version: the others and the indicator stay as they are.
+  const first = await taxii('partner', `${url}?match[version]=2026-03-01T00:00:00Z&match[spec_version]=2.0,2.1`, { method: 'DELETE' });
+  assert.equal(first.status, 200, first.text);
+  assert.deepEqual(await versions(), [T[1], T[2]]);
+  assert.equal((await taxii('partner', url)).json.objects[0].modified, T[2]);
+  // 1: the indicator has v3's value, 10: v2's, 0: it left its event.
+  const ours = async () => ((await users.root.get('/api/v1/intel/indicators?value=v3.versions.example.net')).json.total) +
+    ((await users.root.get('/api/v1/intel/indicators?value=v2.versions.example.net')).json.total) * 10;
+  assert.equal(await ours(), 1, 'the indicator still follows v3');
+  // The latest version: the indicator follows the one that is now the latest (v2).
+  const last = await taxii('partner', `${url}?match[version]=last`, { method: 'DELETE' });
+  assert.equal(last.status, 200, last.text);
+  assert.deepEqual(await versions(), [T[1]]);
+  const now = await taxii('partner', url);
+  assert.equal(now.json.objects[0].modified, T[1]);
+  assert.equal(now.json.objects[0].name, 'v2');
+  assert.equal(await ours(), 10, 'the indicator follows v2 now');
+  assert.equal((await taxii('partner', `${url}?match[version]=${T[2]}`, { method: 'DELETE' })).status, 404, 'a deleted version is gone');
+  // The last one left: the object and the indicator go.
+  assert.equal((await taxii('partner', `${url}?match[version]=first`, { method: 'DELETE' })).status, 200);
+  assert.equal((await taxii('partner', url)).status, 404);
+  assert.equal(await ours(), 0);
+});
+
 test('leakage over TAXII: every audience x TLP, users at every tier', async () => {
   const created = [];
   for (const tlp of TLPS) for (const audience of AUDIENCES) {

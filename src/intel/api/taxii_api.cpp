@@ -11,6 +11,7 @@
 #include <cctype>
 #include <map>
 #include <cstdio>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -158,6 +159,27 @@ std::vector<std::string> Split(const std::string& v) {
     return out;
 }
 
+// match[version]: last, first, all (alone) or `modified` timestamps, none repeated; the message
+// of a 400 otherwise.
+std::optional<std::string> ParseVersionMatch(const std::string& v, std::string& mode,
+                                             std::vector<core::Micros>& versions) {
+    std::set<std::string> seen;
+    mode.clear();
+    for (const auto& x : Split(v)) {
+        if (!seen.insert(x).second) return "a match[version] value repeats";
+        if (x == "last" || x == "first" || x == "all") {
+            mode += x + ",";
+        } else if (auto t = core::ParseRfc3339(x)) {
+            versions.push_back(*t);
+        } else {
+            return "match[version] must be last, first, all or a timestamp";
+        }
+    }
+    if (mode.find("all") != std::string::npos && seen.size() > 1) return "match[version]=all must stand alone";
+    if (mode.find("all") != std::string::npos) mode = "all";
+    return std::nullopt;
+}
+
 }  // namespace
 
 core::Status RegisterTaxiiRoutes(http::Router& router, const access::api::Guard& guard, IntelStore& store,
@@ -281,21 +303,8 @@ core::Status RegisterTaxiiRoutes(http::Router& router, const access::api::Guard&
                 q.types = Split(v);
             } else if (k == "match[version]") {
                 if (kind == Kind::kVersions) continue;
-                std::set<std::string> seen;
-                std::string mode;
-                for (const auto& x : Split(v)) {
-                    if (!seen.insert(x).second) return TaxiiError(400, "Bad request", "a match[version] value repeats");
-                    if (x == "last" || x == "first" || x == "all") {
-                        mode += x + ",";
-                    } else if (auto t = core::ParseRfc3339(x)) {
-                        q.versions.push_back(*t);
-                    } else {
-                        return TaxiiError(400, "Bad request", "match[version] must be last, first, all or a timestamp");
-                    }
-                }
-                if (mode.find("all") != std::string::npos && seen.size() > 1)
-                    return TaxiiError(400, "Bad request", "match[version]=all must stand alone");
-                q.version_mode = mode.find("all") != std::string::npos ? "all" : mode;
+                if (auto bad = ParseVersionMatch(v, q.version_mode, q.versions))
+                    return TaxiiError(400, "Bad request", *bad);
             } else if (k == "match[spec_version]") {
                 auto sv = Split(v);
                 if (std::find(sv.begin(), sv.end(), "2.1") == sv.end()) q.ids = {"-none-"};
@@ -416,10 +425,24 @@ core::Status RegisterTaxiiRoutes(http::Router& router, const access::api::Guard&
         if (!r && !w) return TaxiiError(404, "Not found");
         if (!r || !w) return TaxiiError(403, "Forbidden", "you may not delete from this collection");
         if (!options.audit) return TaxiiError(500, "Internal error");
+        // match[version] (default: every version) and match[spec_version] (we hold 2.1 only:
+        // other versions match nothing, 404) choose the versions that go (§5.7).
+        auto params = Params(req);
+        if (!params) return TaxiiError(400, "Bad request", params.error().message);
+        TaxiiVersionMatch match;
+        if (auto v = params->find("match[version]"); v != params->end()) {
+            if (auto bad = ParseVersionMatch(v->second, match.mode, match.versions))
+                return TaxiiError(400, "Bad request", *bad);
+        }
+        if (auto sv = params->find("match[spec_version]"); sv != params->end()) {
+            auto asked = Split(sv->second);
+            if (std::find(asked.begin(), asked.end(), "2.1") == asked.end()) return TaxiiError(404, "Not found");
+        }
         // Only objects of events of the caller's own organisation, in this collection; an
-        // indicator also leaves the event in the REST API (DeleteTaxiiObject).
+        // indicator also leaves the event in the REST API when no version of it remains
+        // (DeleteTaxiiObject).
         auto n = DeleteTaxiiObject(store, *options.audit, req.PathParam("oid"), *col->audience, c.viewer,
-                                   access::api::Guard::ActorOf(*c.principal, req));
+                                   access::api::Guard::ActorOf(*c.principal, req), match);
         if (!n) return FromError(n.error());
         if (*n == 0) return TaxiiError(404, "Not found");
         Response resp = Taxii(200, json::object{});
