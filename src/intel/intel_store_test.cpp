@@ -294,22 +294,28 @@ TEST_P(IntelStoreTest, LargeImportWritesEveryBatchOnce) {
     EXPECT_EQ(r2->failed, 1u);
 }
 
+// A bundle of `n` ipv4 indicators (10.<net>.x.y), their ids starting with `tag`.
+std::string IndicatorBundle(int n, char tag, int net) {
+    std::string text = std::string(R"({"type":"bundle","id":"bundle--6f2cf09c-7f0d-4a4e-8b3b-8d4f1e6f2f4)") + tag +
+                       R"(","objects":[)";
+    char id[64];
+    for (int k = 0; k < n; ++k) {
+        std::snprintf(id, sizeof id, "indicator--%c1b2c3d4-0000-4000-8000-%012d", tag, k);
+        text += std::string(k ? "," : "") + R"({"type":"indicator","spec_version":"2.1","id":")" + id +
+                R"(","created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z","pattern":"[ipv4-addr:value = '10.)" +
+                std::to_string(net) + "." + std::to_string(k / 256) + "." + std::to_string(k % 256) +
+                R"(']","pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z"})";
+    }
+    return text + "]}";
+}
+
 // SQLite: the import changes its connection's page cache, automatic checkpoint and foreign-key
 // checks for the time of the import only (the WAL is checkpointed on the store's own thread):
 // every pooled connection has them back afterwards, also after a failed import, and a row that
 // references no event is still refused.
 TEST_P(IntelStoreTest, ImportRestoresTheConnectionSettings) {
     if (GetParam() != "sqlite") GTEST_SKIP() << "SQLite connection settings";
-    std::string text = R"({"type":"bundle","id":"bundle--6f2cf09c-7f0d-4a4e-8b3b-8d4f1e6f2f41","objects":[)";
-    char id[64];
-    for (int k = 0; k < 6000; ++k) {
-        std::snprintf(id, sizeof id, "indicator--b1b2c3d4-0000-4000-8000-%012d", k);
-        text += std::string(k ? "," : "") + R"({"type":"indicator","spec_version":"2.1","id":")" + id +
-                R"(","created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z","pattern":"[ipv4-addr:value = '10.0.)" +
-                std::to_string(k / 256) + "." + std::to_string(k % 256) +
-                R"(']","pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z"})";
-    }
-    text += "]}";
+    const std::string text = IndicatorBundle(6000, 'b', 0);
     ImportOptions opts;
     opts.organisation_id = 2;
     std::istringstream in(text);
@@ -345,16 +351,7 @@ TEST_P(IntelStoreTest, ImportRestoresTheConnectionSettings) {
 // sizes from before until autovacuum runs, and page TAXII objects by sorting the whole table).
 TEST_P(IntelStoreTest, BigImportAnalysesTheTablesOnPostgres) {
     if (GetParam() == "sqlite") GTEST_SKIP() << "PostgreSQL planner statistics";
-    std::string text = R"({"type":"bundle","id":"bundle--6f2cf09c-7f0d-4a4e-8b3b-8d4f1e6f2f42","objects":[)";
-    char id[64];
-    for (int k = 0; k < 20500; ++k) {
-        std::snprintf(id, sizeof id, "indicator--d1b2c3d4-0000-4000-8000-%012d", k);
-        text += std::string(k ? "," : "") + R"({"type":"indicator","spec_version":"2.1","id":")" + id +
-                R"(","created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z","pattern":"[ipv4-addr:value = '10.1.)" +
-                std::to_string(k / 256) + "." + std::to_string(k % 256) +
-                R"(']","pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z"})";
-    }
-    text += "]}";
+    const std::string text = IndicatorBundle(20500, 'd', 1);
     ImportOptions opts;
     opts.organisation_id = 2;
     std::istringstream in(text);
