@@ -189,6 +189,15 @@ protected:
         return std::make_unique<Pipeline>(*store_, std::move(config), [] { return Owners(); }, nullptr, opts);
     }
 
+    // The Shadowserver scan_http sample (10 rows) as the "shadowserver" feed.
+    static IngestRequest ScanHttpRequest() {
+        IngestRequest req;
+        req.feed = "shadowserver";
+        req.path = Data("shadowserver/scan_http.csv");
+        req.file_name = "2026-01-14-scan_http-pk.csv";
+        return req;
+    }
+
     static FeedsConfig Config() {
         FeedsConfig c;
         FeedConfig f = DefaultFeed("shadowserver", "shadowserver");
@@ -211,10 +220,7 @@ protected:
 
 TEST_P(PipelineTest, IngestRoutesAndIsIdempotent) {
     auto p = NewPipeline(Config());
-    IngestRequest req;
-    req.feed = "shadowserver";
-    req.path = Data("shadowserver/scan_http.csv");
-    req.file_name = "2026-01-14-scan_http-pk.csv";
+    IngestRequest req = ScanHttpRequest();
     req.chunk_bytes = 512;
     auto s = p->Ingest(req);
     ASSERT_TRUE(s) << s.error().message;
@@ -285,10 +291,7 @@ TEST_P(PipelineTest, IngestRoutesAndIsIdempotent) {
 // as JSON by migration 011 (data_format 0) stay readable.
 TEST_P(PipelineTest, StoresCompactlyAndReadsOldRows) {
     auto p = NewPipeline(Config());
-    IngestRequest req;
-    req.feed = "shadowserver";
-    req.path = Data("shadowserver/scan_http.csv");
-    req.file_name = "2026-01-14-scan_http-pk.csv";
+    IngestRequest req = ScanHttpRequest();
     auto s = p->Ingest(req);
     ASSERT_TRUE(s) << s.error().message;
     ASSERT_EQ(s->run.events, 10);
@@ -348,10 +351,7 @@ TEST_P(PipelineTest, StoresCompactlyAndReadsOldRows) {
 // process holds it; taken over when it ran out or its process is gone).
 TEST_P(PipelineTest, RefusesAConcurrentIngestOfTheSameReport) {
     auto p = NewPipeline(Config());
-    IngestRequest slow;
-    slow.feed = "shadowserver";
-    slow.path = Data("shadowserver/scan_http.csv");
-    slow.file_name = "2026-01-14-scan_http-pk.csv";
+    IngestRequest slow = ScanHttpRequest();
     slow.chunk_bytes = 64;
     slow.throttle_ms = 150;
     std::atomic<bool> started{false};
@@ -660,10 +660,7 @@ TEST_P(PipelineTest, DigestsReachARealSmtpServer) {
 // query still finds its events through it, and unowned events are found through the recipient.
 TEST_P(PipelineTest, OwnerIndexHoldsOwnedEventsOnly) {
     auto p = NewPipeline(Config());
-    IngestRequest req;
-    req.feed = "shadowserver";
-    req.path = Data("shadowserver/scan_http.csv");
-    req.file_name = "2026-01-14-scan_http-pk.csv";
+    IngestRequest req = ScanHttpRequest();
     auto s = p->Ingest(req);
     ASSERT_TRUE(s) << s.error().message;
     auto conn = *db_->Acquire();
