@@ -1,5 +1,7 @@
 #include "feeds/digest.hpp"
 
+#include <algorithm>
+#include <array>
 #include <ctime>
 #include <map>
 
@@ -57,10 +59,13 @@ core::Result<DigestRunResult> DigestService::RunDue(core::Micros now, bool force
     DigestRunResult result;
     auto conn = MUHAFIZ_TRY(store_.database().Acquire());
     auto directory = MUHAFIZ_TRY(Directory::Load(*conn));
-    const auto recipients = MUHAFIZ_TRY(store_.PendingRecipients(*conn));
+    const auto recipients = MUHAFIZ_TRY(store_.PendingRecipients(*conn, now));
     for (const std::int64_t org_id : recipients) {
         const OrgInfo* org = directory->Get(org_id);
-        if (!org) continue;
+        if (!org) {
+            MUHAFIZ_CHECK(store_.DonePending(*conn, org_id));  // deleted: its events stay unsent
+            continue;
+        }
         const auto prefs = MUHAFIZ_TRY(store_.DigestPrefs(*conn, org_id));
         auto interval_of = [&](const std::string& taxonomy) {
             auto it = prefs.find(taxonomy);
@@ -69,13 +74,20 @@ core::Result<DigestRunResult> DigestService::RunDue(core::Micros now, bool force
             if (it != prefs.end()) return it->second;
             return options_.default_interval;
         };
-        for (const std::string interval : {"immediate", "hourly", "daily"}) {
+        // The watermark of each interval once this run is done with it: the organisation leaves
+        // the pending set when no notifiable event follows the smallest.
+        const std::array<std::string, 3> intervals = {"immediate", "hourly", "daily"};
+        std::array<std::int64_t, 3> watermarks{};
+        for (std::size_t k = 0; k < intervals.size(); ++k) {
+            const std::string& interval = intervals[k];
             auto [watermark, last_sent] = MUHAFIZ_TRY(store_.DigestState(*conn, org_id, interval));
+            watermarks[k] = watermark;
             const core::Micros period = interval == "immediate" ? 0 : interval == "hourly" ? kHour : 24 * kHour;
             if (!force && last_sent && now - last_sent < period) continue;
             auto events = MUHAFIZ_TRY(store_.EventsFor(*conn, org_id, watermark, options_.max_events));
             if (events.empty()) continue;
             const std::int64_t new_watermark = events.back().id;
+            watermarks[k] = new_watermark;  // every path below moves the watermark there
             std::vector<StoredEvent> mine;
             for (auto& e : events)
                 if (interval_of(e.taxonomy) == interval) mine.push_back(std::move(e));
@@ -161,6 +173,8 @@ core::Result<DigestRunResult> DigestService::RunDue(core::Micros now, bool force
                 ++result.skipped;
             }
         }
+        const std::int64_t lowest = *std::min_element(watermarks.begin(), watermarks.end());
+        if (MUHAFIZ_TRY(store_.EventsFor(*conn, org_id, lowest, 1)).empty()) MUHAFIZ_CHECK(store_.DonePending(*conn, org_id));
     }
     if (result.sent && wake_) wake_();
     return result;

@@ -1,5 +1,7 @@
 #include "feeds/feed_store.hpp"
 
+#include <algorithm>
+
 #include "core/ids.hpp"
 #include "db/query.hpp"
 
@@ -532,15 +534,37 @@ core::Status FeedStore::SetDigestState(db::Connection& conn, std::int64_t org, c
     return core::Ok();
 }
 
-core::Result<std::vector<std::int64_t>> FeedStore::PendingRecipients(db::Connection& conn) {
-    // Every organisation with notifiable events after the smallest of its watermarks.
-    auto rows = MUHAFIZ_TRY(conn.Query(
-        "SELECT x.org FROM (SELECT DISTINCT recipient_id AS org FROM feed_events WHERE notify = 1 "
-        "UNION SELECT DISTINCT organisation_id AS org FROM feed_events WHERE notify = 1 AND organisation_id IS NOT NULL) x "
-        "ORDER BY x.org"));
+core::Result<std::vector<std::int64_t>> FeedStore::PendingRecipients(db::Connection& conn, core::Micros now) {
+    // The recipients and owners of the notifiable events stored since the last scan join the
+    // pending set. The new mark stays below the first event of every run still being ingested (a
+    // lease that ran out an hour ago is a dead process: its uncommitted events are gone), so an
+    // event committed later with a smaller id (PostgreSQL sequences) is scanned next time.
+    auto top = MUHAFIZ_TRY(conn.Query("SELECT COALESCE(MAX(id), 0) FROM feed_events"))[0].Int(0);
+    auto running = MUHAFIZ_TRY(conn.Query(
+        "SELECT MIN(first_event_id) FROM feed_runs WHERE status = 'running' AND lease_until > ?", {now - std::int64_t{3600} * 1000000}));
+    const std::int64_t mark = running[0].IsNull(0) ? top : std::min(top, running[0].Int(0));
+    MUHAFIZ_CHECK(db::InTransaction(conn, [&]() -> core::Status {
+        const auto prev = MUHAFIZ_TRY(conn.Query("SELECT last_event_id FROM feed_digest_scan WHERE id = 1"));
+        const std::int64_t from = prev.empty() ? 0 : prev[0].Int(0);
+        if (top <= from) return core::Ok();
+        MUHAFIZ_CHECK(conn.Execute(
+            "INSERT INTO feed_digest_pending (organisation_id) "
+            "SELECT recipient_id FROM feed_events WHERE id > ? AND id <= ? AND notify = 1 "
+            "UNION SELECT organisation_id FROM feed_events WHERE id > ? AND id <= ? AND notify = 1 "
+            "AND organisation_id IS NOT NULL ON CONFLICT (organisation_id) DO NOTHING",
+            {from, top, from, top}));
+        if (mark > from) MUHAFIZ_CHECK(conn.Execute("UPDATE feed_digest_scan SET last_event_id = ? WHERE id = 1", {mark}));
+        return core::Ok();
+    }));
+    auto rows = MUHAFIZ_TRY(conn.Query("SELECT organisation_id FROM feed_digest_pending ORDER BY organisation_id"));
     std::vector<std::int64_t> out;
     for (const auto& r : rows) out.push_back(r.Int(0));
     return out;
+}
+
+core::Status FeedStore::DonePending(db::Connection& conn, std::int64_t org) {
+    MUHAFIZ_CHECK(conn.Execute("DELETE FROM feed_digest_pending WHERE organisation_id = ?", {org}));
+    return core::Ok();
 }
 
 core::Result<DigestRecord> FeedStore::AddDigest(db::Connection& conn, DigestRecord d) {

@@ -167,8 +167,12 @@ public:
     [[nodiscard]] core::Status SetDigestState(db::Connection& conn, std::int64_t organisation_id,
                                               const std::string& interval, std::int64_t last_event_id,
                                               core::Micros sent_at);
-    // Recipients with notifiable events after their watermark of `interval`.
-    [[nodiscard]] core::Result<std::vector<std::int64_t>> PendingRecipients(db::Connection& conn);
+    // The organisations that may have notifiable events no digest holds yet (recipients and
+    // owners): the pending set, after adding those of the events stored since the last call
+    // (only those are read). `now` tells which runs are still being ingested.
+    [[nodiscard]] core::Result<std::vector<std::int64_t>> PendingRecipients(db::Connection& conn, core::Micros now);
+    // Takes an organisation out of the pending set (all its events are digested, or it is gone).
+    [[nodiscard]] core::Status DonePending(db::Connection& conn, std::int64_t organisation_id);
     [[nodiscard]] core::Result<DigestRecord> AddDigest(db::Connection& conn, DigestRecord d);
     [[nodiscard]] core::Result<Page<DigestRecord>> ListDigests(const db::Predicate& scope, int limit,
                                                               const std::string& cursor);
