@@ -287,7 +287,9 @@ void IntelModule::AddCommands(CLI::App& cli, Commands& commands) {
         return r->failed ? 3 : 0;
     });
 
-    auto* import_misp = import->add_subcommand("misp", "import a MISP event JSON file (API or feed format)");
+    auto* import_misp = import->add_subcommand(
+        "misp", "import a MISP event JSON file (API or feed format); the same event uuid again updates its event "
+                "(attributes by MISP attribute uuid, then by value)");
     commands.common(import_misp);
     import_misp->add_option("FILE", o->file, "the MISP event, or - for standard input")->required();
     import_misp->add_option("--tlp", o->tlp, "TLP when the event has no tlp: tag (default TLP:AMBER)");

@@ -27,7 +27,7 @@ constexpr std::string_view kIndicatorSelect =
     "SELECT i.id, i.uuid, i.stix_id, e.uuid, e.title, i.type, i.value, i.original, i.comment, i.detection, "
     "i.false_positive, i.warning, i.warning_override, i.valid_from, i.valid_until, e.tlp, i.created_at, "
     "i.updated_at, (SELECT COALESCE(SUM(s.count), 0) FROM intel_sightings s WHERE s.indicator_id = i.id), "
-    "(SELECT MAX(s.last_seen) FROM intel_sightings s WHERE s.indicator_id = i.id) "
+    "(SELECT MAX(s.last_seen) FROM intel_sightings s WHERE s.indicator_id = i.id), i.source_uuid "
     "FROM intel_indicators i JOIN intel_events e ON e.id = i.event_id";
 
 std::vector<std::string> JsonStrings(const std::string& text) {
@@ -93,6 +93,7 @@ Indicator IndicatorFromRow(const db::Row& r) {
     i.updated_at = r.Int(17);
     i.sightings = r.Int(18);
     i.last_seen = r.OptInt(19);
+    i.source_uuid = r.Str(20);
     return i;
 }
 
@@ -429,16 +430,18 @@ Result<std::vector<Indicator>> IntelStore::InsertIndicators(db::Connection& conn
         i.warning = lists_.Check(type, value).value_or("");
         i.tlp = e.tlp;
         i.created_at = i.updated_at = now;
+        i.source_uuid = in.source_uuid;
         batch.push_back({i.uuid, i.stix_id, e.id, std::string(TypeName(type)), i.value, i.original, i.comment,
                          db::Bool(i.detection), i.valid_from, db::Opt(i.valid_until), std::int64_t{0}, i.warning,
-                         std::int64_t{0}, now, now});
+                         std::int64_t{0}, now, now,
+                         i.source_uuid.empty() ? db::Null() : db::Value(i.source_uuid)});
         out.push_back(std::move(i));
     }
     if (!batch.empty())
         MUHAFIZ_TRY(conn.BulkInsert("intel_indicators",
                                     {"uuid", "stix_id", "event_id", "type", "value", "original", "comment", "detection",
                                      "valid_from", "valid_until", "false_positive", "warning", "warning_override",
-                                     "created_at", "updated_at"},
+                                     "created_at", "updated_at", "source_uuid"},
                                     batch));
     return out;
 }
@@ -744,19 +747,40 @@ Result<Indicator> IntelStore::GetIndicator(const std::string& uuid, const access
     return IndicatorFromRow(rows[0]);
 }
 
+// The indicator `uuid` as `viewer` sees it, with its event; only the creating organisation may
+// change it.
+Result<std::pair<Indicator, Event>> IntelStore::OwnIndicator(db::Connection& conn, const std::string& uuid,
+                                                             const access::IntelViewer& viewer) {
+    auto scope = policy_.EventScope(viewer, "e");
+    auto rows = MUHAFIZ_TRY(conn.Query(std::string(kIndicatorSelect) + " WHERE i.uuid = ? AND " + scope.sql,
+                                       Join({uuid}, scope.params)));
+    if (rows.empty()) return core::NotFound("no such indicator");
+    Indicator i = IndicatorFromRow(rows[0]);
+    Event e = MUHAFIZ_TRY(Load(conn, "e.uuid = ?", {i.event_uuid}));
+    if (e.organisation.id != viewer.organisation_id)
+        return core::Fail(ErrorCode::kPermissionDenied,
+                          "only the organisation that created the event may change its indicators");
+    return std::pair<Indicator, Event>{std::move(i), std::move(e)};
+}
+
+// A changed STIX indicator gets a new version (served by TAXII and the STIX export).
+core::Status IntelStore::AddIndicatorVersion(db::Connection& conn, const Event& e, const Indicator& i) {
+    if (!i.stix_id.starts_with("indicator--")) return core::Ok();
+    core::Micros at = MUHAFIZ_TRY(NextDates(conn, 1));
+    StixEventInfo info = EventInfo(e, IdentityIdOf(e.organisation.uuid));
+    MUHAFIZ_TRY(conn.Execute(
+        "INSERT INTO intel_objects (event_id, owner_org_id, stix_id, type, version, version_us, date_added, "
+        "content) VALUES (?, NULL, ?, 'indicator', ?, ?, ?, ?)",
+        {e.id, i.stix_id, StixTime(i.updated_at), i.updated_at - i.updated_at % 1000, at,
+         core::ToJson(IndicatorObject(IndicatorInfo(i), info))}));
+    return core::Ok();
+}
+
 Result<Indicator> IntelStore::UpdateIndicator(const std::string& uuid, const IndicatorPatch& patch,
                                               const access::IntelViewer& viewer, const core::Actor& actor) {
     auto conn = MUHAFIZ_TRY(db_.Acquire());
     return db::InTransaction(*conn, [&]() -> Result<Indicator> {
-        auto scope = policy_.EventScope(viewer, "e");
-        auto rows = MUHAFIZ_TRY(conn->Query(std::string(kIndicatorSelect) + " WHERE i.uuid = ? AND " + scope.sql,
-                                            Join({uuid}, scope.params)));
-        if (rows.empty()) return core::NotFound("no such indicator");
-        Indicator i = IndicatorFromRow(rows[0]);
-        Event e = MUHAFIZ_TRY(Load(*conn, "e.uuid = ?", {i.event_uuid}));
-        if (e.organisation.id != viewer.organisation_id)
-            return core::Fail(ErrorCode::kPermissionDenied,
-                              "only the organisation that created the event may change its indicators");
+        auto [i, e] = MUHAFIZ_TRY(OwnIndicator(*conn, uuid, viewer));
         const json::object before = ToJson(i, core::NowMicros());
         if (patch.detection) i.detection = *patch.detection;
         if (patch.false_positive) i.false_positive = *patch.false_positive;
@@ -771,17 +795,65 @@ Result<Indicator> IntelStore::UpdateIndicator(const std::string& uuid, const Ind
             "valid_until = ?, updated_at = ? WHERE id = ?",
             {db::Bool(i.detection), db::Bool(i.false_positive), db::Bool(i.warning_override), i.comment,
              db::Opt(i.valid_until), i.updated_at, i.id}));
-        if (i.stix_id.starts_with("indicator--")) {
-            core::Micros at = MUHAFIZ_TRY(NextDates(*conn, 1));
-            StixEventInfo info = EventInfo(e, IdentityIdOf(e.organisation.uuid));
-            MUHAFIZ_TRY(conn->Execute(
-                "INSERT INTO intel_objects (event_id, owner_org_id, stix_id, type, version, version_us, date_added, "
-                "content) VALUES (?, NULL, ?, 'indicator', ?, ?, ?, ?)",
-                {e.id, i.stix_id, StixTime(i.updated_at), i.updated_at - i.updated_at % 1000, at,
-                 core::ToJson(IndicatorObject(IndicatorInfo(i), info))}));
-        }
+        MUHAFIZ_CHECK(AddIndicatorVersion(*conn, e, i));
         MUHAFIZ_CHECK(audit_.Append(*conn, db::AuditRecord{actor, "intel.indicator.update", "intel_indicator", i.uuid,
                                                            core::ToJson(before), core::ToJson(ToJson(i, core::NowMicros()))}));
+        return i;
+    });
+}
+
+Result<Indicator> IntelStore::ReviseIndicator(const std::string& uuid, const IndicatorInput& in,
+                                              const access::IntelViewer& viewer, const core::Actor& actor) {
+    const IndicatorType type = MUHAFIZ_TRY(ParseType(in.type, "type"));
+    const std::string value = MUHAFIZ_TRY(Normalise(type, in.value, "value"));
+    auto conn = MUHAFIZ_TRY(db_.Acquire());
+    return db::InTransaction(*conn, [&]() -> Result<Indicator> {
+        auto [i, e] = MUHAFIZ_TRY(OwnIndicator(*conn, uuid, viewer));
+        const std::string old_type(TypeName(i.type)), old_value = i.value, new_type(TypeName(type));
+        const bool moved = old_type != new_type || old_value != value;
+        if (moved) {
+            auto clash = MUHAFIZ_TRY(conn->Query(
+                "SELECT uuid FROM intel_indicators WHERE event_id = ? AND type = ? AND value = ? AND id <> ?",
+                {e.id, new_type, value, i.id}));
+            if (!clash.empty())
+                return core::Fail(ErrorCode::kConflict, "the event already holds " + new_type + " '" + value +
+                                                            "' (indicator " + clash[0].Str(0) + ")");
+        }
+        const core::Micros now = core::NowMicros();
+        const json::object before = ToJson(i, now);
+        i.type = type;
+        i.value = value;
+        i.original = in.value;
+        i.comment = in.comment;
+        i.detection = in.detection.value_or(i.detection);
+        if (in.valid_from) i.valid_from = *in.valid_from;
+        if (in.valid_until) i.valid_until = in.valid_until;
+        if (i.valid_until && *i.valid_until <= i.valid_from) i.valid_until.reset();
+        if (moved) i.warning = lists_.Check(type, value).value_or("");
+        if (!in.source_uuid.empty()) i.source_uuid = in.source_uuid;
+        i.updated_at = std::max(now, i.updated_at + 1000);
+        MUHAFIZ_TRY(conn->Execute(
+            "UPDATE intel_indicators SET type = ?, value = ?, original = ?, comment = ?, detection = ?, valid_from = ?, "
+            "valid_until = ?, warning = ?, source_uuid = ?, updated_at = ? WHERE id = ?",
+            {new_type, i.value, i.original == i.value ? std::string() : i.original, i.comment, db::Bool(i.detection),
+             i.valid_from, db::Opt(i.valid_until), i.warning,
+             i.source_uuid.empty() ? db::Null() : db::Value(i.source_uuid), i.updated_at, i.id}));
+        e.version += 1;
+        e.updated_at = std::max(i.updated_at, e.updated_at + 1000);
+        MUHAFIZ_TRY(conn->Execute("UPDATE intel_events SET version = ?, updated_at = ? WHERE id = ?",
+                                  {e.version, e.updated_at, e.id}));
+        if (moved) {
+            MUHAFIZ_TRY(conn->Execute(
+                "UPDATE intel_values SET events = (SELECT COUNT(DISTINCT event_id) FROM intel_indicators WHERE type = ? "
+                "AND value = ?) WHERE type = ? AND value = ?",
+                {old_type, old_value, old_type, old_value}));
+            MUHAFIZ_TRY(conn->Execute("DELETE FROM intel_values WHERE type = ? AND value = ? AND events = 0",
+                                      {old_type, old_value}));
+            MUHAFIZ_CHECK(RecountValues(*conn, e.id));
+        }
+        MUHAFIZ_CHECK(AddIndicatorVersion(*conn, e, i));
+        MUHAFIZ_CHECK(audit_.Append(*conn, db::AuditRecord{actor, "intel.indicator.update", "intel_indicator", i.uuid,
+                                                           core::ToJson(before), core::ToJson(ToJson(i, now))}));
         return i;
     });
 }

@@ -23,6 +23,7 @@
 #include <ostream>
 #include <set>
 #include <string>
+#include <utility>
 #include <string_view>
 #include <vector>
 
@@ -51,6 +52,7 @@ struct IndicatorInput {
     std::string type, value, comment;
     std::optional<bool> detection;
     std::optional<core::Micros> valid_from, valid_until;
+    std::string source_uuid;  // MISP attribute uuid of an imported attribute ('' → none)
 };
 
 struct OrgRef {
@@ -107,6 +109,7 @@ struct Indicator {
     std::optional<core::Micros> last_seen;
     Tlp tlp = Tlp::kAmber;
     core::Micros created_at = 0, updated_at = 0;
+    std::string source_uuid;  // MISP attribute uuid it was imported from ('' → created here)
     // Usable for detection now: flagged, not a false positive, not on a warning list (or
     // overridden), within validity.
     bool Active(core::Micros now) const;
@@ -256,6 +259,14 @@ class IntelStore {
     [[nodiscard]] core::Result<Indicator> UpdateIndicator(const std::string& uuid, const IndicatorPatch& patch,
                                                           const access::IntelViewer& viewer,
                                                           const core::Actor& actor);
+    // MISP re-import (additive): the indicator takes the input's type and value (normalised),
+    // comment and detection; valid_from/valid_until replace the stored ones when set (a
+    // valid_until not after valid_from is dropped). Writes a new STIX version, moves the
+    // correlation index, bumps the event and audits intel.indicator.update. Only the creating
+    // organisation (kPermissionDenied); a value another indicator of the event holds: kConflict.
+    [[nodiscard]] core::Result<Indicator> ReviseIndicator(const std::string& uuid, const IndicatorInput& input,
+                                                          const access::IntelViewer& viewer,
+                                                          const core::Actor& actor);
     // Any organisation that sees the indicator may report sightings.
     [[nodiscard]] core::Result<Indicator> AddSighting(const std::string& indicator_uuid, const SightingInput& s,
                                                       const access::IntelViewer& viewer, const core::Actor& actor);
@@ -350,6 +361,9 @@ class IntelStore {
     core::Result<Event> CreateIn(db::Connection& conn, const EventInput& input, std::int64_t organisation_id,
                                  bool write_objects);
     core::Result<Event> Load(db::Connection& conn, const std::string& where, const db::Params& params);
+    core::Result<std::pair<Indicator, Event>> OwnIndicator(db::Connection& conn, const std::string& uuid,
+                                                           const access::IntelViewer& viewer);
+    core::Status AddIndicatorVersion(db::Connection& conn, const Event& e, const Indicator& i);
     core::Status LoadRecipients(db::Connection& conn, Event& e);
     core::Result<std::vector<Indicator>> InsertIndicators(db::Connection& conn, const Event& e,
                                                           const std::vector<IndicatorInput>& inputs);

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -749,6 +750,156 @@ TEST_P(IntelStoreTest, MispReimportByEventUuidAndTimestamp) {
     EventFilter f;
     f.organisation = "org4";
     EXPECT_EQ(store_->ListEvents(f, V(4))->total, 1);
+}
+
+// MISP attribute uuids: kept on the indicator, matched first on re-import (a corrected value
+// under the same attribute uuid updates the indicator), written back by the MISP export.
+TEST_P(IntelStoreTest, MispReimportMatchesAttributeUuids) {
+    const std::string text = ReadFile(Source() + "/tests/data/misp/event-api-objects-galaxies.json");
+    const std::string md5_uuid = "5acd1ad6-9458-43ed-8bda-48b202de0b81", sha1_uuid = "5acd1ad5-d454-4166-aa3a-498d02de0b81";
+    MispImportOptions opts;
+    opts.organisation_id = 4;
+    auto r1 = ImportMisp(*store_, text, opts, actor_);
+    ASSERT_TRUE(r1) << r1.error().message;
+    auto attribute_uuids = [&](const std::string& event) {
+        std::map<std::string, std::string> out;  // uuid → value
+        auto doc = ExportMisp(*store_, event, V(4));
+        EXPECT_TRUE(doc);
+        if (doc)
+            for (const auto& a : doc->at("Event").as_object().at("Attribute").as_array())
+                out[std::string(a.at("uuid").as_string())] = std::string(a.at("value").as_string());
+        return out;
+    };
+    auto first = attribute_uuids(r1->event_id);
+    EXPECT_EQ(first.size(), 3u);
+    EXPECT_EQ(first[md5_uuid], "0997ba7292ddbac1c7e7ade6766ed53c");
+    EXPECT_EQ(first.count(sha1_uuid), 1u);
+    EXPECT_EQ(first.count("5acc9181-5c70-4a02-b2f0-4dae950d210f"), 1u);  // the first of the two sha256
+    // MISP corrects the md5 (same attribute uuid, new value and comment) and the event is newer.
+    auto doc = core::ParseJsonObject(text);
+    ASSERT_TRUE(doc);
+    auto& ev = doc->at("Event").as_object();
+    ev["timestamp"] = std::to_string(std::stoll(std::string(ev.at("timestamp").as_string())) + 60);
+    for (auto& o : ev["Object"].as_array())
+        for (auto& a : o.as_object()["Attribute"].as_array())
+            if (a.at("uuid").as_string() == md5_uuid) {
+                a.as_object()["value"] = "0997ba7292ddbac1c7e7ade6766ed53d";
+                a.as_object()["comment"] = "corrected";
+                a.as_object()["timestamp"] = "1551342000";
+            }
+    auto r2 = ImportMisp(*store_, core::ToJson(*doc), opts, actor_);
+    ASSERT_TRUE(r2) << r2.error().message;
+    EXPECT_TRUE(r2->reimport);
+    EXPECT_EQ(r2->event_id, r1->event_id);
+    EXPECT_EQ(r2->updated, 1u);
+    EXPECT_EQ(r2->created, 0u);
+    EXPECT_EQ(r2->unchanged, 2u);
+    EXPECT_EQ(r2->indicators, 3u);
+    EXPECT_EQ(ToJson(*r2).at("updated").to_number<std::int64_t>(), 1);
+    IndicatorFilter f;
+    f.event = r1->event_id;
+    auto inds = store_->ListIndicators(f, V(4));
+    ASSERT_TRUE(inds);
+    ASSERT_EQ(inds->total, 3);
+    int md5s = 0;
+    for (const auto& i : inds->items)
+        if (i.type == IndicatorType::kMd5) {
+            ++md5s;
+            EXPECT_EQ(i.value, "0997ba7292ddbac1c7e7ade6766ed53d");
+            EXPECT_EQ(i.comment, "corrected");
+            EXPECT_EQ(i.source_uuid, md5_uuid);
+            EXPECT_EQ(i.valid_from, 1551342000LL * 1000000LL);
+        }
+    EXPECT_EQ(md5s, 1);
+    auto second = attribute_uuids(r1->event_id);
+    EXPECT_EQ(second.size(), 3u);
+    EXPECT_EQ(second[md5_uuid], "0997ba7292ddbac1c7e7ade6766ed53d");
+    {  // The MISP feed shares the attribute writer.
+        auto event = store_->Get(r1->event_id, V(4));
+        ASSERT_TRUE(event);
+        std::ostringstream feed;
+        ASSERT_TRUE(WriteMispFeedEvent(*store_, *event, V(4), feed));
+        EXPECT_NE(feed.str().find("\"uuid\":\"" + md5_uuid + "\""), std::string::npos);
+    }
+    // Correlation and STIX follow the new value.
+    EXPECT_TRUE(store_->CorrelateValue("md5", "0997ba7292ddbac1c7e7ade6766ed53c", V(4))->at(0).events.empty());
+    EXPECT_EQ(store_->CorrelateValue("md5", "0997ba7292ddbac1c7e7ade6766ed53d", V(4))->at(0).events.size(), 1u);
+    auto stix = store_->ExportStix(r1->event_id, V(4));
+    ASSERT_TRUE(stix);
+    const std::string bundle = core::ToJson(*stix);
+    EXPECT_NE(bundle.find("0997ba7292ddbac1c7e7ade6766ed53d"), std::string::npos);
+    // The same file again: not newer, nothing changes.
+    auto r3 = ImportMisp(*store_, core::ToJson(*doc), opts, actor_);
+    ASSERT_TRUE(r3) << r3.error().message;
+    EXPECT_EQ(r3->updated, 0u);
+    EXPECT_EQ(r3->unchanged, 3u);
+    // An attribute uuid twice in the file: ambiguous, both attributes are problems named by it and
+    // the stored indicator stays as it was.
+    ev["timestamp"] = std::to_string(std::stoll(std::string(ev.at("timestamp").as_string())) + 60);
+    ev["Attribute"].as_array().push_back(json::object{
+        {"type", "ip-dst"}, {"value", "198.51.100.253"}, {"to_ids", true}, {"uuid", sha1_uuid}});
+    auto r4 = ImportMisp(*store_, core::ToJson(*doc), opts, actor_);
+    ASSERT_TRUE(r4) << r4.error().message;
+    ASSERT_EQ(r4->problems.size(), 2u);
+    for (const auto& p : r4->problems) {
+        EXPECT_EQ(p.object_id, sha1_uuid);
+        EXPECT_NE(p.reason.find("2 times"), std::string::npos) << p.reason;
+    }
+    EXPECT_EQ(r4->created, 0u);
+    EXPECT_EQ(r4->updated, 0u);
+    EXPECT_EQ(r4->indicators, 3u);
+    EXPECT_EQ(attribute_uuids(r1->event_id)[sha1_uuid], "d63ff86f05b6f2fb86abf0dcd16cd2008fa3c158");
+    // Indicators created here keep our uuid in the export.
+    EventInput in;
+    in.title = "ours";
+    in.indicators = {{"ipv4", "198.51.100.9", "", {}, {}, {}}};
+    auto ours = store_->Create(in, 4, actor_);
+    ASSERT_TRUE(ours);
+    IndicatorFilter of;
+    of.event = ours->uuid;
+    auto our_inds = store_->ListIndicators(of, V(4));
+    ASSERT_TRUE(our_inds);
+    ASSERT_EQ(our_inds->items.size(), 1u);
+    EXPECT_TRUE(our_inds->items[0].source_uuid.empty());
+    EXPECT_EQ(attribute_uuids(ours->uuid).count(our_inds->items[0].uuid), 1u);
+}
+
+// An event imported before attribute uuids were kept (source_uuid NULL): a newer re-import
+// matches by value and the indicator takes the attribute's uuid, so the export carries it.
+TEST_P(IntelStoreTest, MispReimportAdoptsAttributeUuidsOfOlderImports) {
+    const std::string text = ReadFile(Source() + "/tests/data/misp/event-api-objects-galaxies.json");
+    const std::string md5_uuid = "5acd1ad6-9458-43ed-8bda-48b202de0b81";
+    MispImportOptions opts;
+    opts.organisation_id = 2;
+    auto r1 = ImportMisp(*store_, text, opts, actor_);
+    ASSERT_TRUE(r1) << r1.error().message;
+    {
+        auto conn = db_->Acquire();
+        ASSERT_TRUE(conn);
+        ASSERT_TRUE((*conn)->Execute("UPDATE intel_indicators SET source_uuid = NULL"));
+    }
+    auto doc = core::ParseJsonObject(text);
+    ASSERT_TRUE(doc);
+    auto& ev = doc->at("Event").as_object();
+    ev["timestamp"] = std::to_string(std::stoll(std::string(ev.at("timestamp").as_string())) + 60);
+    auto r2 = ImportMisp(*store_, core::ToJson(*doc), opts, actor_);
+    ASSERT_TRUE(r2) << r2.error().message;
+    EXPECT_EQ(r2->event_id, r1->event_id);
+    EXPECT_EQ(r2->updated, 3u);
+    EXPECT_EQ(r2->created, 0u);
+    EXPECT_EQ(r2->indicators, 3u);
+    auto out = ExportMisp(*store_, r1->event_id, V(2));
+    ASSERT_TRUE(out);
+    std::set<std::string> uuids;
+    for (const auto& a : out->at("Event").as_object().at("Attribute").as_array())
+        uuids.insert(std::string(a.at("uuid").as_string()));
+    EXPECT_EQ(uuids.count(md5_uuid), 1u);
+    // And from then on it is matched by uuid: the same file again changes nothing.
+    ev["timestamp"] = std::to_string(std::stoll(std::string(ev.at("timestamp").as_string())) + 60);
+    auto r3 = ImportMisp(*store_, core::ToJson(*doc), opts, actor_);
+    ASSERT_TRUE(r3) << r3.error().message;
+    EXPECT_EQ(r3->updated, 0u);
+    EXPECT_EQ(r3->unchanged, 3u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, IntelStoreTest, ::testing::ValuesIn(db::testing::BackendNames()));

@@ -194,7 +194,7 @@ json::object ToJson(const MispImportReport& r) {
                         {"false_positives", r.false_positives},
                         {"reimport", r.reimport},
                         {"created", r.created},
-                        {"updated", std::size_t{0}},
+                        {"updated", r.updated},
                         {"unchanged", r.unchanged},
                         {"rejected", r.problems.size()},
                         {"failed", r.problems.size()},
@@ -254,10 +254,35 @@ core::Result<MispImportReport> ImportMisp(IntelStore& store, std::string_view te
         std::optional<core::Micros> last;
     };
     std::map<std::pair<std::string, std::string>, Extra> extras;
+    // MISP attribute uuids that appear more than once in the file: which attribute they name is
+    // ambiguous, so every attribute carrying one is a problem (skipped).
+    std::map<std::string, std::size_t> uuid_uses;
+    {
+        auto count = [&](const json::array* attrs) {
+            if (attrs)
+                for (const auto& a : *attrs)
+                    if (a.is_object())
+                        if (std::string u = Str(a.as_object(), "uuid"); !u.empty()) ++uuid_uses[u];
+        };
+        count(Arr(*ev, "Attribute"));
+        if (const auto* objs = Arr(*ev, "Object"))
+            for (const auto& o : *objs)
+                if (o.is_object()) count(Arr(o.as_object(), "Attribute"));
+    }
+    std::map<std::string, core::Micros> attribute_stamps;  // attribute uuid → its timestamp
+    std::map<std::string, std::size_t> attribute_index;   // attribute uuid → its position
     std::size_t index = 0;
     auto take_attribute = [&](const json::object& a) {
         const std::size_t at = index++;
         ++report.attributes;
+        const std::string attribute_uuid = Str(a, "uuid");
+        if (auto n = uuid_uses.find(attribute_uuid); n != uuid_uses.end() && n->second > 1) {
+            report.problems.push_back(ImportProblem{at, attribute_uuid,
+                                                    "attribute uuid " + attribute_uuid + " appears " +
+                                                        std::to_string(n->second) +
+                                                        " times in the event: ambiguous, not imported"});
+            return;
+        }
         if (Flag(a, "deleted")) {
             ++report.skipped;
             return;
@@ -281,6 +306,11 @@ core::Result<MispImportReport> ImportMisp(IntelStore& store, std::string_view te
         ii.value = *normal;
         ii.comment = Str(a, "comment");
         ii.detection = Flag(a, "to_ids");
+        ii.source_uuid = attribute_uuid;
+        if (!attribute_uuid.empty()) attribute_index[attribute_uuid] = at;
+        if (const std::string ts = Str(a, "timestamp");
+            !attribute_uuid.empty() && !ts.empty() && ts.size() < 12 && ts.find_first_not_of("0123456789") == std::string::npos)
+            attribute_stamps[attribute_uuid] = std::stoll(ts) * 1000000LL;
         in.indicators.push_back(ii);
         Extra& x = extras[{ii.type, *normal}];
         if (const auto* s = Arr(a, "Sighting"))
@@ -336,13 +366,63 @@ core::Result<MispImportReport> ImportMisp(IntelStore& store, std::string_view te
     if (prior) {
         report.reimport = true;
         auto owner = MUHAFIZ_TRY(store.ViewerForOrganisation(options.organisation_id));
+        std::size_t refused = 0;
         if (stamp > prior->version) {
-            auto added = MUHAFIZ_TRY(store.AddIndicators(prior->event_uuid, in.indicators, owner, actor));
+            // The event's indicators imported from a MISP attribute, by attribute uuid; the others
+            // (imported before attribute uuids were kept, or added here) by value.
+            std::map<std::string, Indicator> by_attribute;
+            std::map<std::pair<std::string, std::string>, Indicator> without_uuid;
+            {
+                IndicatorFilter all;
+                all.event = prior->event_uuid;
+                all.limit = 5000;
+                for (;;) {
+                    auto page = MUHAFIZ_TRY(store.ListIndicators(all, owner));
+                    for (auto& i : page.items)
+                        if (!i.source_uuid.empty()) by_attribute.emplace(i.source_uuid, std::move(i));
+                        else without_uuid.emplace(std::make_pair(std::string(TypeName(i.type)), i.value), std::move(i));
+                    if (!page.next) break;
+                    all.cursor = *page.next;
+                }
+            }
+            std::vector<IndicatorInput> to_add;
+            for (const auto& ii : in.indicators) {
+                auto known = ii.source_uuid.empty() ? by_attribute.end() : by_attribute.find(ii.source_uuid);
+                bool adopt = false;  // an indicator of the same value without attribute uuid takes this one
+                if (known == by_attribute.end()) {
+                    auto same = ii.source_uuid.empty() ? without_uuid.end() : without_uuid.find({ii.type, ii.value});
+                    if (same == without_uuid.end()) {
+                        to_add.push_back(ii);
+                        continue;
+                    }
+                    known = by_attribute.emplace(ii.source_uuid, same->second).first;
+                    adopt = true;
+                }
+                const Indicator& old = known->second;
+                const bool moved = TypeName(old.type) != ii.type || old.value != ii.value;
+                if (!adopt && !moved && old.comment == ii.comment && old.detection == ii.detection.value_or(true))
+                    continue;
+                IndicatorInput revised = ii;
+                if (auto s = attribute_stamps.find(ii.source_uuid); moved && s != attribute_stamps.end())
+                    revised.valid_from = s->second;  // the corrected value holds from the attribute's change
+                auto r = store.ReviseIndicator(old.uuid, revised, owner, actor);
+                if (!r) {
+                    if (r.error().code != core::ErrorCode::kConflict &&
+                        r.error().code != core::ErrorCode::kInvalidArgument)
+                        return tl::unexpected(r.error());
+                    report.problems.push_back(ImportProblem{attribute_index[ii.source_uuid], ii.source_uuid,
+                                                            ii.type + " '" + ii.value + "': " + r.error().message});
+                    ++refused;
+                    continue;
+                }
+                ++report.updated;
+            }
+            auto added = MUHAFIZ_TRY(store.AddIndicators(prior->event_uuid, to_add, owner, actor));
             for (const auto& i : added) fresh.emplace(std::string(TypeName(i.type)), i.value);
             report.created = added.size();
             MUHAFIZ_CHECK(store.MarkImported(prior->event_uuid, source_ref, stamp));
         }
-        report.unchanged = in.indicators.size() - report.created;
+        report.unchanged = in.indicators.size() - report.created - report.updated - refused;
         e = MUHAFIZ_TRY(store.Get(prior->event_uuid, owner));
     } else {
         e = MUHAFIZ_TRY(store.Create(in, options.organisation_id, actor));
@@ -406,7 +486,8 @@ json::array EventTags(const Event& e) {
 // One indicator as a MISP attribute (the only attribute writer: event JSON and feed alike).
 json::object AttributeJson(const Indicator& i) {
     auto [type, category] = MispTypeOf(i.type, i.value);
-    json::object a{{"uuid", i.uuid},
+    // An attribute imported from MISP keeps its MISP uuid; ours otherwise.
+    json::object a{{"uuid", i.source_uuid.empty() ? i.uuid : i.source_uuid},
                    {"type", type},
                    {"category", category},
                    {"value", i.value},

@@ -31,10 +31,16 @@ struct MispImportReport {
     Tlp tlp = Tlp::kAmber;
     Audience audience = Audience::kOrganisation;
     // Re-import (intelspeed): the same event uuid imported before by this organisation updates
-    // that event: a timestamp not newer changes nothing (all unchanged); a newer one adds the
-    // attributes not there yet (created), the others are unchanged.
+    // that event: a timestamp not newer changes nothing (all unchanged); a newer one matches each
+    // attribute by its MISP attribute uuid first (stored on the indicator as source_uuid): a
+    // different value, comment or to_ids updates that indicator (updated; a new value is valid
+    // from the attribute's timestamp), then by normalised value (an indicator of that value
+    // without attribute uuid, e.g. imported before migration 017, takes the attribute's uuid,
+    // comment and to_ids: updated); attributes not there yet are added (created), the others
+    // are unchanged. Every attribute whose uuid appears more than
+    // once in the file is a problem (ambiguous: skipped, the stored indicator is left as it is).
     bool reimport = false;
-    std::size_t created = 0, unchanged = 0;
+    std::size_t created = 0, updated = 0, unchanged = 0;
 };
 
 [[nodiscard]] core::Result<MispImportReport> ImportMisp(IntelStore& store, std::string_view text,

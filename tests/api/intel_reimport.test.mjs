@@ -5,8 +5,13 @@
 // its own event. A big event's report names every indicator (no cap) in the STIX export.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { startServer } from './harness.mjs';
 import { buildTree } from './intel_support.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 let server, users;
 
@@ -100,4 +105,54 @@ test('a big event: the report of the STIX export names every indicator (no cap)'
   assert.equal(report.object_refs.length, n);
   const ids = new Set(stix.json.objects.map((o) => o.id));
   for (const ref of report.object_refs) assert.ok(ids.has(ref), ref);
+});
+
+test('POST /api/v1/intel/import/misp again with a corrected value under the same attribute uuid: updated, exported with the MISP uuid', async () => {
+  const text = readFileSync(path.join(root, 'tests/data/misp/event-api-objects-galaxies.json'), 'utf8');
+  const md5Uuid = '5acd1ad6-9458-43ed-8bda-48b202de0b81';
+  const postMisp = (body) => users.plant.request('POST', '/api/v1/intel/import/misp', body, { 'content-type': 'application/json' });
+  const first = await postMisp(text);
+  assert.equal(first.status, 201, first.text);
+  assert.equal(first.json.reimport, false);
+  assert.equal(first.json.created, 3);
+  const event = first.json.event_id;
+  const exported = async () => {
+    const r = await users.plant.get(`/api/v1/intel/events/${event}/misp`);
+    assert.equal(r.status, 200, r.text);
+    return new Map(r.json.Event.Attribute.map((a) => [a.uuid, a.value]));
+  };
+  assert.equal((await exported()).get(md5Uuid), '0997ba7292ddbac1c7e7ade6766ed53c');
+
+  const doc = JSON.parse(text);
+  doc.Event.timestamp = String(Number(doc.Event.timestamp) + 60);
+  for (const o of doc.Event.Object) {
+    for (const a of o.Attribute ?? []) {
+      if (a.uuid === md5Uuid) Object.assign(a, { value: '0997ba7292ddbac1c7e7ade6766ed53d', comment: 'corrected', timestamp: '1551342000' });
+    }
+  }
+  const again = await postMisp(JSON.stringify(doc));
+  assert.equal(again.status, 201, again.text);
+  assert.equal(again.json.event_id, event);
+  assert.equal(again.json.reimport, true);
+  assert.equal(again.json.updated, 1);
+  assert.equal(again.json.created, 0);
+  assert.equal(again.json.unchanged, 2);
+  const ind = await users.plant.get(`/api/v1/intel/events/${event}/indicators?limit=10`);
+  assert.equal(ind.json.total, 3);
+  const md5s = ind.json.items.filter((i) => i.type === 'md5');
+  assert.deepEqual(md5s.map((i) => [i.value, i.comment]), [['0997ba7292ddbac1c7e7ade6766ed53d', 'corrected']]);
+  const after = await exported();
+  assert.equal(after.size, 3);
+  assert.equal(after.get(md5Uuid), '0997ba7292ddbac1c7e7ade6766ed53d');
+
+  // The same attribute uuid twice in the file: ambiguous, both are problems named by that uuid
+  // (not a failure), the indicator stays as it was.
+  doc.Event.timestamp = String(Number(doc.Event.timestamp) + 60);
+  doc.Event.Attribute.push({ uuid: md5Uuid, type: 'ip-dst', value: '198.51.100.254', to_ids: true });
+  const dup = await postMisp(JSON.stringify(doc));
+  assert.equal(dup.status, 201, dup.text);
+  assert.equal(dup.json.rejected, 2);
+  assert.deepEqual(dup.json.problems.map((p) => p.object), [md5Uuid, md5Uuid]);
+  assert.equal(dup.json.indicators, 3);
+  assert.equal((await exported()).get(md5Uuid), '0997ba7292ddbac1c7e7ade6766ed53d');
 });
