@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <functional>
 #include <map>
 #include <set>
 #include <sstream>
@@ -237,23 +238,43 @@ TEST_P(IntelStoreTest, ImportsRealBundlesAndNamesBrokenObjects) {
     EXPECT_FALSE(store_->ImportStix(junk, opts, actor_));
 }
 
+// A bundle of `n` indicators with ids "indicator--<tag>1b2c3d4-…-<k>": `pattern(k)` is the
+// pattern of the k-th, `extra(k)` (optional) more JSON members, e.g. R"("name":"x",)".
+std::string IndicatorBundle(int n, char tag, const std::function<std::string(int)>& pattern,
+                            const std::function<std::string(int)>& extra = {}) {
+    std::string text = std::string(R"({"type":"bundle","id":"bundle--6f2cf09c-7f0d-4a4e-8b3b-8d4f1e6f2f4)") + tag +
+                       R"(","objects":[)";
+    char id[64];
+    for (int k = 0; k < n; ++k) {
+        std::snprintf(id, sizeof id, "indicator--%c1b2c3d4-0000-4000-8000-%012d", tag, k);
+        text += std::string(k ? "," : "") + R"({"type":"indicator","spec_version":"2.1","id":")" + id +
+                R"(","created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z",)" +
+                (extra ? extra(k) : std::string()) + R"("pattern":")" + pattern(k) +
+                R"(","pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z"})";
+    }
+    return text + "]}";
+}
+// `n` ipv4 indicators 10.<net>.x.y.
+std::string Ipv4Bundle(int n, char tag, int net) {
+    return IndicatorBundle(n, tag, [net](int k) {
+        return "[ipv4-addr:value = '10." + std::to_string(net) + "." + std::to_string(k / 256) + "." +
+               std::to_string(k % 256) + "']";
+    });
+}
+
 // More than two batches (5,000 rows each): rows are written on the writer thread while parsing
 // goes on and their buffers are reused; duplicates across batches are still recognised, and
 // every object lands in TAXII exactly once.
 TEST_P(IntelStoreTest, LargeImportWritesEveryBatchOnce) {
     const int n = 12345;
-    std::string text = R"({"type":"bundle","id":"bundle--6f2cf09c-7f0d-4a4e-8b3b-8d4f1e6f2f40","objects":[)";
-    char id[64];
-    for (int k = 0; k < n; ++k) {
-        std::snprintf(id, sizeof id, "indicator--a1b2c3d4-0000-4000-8000-%012d", k);
-        // Every 1000th indicator repeats the value of the first one (a duplicate in the event).
-        const std::string value = k % 1000 == 0 ? "dup.example.net" : "host-" + std::to_string(k) + ".example.net";
-        text += std::string(k ? "," : "") + R"({"type":"indicator","spec_version":"2.1","id":")" + id +
-                R"(","created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z","name":"n \"q\" )" +
-                std::to_string(k) + R"(","pattern":"[domain-name:value = ')" + value +
-                R"(']","pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z"})";
-    }
-    text += "]}";
+    // Every 1000th indicator repeats the value of the first one (a duplicate in the event).
+    const std::string text = IndicatorBundle(
+        n, 'a',
+        [](int k) {
+            return "[domain-name:value = '" +
+                   (k % 1000 == 0 ? std::string("dup.example.net") : "host-" + std::to_string(k) + ".example.net") + "']";
+        },
+        [](int k) { return R"("name":"n \"q\" )" + std::to_string(k) + R"(",)"; });
     std::istringstream in(text);
     ImportOptions opts;
     opts.organisation_id = 2;
@@ -295,28 +316,13 @@ TEST_P(IntelStoreTest, LargeImportWritesEveryBatchOnce) {
     EXPECT_EQ(r2->failed, 1u);
 }
 
-// A bundle of `n` ipv4 indicators (10.<net>.x.y), their ids starting with `tag`.
-std::string IndicatorBundle(int n, char tag, int net) {
-    std::string text = std::string(R"({"type":"bundle","id":"bundle--6f2cf09c-7f0d-4a4e-8b3b-8d4f1e6f2f4)") + tag +
-                       R"(","objects":[)";
-    char id[64];
-    for (int k = 0; k < n; ++k) {
-        std::snprintf(id, sizeof id, "indicator--%c1b2c3d4-0000-4000-8000-%012d", tag, k);
-        text += std::string(k ? "," : "") + R"({"type":"indicator","spec_version":"2.1","id":")" + id +
-                R"(","created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z","pattern":"[ipv4-addr:value = '10.)" +
-                std::to_string(net) + "." + std::to_string(k / 256) + "." + std::to_string(k % 256) +
-                R"(']","pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z"})";
-    }
-    return text + "]}";
-}
-
 // SQLite: the import changes its connection's page cache, automatic checkpoint and foreign-key
 // checks for the time of the import only (the WAL is checkpointed on the store's own thread):
 // every pooled connection has them back afterwards, also after a failed import, and a row that
 // references no event is still refused.
 TEST_P(IntelStoreTest, ImportRestoresTheConnectionSettings) {
     if (GetParam() != "sqlite") GTEST_SKIP() << "SQLite connection settings";
-    const std::string text = IndicatorBundle(6000, 'b', 0);
+    const std::string text = Ipv4Bundle(6000, 'b', 0);
     ImportOptions opts;
     opts.organisation_id = 2;
     std::istringstream in(text);
@@ -352,7 +358,7 @@ TEST_P(IntelStoreTest, ImportRestoresTheConnectionSettings) {
 // sizes from before until autovacuum runs, and page TAXII objects by sorting the whole table).
 TEST_P(IntelStoreTest, BigImportAnalysesTheTablesOnPostgres) {
     if (GetParam() == "sqlite") GTEST_SKIP() << "PostgreSQL planner statistics";
-    const std::string text = IndicatorBundle(20500, 'd', 1);
+    const std::string text = Ipv4Bundle(20500, 'd', 1);
     ImportOptions opts;
     opts.organisation_id = 2;
     std::istringstream in(text);
@@ -676,15 +682,8 @@ TEST_P(IntelStoreTest, BigEventReportNamesEveryObject) {
     // More objects than the old cap of 10,000 refs: the report names them all, in the export and
     // over TAXII, and the export streams.
     const int n = 10500;
-    std::string text = R"({"type":"bundle","id":"bundle--00000000-2222-4000-8000-000000000000","objects":[)";
-    char id[64];
-    for (int k = 0; k < n; ++k) {
-        std::snprintf(id, sizeof id, "indicator--b1b2c3d4-0000-4000-8000-%012d", k);
-        text += std::string(k ? "," : "") + R"({"type":"indicator","spec_version":"2.1","id":")" + id +
-                R"(","created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z","pattern":"[domain-name:value = 'big-)" +
-                std::to_string(k) + R"(.example.net']","pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z"})";
-    }
-    text += "]}";
+    const std::string text =
+        IndicatorBundle(n, 'b', [](int k) { return "[domain-name:value = 'big-" + std::to_string(k) + ".example.net']"; });
     std::istringstream in(text);
     ImportOptions opts;
     opts.organisation_id = 2;
