@@ -10,6 +10,7 @@ import { ErrorBanner, Notice, PageHeader, Pager, Spinner } from '../../component
 import { formatTime } from '../../lib/format';
 import { rejectedShare } from '../../lib/feeds';
 import { usePages } from '../../lib/usePages';
+import { RunRecipients } from './RunDetail';
 
 export function FeedsOverview() {
   const [list, setList] = useState<Feed[] | null>(null);
@@ -260,26 +261,7 @@ function UploadForm({ feedNames, formats, onDone }: { feedNames: string[]; forma
               </Link>
             )}
           </Notice>
-          {run?.recipients && run.recipients.length > 0 && (
-            <table className="table" data-testid="upload-recipients">
-              <thead>
-                <tr>
-                  <th scope="col">Routed to</th>
-                  <th scope="col">Events</th>
-                </tr>
-              </thead>
-              <tbody>
-                {run.recipients.map((r) => (
-                  <tr key={r.organisation.id}>
-                    <td>
-                      <Link to={`/feeds/events?organisation_id=${r.organisation.id}`}>{r.organisation.name}</Link>
-                    </td>
-                    <td>{r.events}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          )}
+          {run?.recipients && run.recipients.length > 0 && <RunRecipients run={run} testId="upload-recipients" />}
         </div>
       )}
     </form>

@@ -54,28 +54,35 @@ export function RunDetail() {
         {!run.recipients || run.recipients.length === 0 ? (
           <p className="muted">No event of this run was routed.</p>
         ) : (
-          <table className="table" data-testid="run-recipients">
-            <thead>
-              <tr>
-                <th scope="col">Organisation</th>
-                <th scope="col">Events</th>
-              </tr>
-            </thead>
-            <tbody>
-              {run.recipients.map((r) => (
-                <tr key={r.organisation.id}>
-                  <td>
-                    <Link to={`/feeds/events?feed=${encodeURIComponent(run.feed)}&organisation_id=${r.organisation.id}`}>
-                      {r.organisation.name}
-                    </Link>
-                  </td>
-                  <td>{r.events}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <RunRecipients run={run} testId="run-recipients" />
         )}
       </section>
     </>
+  );
+}
+
+// Where a run's events went: each recipient organisation with its count, linked to those events.
+export function RunRecipients({ run, testId }: { run: FeedRun; testId: string }) {
+  return (
+    <table className="table" data-testid={testId}>
+      <thead>
+        <tr>
+          <th scope="col">Routed to</th>
+          <th scope="col">Events</th>
+        </tr>
+      </thead>
+      <tbody>
+        {(run.recipients ?? []).map((r) => (
+          <tr key={r.organisation.id}>
+            <td>
+              <Link to={`/feeds/events?feed=${encodeURIComponent(run.feed)}&organisation_id=${r.organisation.id}`}>
+                {r.organisation.name}
+              </Link>
+            </td>
+            <td>{r.events}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }
