@@ -189,6 +189,10 @@ int main(int argc, char** argv) {
     // The WAL is copied into the database file by the store's background checkpointer once the
     // import has committed; report when that is done too (the import's whole work, on disk).
     if ((*db)->dialect() == db::Dialect::kSqlite) {
+        // The WAL file keeps the size the import gave it until the TRUNCATE checkpoint below.
+        std::error_code ec;
+        const auto wal = std::filesystem::file_size(url + "-wal", ec);
+        if (!ec) std::printf("WAL written by the import: %.0f MiB\n", wal / 1048576.0);
         auto conn = (*db)->Acquire();
         if (!conn) return std::fprintf(stderr, "checkpoint: %s\n", conn.error().message.c_str()), 1;
         for (;;) {

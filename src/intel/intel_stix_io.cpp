@@ -202,17 +202,35 @@ class ValueSet {
   public:
     // true when (type, value) was not in the set yet.
     bool Insert(std::string_view type, std::string_view value) {
-        std::uint64_t a = std::hash<std::string_view>{}(type) * 0x9E3779B97F4A7C15ull ^ std::hash<std::string_view>{}(value);
-        std::uint64_t b = 0xcbf29ce484222325ull;  // FNV-1a over type, a separator and value
-        for (char c : type) b = (b ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
-        b = (b ^ 0x1f) * 0x100000001b3ull;
-        for (char c : value) b = (b ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
+        std::uint64_t a = Hash(value, Hash(type, 0x9E3779B97F4A7C15ull));
+        std::uint64_t b = Hash(value, Hash(type, 0xC2B2AE3D27D4EB4Full) ^ 0x1f);
         if (a == 0 && b == 0) b = 1;  // (0, 0) marks an empty slot
         if ((size_ + 1) * 2 > slots_.size()) Grow();
         return Put(a, b);
     }
 
   private:
+    // A 64-bit hash of `s` from `seed`, 8 bytes a step (two seeds: two independent hashes).
+    static std::uint64_t Mix(std::uint64_t h) {
+        h ^= h >> 33;
+        h *= 0xff51afd7ed558ccdull;
+        h ^= h >> 33;
+        h *= 0xc4ceb9fe1a85ec53ull;
+        return h ^ (h >> 33);
+    }
+    static std::uint64_t Hash(std::string_view s, std::uint64_t seed) {
+        std::uint64_t h = seed ^ (s.size() * 0x9E3779B97F4A7C15ull);
+        const char* p = s.data();
+        std::size_t n = s.size();
+        for (; n >= 8; p += 8, n -= 8) {
+            std::uint64_t w;
+            std::memcpy(&w, p, 8);
+            h = (h ^ Mix(w + seed)) * 0x9E3779B97F4A7C15ull;
+        }
+        std::uint64_t w = 0;
+        std::memcpy(&w, p, n);
+        return Mix(h ^ Mix(w + seed + n));
+    }
     bool Put(std::uint64_t a, std::uint64_t b) {
         const std::size_t mask = slots_.size() - 1;
         for (std::size_t i = (a ^ (b >> 7)) & mask;; i = (i + 1) & mask) {
@@ -270,6 +288,155 @@ std::optional<std::pair<IndicatorType, std::string>> ScoValue(std::string_view t
     auto n = Normalise(*t, v);
     if (!n) return std::nullopt;
     return std::make_pair(*t, *n);
+}
+
+// A 64-bit hash of a STIX id (FNV-1a, then mixed).
+std::uint64_t IdHash(std::string_view id) {
+    std::uint64_t h = 0xcbf29ce484222325ull;
+    for (char c : id) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    return h ^ (h >> 33);
+}
+
+// The lean record of an indicator that holds its object in its own row (migration 018): the
+// "~I" record (intel/stix.hpp) with the pattern left empty when it is StixPattern(type, value) and
+// the name (or description) field "\x1e" when it is the indicator's comment, and valid_from
+// left empty when it is StixTime(valid_from) of the row ("\x1e": the same without milliseconds);
+// ExpandInRow gives the "~I" record back from the row's type, value, comment and valid_from
+// (which the indicator keeps while the object is in-row: anything that changes them moves the
+// object to intel_objects first).
+constexpr char kLeanSep = '\x1f';
+constexpr std::string_view kSameAsComment = "\x1e";
+
+bool SplitLean(std::string_view lean, std::string_view (&f)[7]) {
+    if (!lean.starts_with("~I") || lean.size() < 4) return false;
+    std::string_view rest = lean.substr(4);
+    for (int i = 0; i < 7; ++i) {
+        const auto at = i < 6 ? rest.find(kLeanSep) : std::string_view::npos;
+        if (i < 6 && at == std::string_view::npos) return false;
+        f[i] = rest.substr(0, at);
+        rest = at == std::string_view::npos ? std::string_view() : rest.substr(at + 1);
+    }
+    return true;
+}
+
+std::string JoinLean(std::string_view head, const std::string_view (&f)[7]) {
+    std::size_t n = head.size() + 6;
+    for (auto x : f) n += x.size();
+    std::string out;
+    out.reserve(n);
+    out += head;
+    for (int i = 0; i < 7; ++i) {
+        if (i) out += kLeanSep;
+        out += f[i];
+    }
+    return out;
+}
+
+// StixTime(t) ("2026-11-28T10:07:25.123Z"), or with `seconds` the same without the milliseconds,
+// into `buf` without printf (once per indicator imported or served); its length, 0 when `t` is
+// outside 1970-9999 (the caller then uses StixTime).
+std::size_t FormatStixTime(core::Micros t, bool seconds, char (&buf)[24]) {
+    if (t < 0) return 0;
+    const std::int64_t secs = t / 1000000, rem = secs % 86400, z = secs / 86400 + 719468;
+    const std::int64_t era = z / 146097;  // z >= 0 from 1970 on
+    const auto doe = static_cast<unsigned>(z - era * 146097);
+    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    std::int64_t y = static_cast<std::int64_t>(yoe) + era * 400;
+    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const unsigned mp = (5 * doy + 2) / 153;
+    const unsigned d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
+    y += m <= 2;
+    if (y > 9999) return 0;
+    auto put = [&](int at, std::int64_t v, int width) {
+        for (int i = width - 1; i >= 0; --i, v /= 10) buf[at + i] = static_cast<char>('0' + v % 10);
+    };
+    put(0, y, 4);
+    buf[4] = '-';
+    put(5, m, 2);
+    buf[7] = '-';
+    put(8, d, 2);
+    buf[10] = 'T';
+    put(11, rem / 3600, 2);
+    buf[13] = ':';
+    put(14, rem / 60 % 60, 2);
+    buf[16] = ':';
+    put(17, rem % 60, 2);
+    if (seconds) {
+        buf[19] = 'Z';
+        return 20;
+    }
+    buf[19] = '.';
+    put(20, t % 1000000 / 1000, 3);
+    buf[23] = 'Z';
+    return 24;
+}
+
+// Whether `text` is StixTime(t), or with `seconds` the same without the milliseconds (and `t`
+// has none).
+bool IsStixTime(std::string_view text, core::Micros t, bool seconds) {
+    if (text.size() != (seconds ? 20u : 24u) || (seconds && t % 1000000 != 0)) return false;
+    char buf[24];
+    const std::size_t n = FormatStixTime(t, seconds, buf);
+    return n == text.size() && text == std::string_view(buf, n);
+}
+
+std::string FastStixTime(core::Micros t) {
+    char buf[24];
+    const std::size_t n = FormatStixTime(t - t % 1000, false, buf);
+    return n ? std::string(buf, n) : StixTime(t);
+}
+
+// StixTime(t) without the milliseconds: "2026-11-28T10:07:25Z".
+std::string StixSeconds(core::Micros t) {
+    char buf[24];
+    if (t % 1000000 == 0)
+        if (const std::size_t n = FormatStixTime(t, true, buf)) return std::string(buf, n);
+    std::string s = StixTime(t);
+    if (s.size() == 24 && s[19] == '.') s.replace(19, 4, "");
+    return s;
+}
+
+std::string InRowRecord(const std::string& lean, IndicatorType type, std::string_view value, std::string_view comment,
+                        core::Micros valid_from) {
+    std::string_view f[7];
+    if (!SplitLean(lean, f)) return lean;
+    const std::string pattern = StixPattern(type, value);
+    if (f[3] == pattern) f[3] = {};
+    if (IsStixTime(f[4], valid_from, false)) f[4] = {};
+    else if (IsStixTime(f[4], valid_from, true)) f[4] = kSameAsComment;
+    if (!comment.empty()) {
+        if (f[1] == comment) f[1] = kSameAsComment;
+        else if (f[2] == comment) f[2] = kSameAsComment;
+    }
+    return JoinLean(std::string_view(lean).substr(0, 4), f);
+}
+
+std::string ExpandInRow(std::string_view record, std::string_view type, std::string_view value,
+                        std::string_view comment, core::Micros valid_from) {
+    std::string_view f[7];
+    if (!SplitLean(record, f)) return std::string(record);
+    std::string from;
+    if (f[4].empty() || f[4] == kSameAsComment) {
+        from = f[4].empty() ? FastStixTime(valid_from) : StixSeconds(valid_from);
+        f[4] = from;
+    }
+    std::string pattern;
+    if (f[3].empty()) {
+        auto t = ParseType(type);
+        if (t) pattern = StixPattern(*t, value);
+        f[3] = pattern;
+    }
+    if (f[1] == kSameAsComment) f[1] = comment;
+    if (f[2] == kSameAsComment) f[2] = comment;
+    return JoinLean(record.substr(0, 4), f);
+}
+
+// The `modified` text of an object held in an indicator row: object_version, or when NULL the
+// canonical text of object_version_us (columns `text` and `us` of `r`).
+std::string InRowVersion(const db::Row& r, std::size_t text, std::size_t us) {
+    return r.IsNull(text) ? FastStixTime(r.Int(us)) : r.Str(text);
 }
 
 StixEventInfo EventInfo(const Event& e, const std::string& identity) {
@@ -374,7 +541,8 @@ Result<ImportReport> IntelStore::ImportStix(std::istream& in, const ImportOption
     // and pages TAXII objects by sorting the whole table (1.5 s a page instead of 5 ms). Analyse
     // them now (sampled: a fraction of a second whatever the size).
     if (result && conn->dialect() == db::Dialect::kPostgres && result->indicators + result->kept > 20000)
-        (void)conn->ExecuteScript("ANALYZE intel_objects; ANALYZE intel_indicators; ANALYZE intel_values");
+        (void)conn->ExecuteScript(
+            "ANALYZE intel_objects; ANALYZE intel_indicators; ANALYZE intel_values; ANALYZE intel_events");
     // The checkpoint once this connection is back in the pool (the checkpointer then usually takes
     // this one rather than opening another).
     { auto release = std::move(conn); }
@@ -419,6 +587,24 @@ Result<ImportReport> IntelStore::ImportStixIn(db::Connection& connection, std::i
                                   "e.organisation_id = ? AND o.stix_id = ? ORDER BY o.date_added LIMIT 1",
                             {options.organisation_id, std::string(id)}));
                         if (!rows.empty()) reimport_event = rows[0].Str(0);
+                        if (type == "indicator") {
+                            // Also an indicator holding its object in-row (migration 018): the
+                            // event that has the id first.
+                            auto in_row = MUHAFIZ_TRY(conn->Query(
+                                "SELECT e.uuid, i.object_added FROM intel_indicators i JOIN intel_events e ON e.id = "
+                                "i.event_id WHERE e.organisation_id = ? AND i.stix_id = ? AND i.object_added IS NOT "
+                                "NULL ORDER BY i.object_added LIMIT 1",
+                                {options.organisation_id, std::string(id)}));
+                            if (!in_row.empty() && !rows.empty()) {
+                                auto first_obj = MUHAFIZ_TRY(conn->Query(
+                                    "SELECT MIN(o.date_added) FROM intel_objects o JOIN intel_events e ON e.id = "
+                                    "o.event_id WHERE e.organisation_id = ? AND o.stix_id = ?",
+                                    {options.organisation_id, std::string(id)}));
+                                if (in_row[0].Int(1) < first_obj[0].Int(0)) reimport_event = in_row[0].Str(0);
+                            } else if (!in_row.empty()) {
+                                reimport_event = in_row[0].Str(0);
+                            }
+                        }
                         break;
                     }
                 }
@@ -492,17 +678,26 @@ Result<ImportReport> IntelStore::ImportStixIn(db::Connection& connection, std::i
         const core::Micros now = core::NowMicros();
 
         // Writes one batch; runs on the writer thread (BatchWriter) while this one parses on.
+        // The objects of a batch (intel_objects rows and indicators holding their object in-row)
+        // hold their position in the batch as date_added; it becomes base + position here, so
+        // both keep the order they had in the bundle.
         auto write = [&](std::vector<db::Params>& rows, std::vector<db::Params>& stix_rows) -> Status {
+            std::int64_t dated = static_cast<std::int64_t>(stix_rows.size());
+            for (const auto& r : rows)
+                if (!std::holds_alternative<std::nullptr_t>(r[15])) ++dated;
+            const core::Micros base = dated > 0 ? MUHAFIZ_TRY(NextDates(*conn, dated)) : 0;
             if (!rows.empty()) {
+                for (auto& r : rows)
+                    if (auto p = std::get_if<std::int64_t>(&r[15])) *p += base;
                 MUHAFIZ_TRY(conn->BulkInsert("intel_indicators",
                                              {"uuid", "stix_id", "event_id", "type", "value", "original", "comment",
                                               "detection", "valid_from", "valid_until", "false_positive", "warning",
-                                              "warning_override", "created_at", "updated_at"},
+                                              "warning_override", "created_at", "updated_at", "object_added",
+                                              "object_version_us", "object_version", "object_content"},
                                              rows));
             }
             if (!stix_rows.empty()) {
-                core::Micros at = MUHAFIZ_TRY(NextDates(*conn, static_cast<std::int64_t>(stix_rows.size())));
-                for (auto& o : stix_rows) o[6] = at++;
+                for (auto& o : stix_rows) o[6] = base + std::get<std::int64_t>(o[6]);
                 MUHAFIZ_TRY(conn->BulkInsert("intel_objects",
                                              {"event_id", "owner_org_id", "stix_id", "type", "version", "version_us",
                                               "date_added", "content", "deleted"},
@@ -513,10 +708,19 @@ Result<ImportReport> IntelStore::ImportStixIn(db::Connection& connection, std::i
         // Large imports into a new event write on a second thread while this one parses; an
         // append (TAXII pulls) queries the connection while parsing, so it writes inline.
         BatchWriter writer(write, /*threaded=*/!appending);
+        std::int64_t position = 0;  // of the next object in the batch (its date_added when written)
         auto flush = [&]() -> Status {
             batch = MUHAFIZ_TRY(writer.Push(std::move(batch)));
+            position = 0;
             return core::Ok();
         };
+        // A new event (not appending): a simple indicator holds its object in its own row
+        // (migration 018). A 64-bit hash of the STIX id of every indicator object written: when
+        // one comes twice (a second version in the same bundle, or a verbatim one besides a
+        // simple one; or only a hash collision), the in-row objects of the ids the event holds
+        // more than once move to intel_objects at the end, so an indicator's versions are never
+        // in both tables. (A sorted list at the end: no random access per indicator.)
+        std::vector<std::uint64_t> indicator_ids;
         auto problem = [&](std::size_t index, std::string id, std::string reason) {
             ++report.failed;
             if (report.problems.size() < kMaxProblems)
@@ -576,10 +780,29 @@ Result<ImportReport> IntelStore::ImportStixIn(db::Connection& connection, std::i
                                 "SELECT COUNT(*), MAX(version_us), SUM(CASE WHEN version_us = ? THEN 1 ELSE 0 END) FROM "
                                 "intel_objects WHERE stix_id = ? AND +event_id = ? AND deleted = 0",
                                 {*version_us, id, e.id}));
-                            if (!d.empty() && d[0].Int(0) > 0)
-                                state = d[0].Int(2) > 0            ? State::kSame
-                                        : d[0].Int(1) < *version_us ? State::kNewer
-                                                                    : State::kOlder;
+                            std::int64_t count = d.empty() ? 0 : d[0].Int(0);
+                            core::Micros latest = count > 0 ? d[0].Int(1) : 0;
+                            bool same = count > 0 && d[0].Int(2) > 0;
+                            bool in_row = false;
+                            if (count == 0 && type == "indicator") {
+                                // Its only version may be in its indicator row (migration 018).
+                                auto r = MUHAFIZ_TRY(conn->Query(
+                                    "SELECT object_version_us FROM intel_indicators WHERE stix_id = ? AND event_id = ? "
+                                    "AND object_added IS NOT NULL",
+                                    {id, e.id}));
+                                for (const auto& x : r) {
+                                    in_row = true;
+                                    latest = count++ ? std::max(latest, x.Int(0)) : x.Int(0);
+                                    same = same || x.Int(0) == *version_us;
+                                }
+                            }
+                            if (count > 0)
+                                state = same                  ? State::kSame
+                                        : latest < *version_us ? State::kNewer
+                                                               : State::kOlder;
+                            // A second version: the in-row one moves to intel_objects first.
+                            if (in_row && state != State::kSame)
+                                MUHAFIZ_CHECK(MoveInRowObjects(*conn, "event_id = ? AND stix_id = ?", {e.id, id}));
                         }
                         const bool duplicate = state == State::kSame;
                         auto keep = [&](std::int64_t event_id, std::string_view content) {
@@ -591,9 +814,10 @@ Result<ImportReport> IntelStore::ImportStixIn(db::Connection& connection, std::i
                             if (version.empty()) r[4] = StixTime(now);
                             else Set(r[4], version);
                             r[5] = *version_us;
-                            r[6] = std::int64_t{0};  // date_added: given when written
+                            r[6] = position++;  // date_added: base + position when written
                             Set(r[7], content);
                             r[8] = std::int64_t{0};
+                            if (!appending && type == "indicator") indicator_ids.push_back(IdHash(id));
                             if (state == State::kNew) ++report.created;
                             else if (state == State::kNewer) ++report.updated;
                             else ++report.unchanged, ++report.older_versions;
@@ -603,7 +827,7 @@ Result<ImportReport> IntelStore::ImportStixIn(db::Connection& connection, std::i
                                                  core::Micros from, std::optional<core::Micros> until,
                                                  std::string_view comment) {
                             if (!existing.Insert(TypeName(t), value)) return false;
-                            db::Params& r = indicators->Next(15);
+                            db::Params& r = indicators->Next(19);
                             char uuid[36];
                             uuids.V7(uuid);
                             Set(r[0], std::string_view(uuid, sizeof uuid));
@@ -622,6 +846,7 @@ Result<ImportReport> IntelStore::ImportStixIn(db::Connection& connection, std::i
                             r[12] = std::int64_t{0};
                             r[13] = now;
                             r[14] = now;
+                            r[15] = r[16] = r[17] = r[18] = nullptr;  // no in-row object (yet)
                             ++report.indicators;
                             return true;
                         };
@@ -692,10 +917,22 @@ Result<ImportReport> IntelStore::ImportStixIn(db::Connection& connection, std::i
                                     if (comment.empty()) comment = View(o, "description");
                                     if (add_indicator((*parsed)->type, (*parsed)->value, true, *from,
                                                       until && *until > *from ? until : std::nullopt, comment)) {
-                                        // A simple indicator is stored lean (rendered when served).
+                                        // A simple indicator is stored lean (rendered when served),
+                                        // in a new event in its own indicator row.
                                         auto lean = LeanIndicator(o);
-                                        keep(e.id, lean && version == View(o, "modified") ? std::string_view(*lean)
-                                                                                         : std::string_view(text));
+                                        const bool is_lean = lean && version == View(o, "modified");
+                                        if (is_lean && !appending) {
+                                            indicator_ids.push_back(IdHash(id));
+                                            db::Params& r = indicators->rows[indicators->used - 1];
+                                            r[15] = position++;
+                                            r[16] = *version_us;
+                                            // The text only when StixTime(version_us) would not give it back.
+                                            if (!IsStixTime(version, *version_us, false)) Set(r[17], version);
+                                            Set(r[18], InRowRecord(*lean, (*parsed)->type, (*parsed)->value, comment, *from));
+                                            ++report.created;
+                                        } else {
+                                            keep(e.id, is_lean ? std::string_view(*lean) : std::string_view(text));
+                                        }
                                     }
                                     else
                                         ++report.duplicates;
@@ -747,6 +984,18 @@ Result<ImportReport> IntelStore::ImportStixIn(db::Connection& connection, std::i
         }
         MUHAFIZ_CHECK(flush());
         MUHAFIZ_CHECK(writer.Finish());  // the connection is ours again from here
+        std::sort(indicator_ids.begin(), indicator_ids.end());
+        if (std::adjacent_find(indicator_ids.begin(), indicator_ids.end()) != indicator_ids.end()) {
+            auto twice = MUHAFIZ_TRY(conn->Query(
+                "SELECT stix_id FROM intel_indicators WHERE event_id = ? AND object_added IS NOT NULL GROUP BY stix_id "
+                "HAVING COUNT(*) > 1 UNION SELECT DISTINCT o.stix_id FROM intel_objects o WHERE o.event_id = ? AND "
+                "o.type = 'indicator' AND EXISTS (SELECT 1 FROM intel_indicators i WHERE i.stix_id = o.stix_id AND "
+                "i.event_id = o.event_id AND i.object_added IS NOT NULL)",
+                {e.id, e.id}));
+            for (const auto& r : twice)
+                MUHAFIZ_CHECK(MoveInRowObjects(*conn, "event_id = ? AND stix_id = ?", {e.id, r.Str(0)}));
+        }
+        std::vector<std::uint64_t>().swap(indicator_ids);
         for (const auto& sg : sightings)
             MUHAFIZ_TRY(conn->Execute(
                 "INSERT INTO intel_sightings (uuid, indicator_id, organisation_id, count, first_seen, last_seen, source, "
@@ -822,6 +1071,37 @@ Result<ImportReport> IntelStore::ImportStixIn(db::Connection& connection, std::i
     });
 }
 
+Status MoveInRowObjects(db::Connection& conn, std::string_view where, const db::Params& params) {
+    const std::string cond = "object_added IS NOT NULL AND (" + std::string(where) + ")";
+    for (std::int64_t after = 0;;) {
+        db::Params page = params;
+        page.emplace_back(after);
+        auto rows = MUHAFIZ_TRY(conn.Query(
+            "SELECT id, event_id, stix_id, object_version, object_version_us, object_added, object_content, type, value, "
+            "comment, valid_from FROM intel_indicators WHERE " + cond + " AND id > ? ORDER BY id LIMIT 2000",
+            page));
+        if (rows.empty()) return core::Ok();
+        std::vector<db::Params> batch;
+        batch.reserve(rows.size());
+        for (const auto& r : rows)
+            batch.push_back({r.Int(1), nullptr, r.Str(2), std::string("indicator"), InRowVersion(r, 3, 4), r.Int(4),
+                             r.Int(5), ExpandInRow(r.Str(6), r.Str(7), r.Str(8), r.Str(9), r.Int(10)), std::int64_t{0}});
+        MUHAFIZ_TRY(conn.BulkInsert("intel_objects",
+                                    {"event_id", "owner_org_id", "stix_id", "type", "version", "version_us",
+                                     "date_added", "content", "deleted"},
+                                    batch));
+        db::Params p = params;
+        p.emplace_back(rows.rows.front().Int(0));
+        p.emplace_back(rows.rows.back().Int(0));
+        MUHAFIZ_TRY(conn.Execute(
+            "UPDATE intel_indicators SET object_added = NULL, object_version_us = NULL, object_version = NULL, "
+            "object_content = NULL WHERE " + cond + " AND id >= ? AND id <= ?",
+            p));
+        if (rows.size() < 2000) return core::Ok();
+        after = rows.rows.back().Int(0);
+    }
+}
+
 Result<std::optional<IntelStore::ImportedEvent>> IntelStore::FindImported(std::int64_t organisation_id,
                                                                           const std::string& source_ref) {
     auto conn = MUHAFIZ_TRY(db_.Acquire());
@@ -845,16 +1125,27 @@ namespace {
 // once, in the order they were first added: the object_refs of a lean report.
 Result<std::vector<std::string>> EventRefs(db::Connection& conn, std::int64_t event_id, core::Micros before) {
     auto rows = MUHAFIZ_TRY(conn.Query(
-        "SELECT stix_id FROM intel_objects WHERE event_id = ? AND type <> 'report' AND deleted = 0 AND date_added < ? "
-        "ORDER BY date_added",
+        "SELECT stix_id, date_added FROM intel_objects WHERE event_id = ? AND type <> 'report' AND deleted = 0 AND "
+        "date_added < ? ORDER BY date_added",
+        {event_id, before}));
+    // The indicators holding their object in-row (migration 018), in id order (= date_added order:
+    // both are handed out in insertion order), merged with the rows above by date_added.
+    auto in_row = MUHAFIZ_TRY(conn.Query(
+        "SELECT stix_id, object_added FROM intel_indicators WHERE event_id = ? AND object_added IS NOT NULL AND "
+        "object_added < ? ORDER BY id",
         {event_id, before}));
     std::vector<std::string> out;
-    out.reserve(rows.size());
+    out.reserve(rows.size() + in_row.size());
     std::unordered_set<std::string_view> seen;
-    seen.reserve(rows.size());
-    for (const auto& r : rows) {
+    seen.reserve(rows.size() + in_row.size());
+    auto add = [&](const db::Row& r) {
         const auto* id = std::get_if<std::string>(&r.cells[0]);
         if (id && seen.insert(*id).second) out.push_back(*id);
+    };
+    std::size_t a = 0, b = 0;
+    while (a < rows.size() || b < in_row.size()) {
+        if (b == in_row.size() || (a < rows.size() && rows[a].Int(1) < in_row[b].Int(1))) add(rows[a++]);
+        else add(in_row[b++]);
     }
     return out;
 }
@@ -916,6 +1207,21 @@ Status IntelStore::WriteStixObjects(db::Connection& conn, const Event& e, std::o
         }
         if (rows.size() < 2000) break;
         after = rows.rows.back().Int(2);
+    }
+    // Indicators holding their only version in-row (migration 018).
+    for (std::int64_t after_id = 0;;) {
+        auto rows = MUHAFIZ_TRY(conn.Query(
+            "SELECT id, stix_id, object_version, object_version_us, object_content, type, value, comment, valid_from FROM "
+            "intel_indicators WHERE "
+            "event_id = ? AND object_added IS NOT NULL AND id > ? ORDER BY id LIMIT 2000",
+            {e.id, after_id}));
+        for (auto& r : rows.rows) {
+            std::string id = r.Str(1);
+            emit(RenderLeanIndicator(id, InRowVersion(r, 2, 3), ExpandInRow(r.Str(4), r.Str(5), r.Str(6), r.Str(7), r.Int(8))));
+            refs.push_back(std::move(id));
+        }
+        if (rows.size() < 2000) break;
+        after_id = rows.rows.back().Int(0);
     }
     if (refs.empty()) refs.push_back(identity);
     std::string report;
@@ -1047,24 +1353,74 @@ Result<std::vector<StoredObject>> IntelStore::QueryObjects(const ObjectQuery& q,
         for (const auto& s : parts) sql += (sql.empty() ? "" : " OR ") + s;
         w.And("(" + sql + ")", p);
     }
+    // The indicators holding their only version in-row (migration 018): the same visibility and
+    // collection, the same filters; "first" and "last" are that version.
+    db::Where wi;
+    bool in_row = q.types.empty() || std::find(q.types.begin(), q.types.end(), "indicator") != q.types.end();
+    wi.And("i.object_added IS NOT NULL");
+    {
+        db::Params p = scope.params;
+        p.insert(p.end(), coll_params.begin(), coll_params.end());
+        wi.And(scope.sql + " AND " + coll, p);
+    }
+    if (q.added_after) wi.And("i.object_added > ?", {*q.added_after});
+    if (q.after_row) wi.And("i.object_added > ?", {q.after_row});
+    if (!q.ids.empty()) {
+        std::string sql = "i.stix_id IN (";
+        db::Params p;
+        for (std::size_t k = 0; k < q.ids.size(); ++k) {
+            sql += k ? ",?" : "?";
+            p.emplace_back(q.ids[k]);
+        }
+        wi.And(sql + ")", p);
+    }
+    if (q.version_mode != "all" && q.version_mode.find("last") == std::string::npos &&
+        q.version_mode.find("first") == std::string::npos) {
+        if (q.versions.empty()) in_row = false;
+        std::string sql = "i.object_version_us IN (";
+        db::Params p;
+        for (std::size_t k = 0; k < q.versions.size(); ++k) {
+            sql += k ? ",?" : "?";
+            p.emplace_back(q.versions[k]);
+        }
+        if (!q.versions.empty()) wi.And(sql + ")", p);
+    }
+    // Two streams in date_added order, each read by its own date_added index up to the limit, and
+    // merged here (a UNION ALL is planned as a sort of everything by PostgreSQL).
+    db::Params params = w.params;
+    params.emplace_back(std::int64_t{q.limit + 1});
     auto rows = MUHAFIZ_TRY(conn->Query(
         "SELECT o.stix_id, o.type, o.version, o.version_us, o.date_added, o.content, o.event_id FROM intel_objects o "
-        "LEFT JOIN "
-        "intel_events e ON e.id = o.event_id" + w.sql + " ORDER BY o.date_added LIMIT ?",
-        [&] {
-            db::Params p = w.params;
-            p.emplace_back(std::int64_t{q.limit + 1});
-            return p;
-        }()));
+        "LEFT JOIN intel_events e ON e.id = o.event_id" + w.sql + " ORDER BY o.date_added LIMIT ?",
+        params));
+    db::Rows in_rows;
+    if (in_row) {
+        db::Params p = wi.params;
+        p.emplace_back(std::int64_t{q.limit + 1});
+        in_rows = MUHAFIZ_TRY(conn->Query(
+            "SELECT i.stix_id, i.object_version, i.object_version_us, i.object_added, i.object_content, i.event_id, "
+            "i.type, i.value, i.comment, i.valid_from FROM intel_indicators i JOIN intel_events e ON e.id = i.event_id" +
+                wi.sql +
+                " ORDER BY i.object_added LIMIT ?",
+            p));
+    }
     std::vector<StoredObject> out;
     *more = false;
-    for (const auto& r : rows) {
+    for (std::size_t a = 0, b = 0; a < rows.size() || b < in_rows.size();) {
         if (static_cast<int>(out.size()) == q.limit) {
             *more = true;
             break;
         }
-        out.push_back(StoredObject{r.Str(0), r.Str(1), r.Str(2), r.Int(3), r.Int(4), r.Str(5)});
-        MUHAFIZ_CHECK(RenderStored(*conn, r.Int(6), r.Int(4), out.back().stix_id, out.back().version, out.back().content));
+        if (b == in_rows.size() || (a < rows.size() && rows[a].Int(4) < in_rows[b].Int(3))) {
+            const auto& r = rows[a++];
+            out.push_back(StoredObject{r.Str(0), r.Str(1), r.Str(2), r.Int(3), r.Int(4), r.Str(5)});
+            MUHAFIZ_CHECK(RenderStored(*conn, r.Int(6), r.Int(4), out.back().stix_id, out.back().version, out.back().content));
+        } else {
+            const auto& r = in_rows[b++];
+            StoredObject o{r.Str(0), "indicator", InRowVersion(r, 1, 2), r.Int(2), r.Int(3), {}};
+            o.content = RenderLeanIndicator(o.stix_id, o.version, ExpandInRow(r.Str(4), r.Str(6), r.Str(7), r.Str(8), r.Int(9)));
+            out.push_back(std::move(o));
+        }
     }
     return out;
 }

@@ -353,7 +353,9 @@ Status IntelStore::WriteEventObjects(db::Connection& conn, Event& e, bool indica
     const core::Micros now = core::NowMicros();
     const std::vector<std::string> columns = {"event_id", "owner_org_id", "stix_id", "type", "version", "version_us",
                                               "date_added", "content", "deleted"};
-    // New versions of the event's indicators, 2,000 at a time (bounded memory for big events).
+    // New versions of the event's indicators, 2,000 at a time (bounded memory for big events);
+    // versions held in-row move to intel_objects first.
+    if (indicators_too) MUHAFIZ_CHECK(MoveInRowObjects(conn, "event_id = ?", {e.id}));
     for (std::int64_t after_id = 0; indicators_too;) {
         auto inds = MUHAFIZ_TRY(conn.Query(std::string(kIndicatorSelect) +
                                                " WHERE i.event_id = ? AND i.stix_id LIKE 'indicator--%' AND i.id > ? "
@@ -760,12 +762,16 @@ Result<std::pair<Indicator, Event>> IntelStore::OwnIndicator(db::Connection& con
     if (e.organisation.id != viewer.organisation_id)
         return core::Fail(ErrorCode::kPermissionDenied,
                           "only the organisation that created the event may change its indicators");
+    // A change writes a new STIX version: a first version held in-row (migration 018) moves to
+    // intel_objects before the row changes (its record reads the row's value and comment).
+    MUHAFIZ_CHECK(MoveInRowObjects(conn, "id = ?", {i.id}));
     return std::pair<Indicator, Event>{std::move(i), std::move(e)};
 }
 
 // A changed STIX indicator gets a new version (served by TAXII and the STIX export).
 core::Status IntelStore::AddIndicatorVersion(db::Connection& conn, const Event& e, const Indicator& i) {
     if (!i.stix_id.starts_with("indicator--")) return core::Ok();
+    MUHAFIZ_CHECK(MoveInRowObjects(conn, "id = ?", {i.id}));  // its first version, if held in-row
     core::Micros at = MUHAFIZ_TRY(NextDates(conn, 1));
     StixEventInfo info = EventInfo(e, IdentityIdOf(e.organisation.uuid));
     MUHAFIZ_TRY(conn.Execute(
@@ -1127,6 +1133,10 @@ Result<std::int64_t> DeleteTaxiiObject(IntelStore& store, const db::AuditSink& a
             for (const auto& part : parts) versions += (versions.empty() ? " AND (" : " OR ") + part;
             versions += ")";
         }
+        // Versions held in indicator rows (migration 018) move to intel_objects first: marked
+        // deleted there like every other version.
+        if (stix_id.starts_with("indicator--"))
+            MUHAFIZ_CHECK(MoveInRowObjects(*conn, "stix_id = ? AND event_id IN (" + events + ")", Join({stix_id}, owner)));
         // The latest version of each event's object before: an indicator whose latest version
         // stays is not touched.
         std::map<std::int64_t, core::Micros> latest_before;

@@ -419,6 +419,14 @@ struct TaxiiVersionMatch {
     std::string mode = "all";            // all, or last/first (comma-separated) with `versions`
     std::vector<core::Micros> versions;  // exact `modified` values
 };
+// Indicators that hold the STIX object of their only version in their own row (migration 018,
+// simple indicators imported into a new event): moves that object to an intel_objects row (same
+// date_added, version and content) for the indicators matching `where` (a condition on
+// intel_indicators columns with `params`), before anything writes another version of them or
+// changes their versions, so an indicator's versions are either in-row or intel_objects rows.
+// Call inside the caller's transaction.
+[[nodiscard]] core::Status MoveInRowObjects(db::Connection& conn, std::string_view where, const db::Params& params);
+
 [[nodiscard]] core::Result<std::int64_t> DeleteTaxiiObject(IntelStore& store, const db::AuditSink& audit,
                                                            const std::string& stix_id, Audience audience,
                                                            const access::IntelViewer& viewer,

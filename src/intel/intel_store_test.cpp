@@ -349,9 +349,13 @@ TEST_P(IntelStoreTest, ImportRestoresTheConnectionSettings) {
             "INSERT INTO intel_indicators (uuid, stix_id, event_id, type, value, valid_from, created_at, updated_at) "
             "VALUES ('x', 'indicator--x', 999999, 'ipv4', '10.9.9.9', 0, 0, 0)"));
     }
-    auto n = all[0]->Query("SELECT COUNT(*) FROM intel_objects WHERE type = 'indicator'");
+    // Every indicator's object: in its own row (a new event, migration 018).
+    auto n = all[0]->Query(
+        "SELECT (SELECT COUNT(*) FROM intel_objects WHERE type = 'indicator'), (SELECT COUNT(*) FROM intel_indicators "
+        "WHERE object_added IS NOT NULL)");
     ASSERT_TRUE(n);
-    EXPECT_EQ((*n)[0].Int(0), 6000);
+    EXPECT_EQ((*n)[0].Int(0), 0);
+    EXPECT_EQ((*n)[0].Int(1), 6000);
 }
 
 // PostgreSQL: a big import analyses the intel tables at once (the planner would otherwise keep the
@@ -367,10 +371,12 @@ TEST_P(IntelStoreTest, BigImportAnalysesTheTablesOnPostgres) {
     ASSERT_EQ(r->indicators, 20500u);
     auto conn = db_->Acquire();
     ASSERT_TRUE(conn);
+    // (The indicators hold their objects in-row: intel_objects only has the shared ones and the
+    // report, analysed too: reltuples is -1 until a table is analysed.)
     for (const char* table : {"intel_objects", "intel_indicators"}) {
         auto rows = (*conn)->Query(std::string("SELECT reltuples::bigint FROM pg_class WHERE oid = '") + table + "'::regclass");
         ASSERT_TRUE(rows) << rows.error().message;
-        EXPECT_GE((*rows)[0].Int(0), 20000) << table;
+        EXPECT_GE((*rows)[0].Int(0), std::string(table) == "intel_objects" ? 1 : 20000) << table;
     }
 }
 
@@ -628,7 +634,10 @@ TEST_P(IntelStoreTest, LeanObjectsAreServedAsImported) {
     // The simple indicator is stored lean, the one with extra properties verbatim.
     auto conn = db_->Acquire();
     ASSERT_TRUE(conn);
-    auto rows = (*conn)->Query("SELECT stix_id, content FROM intel_objects WHERE type = 'indicator' ORDER BY stix_id");
+    // (The simple one in its indicator row, migration 018.)
+    auto rows = (*conn)->Query(
+        "SELECT stix_id, object_content FROM intel_indicators WHERE object_added IS NOT NULL UNION ALL SELECT stix_id, "
+        "content FROM intel_objects WHERE type = 'indicator' ORDER BY 1");
     ASSERT_TRUE(rows);
     ASSERT_EQ(rows->size(), 2u);
     EXPECT_TRUE((*rows)[0].Str(1).starts_with("~I"));
@@ -676,6 +685,228 @@ TEST_P(IntelStoreTest, LeanObjectsAreServedAsImported) {
                                                     "2026-02-01T00:00:00Z", *lean2));
     ASSERT_TRUE(back);
     EXPECT_EQ(*back, json::value(*plain));
+}
+
+// Migration 018: simple indicators imported into a new event hold their object in their own row.
+// Mixed with intel_objects rows (events created here, verbatim objects, rows written before 018,
+// simulated by moving some in-row objects out), TAXII pages, cursors, filters, exports and report
+// refs serve the same objects in the same date_added order; a second version moves the first out.
+TEST_P(IntelStoreTest, InRowObjectsServeLikeObjectRows) {
+    EventInput in;
+    in.title = "created here";
+    in.tlp = Tlp::kClear;
+    in.audience = Audience::kPartners;
+    for (int k = 1; k <= 3; ++k) in.indicators.push_back({"ipv4", "45.33.50." + std::to_string(k), "", {}, {}, {}});
+    ASSERT_TRUE(store_->Create(in, 2, actor_));
+    const std::string id0 = "indicator--e1b2c3d4-0000-4000-8000-000000000000";
+    const std::string dup = R"({"type":"indicator","spec_version":"2.1","id":"indicator--e1b2c3d4-0000-4000-8000-000000000009","created":"2026-01-01T00:00:00.000Z","modified":"2026-01-02T00:00:00.000Z","pattern":"[ipv4-addr:value = '45.33.51.9']","pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z"})";
+    std::string text = IndicatorBundle(
+        6, 'e',
+        [](int k) {
+            return k == 4 ? std::string("[domain-name:value = 'Mixed-Case.Example']")
+                          : "[ipv4-addr:value = '45.33.51." + std::to_string(k) + "']";
+        },
+        [](int k) {
+            return k == 1   ? std::string(R"("name":"named",)")
+                   : k == 2 ? std::string(R"("description":"described",)")
+                   : k == 3 ? std::string(R"("labels":["verbatim"],)")
+                            : std::string();
+        });
+    // A second value under the id of the 10th (both versions move to intel_objects) and an object
+    // whose `modified` has no milliseconds (kept as written).
+    text.insert(text.size() - 2, "," + dup);
+    std::string dup2 = dup;
+    dup2.replace(dup2.find("45.33.51.9"), 10, "45.33.51.8");
+    dup2.replace(dup2.find("2026-01-02T00:00:00.000Z"), 24, "2026-01-03T00:00:00.000Z");
+    text.insert(text.size() - 2, "," + dup2);
+    const std::string seconds = R"({"type":"indicator","spec_version":"2.1","id":"indicator--e1b2c3d4-0000-4000-8000-000000000010","created":"2026-01-01T00:00:00Z","modified":"2026-01-05T00:00:00Z","pattern":"[ipv4-addr:value = '45.33.51.10']","pattern_type":"stix","valid_from":"2026-01-01T00:00:00.500Z"})";
+    text.insert(text.size() - 2, "," + seconds);
+    // A simple version of the verbatim 3rd (it moves to intel_objects too).
+    std::string third = dup;
+    third.replace(third.find("000000000009"), 12, "000000000003");
+    third.replace(third.find("45.33.51.9"), 10, "45.33.51.7");
+    third.replace(third.find("2026-01-02T00:00:00.000Z"), 24, "2026-01-04T00:00:00.000Z");
+    text.insert(text.size() - 2, "," + third);
+    // Timestamps in other shapes are served as written (only the canonical ones are not stored).
+    for (auto [n, modified, from] : {std::tuple{11, "2024-02-29T23:59:59.999Z", "2000-03-01T00:00:00Z"},
+                                     std::tuple{12, "2026-06-30T12:00:00.123456Z", "2026-06-30T12:00:00.1Z"}}) {
+        std::string o = seconds;
+        o.replace(o.find("000000000010"), 12, "0000000000" + std::to_string(n));
+        o.replace(o.find("45.33.51.10"), 11, "45.33.51." + std::to_string(n));
+        o.replace(o.find("2026-01-05T00:00:00Z"), 20, modified);
+        o.replace(o.find("2026-01-01T00:00:00.500Z"), 24, from);
+        text.insert(text.size() - 2, "," + o);
+    }
+    ImportOptions opts;
+    opts.organisation_id = 2;
+    opts.default_tlp = Tlp::kClear;
+    opts.audience = Audience::kPartners;
+    std::istringstream bin(text);
+    auto r = store_->ImportStix(bin, opts, actor_);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->indicators, 12u);
+    in.title = "created after";
+    ASSERT_TRUE(store_->Create(in, 2, actor_));  // the same values: another event
+
+    auto conn = db_->Acquire();
+    ASSERT_TRUE(conn);
+    auto count = [&](const std::string& sql) {
+        auto rows = (*conn)->Query(sql);
+        EXPECT_TRUE(rows) << rows.error().message;
+        return rows ? (*rows)[0].Int(0) : -1;
+    };
+    // In-row: the simple ones (0, 1, 2, 4, 5 and the one in seconds), not the verbatim one nor
+    // the two versions under one id.
+    EXPECT_EQ(count("SELECT COUNT(*) FROM intel_indicators WHERE object_added IS NOT NULL"), 8);
+    EXPECT_EQ(count("SELECT COUNT(*) FROM intel_indicators WHERE object_added IS NOT NULL AND object_content LIKE "
+                    "'%45.33.51%'"), 0);  // the pattern is not repeated in the row
+    // Nor canonical timestamps (`modified`, valid_from): only the two `modified` written otherwise,
+    // the one valid_from with a tenth of a second and the three `created` unlike their `modified`.
+    EXPECT_EQ(count("SELECT COUNT(*) FROM intel_indicators WHERE object_added IS NOT NULL AND object_version IS NOT "
+                    "NULL"), 2);
+    EXPECT_EQ(count("SELECT COUNT(*) FROM intel_indicators WHERE object_added IS NOT NULL AND object_content LIKE "
+                    "'%:00.1Z%'"), 1);
+    EXPECT_EQ(count("SELECT COUNT(*) FROM intel_indicators WHERE object_added IS NOT NULL AND object_content LIKE "
+                    "'%:00:%'"), 3);
+
+    access::IntelViewer anon;
+    anon.anonymous = true;
+    struct Served {
+        std::string id, version, content;
+        core::Micros added;
+        bool operator==(const Served&) const = default;
+    };
+    auto pages = [&](ObjectQuery q) {
+        q.limit = 2;
+        std::vector<Served> out;
+        for (int page = 0; page < 50; ++page) {
+            bool more = false;
+            auto objs = store_->QueryObjects(q, anon, &more);
+            EXPECT_TRUE(objs) << objs.error().message;
+            if (!objs) break;
+            for (const auto& o : *objs) {
+                if (!out.empty()) { EXPECT_GT(o.date_added, out.back().added); }
+                EXPECT_TRUE(core::ParseJson(o.content)) << o.content;
+                out.push_back({o.stix_id, o.version, o.content, o.date_added});
+            }
+            if (!more) break;
+            q.after_row = out.back().added;
+        }
+        return out;
+    };
+    const auto before = pages({});
+    // 3 + 3 + 10 ids of the bundle (the latest version), 3 reports, marking, identity.
+    EXPECT_EQ(before.size(), 3u + 3 + 10 + 3 + 2);
+    ObjectQuery all_versions;
+    all_versions.version_mode = "all";
+    const auto before_all = pages(all_versions);
+    EXPECT_EQ(before_all.size(), before.size() + 2);
+    auto original = core::ParseJsonObject(text);
+    ASSERT_TRUE(original);
+    for (const auto& want : original->at("objects").as_array()) {
+        const auto& w = want.as_object();
+        bool found = false;
+        for (const auto& o : before_all)
+            if (o.id == w.at("id").as_string() && o.version == w.at("modified").as_string()) {
+                EXPECT_EQ(*core::ParseJson(o.content), want) << o.content;
+                found = true;
+            }
+        EXPECT_TRUE(found) << w.at("id");
+    }
+    ObjectQuery only;
+    only.audience = Audience::kPartners;
+    only.ids = {id0, "indicator--e1b2c3d4-0000-4000-8000-000000000009"};
+    bool more = false;
+    auto last = store_->QueryObjects(only, V(2), &more);
+    ASSERT_TRUE(last);
+    ASSERT_EQ(last->size(), 2u);  // id0 and the later version of the other
+    only.version_mode = "all";
+    EXPECT_EQ(store_->QueryObjects(only, V(2), &more)->size(), 3u);
+    only.version_mode = "";
+    only.versions = {*core::ParseRfc3339("2026-01-01T00:00:00.000Z")};
+    EXPECT_EQ(store_->QueryObjects(only, V(2), &more)->size(), 1u);
+    only.versions = {*core::ParseRfc3339("2026-01-04T00:00:00.000Z")};
+    EXPECT_EQ(store_->QueryObjects(only, V(2), &more)->size(), 0u);
+
+    auto exported = [&] {
+        std::ostringstream out;
+        EXPECT_TRUE(store_->ExportStixTo(r->event_id, V(2), out));
+        auto bundle = core::ParseJsonObject(out.str());
+        EXPECT_TRUE(bundle);
+        std::set<std::string> ids, refs;
+        for (const auto& o : bundle->at("objects").as_array()) {
+            ids.insert(std::string(o.as_object().at("id").as_string()));
+            if (o.as_object().at("type") == "report")
+                for (const auto& x : o.as_object().at("object_refs").as_array()) refs.insert(std::string(x.as_string()));
+        }
+        return std::make_pair(ids, refs);
+    };
+    const auto export_before = exported();
+    EXPECT_EQ(export_before.first.size(), 10u + 3);  // 10 ids, marking, identity, report
+    EXPECT_EQ(export_before.second.size(), 10u);
+
+    // Rows as written before 018 (every other in-row object moved to intel_objects): the same
+    // objects, versions, contents and date_added, page by page; the same export.
+    ASSERT_TRUE(MoveInRowObjects(**conn, "id % 2 = 0", {}));
+    EXPECT_LT(count("SELECT COUNT(*) FROM intel_indicators WHERE object_added IS NOT NULL"), 8);
+    EXPECT_GT(count("SELECT COUNT(*) FROM intel_indicators WHERE object_added IS NOT NULL"), 0);
+    EXPECT_EQ(pages({}), before);
+    EXPECT_EQ(pages(all_versions), before_all);
+    EXPECT_EQ(exported(), export_before);
+    ObjectQuery indicators;
+    indicators.types = {"indicator"};
+    EXPECT_EQ(pages(indicators).size(), 3u + 3 + 10);
+
+    // A change of an in-row indicator writes a second version; the first is served as imported.
+    IndicatorFilter f;
+    f.value = "45.33.51.0";
+    f.event = r->event_id;
+    auto ind = store_->ListIndicators(f, V(2));
+    ASSERT_TRUE(ind);
+    ASSERT_EQ(ind->items.size(), 1u);
+    IndicatorPatch patch;
+    patch.comment = "changed";
+    ASSERT_TRUE(store_->UpdateIndicator(ind->items[0].uuid, patch, V(2), actor_));
+    only.ids = {id0};
+    only.versions.clear();
+    only.version_mode = "all";
+    auto both = store_->QueryObjects(only, V(2), &more);
+    ASSERT_TRUE(both);
+    ASSERT_EQ(both->size(), 2u);
+    EXPECT_EQ(*core::ParseJson((*both)[0].content), original->at("objects").as_array()[0]);
+    EXPECT_EQ(core::ParseJsonObject((*both)[1].content)->at("description"), "changed");
+    only.version_mode = "first";
+    EXPECT_EQ(store_->QueryObjects(only, V(2), &more)->front().version, "2026-01-01T00:00:00.000Z");
+    EXPECT_EQ(count("SELECT COUNT(*) FROM intel_indicators WHERE stix_id = '" + id0 + "' AND object_added IS NOT NULL"), 0);
+
+    // Importing the same bundle again: nothing new; TAXII DELETE of an in-row indicator.
+    std::istringstream again(text);
+    auto r2 = store_->ImportStix(again, opts, actor_);
+    ASSERT_TRUE(r2) << r2.error().message;
+    EXPECT_TRUE(r2->reimport);
+    EXPECT_EQ(r2->event_id, r->event_id);
+    EXPECT_EQ(r2->created, 0u);
+    const std::string in_row_id =
+        (*conn)->Query("SELECT stix_id FROM intel_indicators WHERE object_added IS NOT NULL ORDER BY id LIMIT 1")->rows[0].Str(0);
+    EXPECT_EQ(DeleteTaxiiObject(*store_, audit_, in_row_id, Audience::kPartners, V(2), actor_).value_or(-1), 1);
+    only.ids = {in_row_id};
+    EXPECT_TRUE(store_->QueryObjects(only, V(2), &more)->empty());
+    EXPECT_EQ(count("SELECT COUNT(*) FROM intel_indicators WHERE stix_id = '" + in_row_id + "'"), 0);
+
+    // A new TLP writes a new version of every indicator: the in-row ones move out first and are
+    // still served as imported.
+    EventPatch green;
+    green.tlp = Tlp::kGreen;
+    ASSERT_TRUE(store_->Update(r->event_id, green, std::nullopt, V(2), actor_));
+    EXPECT_EQ(count("SELECT COUNT(*) FROM intel_indicators WHERE object_added IS NOT NULL"), 0);
+    const std::string id11 = "indicator--e1b2c3d4-0000-4000-8000-000000000011";
+    only.ids = {id11};
+    only.version_mode = "all";
+    auto two = store_->QueryObjects(only, V(2), &more);
+    ASSERT_TRUE(two);
+    ASSERT_EQ(two->size(), 2u);
+    for (const auto& want : original->at("objects").as_array())
+        if (want.as_object().at("id").as_string() == id11) { EXPECT_EQ(*core::ParseJson((*two)[0].content), want); }
 }
 
 TEST_P(IntelStoreTest, BigEventReportNamesEveryObject) {
