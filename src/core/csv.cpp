@@ -82,8 +82,8 @@ CsvTokenizer::Outcome CsvTokenizer::Next(std::vector<std::string_view>& fields, 
                     return Fail(ErrorKind::kUnclosedQuote, open, start);
                 }
                 const std::string_view part = text_.substr(pos_, q - pos_);
-                for (char c : part)
-                    if (c == '\n') ++lines_inside;
+                for (std::size_t nl = part.find('\n'); nl != std::string_view::npos; nl = part.find('\n', nl + 1))
+                    ++lines_inside;
                 if (q + 1 < text_.size() && text_[q + 1] == '"') {
                     // A doubled quote: the field is unescaped into scratch_.
                     if (!escaped) {

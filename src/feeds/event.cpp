@@ -281,7 +281,8 @@ int SeverityRank(std::string_view s) {
 
 namespace {
 
-bool Num(std::string_view s, std::size_t at, std::size_t n, int& out) {
+// Inlined: ParseEventTime reads six numbers of every timestamp with it.
+[[gnu::always_inline]] inline bool Num(std::string_view s, std::size_t at, std::size_t n, int& out) {
     if (at + n > s.size()) return false;
     out = 0;
     for (std::size_t i = at; i < at + n; ++i) {
@@ -322,9 +323,8 @@ std::string FormatEventTime(core::Micros t) {
         put(14, rem / 60 % 60, 2);
         put(17, rem % 60, 2);
         if (!frac) {
-            std::string out(b, 19);
-            out += "+00:00";
-            return out;
+            std::memcpy(b + 19, "+00:00", 6);  // one allocation for the whole text
+            return std::string(b, 25);
         }
         put(20, frac, 6);
         return std::string(b, 32);
@@ -414,6 +414,11 @@ KeyInfo* NewKeyInfo(std::string_view name) {
     k->hash = StableHash(name);
     k->bit = KeyPresenceBit(name);
     k->prefix = PrefixOf(name);
+    char len[24];
+    auto [end, ec] = std::to_chars(len, len + sizeof len, name.size());
+    k->compact.assign(len, end);
+    k->compact += ':';
+    k->compact += name;
     return k;
 }
 
@@ -503,6 +508,8 @@ const KeyInfo* Key::EmptyInfo() noexcept {
 
 Key::Key() noexcept : info_(EmptyInfo()) {}
 
+const KeyInfo* Key::Clone(const KeyInfo* info) { return new KeyInfo(*info); }
+
 Key::Key(std::string_view name) {
     if (name.empty()) {
         info_ = EmptyInfo();
@@ -526,6 +533,40 @@ const Key& RawKey() {
 const Key& ObservationKey() {
     static const Key k("time.observation");
     return k;
+}
+
+// core::NormaliseDomain for the common case, a plain ASCII host name that is valid as it is
+// (letters, digits, '-', '.'): lower-cased, one trailing dot dropped. Writes `out` and returns
+// true only when NormaliseDomain would return exactly that; false leaves the case (and its error
+// message) to NormaliseDomain.
+bool AsciiHostName(std::string_view v, std::string& out) {
+    if (!v.empty() && v.back() == '.') v.remove_suffix(1);
+    if (v.empty() || v.size() > 253) return false;
+    out.resize(v.size());
+    std::size_t label = 0;  // length of the current label
+    bool digits_only = true;  // the current label
+    char prev = '.';
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        char c = v[i];
+        if (c == '.') {
+            if (label == 0 || prev == '-') return false;
+            label = 0;
+            digits_only = true;
+            out[i] = '.';
+            prev = c;
+            continue;
+        }
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+        const bool digit = c >= '0' && c <= '9';
+        if (!((c >= 'a' && c <= 'z') || digit || c == '-')) return false;
+        if (c == '-' && label == 0) return false;
+        if (++label > 63) return false;
+        if (!digit) digits_only = false;
+        out[i] = c;
+        prev = c;
+    }
+    if (prev == '-' || label == 0 || digits_only) return false;
+    return true;
 }
 
 core::Result<Field> Sanitise(const Key& key, std::string_view in, FieldType type) {
@@ -615,7 +656,12 @@ core::Result<Field> Sanitise(const Key& key, std::string_view in, FieldType type
         case FT::kFqdn: {
             if (v.find(':') != std::string_view::npos || v.find('/') != std::string_view::npos)
                 return tl::unexpected(Bad(key, "not a host name: '" + std::string(v) + "'").error());
-            if (core::ParseIp(v)) return tl::unexpected(Bad(key, "an IP address is not a host name").error());
+            // Without ':' only digits and dots can be an address (a host name is not tried as
+            // one: a failed ParseIp builds an error message).
+            if (std::all_of(v.begin(), v.end(), [](char c) { return (c >= '0' && c <= '9') || c == '.'; }) &&
+                core::ParseIp(v))
+                return tl::unexpected(Bad(key, "an IP address is not a host name").error());
+            if (AsciiHostName(v, f.value)) break;
             auto d = core::NormaliseDomain(v);
             if (!d) return tl::unexpected(Bad(key, "not a host name: '" + std::string(v) + "'").error());
             f.value = std::move(*d);
@@ -703,9 +749,20 @@ core::Status Event::Set(std::string_view key, std::string_view value) {
 }
 
 core::Status Event::Add(const Key& key, std::string_view value, FieldType type) {
+    if (Trim(value).empty()) {
+        if (has_raw_bytes_ && key == RawKey()) Remove("raw");
+        return core::Ok();
+    }
+    if (!IsUtf8(value)) {
+        if (has_raw_bytes_ && key == RawKey()) Remove("raw");
+        return Bad(key, "the value is not valid UTF-8");
+    }
+    return AddUtf8(key, value, type);
+}
+
+core::Status Event::AddUtf8(const Key& key, std::string_view value, FieldType type) {
     if (has_raw_bytes_ && key == RawKey()) Remove("raw");
     if (Trim(value).empty()) return core::Ok();
-    if (!IsUtf8(value)) return Bad(key, "the value is not valid UTF-8");
     auto f = Sanitise(key, value, type);
     if (!f) return tl::unexpected(f.error());
     if (!f->value.empty()) {
@@ -767,6 +824,14 @@ void Event::Remove(std::string_view key) {
     if (!MayHave(key)) return;
     fields_.erase(std::remove_if(fields_.begin(), fields_.end(), [&](const Field& f) { return f.key == key; }),
                   fields_.end());
+}
+
+const std::string* Event::Find(const Key& key) const {
+    if (keys_ & key.info().bit)
+        for (const auto& f : fields_)
+            if (f.key == key) return &f.value;
+    if (has_raw_bytes_ && key == RawKey()) return &RawField()->value;
+    return nullptr;
 }
 
 const std::string* Event::Get(std::string_view key) const {
@@ -1068,7 +1133,16 @@ bool IsUtf8(std::string_view s) {
     std::size_t i = 0;
     const std::size_t n = s.size();
     while (i < n) {
-        // Eight ASCII bytes at a time (almost all text of the feeds is ASCII).
+        // Sixteen, then eight ASCII bytes at a time (almost all text of the feeds is ASCII).
+        if (i + 16 <= n) {
+            std::uint64_t a, b;
+            std::memcpy(&a, s.data() + i, 8);
+            std::memcpy(&b, s.data() + i + 8, 8);
+            if (((a | b) & 0x8080808080808080ULL) == 0) {
+                i += 16;
+                continue;
+            }
+        }
         if (i + 8 <= n) {
             std::uint64_t w;
             std::memcpy(&w, s.data() + i, 8);
@@ -1126,10 +1200,15 @@ void AppendLen(std::string& out, std::size_t n) {
 
 void AppendCompactField(std::string& out, const Field& f) {
     out += KindChar(f.kind);
-    AppendLen(out, f.key.size());
-    out += f.key.view();
+    out += f.key.info().compact;  // key length ':' key, written once per key
     AppendLen(out, f.value.size());
     out += f.value;
+}
+
+std::size_t DecimalDigits(std::size_t n) {
+    std::size_t d = 1;
+    for (; n >= 10; n /= 10) ++d;
+    return d;
 }
 
 bool ReadLen(std::string_view s, std::size_t& pos, std::size_t& n) {
@@ -1234,23 +1313,44 @@ bool EncodeCompact(const Event& e, const CompactBase* base, std::string& data, s
             std::size_t index;
         };
         constexpr std::size_t kSlots = 64;
-        std::array<Slot, kSlots> slots{};
         const auto slot_of = [](const KeyInfo* k) {
             return static_cast<std::size_t>((reinterpret_cast<std::uintptr_t>(k) * 0x9E3779B97F4A7C15ULL) >> 58);
         };
-        bool by_table = nb <= 32;
-        std::uint64_t base_bits = 0;
-        for (std::size_t b = 0; b < nb && by_table; ++b) {
-            const Field& bf = base->fields[b];
-            if (!bf.key.interned()) {
-                by_table = false;
-                break;
+        // The table is built once per base (a batch's events share one) and kept for the next
+        // call on this thread: it depends only on the base's keys, which its id (a hash of its
+        // text) and its field vector identify.
+        struct Table {
+            const CompactBase* base = nullptr;
+            std::uint64_t id = 0;
+            const Field* fields = nullptr;
+            std::size_t nb = 0;
+            bool by_table = false;
+            std::uint64_t base_bits = 0;
+            std::array<Slot, kSlots> slots{};
+        };
+        thread_local Table table;
+        if (table.base != base || table.id != base->id || table.fields != base->fields.data() || table.nb != nb) {
+            table = Table{};
+            table.base = base;
+            table.id = base->id;
+            table.fields = base->fields.data();
+            table.nb = nb;
+            table.by_table = nb <= 32;
+            for (std::size_t b = 0; b < nb && table.by_table; ++b) {
+                const Field& bf = base->fields[b];
+                if (!bf.key.interned()) {
+                    table.by_table = false;
+                    break;
+                }
+                table.base_bits |= bf.key.info().bit;
+                std::size_t s = slot_of(&bf.key.info());
+                while (table.slots[s].key) s = (s + 1) & (kSlots - 1);
+                table.slots[s] = Slot{&bf.key.info(), b};
             }
-            base_bits |= bf.key.info().bit;
-            std::size_t s = slot_of(&bf.key.info());
-            while (slots[s].key) s = (s + 1) & (kSlots - 1);
-            slots[s] = Slot{&bf.key.info(), b};
         }
+        const bool by_table = table.by_table;
+        const std::uint64_t base_bits = table.base_bits;
+        const std::array<Slot, kSlots>& slots = table.slots;
         const auto find_base = [&](const Field& f) -> std::size_t {
             if (by_table) {
                 if ((f.key.info().bit & base_bits) == 0) return nb;
@@ -1284,13 +1384,34 @@ bool EncodeCompact(const Event& e, const CompactBase* base, std::string& data, s
     auto [p, ec] = std::to_chars(buf, buf + sizeof buf, mask, 16);
     data.append(buf, p);
     data += ';';
+    // The fields the base does not cover, written straight into the buffer sized for them
+    // (AppendCompactField's form: kind, key length ':' key, value length ':' value).
+    const auto covered = [&](std::size_t i) {
+        return i < 64 ? ((covered_lo >> i) & 1) != 0 : (i < covered_hi.size() && covered_hi[i]);
+    };
+    std::size_t total = 0;
     for (std::size_t i = 0; i < fields.size(); ++i) {
-        const bool cov = i < 64 ? ((covered_lo >> i) & 1) != 0 : (i < covered_hi.size() && covered_hi[i]);
-        if (cov) continue;
+        if (covered(i)) continue;
         const Field& f = fields[i];
-        if (f.value.find('\0') != std::string::npos || f.key.view().find('\0') != std::string::npos) return false;
-        AppendCompactField(data, f);
+        total += 1 + f.key.info().compact.size() + DecimalDigits(f.value.size()) + 1 + f.value.size();
     }
+    const std::size_t at = data.size();
+    data.resize(at + total);
+    char* o = data.data() + at;
+    for (std::size_t i = 0; i < fields.size(); ++i) {
+        if (covered(i)) continue;
+        const Field& f = fields[i];
+        *o++ = KindChar(f.kind);
+        const std::string& k = f.key.info().compact;
+        std::memcpy(o, k.data(), k.size());
+        o += k.size();
+        o = std::to_chars(o, o + 20, f.value.size()).ptr;
+        *o++ = ':';
+        std::memcpy(o, f.value.data(), f.value.size());
+        o += f.value.size();
+    }
+    // A NUL in a key or a value (the rest of the form has none): not storable compactly.
+    if (total && std::memchr(data.data() + at, '\0', total)) return false;
     if (const std::string* bytes = e.raw_bytes()) {
         if (bytes->find('\0') == std::string::npos && IsUtf8(*bytes)) {
             raw = *bytes;

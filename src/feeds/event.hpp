@@ -55,13 +55,15 @@ enum class FieldType : std::uint8_t {
     return std::uint64_t{1} << ((n * 11 + c(n - 1) * 7 + c(n / 2) * 3 + c(n * 3 / 4)) & 63);
 }
 
-// What is known of a key once: its text, its StableHash (for Event::Hash), its presence bit and
-// the first 16 bytes as a big-endian number (for sorting).
+// What is known of a key once: its text, its StableHash (for Event::Hash), its presence bit,
+// the first 16 bytes as a big-endian number (for sorting) and its text as the compact stored
+// form writes it ("9:source.ip").
 struct KeyInfo {
     std::string name;
     std::uint64_t hash = 0;
     std::uint64_t bit = 0;
     unsigned __int128 prefix = 0;
+    std::string compact;
 };
 
 // A field key, interned: the keys of events come from a small set (the harmonised keys and the
@@ -77,7 +79,7 @@ public:
     Key(std::string_view name);  // NOLINT(google-explicit-constructor): keys are written as text
     Key(const std::string& name) : Key(std::string_view(name)) {}  // NOLINT
     Key(const char* name) : Key(std::string_view(name)) {}         // NOLINT
-    Key(const Key& o) : info_(o.owned_ ? new KeyInfo(*o.info_) : o.info_), owned_(o.owned_) {}
+    Key(const Key& o) : info_(o.owned_ ? Clone(o.info_) : o.info_), owned_(o.owned_) {}
     Key(Key&& o) noexcept : info_(o.info_), owned_(o.owned_) {
         if (owned_) {
             o.info_ = EmptyInfo();
@@ -122,6 +124,7 @@ public:
 
 private:
     static const KeyInfo* EmptyInfo() noexcept;
+    static const KeyInfo* Clone(const KeyInfo* info);  // out of line: a copy of an interned key stays small
     void Swap(Key& o) noexcept {
         std::swap(info_, o.info_);
         std::swap(owned_, o.owned_);
@@ -163,6 +166,9 @@ public:
     // Sanitises as `type` and appends without looking for an earlier value of `key` (parsers
     // that know their keys are unique). An empty value is skipped.
     [[nodiscard]] core::Status Add(const Key& key, std::string_view value, FieldType type);
+    // Add for a value the caller has already found to be valid UTF-8 (parsers check a whole
+    // record at once).
+    [[nodiscard]] core::Status AddUtf8(const Key& key, std::string_view value, FieldType type);
     // Stores a value that is already canonical (no checks): parsers' fast path for constants.
     void SetRaw(Key key, std::string value, JsonKind kind = JsonKind::kString);
     // Appends a canonical value whose key the caller knows is not there yet (no search).
@@ -182,6 +188,10 @@ public:
     [[nodiscard]] const std::string* raw_bytes() const { return has_raw_bytes_ ? &raw_bytes_ : nullptr; }
 
     [[nodiscard]] const std::string* Get(std::string_view key) const;
+    // Get and Has for a Key the caller holds (a static Key of a stage or parser): its text is
+    // not looked up in the key table for every event.
+    [[nodiscard]] const std::string* Find(const Key& key) const;
+    [[nodiscard]] bool HasKey(const Key& key) const { return Find(key) != nullptr; }
     [[nodiscard]] std::string_view GetOr(std::string_view key, std::string_view fallback = {}) const {
         const std::string* v = Get(key);
         return v ? std::string_view(*v) : fallback;

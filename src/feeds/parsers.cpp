@@ -26,19 +26,37 @@ std::string LowerStr(std::string_view s) {
     return o;
 }
 
+// The keys the parsers set or test for every record, interned once (no look-up of their text
+// per record).
+struct Keys {
+    Key time_observation{"time.observation"}, time_source{"time.source"}, feed_code{"feed.code"},
+        feed_provider{"feed.provider"}, feed_url{"feed.url"}, feed_accuracy{"feed.accuracy"}, feed_name{"feed.name"},
+        feed_documentation{"feed.documentation"}, tlp{"tlp"}, malware_name{"malware.name"},
+        source_ip{"source.ip"}, source_network{"source.network"}, severity{"severity"},
+        classification_taxonomy{"classification.taxonomy"}, classification_type{"classification.type"},
+        classification_identifier{"classification.identifier"}, protocol_application{"protocol.application"},
+        protocol_transport{"protocol.transport"}, product_vulnerabilities{"product.vulnerabilities"},
+        event_description_text{"event_description.text"};
+};
+const Keys& K() {
+    static const Keys* keys = new Keys();
+    return *keys;
+}
+
 void AddCommon(Event& e, const ParseContext& ctx, std::string_view record) {
+    const Keys& k = K();
     if (ctx.keep_raw) e.SetRawBytes(std::string(record));
     if (ctx.observation_text.empty()) ctx.observation_text = FormatEventTime(ctx.observation);
-    e.SetRaw("time.observation", ctx.observation_text);
-    if (!ctx.feed_code.empty() && !e.Has("feed.code")) e.SetRaw("feed.code", ctx.feed_code);
-    if (!ctx.provider.empty() && !e.Has("feed.provider")) e.SetRaw("feed.provider", ctx.provider);
-    if (!ctx.feed_url.empty() && !e.Has("feed.url")) e.SetRaw("feed.url", ctx.feed_url);
-    if (ctx.accuracy && !e.Has("feed.accuracy")) {
+    e.SetRaw(k.time_observation, ctx.observation_text);
+    if (!ctx.feed_code.empty() && !e.HasKey(k.feed_code)) e.SetRaw(k.feed_code, ctx.feed_code);
+    if (!ctx.provider.empty() && !e.HasKey(k.feed_provider)) e.SetRaw(k.feed_provider, ctx.provider);
+    if (!ctx.feed_url.empty() && !e.HasKey(k.feed_url)) e.SetRaw(k.feed_url, ctx.feed_url);
+    if (ctx.accuracy && !e.HasKey(k.feed_accuracy)) {
         char buf[32];
         auto [p, ec] = std::to_chars(buf, buf + sizeof buf, *ctx.accuracy);
-        e.SetRaw("feed.accuracy", std::string(buf, p), JsonKind::kFloat);
+        e.SetRaw(k.feed_accuracy, std::string(buf, p), JsonKind::kFloat);
     }
-    if (!ctx.tlp.empty() && !e.Has("tlp")) e.SetRaw("tlp", ctx.tlp);
+    if (!ctx.tlp.empty() && !e.HasKey(k.tlp)) e.SetRaw(k.tlp, ctx.tlp);
 }
 
 bool ParseI64(std::string_view s, std::int64_t& out) {
@@ -399,6 +417,10 @@ public:
     void Parse(std::string_view text, std::int64_t first_line, ParseOutput& out) override {
         CsvTokenizer tok(text, first_line);
         std::size_t n = 0;
+        // Room for the chunk's events (a report row is a few hundred bytes): the events are not
+        // moved again and again while the vectors grow.
+        out.events.reserve(out.events.size() + text.size() / 192 + 8);
+        out.event_lines.reserve(out.events.capacity());
         for (;;) {
             const auto o = tok.Next(cells_, n);
             if (o == CsvTokenizer::Outcome::kEnd) break;
@@ -417,6 +439,8 @@ public:
             }
             Event e;
             std::string reason;
+            // A valid record has valid cells (they are cut at ASCII bytes): one check per record.
+            record_utf8_ = IsUtf8(tok.record_text());
             if (!Record(e, reason)) {
                 out.rejected.push_back({tok.record_line(), reason, std::string(tok.record_text())});
                 continue;
@@ -436,14 +460,14 @@ private:
             const Action& a = actions_[i];
             const std::string_view v = cells_[i];
             if (v.empty()) continue;
-            if (!IsUtf8(v)) {
+            if (!record_utf8_ && !IsUtf8(v)) {
                 reason = "column " + columns_[i] + ": the value is not valid UTF-8";
                 return false;
             }
             switch (a.act) {
                 case Act::kRequired:
                 case Act::kField: {
-                    auto st = e.Add(a.key, v, a.type);
+                    auto st = e.AddUtf8(a.key, v, a.type);
                     if (!st) {
                         if (a.act == Act::kRequired) {
                             reason = st.error().message;
@@ -476,7 +500,7 @@ private:
                 case Act::kAsn: {
                     std::int64_t x;
                     if (ParseI64(v, x) && x == 0) break;
-                    if (!e.Add(a.key, v, FieldType::kAsn)) e.Append(a.extra_key, std::string(v));
+                    if (!e.AddUtf8(a.key, v, FieldType::kAsn)) e.Append(a.extra_key, std::string(v));
                     break;
                 }
                 case Act::kNaics: {
@@ -513,23 +537,23 @@ private:
                             if (!joined.empty()) joined += ';';
                             joined += c;
                         }
-                        e.Append("product.vulnerabilities", joined);
+                        e.Append(K().product_vulnerabilities, joined);
                     }
                     break;
                 }
                 case Act::kIdentifier:
-                    e.SetRaw("classification.identifier", LowerStr(TrimView(v)));
-                    if (!e.Has("malware.name")) (void)e.Add("malware.name", v, FieldType::kLowercase);
+                    e.SetRaw(K().classification_identifier, LowerStr(TrimView(v)));
+                    if (!e.HasKey(K().malware_name)) (void)e.AddUtf8(K().malware_name, v, FieldType::kLowercase);
                     break;
                 case Act::kIpOrNetwork: {
                     if (v.find('/') != std::string::npos) {
-                        auto st = e.Add("source.network", v, FieldType::kNetwork);
+                        auto st = e.AddUtf8(K().source_network, v, FieldType::kNetwork);
                         if (!st) {
                             reason = st.error().message;
                             return false;
                         }
                     } else {
-                        auto st = e.Add("source.ip", v, FieldType::kIp);
+                        auto st = e.AddUtf8(K().source_ip, v, FieldType::kIp);
                         if (!st) {
                             reason = st.error().message;
                             return false;
@@ -545,12 +569,12 @@ private:
                 case Act::kHost:
                     host = v;
                     url_side = a.side;
-                    if (!e.Add(a.key, v, FieldType::kFqdn)) e.Append(a.extra_key, std::string(v));
+                    if (!e.AddUtf8(a.key, v, FieldType::kFqdn)) e.Append(a.extra_key, std::string(v));
                     break;
                 case Act::kScheme:
                     scheme = v;
                     if (a.key.starts_with("extra.")) e.Append(a.key, std::string(v));
-                    else (void)e.Add(a.key, v, FieldType::kLowercase);
+                    else (void)e.AddUtf8(a.key, v, FieldType::kLowercase);
                     break;
                 case Act::kCategory:
                     category = v;
@@ -564,7 +588,8 @@ private:
                     break;
             }
         }
-        if (category.empty() && !detail.empty()) e.SetRaw("event_description.text", std::string(detail));
+        const Keys& k = K();
+        if (category.empty() && !detail.empty()) e.SetRaw(k.event_description_text, std::string(detail));
         // convert_http_host_and_url
         if (!url_side.empty() && (!url_path.empty() || !host.empty())) {
             std::string h(TrimView(host));
@@ -581,25 +606,26 @@ private:
                 (void)e.Add(url_side + ".url", url, FieldType::kUrl);
             }
         }
-        if (!e.Has("source.ip") && !e.Has("source.network")) {
+        if (!e.HasKey(k.source_ip) && !e.HasKey(k.source_network)) {
             reason = "no source address";
             return false;
         }
-        if (!e.Has("time.source")) {
+        if (!e.HasKey(k.time_source)) {
             reason = "timestamp: missing";
             return false;
         }
-        if (!e.Has("severity") && !report_->severity.empty()) e.SetRaw("severity", report_->severity);
-        e.Append("feed.name", report_->name);
-        if (!report_->documentation.empty()) e.Append("feed.documentation", report_->documentation);
-        if (!ctx_.provider.empty()) e.SetRaw("feed.provider", ctx_.provider);
-        else e.SetRaw("feed.provider", "Shadowserver");
-        e.Append("classification.taxonomy", report_->taxonomy);
-        e.Append("classification.type", report_->classification_type);
-        if (!report_->identifier.empty()) e.Append("classification.identifier", report_->identifier);
-        if (!report_->application.empty() && !e.Has("protocol.application"))
-            e.SetRaw("protocol.application", report_->application);
-        if (!report_->transport.empty() && !e.Has("protocol.transport")) e.SetRaw("protocol.transport", report_->transport);
+        if (!report_->severity.empty() && !e.HasKey(k.severity)) e.SetRaw(k.severity, report_->severity);
+        e.Append(k.feed_name, report_->name);
+        if (!report_->documentation.empty()) e.Append(k.feed_documentation, report_->documentation);
+        if (!ctx_.provider.empty()) e.SetRaw(k.feed_provider, ctx_.provider);
+        else e.SetRaw(k.feed_provider, "Shadowserver");
+        e.Append(k.classification_taxonomy, report_->taxonomy);
+        e.Append(k.classification_type, report_->classification_type);
+        if (!report_->identifier.empty()) e.Append(k.classification_identifier, report_->identifier);
+        if (!report_->application.empty() && !e.HasKey(k.protocol_application))
+            e.SetRaw(k.protocol_application, report_->application);
+        if (!report_->transport.empty() && !e.HasKey(k.protocol_transport))
+            e.SetRaw(k.protocol_transport, report_->transport);
         return true;
     }
 
@@ -609,6 +635,7 @@ private:
     std::vector<Action> actions_;
     std::vector<std::string> columns_;
     std::vector<std::string_view> cells_;
+    bool record_utf8_ = false;  // the current record is valid UTF-8 as a whole
 };
 
 // ---- Generic CSV -------------------------------------------------------------------------------

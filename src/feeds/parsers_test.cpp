@@ -187,6 +187,77 @@ TEST(Event, CompactFormRoundTrips) {
     EXPECT_FALSE(DecodeCompact("ff;", *fields, nullptr));  // bits beyond the base
 }
 
+// The compact form written in one pass: more than 64 fields (the covered set beyond a word),
+// alternating bases (the per-base key table is kept between calls), and a NUL in a key as well
+// as in a value (not compact).
+TEST(Event, CompactFormOfManyFieldsAndAlternatingBases) {
+    std::vector<Event> events(3);
+    for (int n = 0; n < 3; ++n) {
+        Event& e = events[static_cast<std::size_t>(n)];
+        ASSERT_TRUE(e.Set("feed.name", n == 2 ? "Other" : "Accessible-HTTP"));
+        ASSERT_TRUE(e.Set("source.ip", "192.0.2." + std::to_string(n + 1)));
+        for (int i = 0; i < 80; ++i)
+            e.SetExtra("f" + std::to_string(i), i % 3 == 0 ? std::to_string(i) : "v" + std::to_string(i * (n + 1)),
+                       i % 3 == 0 ? JsonKind::kInt : JsonKind::kString);
+        e.SetRawBytes("line " + std::to_string(n));
+    }
+    const CompactBase first = MakeCompactBase({&events[0], &events[1]});
+    const CompactBase second = MakeCompactBase({&events[2]});
+    ASSERT_NE(first.id, 0u);
+    ASSERT_NE(second.id, 0u);
+    ASSERT_NE(first.id, second.id);
+    auto first_fields = DecodeCompactFields(first.text);
+    auto second_fields = DecodeCompactFields(second.text);
+    ASSERT_TRUE(first_fields && second_fields);
+    for (int round = 0; round < 2; ++round)
+        for (const CompactBase* base : {&first, &second, &first, static_cast<const CompactBase*>(nullptr)})
+            for (const Event& e : events) {
+                std::string data = "left over";
+                std::optional<std::string> raw;
+                ASSERT_TRUE(EncodeCompact(e, base, data, raw));
+                const std::vector<Field> none;
+                const std::vector<Field>& fields =
+                    base == &first ? *first_fields : base == &second ? *second_fields : none;
+                auto back = DecodeCompact(data, fields, raw ? &*raw : nullptr);
+                ASSERT_TRUE(back) << back.error().message;
+                EXPECT_EQ(back->ToJson(), e.ToJson());
+            }
+    Event k;
+    k.Append(Key(std::string("extra.a\0b", 9)), "x");
+    std::string data;
+    std::optional<std::string> raw;
+    EXPECT_FALSE(EncodeCompact(k, nullptr, data, raw));
+    Event v = events[0];
+    v.SetExtra("nul", std::string("tail\0", 5));
+    EXPECT_FALSE(EncodeCompact(v, &first, data, raw));
+}
+
+// Host names take a fast path for plain ASCII names: the result (value or error) must be what
+// core::NormaliseDomain gives, whatever the input.
+TEST(Event, HostNamesAsNormaliseDomainHasThem) {
+    const std::vector<std::string> names = {
+        "www.Example.COM", "www.example.com.", "a.b", "a", "A", "host-1.example.net", "-a.example", "a-.example",
+        "a..b", ".a", "a.", "a..", "..", ".", "1.2.3.4", "1.2.3", "1.2.3.4.5", "256.1.1.1", "01.2.3.4", "a.123",
+        "123.a", "xn--bcher-kva.example", "b\xc3\xbc" "cher.example", "a_b.example", "a*.example", "a b.example",
+        "ex\tample.com", std::string(63, 'a') + ".com", std::string(64, 'a') + ".com",
+        std::string(250, 'a').insert(50, ".").insert(100, ".").insert(150, ".").insert(200, "."),
+        std::string(260, 'b').insert(60, ".").insert(120, ".").insert(180, ".").insert(240, "."), "a.-", "a.b-",
+        "UPPER.CASE.", "9.example", "example.9a", "x.y.z.0"};
+    for (const std::string& n : names) {
+        Event e;
+        const auto st = e.Set("source.fqdn", n);
+        std::optional<std::string> expect;  // an address or a bad name: an error
+        if (!core::ParseIp(n))
+            if (auto d = core::NormaliseDomain(n)) expect = *d;
+        if (expect) {
+            ASSERT_TRUE(st) << n << ": " << st.error().message;
+            EXPECT_EQ(e.GetOr("source.fqdn"), *expect) << n;
+        } else {
+            EXPECT_FALSE(st) << n << " gave " << e.GetOr("source.fqdn");
+        }
+    }
+}
+
 TEST(Shadowserver, MappingDetails) {
     auto p = MakeParser("shadowserver:scan_http", Ctx());
     ASSERT_TRUE(p);

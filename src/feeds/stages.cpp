@@ -95,6 +95,22 @@ const OrgInfo* Directory::PartnerFor(std::string_view cc) const {
 
 // ---- Adopt / Deduplicator ----------------------------------------------------------------------
 
+namespace {
+
+// The keys the stages look at for every event, interned once (no look-up of their text).
+struct StageKeys {
+    Key time_source{"time.source"}, source_ip{"source.ip"}, source_network{"source.network"},
+        source_url{"source.url"}, source_fqdn{"source.fqdn"}, destination_url{"destination.url"},
+        destination_fqdn{"destination.fqdn"}, source_asn{"source.asn"}, tlp{"tlp"},
+        source_abuse_contact{"source.abuse_contact"}, source_geolocation_cc{"source.geolocation.cc"};
+};
+const StageKeys& SK() {
+    static const StageKeys* keys = new StageKeys();
+    return *keys;
+}
+
+}  // namespace
+
 void Adopt(ParseOutput& parsed, Batch& batch) {
     batch.records += parsed.records;
     batch.events.reserve(batch.events.size() + parsed.events.size());
@@ -102,7 +118,7 @@ void Adopt(ParseOutput& parsed, Batch& batch) {
         RoutedEvent r;
         r.event = std::move(parsed.events[i]);
         r.line = parsed.event_lines[i];
-        if (const std::string* t = r.event.Get("time.source"))
+        if (const std::string* t = r.event.Find(SK().time_source))
             r.time_source = ParseEventTime(*t).value_or(0);
         r.first_seen = r.last_seen = r.time_source;
         batch.events.push_back(std::move(r));
@@ -150,24 +166,24 @@ std::string HostOfUrl(std::string_view url) {
 }  // namespace
 
 std::int64_t Enricher::Enrich(Event& e) const {
+    const StageKeys& k = SK();
     std::optional<core::IpAddress> ip;
-    if (const std::string* s = e.Get("source.ip")) {
+    if (const std::string* s = e.Find(k.source_ip)) {
         if (auto p = core::ParseIp(*s)) ip = *p;
-    } else if (const std::string* n = e.Get("source.network")) {
+    } else if (const std::string* n = e.Find(k.source_network)) {
         if (auto p = core::ParsePrefix(*n)) ip = p->address;
     }
     // URL -> FQDN on both sides.
-    static constexpr std::string_view kSides[2][3] = {{"source", "source.url", "source.fqdn"},
-                                                       {"destination", "destination.url", "destination.fqdn"}};
-    for (const auto& names : kSides) {
-        const std::string_view side = names[0];
-        const std::string* url = e.Get(names[1]);
+    const Key* const sides[2][2] = {{&k.source_url, &k.source_fqdn}, {&k.destination_url, &k.destination_fqdn}};
+    for (int si = 0; si < 2; ++si) {
+        const bool source = si == 0;
+        const std::string* url = e.Find(*sides[si][0]);
         if (!url) continue;
-        const std::string_view fk = names[2];
-        if (e.Has(fk)) continue;
+        const Key& fk = *sides[si][1];
+        if (e.HasKey(fk)) continue;
         const std::string host = HostOfUrl(*url);
         if (host.empty() || core::ParseIp(host)) {
-            if (!host.empty() && side == "source" && !e.Has("source.ip")) {
+            if (!host.empty() && source && !e.HasKey(k.source_ip)) {
                 (void)e.Set("source.ip", host);
                 if (!ip) ip = core::ParseIp(host).value();
             }
@@ -218,10 +234,11 @@ std::int64_t Enricher::Enrich(Event& e) const {
             if (auto m = owners_->Lookup(*ip)) owner = m->organisation_id;
         }
         if (!owner) {
-            if (const std::string* a = e.Get("source.asn")) owner = owners_->LookupAsn(static_cast<std::uint32_t>(std::stoull(*a)));
+            if (const std::string* a = e.Find(k.source_asn))
+                owner = owners_->LookupAsn(static_cast<std::uint32_t>(std::stoull(*a)));
         }
         if (!owner) {
-            if (const std::string* f = e.Get("source.fqdn")) owner = owners_->LookupDomainOrganisation(*f);
+            if (const std::string* f = e.Find(k.source_fqdn)) owner = owners_->LookupDomainOrganisation(*f);
         }
     }
     return owner;
@@ -306,18 +323,19 @@ void Router::Route(RoutedEvent& r) const {
         if (!o.route_to.empty() && directory_)
             if (const OrgInfo* org = directory_->ByUuid(o.route_to)) r.organisation_id = org->id;
     }
-    if (!feed_.tlp.empty() && !r.event.Has("tlp")) r.event.SetRaw("tlp", feed_.tlp);
+    const StageKeys& k = SK();
+    if (!feed_.tlp.empty() && !r.event.HasKey(k.tlp)) r.event.SetRaw(k.tlp, feed_.tlp);
     const OrgInfo* root = directory_ ? directory_->root() : nullptr;
     const OrgInfo* owner = r.organisation_id && directory_ ? directory_->Get(r.organisation_id) : nullptr;
     if (owner) {
         r.route = Route::kOwner;
         r.recipient_id = owner->kind == "national_cert" ? owner->id : owner->cert_id;
         r.scope_path = owner->path;
-        if (!owner->abuse_email.empty() && !r.event.Has("source.abuse_contact"))
-            r.event.SetRaw("source.abuse_contact", owner->abuse_email);
+        if (!owner->abuse_email.empty() && !r.event.HasKey(k.source_abuse_contact))
+            r.event.SetRaw(k.source_abuse_contact, owner->abuse_email);
     } else {
         r.organisation_id = 0;
-        const std::string* cc = r.event.Get("source.geolocation.cc");
+        const std::string* cc = r.event.Find(k.source_geolocation_cc);
         const OrgInfo* partner = nullptr;
         if (cc && !home_.empty() && *cc != home_ && directory_) partner = directory_->PartnerFor(*cc);
         if (partner) {
