@@ -1,9 +1,13 @@
 #include "feeds/feed_store.hpp"
 
 #include <algorithm>
+#include <charconv>
+#include <set>
+#include <unordered_map>
 
 #include "core/ids.hpp"
 #include "db/query.hpp"
+#include "feeds/event_block.hpp"
 
 namespace muhafiz::feeds {
 namespace {
@@ -104,6 +108,272 @@ std::pair<std::string, std::string> SubtreeRange(const std::string& path) {
     return {path, upper};
 }
 
+// ---- blocks (migration 019) -------------------------------------------------------------------
+
+constexpr const char* kBlockHead =
+    "b.id, b.n, b.feed, b.run_id, b.observed_at, b.recipient_id, b.route, b.notify, b.time_min, b.time_max, "
+    "b.scope_min, b.scope_max, b.classes, b.base_id, b.observation";
+constexpr const char* kBlockNames =
+    ", COALESCE(fr.uuid, ''), COALESCE(r.uuid, ''), COALESCE(r.name, ''), b.data";
+constexpr const char* kBlockJoins =
+    " FROM feed_event_blocks b LEFT JOIN feed_runs fr ON fr.id = b.run_id "
+    "LEFT JOIN organisations r ON r.id = b.recipient_id";
+
+struct BlockHead {
+    std::int64_t id = 0, n = 0;
+    std::string feed;
+    std::int64_t run_id = 0, observed_at = 0, recipient_id = 0;
+    std::string route;
+    bool notify = true;
+    core::Micros time_min = 0, time_max = 0;
+    std::string scope_min, scope_max, classes;
+    std::int64_t base_id = 0;
+    std::string observation;
+    // With kBlockNames:
+    std::string run_uuid, recipient_uuid, recipient_name, data;
+};
+
+BlockHead BlockFromRow(const db::Row& r, bool names) {
+    BlockHead b;
+    b.id = r.Int(0);
+    b.n = r.Int(1);
+    b.feed = r.Str(2);
+    b.run_id = r.Int(3);
+    b.observed_at = r.Int(4);
+    b.recipient_id = r.Int(5);
+    b.route = r.Str(6);
+    b.notify = r.Bool(7);
+    b.time_min = r.Int(8);
+    b.time_max = r.Int(9);
+    b.scope_min = r.Str(10);
+    b.scope_max = r.Str(11);
+    b.classes = r.Str(12);
+    b.base_id = r.Int(13);
+    b.observation = r.Str(14);
+    if (names) {
+        b.run_uuid = r.Str(15);
+        b.recipient_uuid = r.Str(16);
+        b.recipient_name = r.Str(17);
+        b.data = r.Str(18);
+    }
+    return b;
+}
+
+// An event's uuid in a block: derived from its run's uuid and its id (stable, not stored), in the
+// form of a UUID version 8.
+std::string DerivedUuid(const std::string& run_uuid, std::int64_t id) {
+    const std::string key = run_uuid + "#" + std::to_string(id);
+    const std::uint64_t a = StableHash(key);
+    const std::uint64_t b = StableHash(key, a ^ 0x9e3779b97f4a7c15ULL);
+    unsigned char u[16];
+    for (int i = 0; i < 8; ++i) u[i] = static_cast<unsigned char>(a >> (56 - 8 * i));
+    for (int i = 0; i < 8; ++i) u[8 + i] = static_cast<unsigned char>(b >> (56 - 8 * i));
+    u[6] = static_cast<unsigned char>((u[6] & 0x0F) | 0x80);
+    u[8] = static_cast<unsigned char>((u[8] & 0x3F) | 0x80);
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out(36, '-');
+    std::size_t o = 0;
+    for (int i = 0; i < 16; ++i) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) ++o;
+        out[o++] = kHex[u[i] >> 4];
+        out[o++] = kHex[u[i] & 15];
+    }
+    return out;
+}
+
+// The bases of compact events, read once per call.
+class BaseCache {
+public:
+    explicit BaseCache(db::Connection& conn) : conn_(conn) {}
+    const std::vector<Field>& Get(std::int64_t id) {
+        auto it = bases_.find(id);
+        if (it != bases_.end()) return it->second;
+        std::vector<Field> fields;
+        if (id != 0) {
+            if (auto rows = conn_.Query("SELECT data FROM feed_event_bases WHERE id = ?", {id}); rows && !rows->empty())
+                if (auto f = DecodeCompactFields((*rows)[0].Str(0))) fields = std::move(*f);
+        }
+        return bases_.emplace(id, std::move(fields)).first->second;
+    }
+
+private:
+    db::Connection& conn_;
+    std::unordered_map<std::int64_t, std::vector<Field>> bases_;
+};
+
+// A block's event as the StoredEvent callers see (organisation uuid/name filled in later).
+StoredEvent EventFromBlock(const BlockHead& b, std::int64_t id, const BlockEvent& be, BaseCache& bases) {
+    StoredEvent e;
+    e.id = id;
+    e.uuid = DerivedUuid(b.run_uuid, id);
+    e.feed = b.feed;
+    e.run_id = b.run_id;
+    e.line = be.line;
+    e.time_source = be.time_source;
+    e.observed_at = b.observed_at;
+    e.taxonomy = be.taxonomy;
+    e.type = be.type;
+    e.identifier = be.identifier;
+    e.severity = be.severity;
+    e.source_ip = be.ip;
+    e.source_asn = be.asn;
+    e.source_cc = be.cc;
+    e.organisation_id = be.organisation_id;
+    e.recipient_id = b.recipient_id;
+    e.recipient_uuid = b.recipient_uuid;
+    e.recipient_name = b.recipient_name;
+    e.route = b.route;
+    e.notify = be.notify;
+    e.first_seen = be.first_seen;
+    e.last_seen = be.last_seen;
+    e.count = be.count;
+    if (be.compact) {
+        std::string raw(be.raw);
+        auto ev = DecodeCompact(be.data, bases.Get(b.base_id), be.has_raw ? &raw : nullptr);
+        if (ev) {
+            static const Key kObservation("time.observation"), kTimeSource("time.source");
+            if (be.block_observation) ev->SetRaw(kObservation, b.observation, JsonKind::kString);
+            if (be.derived_time_source) ev->SetRaw(kTimeSource, FormatEventTime(be.time_source), JsonKind::kString);
+        }
+        e.data = ev ? ev->ToJson() : "{\"comment\":\"stored event unreadable: " + ev.error().message + "\"}";
+    } else {
+        e.data = std::string(be.data);
+    }
+    return e;
+}
+
+// Owner organisations' uuid and name for events read from blocks.
+core::Status FillOwners(db::Connection& conn, std::vector<StoredEvent>& events) {
+    std::set<std::int64_t> ids;
+    for (const auto& e : events)
+        if (e.organisation_id != 0 && e.organisation_uuid.empty()) ids.insert(e.organisation_id);
+    if (ids.empty()) return core::Ok();
+    std::unordered_map<std::int64_t, std::pair<std::string, std::string>> names;
+    std::vector<std::int64_t> list(ids.begin(), ids.end());
+    for (std::size_t i = 0; i < list.size(); i += 500) {
+        // (Integers written into the statement: no text from outside.)
+        std::string sql = "SELECT id, uuid, name FROM organisations WHERE id IN (";
+        for (std::size_t j = i; j < list.size() && j < i + 500; ++j) {
+            if (j != i) sql += ',';
+            sql += std::to_string(list[j]);
+        }
+        for (const auto& r : MUHAFIZ_TRY(conn.Query(sql + ")"))) names[r.Int(0)] = {r.Str(1), r.Str(2)};
+    }
+    for (auto& e : events) {
+        auto it = names.find(e.organisation_id);
+        if (it != names.end() && e.organisation_uuid.empty()) {
+            e.organisation_uuid = it->second.first;
+            e.organisation_name = it->second.second;
+        }
+    }
+    return core::Ok();
+}
+
+// The visibility scope of a list as a range of scope paths: the forms access::Policy::
+// OrganisationScope gives ("1=1", "1=0", "(e.scope_path >= ? AND e.scope_path < ?)"), applied to
+// each event of a block.
+struct PathRange {
+    bool none = false;
+    std::optional<std::pair<std::string, std::string>> range;
+};
+
+core::Result<PathRange> ScopeRangeOf(const db::Predicate& scope) {
+    PathRange out;
+    if (scope.sql.empty() || scope.sql == "1=1") return out;
+    if (scope.sql == "1=0") {
+        out.none = true;
+        return out;
+    }
+    if (scope.sql == "(e.scope_path >= ? AND e.scope_path < ?)" && scope.params.size() == 2 &&
+        std::holds_alternative<std::string>(scope.params[0]) && std::holds_alternative<std::string>(scope.params[1])) {
+        out.range = std::make_pair(std::get<std::string>(scope.params[0]), std::get<std::string>(scope.params[1]));
+        return out;
+    }
+    return core::Fail(core::ErrorCode::kInternal, "feeds: a list scope other than an organisation subtree");
+}
+
+// The per-event part of a list filter (what block columns cannot decide).
+struct EventMatch {
+    std::vector<std::pair<std::string, std::string>> ranges;  // scope_path ranges (all must hold)
+    std::string classification, ip;
+    std::optional<core::Micros> since, until;
+
+    bool Matches(const BlockEvent& e) const {
+        for (const auto& [lo, hi] : ranges)
+            if (e.scope_path < std::string_view(lo) || e.scope_path >= std::string_view(hi)) return false;
+        if (!classification.empty() && e.taxonomy != classification && e.type != classification) return false;
+        if (!ip.empty() && e.ip != ip) return false;
+        if (since && e.time_source < *since) return false;
+        if (until && e.time_source >= *until) return false;
+        return true;
+    }
+    // Every event of the block matches (its columns say so).
+    bool All(const BlockHead& b) const {
+        for (const auto& [lo, hi] : ranges)
+            if (b.scope_min < lo || b.scope_max >= hi) return false;
+        if (!classification.empty() && b.classes != "|" + classification + "|") return false;
+        if (!ip.empty()) return false;
+        if (since && b.time_min < *since) return false;
+        if (until && b.time_max >= *until) return false;
+        return true;
+    }
+    // The same as All in SQL (nullopt: no block can be known to match whole, e.g. by address;
+    // "1=1": every block the block conditions select matches whole).
+    std::optional<db::Predicate> AllCondition() const {
+        if (!ip.empty()) return std::nullopt;
+        db::Predicate p{"", {}};
+        auto add = [&](const std::string& sql, Params params) {
+            p.sql += p.sql.empty() ? sql : " AND " + sql;
+            for (auto& v : params) p.params.push_back(std::move(v));
+        };
+        for (const auto& [lo, hi] : ranges) add("b.scope_min >= ? AND b.scope_max < ?", {lo, hi});
+        if (!classification.empty()) add("b.classes = ?", {"|" + classification + "|"});
+        if (since) add("b.time_min >= ?", {*since});
+        if (until) add("b.time_max < ?", {*until});
+        if (p.sql.empty()) p.sql = "1=1";
+        return p;
+    }
+    // The block conditions (a superset of the blocks holding a matching event).
+    void AddBlockConditions(db::Where& w) const {
+        for (const auto& [lo, hi] : ranges) w.And("b.scope_max >= ? AND b.scope_min < ?", {lo, hi});
+        if (!classification.empty()) w.And("b.classes LIKE ?", {"%|" + classification + "|%"});
+        if (since) w.And("b.time_max >= ?", {*since});
+        if (until) w.And("b.time_min < ?", {*until});
+    }
+};
+
+// The next `n` event ids (a contiguous range), in the caller's transaction. Also above every id
+// of feed_events (rows written another way keep their ids).
+core::Result<std::int64_t> AllocateEventIds(db::Connection& conn, std::int64_t n) {
+    const auto top = MUHAFIZ_TRY(conn.Query("SELECT COALESCE(MAX(id), 0) + 1 FROM feed_events"))[0].Int(0);
+    auto rows = MUHAFIZ_TRY(conn.Query(
+        "UPDATE feed_event_ids SET next_id = (CASE WHEN next_id >= ? THEN next_id ELSE ? END) + ? WHERE id = 1 "
+        "RETURNING next_id",
+        {top, top, n}));
+    if (rows.empty()) return core::Fail(core::ErrorCode::kInternal, "feed_event_ids has no row (migration 019)");
+    return rows[0].Int(0) - n;
+}
+
+// The largest event id stored (rows and blocks).
+core::Result<std::int64_t> MaxEventId(db::Connection& conn) {
+    const auto rows = MUHAFIZ_TRY(conn.Query("SELECT COALESCE(MAX(id), 0) FROM feed_events"))[0].Int(0);
+    const auto blocks = MUHAFIZ_TRY(conn.Query("SELECT id + n - 1 FROM feed_event_blocks ORDER BY id DESC LIMIT 1"));
+    return std::max(rows, blocks.empty() ? std::int64_t{0} : blocks[0].Int(0));
+}
+
+std::vector<std::int64_t> ParseOwners(std::string_view text) {
+    std::vector<std::int64_t> out;
+    while (!text.empty()) {
+        std::int64_t v = 0;
+        auto r = std::from_chars(text.data(), text.data() + text.size(), v);
+        if (r.ec != std::errc()) break;
+        out.push_back(v);
+        text.remove_prefix(static_cast<std::size_t>(r.ptr - text.data()));
+        if (!text.empty()) text.remove_prefix(1);
+    }
+    return out;
+}
+
 }  // namespace
 
 std::string IdCursor(std::int64_t id) { return core::Base64UrlEncode("i" + std::to_string(id)); }
@@ -135,7 +405,9 @@ core::Result<RunRecord> FeedStore::CreateRun(db::Connection& conn, RunRecord run
     auto rows = MUHAFIZ_TRY(conn.Query(
         "INSERT INTO feed_runs (uuid, feed, source, file_name, file_hash, file_size, format, status, header, "
         "next_offset, next_line, started_at, created_by, lease_owner, lease_until, first_event_id) "
-        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,(SELECT COALESCE(MAX(id), 0) FROM feed_events)) RETURNING id",
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,(SELECT CASE WHEN i.next_id - 1 > m.top THEN i.next_id - 1 ELSE "
+        "m.top END FROM feed_event_ids i, (SELECT COALESCE(MAX(id), 0) AS top FROM feed_events) m WHERE i.id = 1)) "
+        "RETURNING id",
         {run.uuid, run.feed, run.source, run.file_name, run.file_hash, run.file_size, run.format, run.status,
          run.header, run.next_offset, run.next_line, run.started_at, run.created_by, run.lease_owner,
          run.lease_until}));
@@ -177,14 +449,46 @@ core::Status FeedStore::WriteBatch(db::Connection& conn, RunRecord& run, Batch& 
         "taxonomy",    "type",         "identifier", "severity",  "source_ip",      "source_asn",
         "source_cc",   "organisation_id", "recipient_id", "route", "scope_path",    "notify",
         "dedup_hash",  "aggregate_hash", "first_seen", "last_seen", "event_count",  "data",
-        "data_format", "base_id",      "raw"};
+        "data_format", "base_id",      "raw",        "id"};
+    static const std::vector<std::string> kBlockCols = {
+        "id", "n", "feed", "run_id", "observed_at", "recipient_id", "route", "notify", "time_min", "time_max",
+        "scope_min", "scope_max", "classes", "base_id", "owners", "observation", "dedup", "data"};
     static const std::vector<std::string> kDeadCols = {"uuid", "feed", "run_id", "file_name", "line",
                                                        "reason", "raw_base64", "state", "created_at"};
     {
+        // The ids first (migration 019): on PostgreSQL this locks feed_event_ids until the commit,
+        // before anything else this transaction writes, so two ingests never wait for each other
+        // in opposite orders (a base or an aggregate both write); they take turns at the commit.
+        std::int64_t total = static_cast<std::int64_t>(batch.event_rows.size());
+        for (const auto& row : batch.block_rows) total += std::get<std::int64_t>(row[1]);
+        std::int64_t next_id = MUHAFIZ_TRY(AllocateEventIds(conn, total));
         for (const auto& [id, text] : batch.new_bases)
             MUHAFIZ_CHECK(conn.Execute("INSERT INTO feed_event_bases (id, data) VALUES (?, ?) ON CONFLICT (id) DO NOTHING",
                                        {static_cast<std::int64_t>(id), text}));
-        if (!batch.event_rows.empty()) MUHAFIZ_CHECK(conn.BulkInsert("feed_events", kEventCols, batch.event_rows));
+        if (!batch.event_rows.empty()) {
+            // Ids from the same allocator as blocks (migration 019): ordered with them.
+            std::int64_t& id = next_id;
+            for (auto& row : batch.event_rows) {
+                if (row.size() == kEventCols.size()) row.back() = id++;
+                else row.emplace_back(id++);
+            }
+            MUHAFIZ_CHECK(conn.BulkInsert("feed_events", kEventCols, batch.event_rows));
+        }
+        if (!batch.block_rows.empty()) {
+            std::int64_t& id = next_id;
+            std::vector<Params> owners;
+            for (auto& row : batch.block_rows) {
+                row[0] = id;
+                // (An owner that is the block's recipient is found through feed_event_blocks_recipient.)
+                if (std::get<std::int64_t>(row[7]) != 0)
+                    for (auto o : ParseOwners(std::get<std::string>(row[14])))
+                        if (o != std::get<std::int64_t>(row[5])) owners.push_back({o, id});
+                id += std::get<std::int64_t>(row[1]);
+            }
+            MUHAFIZ_CHECK(conn.BulkInsert("feed_event_blocks", kBlockCols, batch.block_rows));
+            if (!owners.empty())
+                MUHAFIZ_CHECK(conn.BulkInsert("feed_event_block_owners", {"organisation_id", "block_id"}, owners));
+        }
         for (const auto& u : batch.updates) {
             MUHAFIZ_CHECK(conn.Execute(
                 "UPDATE feed_events SET event_count = event_count + ?, "
@@ -239,14 +543,30 @@ core::Status FeedStore::FinishRun(db::Connection& conn, RunRecord& run, const st
         // id range from there (0 for runs created before 013: the whole table).
         auto first = MUHAFIZ_TRY(conn.Query("SELECT first_event_id FROM feed_runs WHERE id = ?", {run.id}));
         const std::int64_t after = first.empty() ? 0 : first[0].Int(0);
-        MUHAFIZ_CHECK(conn.Execute(
-            "INSERT INTO feed_run_counts (run_id, organisation_id, events) "
-            "SELECT ?, x.org, SUM(x.n) FROM ("
-            // (+column: no index on it is used for the grouping, so the plan is the id range.)
-            "SELECT +recipient_id AS org, COUNT(*) AS n FROM feed_events WHERE id > ? AND run_id = ? GROUP BY org "
-            "UNION ALL SELECT +organisation_id AS org, COUNT(*) AS n FROM feed_events WHERE id > ? AND run_id = ? "
-            "AND +organisation_id IS NOT NULL AND +organisation_id <> recipient_id GROUP BY org) x GROUP BY x.org",
-            {run.id, after, run.id, after, run.id}));
+        std::map<std::int64_t, std::int64_t> stored;
+        for (const auto& r : MUHAFIZ_TRY(conn.Query(
+                 // (+column: no index on it is used for the grouping, so the plan is the id range.)
+                 "SELECT +recipient_id AS org, COUNT(*) AS n FROM feed_events WHERE id > ? AND run_id = ? GROUP BY org "
+                 "UNION ALL SELECT +organisation_id AS org, COUNT(*) AS n FROM feed_events WHERE id > ? AND run_id = ? "
+                 "AND +organisation_id IS NOT NULL AND +organisation_id <> recipient_id GROUP BY org",
+                 {after, run.id, after, run.id})))
+            stored[r.Int(0)] += r.Int(1);
+        // Blocks (migration 019): the run's blocks are all above first_event_id too.
+        for (const auto& r : MUHAFIZ_TRY(conn.Query(
+                 "SELECT recipient_id, n, data FROM feed_event_blocks WHERE id > ? AND run_id = ?", {after, run.id}))) {
+            const std::int64_t recipient = r.Int(0);
+            stored[recipient] += r.Int(1);
+            const std::string data = r.Str(2);
+            BlockReader reader(data);
+            BlockEvent be;
+            while (MUHAFIZ_TRY(reader.Next(be)))
+                if (be.organisation_id != 0 && be.organisation_id != recipient) ++stored[be.organisation_id];
+        }
+        std::vector<Params> rows;
+        for (const auto& [org, n] : stored)
+            if (n > 0) rows.push_back({run.id, org, n});
+        if (!rows.empty())
+            MUHAFIZ_CHECK(conn.BulkInsert("feed_run_counts", {"run_id", "organisation_id", "events"}, rows));
     }
     MUHAFIZ_CHECK(conn.Execute("UPDATE feed_runs SET status = ?, error = ?, finished_at = ?, header = ?, format = ?, "
                                "lease_owner = '', lease_until = 0 WHERE id = ?",
@@ -295,6 +615,13 @@ core::Result<std::vector<std::pair<std::uint64_t, core::Micros>>> FeedStore::Loa
     std::vector<std::pair<std::uint64_t, core::Micros>> out;
     out.reserve(rows.size());
     for (const auto& r : rows) out.emplace_back(static_cast<std::uint64_t>(r.Int(0)), r.Int(1));
+    // Blocks (migration 019): their dedup column, without reading the events.
+    for (const auto& r : MUHAFIZ_TRY(conn.Query(
+             "SELECT dedup, observed_at FROM feed_event_blocks WHERE feed = ? AND observed_at >= ?", {feed, since}))) {
+        const std::string hashes = r.Str(0);
+        const core::Micros at = r.Int(1);
+        for (std::size_t i = 0, n = DedupHashCount(hashes); i < n; ++i) out.emplace_back(DedupHashAt(hashes, i), at);
+    }
     return out;
 }
 
@@ -315,35 +642,131 @@ core::Result<std::vector<FeedStore::OpenAggregate>> FeedStore::LoadAggregates(db
 core::Result<Page<StoredEvent>> FeedStore::ListEvents(const EventFilter& f, const db::Predicate& scope) {
     MUHAFIZ_CHECK(db::CheckLimit(f.limit));
     auto conn = MUHAFIZ_TRY(db_.Acquire());
-    db::Where w;
+    // Rows (feed_events: before migration 019, and aggregated feeds) are filtered in SQL; blocks
+    // by their columns in SQL, then event by event (EventMatch).
+    const PathRange visible = MUHAFIZ_TRY(ScopeRangeOf(scope));
+    EventMatch match;
+    if (visible.range) match.ranges.push_back(*visible.range);
+    db::Where w, bw;
     w.And(scope);
-    if (!f.feed.empty()) w.And("e.feed = ?", {f.feed});
+    if (!f.feed.empty()) {
+        w.And("e.feed = ?", {f.feed});
+        bw.And("b.feed = ?", {f.feed});
+    }
     if (!f.organisation.empty()) {
         auto rows = MUHAFIZ_TRY(conn->Query("SELECT path FROM organisations WHERE uuid = ?", {f.organisation}));
         if (rows.empty()) return core::Invalid("organisation_id", "no such organisation");
         auto [lo, hi] = SubtreeRange(rows[0].Str(0));
         w.And("e.scope_path >= ? AND e.scope_path < ?", {lo, hi});
+        match.ranges.emplace_back(lo, hi);
     }
     if (!f.recipient.empty()) {
         auto rows = MUHAFIZ_TRY(conn->Query("SELECT id FROM organisations WHERE uuid = ?", {f.recipient}));
         if (rows.empty()) return core::Invalid("recipient_id", "no such organisation");
         w.And("e.recipient_id = ?", {rows[0].Int(0)});
+        bw.And("b.recipient_id = ?", {rows[0].Int(0)});
     }
     if (!f.classification.empty()) w.And("(e.taxonomy = ? OR e.type = ?)", {f.classification, f.classification});
-    if (!f.route.empty()) w.And("e.route = ?", {f.route});
+    if (!f.route.empty()) {
+        w.And("e.route = ?", {f.route});
+        bw.And("b.route = ?", {f.route});
+    }
     if (!f.ip.empty()) w.And("e.source_ip = ?", {f.ip});
     if (f.since) w.And("e.time_source >= ?", {*f.since});
     if (f.until) w.And("e.time_source < ?", {*f.until});
-    const auto total = MUHAFIZ_TRY(conn->Query("SELECT COUNT(*) FROM feed_events e" + w.sql, w.params))[0].Int(0);
-    if (!f.cursor.empty()) w.And("e.id < ?", {MUHAFIZ_TRY(ParseIdCursor(f.cursor))});
+    match.classification = f.classification;
+    match.ip = f.ip;
+    match.since = f.since;
+    match.until = f.until;
+    match.AddBlockConditions(bw);
+    if (visible.none) bw.And("1=0");
+    std::int64_t total = MUHAFIZ_TRY(conn->Query("SELECT COUNT(*) FROM feed_events e" + w.sql, w.params))[0].Int(0);
+    // The blocks' share of the total: blocks whose columns say every event matches by their
+    // count (in SQL), the others event by event.
+    {
+        std::vector<std::int64_t> partial;
+        const auto whole = match.AllCondition();
+        if (whole) {
+            db::Where w_all = bw;
+            w_all.And(*whole);
+            total += MUHAFIZ_TRY(conn->Query("SELECT COALESCE(SUM(b.n), 0) FROM feed_event_blocks b" + w_all.sql,
+                                             w_all.params))[0].Int(0);
+        }
+        if (!whole || whole->sql != "1=1") {
+            db::Where w_part = bw;
+            if (whole) w_part.And("NOT (" + whole->sql + ")", whole->params);
+            for (const auto& r : MUHAFIZ_TRY(conn->Query(std::string("SELECT ") + kBlockHead +
+                                                             " FROM feed_event_blocks b" + w_part.sql,
+                                                         w_part.params))) {
+                const BlockHead b = BlockFromRow(r, false);
+                if (match.All(b)) total += b.n;  // (not reached: the SQL says the same)
+                else partial.push_back(b.id);
+            }
+        }
+        BlockEvent be;
+        for (const std::int64_t id : partial) {
+            const auto rows = MUHAFIZ_TRY(conn->Query("SELECT data FROM feed_event_blocks WHERE id = ?", {id}));
+            if (rows.empty()) continue;
+            const std::string data = rows[0].Str(0);
+            BlockReader reader(data);
+            while (MUHAFIZ_TRY(reader.Next(be)))
+                if (match.Matches(be)) ++total;
+        }
+    }
+    std::optional<std::int64_t> before;
+    if (!f.cursor.empty()) {
+        before = MUHAFIZ_TRY(ParseIdCursor(f.cursor));
+        w.And("e.id < ?", {*before});
+    }
+    const std::size_t want = static_cast<std::size_t>(f.limit) + 1;
     Params p = w.params;
     p.push_back(std::int64_t{f.limit + 1});
     auto rows = MUHAFIZ_TRY(conn->Query(std::string("SELECT ") + kEventColumns + kEventJoins + w.sql +
                                             " ORDER BY e.id DESC LIMIT ?",
                                         p));
+    std::vector<StoredEvent> from_rows;
+    for (const auto& r : rows) from_rows.push_back(EventFromRow(r));
+    // Blocks newest first, a few at a time, until `want` events of them match.
+    std::vector<StoredEvent> from_blocks;
+    {
+        BaseCache bases(*conn);
+        std::optional<std::int64_t> below = before;  // block ids below this
+        while (from_blocks.size() < want) {
+            db::Where page = bw;
+            if (below) page.And("b.id < ?", {*below});
+            Params bp = page.params;
+            bp.push_back(std::int64_t{8});
+            const auto blocks = MUHAFIZ_TRY(conn->Query(std::string("SELECT ") + kBlockHead + kBlockNames + kBlockJoins +
+                                                            page.sql + " ORDER BY b.id DESC LIMIT ?",
+                                                        bp));
+            if (blocks.empty()) break;
+            for (const auto& r : blocks) {
+                const BlockHead b = BlockFromRow(r, true);
+                below = b.id;
+                std::vector<StoredEvent> mine;
+                BlockReader reader(b.data);
+                BlockEvent be;
+                std::int64_t id = b.id;
+                while (MUHAFIZ_TRY(reader.Next(be))) {
+                    const std::int64_t this_id = id++;
+                    if (before && this_id >= *before) break;
+                    if (match.Matches(be)) mine.push_back(EventFromBlock(b, this_id, be, bases));
+                }
+                for (auto it = mine.rbegin(); it != mine.rend(); ++it) from_blocks.push_back(std::move(*it));
+                if (from_blocks.size() >= want) break;
+            }
+        }
+        MUHAFIZ_CHECK(FillOwners(*conn, from_blocks));
+    }
     Page<StoredEvent> page;
     page.total = total;
-    for (const auto& r : rows) page.items.push_back(EventFromRow(r));
+    std::size_t a = 0, b = 0;
+    while (page.items.size() < want && (a < from_rows.size() || b < from_blocks.size())) {
+        if (b >= from_blocks.size() || (a < from_rows.size() && from_rows[a].id > from_blocks[b].id))
+            page.items.push_back(std::move(from_rows[a++]));
+        else
+            page.items.push_back(std::move(from_blocks[b++]));
+    }
     if (page.items.size() > static_cast<std::size_t>(f.limit)) {
         page.items.pop_back();
         page.next = IdCursor(page.items.back().id);
@@ -358,15 +781,55 @@ core::Result<std::vector<StoredEvent>> FeedStore::EventsFor(db::Connection& conn
                                            "UNION SELECT id FROM feed_events WHERE organisation_id = ? AND id > ?) "
                                            "AND e.notify = 1 ORDER BY e.id LIMIT ?",
                                        {org, after, org, after, limit}));
+    std::vector<StoredEvent> from_rows;
+    for (const auto& r : rows) from_rows.push_back(EventFromRow(r));
+    // Blocks (migration 019) routed to the organisation or holding events it owns, oldest first.
+    std::vector<StoredEvent> from_blocks;
+    BaseCache bases(conn);
+    std::int64_t above = after - kMaxBlockEvents;  // block ids above this
+    while (static_cast<std::int64_t>(from_blocks.size()) < limit) {
+        const auto blocks = MUHAFIZ_TRY(conn.Query(
+            std::string("SELECT ") + kBlockHead + kBlockNames + kBlockJoins +
+                " WHERE b.id IN (SELECT id FROM feed_event_blocks WHERE recipient_id = ? AND id > ? "
+                "UNION SELECT block_id FROM feed_event_block_owners WHERE organisation_id = ? AND block_id > ?) "
+                "AND b.notify = 1 ORDER BY b.id LIMIT 8",
+            {org, above, org, above}));
+        if (blocks.empty()) break;
+        for (const auto& r : blocks) {
+            const BlockHead b = BlockFromRow(r, true);
+            above = b.id;
+            if (b.id + b.n - 1 <= after) continue;
+            BlockReader reader(b.data);
+            BlockEvent be;
+            std::int64_t id = b.id;
+            while (MUHAFIZ_TRY(reader.Next(be)) && static_cast<std::int64_t>(from_blocks.size()) < limit) {
+                const std::int64_t this_id = id++;
+                if (this_id <= after || !be.notify) continue;
+                if (b.recipient_id == org || be.organisation_id == org)
+                    from_blocks.push_back(EventFromBlock(b, this_id, be, bases));
+            }
+            if (static_cast<std::int64_t>(from_blocks.size()) >= limit) break;
+        }
+    }
+    MUHAFIZ_CHECK(FillOwners(conn, from_blocks));
     std::vector<StoredEvent> out;
-    for (const auto& r : rows) out.push_back(EventFromRow(r));
+    std::size_t a = 0, b = 0;
+    while (static_cast<std::int64_t>(out.size()) < limit && (a < from_rows.size() || b < from_blocks.size())) {
+        if (b >= from_blocks.size() || (a < from_rows.size() && from_rows[a].id < from_blocks[b].id))
+            out.push_back(std::move(from_rows[a++]));
+        else
+            out.push_back(std::move(from_blocks[b++]));
+    }
     return out;
 }
 
 core::Result<std::int64_t> FeedStore::CountEvents(const std::string& feed) {
     auto conn = MUHAFIZ_TRY(db_.Acquire());
-    if (feed.empty()) return MUHAFIZ_TRY(conn->Query("SELECT COUNT(*) FROM feed_events"))[0].Int(0);
-    return MUHAFIZ_TRY(conn->Query("SELECT COUNT(*) FROM feed_events WHERE feed = ?", {feed}))[0].Int(0);
+    if (feed.empty())
+        return MUHAFIZ_TRY(conn->Query("SELECT COUNT(*) FROM feed_events"))[0].Int(0) +
+               MUHAFIZ_TRY(conn->Query("SELECT COALESCE(SUM(n), 0) FROM feed_event_blocks"))[0].Int(0);
+    return MUHAFIZ_TRY(conn->Query("SELECT COUNT(*) FROM feed_events WHERE feed = ?", {feed}))[0].Int(0) +
+           MUHAFIZ_TRY(conn->Query("SELECT COALESCE(SUM(n), 0) FROM feed_event_blocks WHERE feed = ?", {feed}))[0].Int(0);
 }
 
 // ---- dead letters ----------------------------------------------------------------------------
@@ -539,7 +1002,7 @@ core::Result<std::vector<std::int64_t>> FeedStore::PendingRecipients(db::Connect
     // pending set. The new mark stays below the first event of every run still being ingested (a
     // lease that ran out an hour ago is a dead process: its uncommitted events are gone), so an
     // event committed later with a smaller id (PostgreSQL sequences) is scanned next time.
-    auto top = MUHAFIZ_TRY(conn.Query("SELECT COALESCE(MAX(id), 0) FROM feed_events"))[0].Int(0);
+    const std::int64_t top = MUHAFIZ_TRY(MaxEventId(conn));
     auto running = MUHAFIZ_TRY(conn.Query(
         "SELECT MIN(first_event_id) FROM feed_runs WHERE status = 'running' AND lease_until > ?", {now - std::int64_t{3600} * 1000000}));
     const std::int64_t mark = running[0].IsNull(0) ? top : std::min(top, running[0].Int(0));
@@ -553,6 +1016,19 @@ core::Result<std::vector<std::int64_t>> FeedStore::PendingRecipients(db::Connect
             "UNION SELECT organisation_id FROM feed_events WHERE id > ? AND id <= ? AND notify = 1 "
             "AND organisation_id IS NOT NULL ON CONFLICT (organisation_id) DO NOTHING",
             {from, top, from, top}));
+        // Blocks (migration 019) holding events in (from, top]: their recipient and owners.
+        std::set<std::int64_t> orgs;
+        for (const auto& r : MUHAFIZ_TRY(conn.Query(
+                 "SELECT recipient_id, owners, id, n FROM feed_event_blocks WHERE id > ? AND id <= ? AND notify = 1",
+                 {from - kMaxBlockEvents, top}))) {
+            if (r.Int(2) + r.Int(3) - 1 <= from) continue;
+            orgs.insert(r.Int(0));
+            for (auto o : ParseOwners(r.Str(1))) orgs.insert(o);
+        }
+        for (const std::int64_t o : orgs)
+            MUHAFIZ_CHECK(conn.Execute(
+                "INSERT INTO feed_digest_pending (organisation_id) VALUES (?) ON CONFLICT (organisation_id) DO NOTHING",
+                {o}));
         if (mark > from) MUHAFIZ_CHECK(conn.Execute("UPDATE feed_digest_scan SET last_event_id = ? WHERE id = 1", {mark}));
         return core::Ok();
     }));

@@ -242,6 +242,17 @@ int EndToEnd(const std::string& url, const std::string& label, const std::string
                 s->store_cpu_seconds, per(s->store_cpu_seconds));
     std::int64_t recipients = static_cast<std::int64_t>(s->per_recipient.size());
     std::printf("  routed to %lld recipient organisations\n", static_cast<long long>(recipients));
+    // The database's size after the ingest (SQLite: pages in use; PostgreSQL: the database).
+    if (auto conn = (*db)->Acquire()) {
+        auto size = (*conn)->dialect() == db::Dialect::kSqlite
+                        ? (*conn)->Query("SELECT (SELECT page_count FROM pragma_page_count()) * "
+                                         "(SELECT page_size FROM pragma_page_size())")
+                        : (*conn)->Query("SELECT pg_database_size(current_database())");
+        if (size && !size->empty())
+            std::printf("  database size: %.0f MiB (%.0f bytes per event)\n",
+                        static_cast<double>((*size)[0].Int(0)) / (1 << 20),
+                        static_cast<double>((*size)[0].Int(0)) / std::max<double>(1, static_cast<double>(s->run.events)));
+    }
     (void)rows;
     return 0;
 }

@@ -95,6 +95,7 @@ struct Batch {
     std::vector<AggregateUpdate> updates;
     std::vector<db::Params> event_rows;  // the events as feed_events rows (built off the store thread)
     std::vector<std::pair<std::uint64_t, std::string>> new_bases;  // feed_event_bases the rows use
+    std::vector<db::Params> block_rows;  // feed_event_blocks rows (feeds/event_block.hpp); ids set when stored
     std::int64_t records = 0;
     std::int64_t duplicates = 0;
     std::int64_t aggregated = 0;

@@ -1,0 +1,140 @@
+#include "feeds/event_block.hpp"
+
+#include <charconv>
+
+namespace muhafiz::feeds {
+namespace {
+
+constexpr unsigned kNotify = 1, kCompact = 2, kHasRaw = 4, kHasAsn = 8, kObservation = 16, kTimeSource = 32;
+
+void Num(std::string& out, std::int64_t v, char end) {
+    char buf[24];
+    auto r = std::to_chars(buf, buf + sizeof buf, v);
+    out.append(buf, r.ptr);
+    out.push_back(end);
+}
+
+void Str(std::string& out, std::string_view s) {
+    char buf[24];
+    auto r = std::to_chars(buf, buf + sizeof buf, s.size());
+    out.append(buf, r.ptr);
+    out.push_back(':');
+    out.append(s);
+}
+
+core::Error Bad() { return core::Error{core::ErrorCode::kInternal, "stored event block unreadable", ""}; }
+
+template <typename T>
+bool ReadNum(std::string_view& in, T& v, char end) {
+    auto r = std::from_chars(in.data(), in.data() + in.size(), v);
+    if (r.ec != std::errc() || r.ptr == in.data() + in.size() || *r.ptr != end) return false;
+    in.remove_prefix(static_cast<std::size_t>(r.ptr - in.data()) + 1);
+    return true;
+}
+
+bool ReadStr(std::string_view& in, std::string_view& s) {
+    std::size_t n = 0;
+    if (!ReadNum(in, n, ':') || n > in.size()) return false;
+    s = in.substr(0, n);
+    in.remove_prefix(n);
+    return true;
+}
+
+
+// A value that repeats the previous event's: '='.
+void Repeatable(std::string& out, std::string_view s, const BlockEvent* previous, std::string_view BlockEvent::*field) {
+    if (previous && previous->*field == s) out.push_back('=');
+    else Str(out, s);
+}
+
+bool ReadRepeatable(std::string_view& in, std::string_view& s) {
+    if (!in.empty() && in.front() == '=') {
+        in.remove_prefix(1);  // s keeps the previous event's value
+        return true;
+    }
+    return ReadStr(in, s);
+}
+
+}  // namespace
+
+void AppendBlockEvent(std::string& out, const BlockEvent& e, const BlockEvent* previous) {
+    const unsigned flags = (e.notify ? kNotify : 0u) | (e.compact ? kCompact : 0u) | (e.has_raw ? kHasRaw : 0u) |
+                           (e.asn ? kHasAsn : 0u) | (e.block_observation ? kObservation : 0u) |
+                           (e.derived_time_source ? kTimeSource : 0u);
+    Num(out, e.line, ',');
+    Num(out, e.time_source, ',');
+    Num(out, e.first_seen - e.time_source, ',');
+    Num(out, e.last_seen - e.time_source, ',');
+    Num(out, e.count, ',');
+    Num(out, e.organisation_id, ',');
+    Num(out, flags, ',');
+    Num(out, e.asn.value_or(0), ';');
+    Repeatable(out, e.scope_path, previous, &BlockEvent::scope_path);
+    Str(out, e.ip);
+    Repeatable(out, e.taxonomy, previous, &BlockEvent::taxonomy);
+    Repeatable(out, e.type, previous, &BlockEvent::type);
+    Repeatable(out, e.identifier, previous, &BlockEvent::identifier);
+    Repeatable(out, e.severity, previous, &BlockEvent::severity);
+    Repeatable(out, e.cc, previous, &BlockEvent::cc);
+    Str(out, e.data);
+    if (e.has_raw) Str(out, e.raw);
+}
+
+core::Result<bool> BlockReader::Next(BlockEvent& e) {
+    if (rest_.empty()) return false;
+    if (first_) {
+        e = BlockEvent{};  // nothing to repeat yet
+        first_ = false;
+    }
+    std::int64_t first = 0, last = 0, asn = 0;
+    unsigned flags = 0;
+    if (!ReadNum(rest_, e.line, ',') || !ReadNum(rest_, e.time_source, ',') || !ReadNum(rest_, first, ',') ||
+        !ReadNum(rest_, last, ',') || !ReadNum(rest_, e.count, ',') || !ReadNum(rest_, e.organisation_id, ',') ||
+        !ReadNum(rest_, flags, ',') || !ReadNum(rest_, asn, ';'))
+        return tl::unexpected(Bad());
+    e.first_seen = e.time_source + first;
+    e.last_seen = e.time_source + last;
+    e.notify = flags & kNotify;
+    e.compact = flags & kCompact;
+    e.has_raw = flags & kHasRaw;
+    e.asn = (flags & kHasAsn) ? std::optional<std::int64_t>(asn) : std::nullopt;
+    e.block_observation = flags & kObservation;
+    e.derived_time_source = flags & kTimeSource;
+    if (!ReadRepeatable(rest_, e.scope_path) || !ReadStr(rest_, e.ip) || !ReadRepeatable(rest_, e.taxonomy) ||
+        !ReadRepeatable(rest_, e.type) || !ReadRepeatable(rest_, e.identifier) ||
+        !ReadRepeatable(rest_, e.severity) || !ReadRepeatable(rest_, e.cc) || !ReadStr(rest_, e.data))
+        return tl::unexpected(Bad());
+    e.raw = {};
+    if (e.has_raw && !ReadStr(rest_, e.raw)) return tl::unexpected(Bad());
+    return true;
+}
+
+void AppendDedupHash(std::string& out, std::uint64_t hash) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    char buf[16];
+    for (int i = 15; i >= 0; --i, hash >>= 4) buf[i] = kHex[hash & 15];
+    out.append(buf, 16);
+}
+
+std::size_t DedupHashCount(std::string_view column) { return column.size() / 16; }
+
+std::uint64_t DedupHashAt(std::string_view column, std::size_t i) {
+    std::uint64_t v = 0;
+    (void)std::from_chars(column.data() + i * 16, column.data() + i * 16 + 16, v, 16);
+    return v;
+}
+
+void AddClass(std::string& set, std::string_view value) {
+    if (HasClass(set, value)) return;
+    if (set.empty()) set.push_back('|');
+    set.append(value);
+    set.push_back('|');
+}
+
+bool HasClass(std::string_view set, std::string_view value) {
+    for (std::size_t p = set.find(value); p != std::string_view::npos; p = set.find(value, p + 1))
+        if (p > 0 && set[p - 1] == '|' && p + value.size() < set.size() && set[p + value.size()] == '|') return true;
+    return false;
+}
+
+}  // namespace muhafiz::feeds

@@ -1,0 +1,71 @@
+// Event blocks (migration 019): many stored events in one feed_event_blocks row. The events of a
+// batch routed to the same recipient (with the same route and notify flag) are written as one
+// row: the block's columns hold what they share (feed, run, observation time, recipient, route,
+// notify, the compact base) and the ranges filters skip blocks by (time.source min/max, scope path
+// min/max, the set of taxonomies and types); the text `data` holds each event's own values one
+// after another. Event ids are the contiguous range id .. id + n - 1 (the block's id is its first
+// event's id), so cursors, digest watermarks and feed_runs.first_event_id work on event ids as
+// before. uuids are derived from the run's uuid and the event id (not stored).
+//
+// Encoding of one event (text only: valid UTF-8 without NUL when its parts are, so it fits a
+// PostgreSQL TEXT column):
+//   line ',' time_source ',' first_seen-time_source ',' last_seen-time_source ',' count ','
+//   organisation_id ',' flags ',' asn ';'
+//   then length ':' bytes for scope_path, ip, taxonomy, type, identifier, severity, cc, data and
+//   (when flags has kHasRaw) raw; scope_path, taxonomy, type, identifier, severity and cc are
+//   written as '=' when they equal the previous event's.
+// flags: 1 notify, 2 data is compact (data_format 1; else IntelMQ JSON), 4 raw present, 8 asn,
+// 16 time.observation is the block's (feed_event_blocks.observation; left out of data), 32
+// time.source is FormatEventTime(time_source) (left out of data).
+// Thread-safety: plain functions and values.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.hpp"
+
+namespace muhafiz::feeds {
+
+// At most this many events per block (readers look for blocks holding ids above a watermark
+// among block ids above watermark - kMaxBlockEvents).
+inline constexpr std::int64_t kMaxBlockEvents = 65536;
+
+struct BlockEvent {
+    std::int64_t line = 0, time_source = 0, first_seen = 0, last_seen = 0, count = 1;
+    std::int64_t organisation_id = 0;  // owner, 0 = none
+    bool notify = true, compact = true, has_raw = false;
+    bool block_observation = false, derived_time_source = false;
+    std::optional<std::int64_t> asn;
+    std::string_view scope_path, ip, taxonomy, type, identifier, severity, cc, data, raw;
+};
+
+// Appends one event to a block's text; `previous`: the event appended before it (nullptr for the
+// first).
+void AppendBlockEvent(std::string& out, const BlockEvent& e, const BlockEvent* previous);
+
+// Appends a dedup hash to a block's dedup column (16 hexadecimal digits) / reads the i-th.
+void AppendDedupHash(std::string& out, std::uint64_t hash);
+[[nodiscard]] std::size_t DedupHashCount(std::string_view column);
+[[nodiscard]] std::uint64_t DedupHashAt(std::string_view column, std::size_t i);
+
+// Reads the events of a block's text one by one (views into the text).
+class BlockReader {
+public:
+    explicit BlockReader(std::string_view text) : rest_(text) {}
+    // The next event; false at the end. A malformed text ends with an error.
+    [[nodiscard]] core::Result<bool> Next(BlockEvent& e);
+
+private:
+    std::string_view rest_;
+    bool first_ = true;
+};
+
+// The text of a block's set of classifications: "|a|b|" (each taxonomy and type once).
+void AddClass(std::string& set, std::string_view value);
+[[nodiscard]] bool HasClass(std::string_view set, std::string_view value);
+
+}  // namespace muhafiz::feeds

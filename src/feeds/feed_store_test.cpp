@@ -1,0 +1,482 @@
+// FeedStore over SQLite and PostgreSQL with events in both layouts: feed_events rows written
+// before migration 019 (data_format 0) and blocks (feed_event_blocks) written by the pipeline.
+// Every reader must see both: lists with each filter and the access scope, their totals and
+// cursors across the boundary, digests (EventsFor, pending recipients), dedup state after a
+// restart, counts, and the query plans of the block queries.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "core/ids.hpp"
+#include "core/net.hpp"
+#include "db/testing.hpp"
+#include "feeds/event_block.hpp"
+#include "feeds/pipeline.hpp"
+
+namespace muhafiz::feeds {
+namespace {
+
+constexpr std::int64_t kRoot = 1, kSector = 2, kBank = 3, kPartner = 4, kPower = 5;
+
+struct Org {
+    std::int64_t id;
+    const char* uuid;
+    const char* name;
+    const char* kind;
+    std::int64_t parent;
+    const char* path;
+    const char* country;
+};
+const Org kOrgs[] = {
+    {kRoot, "00000000-0000-7000-8000-000000000101", "National CERT", "national_cert", 0, "/1/", "PK"},
+    {kSector, "00000000-0000-7000-8000-000000000102", "Finance CERT", "sectoral_cert", kRoot, "/1/2/", "PK"},
+    {kBank, "00000000-0000-7000-8000-000000000103", "Bank", "constituent", kSector, "/1/2/3/", "PK"},
+    {kPartner, "00000000-0000-7000-8000-000000000104", "CERT-DE", "partner_cert", kRoot, "/1/4/", "DE"},
+    {kPower, "00000000-0000-7000-8000-000000000105", "Power Co", "constituent", kRoot, "/1/5/", "PK"},
+};
+std::string PathOf(std::int64_t id) {
+    for (const auto& o : kOrgs)
+        if (o.id == id) return o.path;
+    return "";
+}
+
+constexpr int kEvents = 1200;  // about 170 KB: three batches (chunks of 64 KB and more)
+
+// The report: four kinds of address (owned by Bank, owned by Power Co, abroad with a partner,
+// unknown), three classifications, one minute apart.
+std::string Report() {
+    static const char* kTypes[] = {"vulnerable-system", "infected-system", "scanner"};
+    std::string out;
+    for (int i = 0; i < kEvents; ++i) {
+        std::string ip, cc;
+        switch (i % 4) {
+            case 0: ip = "192.0.2." + std::to_string(i % 120 + 1); break;
+            case 1: ip = "198.51.100." + std::to_string(i % 120 + 1); break;
+            case 2: ip = "203.0.113." + std::to_string(i % 200 + 1); cc = "DE"; break;
+            default: ip = "100.64." + std::to_string(i / 250) + "." + std::to_string(i % 250); break;
+        }
+        out += R"({"classification.type":")" + std::string(kTypes[i % 3]) + R"(","source.ip":")" + ip + "\"";
+        if (!cc.empty()) out += R"(,"source.geolocation.cc":")" + cc + "\"";
+        out += R"(,"time.source":")" + FormatEventTime(1767225600000000LL + i * 60000000LL) + "\"}\n";
+    }
+    return out;
+}
+
+class FeedStoreTest : public ::testing::TestWithParam<std::string> {
+protected:
+    void SetUp() override {
+        db_ = db::testing::OpenFresh(GetParam());
+        ASSERT_NE(db_, nullptr);
+        auto conn = *db_->Acquire();
+        for (const auto& o : kOrgs) {
+            auto r = conn->Execute(
+                "INSERT INTO organisations (id, uuid, name, kind, parent_id, path, depth, country, contacts, "
+                "created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,'{}',0,0)",
+                {o.id, std::string(o.uuid), std::string(o.name), std::string(o.kind),
+                 o.parent ? db::Value(o.parent) : db::Value(nullptr), std::string(o.path),
+                 std::int64_t(std::count(o.path, o.path + std::strlen(o.path), '/') - 2), std::string(o.country)});
+            ASSERT_TRUE(r) << r.error().message;
+        }
+        store_ = std::make_unique<FeedStore>(*db_);
+    }
+
+    // Rows as migration 011/013 wrote them (before blocks): default ids, JSON data.
+    void OldRows() {
+        auto conn = *db_->Acquire();
+        struct R {
+            std::int64_t owner, recipient;
+            const char* route;
+            const char* path;
+            const char* type;
+            const char* tax;
+            const char* ip;
+        };
+        const R rows[] = {
+            {kBank, kSector, "owner", "/1/2/3/", "scanner", "information-gathering", "192.0.2.200"},
+            {0, kRoot, "unrouted", "/1/", "scanner", "information-gathering", "100.64.9.9"},
+            {kPower, kRoot, "owner", "/1/5/", "infected-system", "malicious-code", "198.51.100.200"},
+            {0, kPartner, "partner", "/1/4/", "vulnerable-system", "vulnerable", "203.0.113.250"},
+            {kBank, kSector, "owner", "/1/2/3/", "vulnerable-system", "vulnerable", "192.0.2.201"},
+        };
+        std::int64_t i = 0;
+        for (const auto& r : rows) {
+            ++i;
+            const std::string json = std::string(R"({"classification.taxonomy":")") + r.tax +
+                                     R"(","classification.type":")" + r.type + R"(","source.ip":")" + r.ip + "\"}";
+            auto ok = conn->Execute(
+                "INSERT INTO feed_events (uuid, feed, run_id, line, time_source, observed_at, taxonomy, type, source_ip, "
+                "organisation_id, recipient_id, route, scope_path, dedup_hash, first_seen, last_seen, data) "
+                "VALUES (?, 'mix', 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                {core::NewUuidV7(), i, 1767225600000000LL - i * 1000000, core::NowMicros(), std::string(r.tax),
+                 std::string(r.type), std::string(r.ip), r.owner ? db::Value(r.owner) : db::Value(nullptr),
+                 r.recipient, std::string(r.route), std::string(r.path), std::int64_t{1000 + i},
+                 std::int64_t{1}, std::int64_t{1}, json});
+            ASSERT_TRUE(ok) << ok.error().message;
+        }
+        // Migration 019 starts its ids above them (as it does on an existing database).
+        ASSERT_TRUE(conn->Execute("UPDATE feed_event_ids SET next_id = (SELECT MAX(id) + 1 FROM feed_events)"));
+    }
+
+    std::unique_ptr<Pipeline> NewPipeline() {
+        FeedsConfig config;
+        FeedConfig f = DefaultFeed("mix", "jsonl");
+        config.feeds.push_back(f);
+        PipelineOptions opts;
+        opts.home_country = "PK";
+        constituency::OwnerEntries e;
+        e.prefixes.emplace_back(*core::ParsePrefix("192.0.2.0/25"), kBank);
+        e.prefixes.emplace_back(*core::ParsePrefix("198.51.100.0/25"), kPower);
+        auto owners = constituency::OwnerIndex::Build(std::move(e));
+        return std::make_unique<Pipeline>(*store_, std::move(config), [owners] { return owners; }, nullptr, opts);
+    }
+
+    core::Result<IngestSummary> Ingest(bool force = false) {
+        // From a file: read in chunks of about chunk_bytes (each a batch).
+        const auto path = std::filesystem::temp_directory_path() / ("feeds-store-test-" + core::RandomToken(6) + ".jsonl");
+        {
+            std::ofstream out(path, std::ios::binary);
+            out << Report();
+        }
+        IngestRequest req;
+        req.feed = "mix";
+        req.path = path.string();
+        req.file_name = "mix.jsonl";
+        req.chunk_bytes = 4096;  // many batches: several blocks per recipient
+        req.force = force;
+        auto s = NewPipeline()->Ingest(req);
+        std::filesystem::remove(path);
+        return s;
+    }
+
+    // Every event, newest first, through pages of `limit`; checks cursors and totals on the way.
+    std::vector<StoredEvent> All(EventFilter f, const db::Predicate& scope = {}, int limit = 7) {
+        f.limit = limit;
+        std::vector<StoredEvent> out;
+        std::optional<std::int64_t> total;
+        for (int guard = 0; guard < 1000; ++guard) {
+            auto page = store_->ListEvents(f, scope);
+            EXPECT_TRUE(page) << page.error().message;
+            if (!page) break;
+            if (total) {
+                EXPECT_EQ(page->total, *total);
+            }
+            total = page->total;
+            for (auto& e : page->items) out.push_back(std::move(e));
+            if (!page->next) break;
+            f.cursor = *page->next;
+        }
+        for (std::size_t i = 1; i < out.size(); ++i) EXPECT_GT(out[i - 1].id, out[i].id);
+        if (total) {
+            EXPECT_EQ(static_cast<std::int64_t>(out.size()), *total);
+        }
+        return out;
+    }
+
+    std::unique_ptr<db::Database> db_;
+    std::unique_ptr<FeedStore> store_;
+};
+
+std::string ScopeOf(const StoredEvent& e) {
+    return e.organisation_id ? PathOf(e.organisation_id) : PathOf(e.recipient_id);
+}
+
+std::vector<std::int64_t> Ids(const std::vector<StoredEvent>& v) {
+    std::vector<std::int64_t> out;
+    for (const auto& e : v) out.push_back(e.id);
+    return out;
+}
+
+TEST_P(FeedStoreTest, ReadersSeeOldRowsAndBlocks) {
+    OldRows();
+    auto s = Ingest();
+    ASSERT_TRUE(s) << s.error().message;
+    ASSERT_EQ(s->run.events, kEvents);
+    auto conn = *db_->Acquire();
+    const auto blocks = (*conn->Query("SELECT COUNT(*), SUM(n), MIN(id) FROM feed_event_blocks"))[0];
+    EXPECT_GT(blocks.Int(0), 4);  // several batches, four recipients
+    EXPECT_EQ(blocks.Int(1), kEvents);
+    EXPECT_EQ(blocks.Int(2), 6);  // after the old rows' ids
+    EXPECT_EQ(*store_->CountEvents("mix"), kEvents + 5);
+    EXPECT_EQ(*store_->CountEvents(""), kEvents + 5);
+
+    // Everything, across the boundary between blocks and rows, in pages of 7.
+    const auto all = All(EventFilter{});
+    ASSERT_EQ(all.size(), static_cast<std::size_t>(kEvents + 5));
+    std::set<std::string> uuids;
+    for (const auto& e : all) {
+        uuids.insert(e.uuid);
+        EXPECT_EQ(e.feed, "mix");
+        EXPECT_FALSE(e.data.empty());
+        auto ev = Event::FromJsonText(e.data);
+        ASSERT_TRUE(ev) << e.data;
+        EXPECT_EQ(ev->GetOr("source.ip"), e.source_ip);
+        EXPECT_EQ(ev->GetOr("classification.type"), e.type);
+        // time.source and time.observation are put back (blocks do not repeat them per event).
+        if (e.run_id != 0) {  // (the old rows above have neither)
+            EXPECT_EQ(ev->GetOr("time.source"), FormatEventTime(e.time_source)) << e.data;
+            EXPECT_FALSE(ev->GetOr("time.observation").empty()) << e.data;
+        }
+        if (e.organisation_id == kBank) {
+            EXPECT_EQ(e.organisation_name, "Bank");
+        }
+        EXPECT_FALSE(e.recipient_uuid.empty());
+    }
+    EXPECT_EQ(uuids.size(), all.size());
+    // The same uuid on every read (derived, not stored).
+    EXPECT_EQ(All(EventFilter{}, {}, 50)[0].uuid, all[0].uuid);
+
+    // Each filter (and the access scope) against the same filter applied to everything.
+    auto check = [&](EventFilter f, const std::function<bool(const StoredEvent&)>& want, const db::Predicate& scope = {}) {
+        std::vector<std::int64_t> expected;
+        for (const auto& e : all)
+            if (want(e)) expected.push_back(e.id);
+        EXPECT_FALSE(expected.empty());
+        EXPECT_EQ(Ids(All(f, scope, 5)), expected);
+        EXPECT_EQ(Ids(All(f, scope, 500)), expected);
+    };
+    EventFilter f;
+    f.organisation = kOrgs[kSector - 1].uuid;
+    check(f, [](const StoredEvent& e) { return ScopeOf(e).starts_with("/1/2/"); });
+    f = {};
+    f.organisation = kOrgs[kBank - 1].uuid;
+    check(f, [](const StoredEvent& e) { return ScopeOf(e) == "/1/2/3/"; });
+    f = {};
+    f.recipient = kOrgs[kRoot - 1].uuid;
+    check(f, [](const StoredEvent& e) { return e.recipient_id == kRoot; });
+    f = {};
+    f.classification = "scanner";
+    check(f, [](const StoredEvent& e) { return e.type == "scanner"; });
+    f.classification = "malicious-code";
+    check(f, [](const StoredEvent& e) { return e.taxonomy == "malicious-code"; });
+    f = {};
+    f.route = "partner";
+    check(f, [](const StoredEvent& e) { return e.route == "partner"; });
+    f = {};
+    f.ip = "192.0.2.5";
+    check(f, [](const StoredEvent& e) { return e.source_ip == "192.0.2.5"; });
+    f.ip = "192.0.2.200";  // an old row
+    check(f, [](const StoredEvent& e) { return e.source_ip == "192.0.2.200"; });
+    f = {};
+    f.since = 1767225600000000LL + 100 * 60000000LL;
+    f.until = 1767225600000000LL + 200 * 60000000LL;
+    check(f, [&](const StoredEvent& e) { return e.time_source >= *f.since && e.time_source < *f.until; });
+    f = {};
+    f.feed = "mix";
+    f.classification = "vulnerable";
+    f.organisation = kOrgs[kSector - 1].uuid;
+    check(f, [](const StoredEvent& e) { return e.taxonomy == "vulnerable" && ScopeOf(e).starts_with("/1/2/"); });
+    // The access scope of a user of the Bank (access::Policy::OrganisationScope's form).
+    const db::Predicate bank{"(e.scope_path >= ? AND e.scope_path < ?)", {std::string("/1/2/3/"), std::string("/1/2/30")}};
+    check(EventFilter{}, [](const StoredEvent& e) { return ScopeOf(e) == "/1/2/3/"; }, bank);
+    EXPECT_TRUE(All(EventFilter{}, db::Predicate{"1=0", {}}).empty());
+    f = {};
+    f.feed = "other";
+    EXPECT_TRUE(All(f).empty());
+
+    // Digests: an organisation's notifiable events after a watermark, oldest first, as recipient
+    // and as owner, in small steps across the boundary.
+    for (const std::int64_t org : {kBank, kSector, kRoot, kPartner, kPower}) {
+        std::vector<std::int64_t> expected;
+        for (const auto& e : all)
+            if (e.notify && (e.recipient_id == org || e.organisation_id == org)) expected.push_back(e.id);
+        std::sort(expected.begin(), expected.end());
+        ASSERT_FALSE(expected.empty()) << org;
+        auto whole = store_->EventsFor(*conn, org, 0, 100000);
+        ASSERT_TRUE(whole) << whole.error().message;
+        EXPECT_EQ(Ids(*whole), expected) << org;
+        std::vector<std::int64_t> stepped;
+        std::int64_t after = 0;
+        for (int guard = 0; guard < 1000; ++guard) {
+            auto step = store_->EventsFor(*conn, org, after, 3);
+            ASSERT_TRUE(step);
+            if (step->empty()) break;
+            for (const auto& e : *step) stepped.push_back(e.id);
+            after = step->back().id;
+        }
+        EXPECT_EQ(stepped, expected) << org;
+        auto from_middle = store_->EventsFor(*conn, org, expected[expected.size() / 2], 100000);
+        ASSERT_TRUE(from_middle);
+        EXPECT_EQ(from_middle->size(), expected.size() - expected.size() / 2 - 1);
+    }
+    auto pending = store_->PendingRecipients(*conn, core::NowMicros());
+    ASSERT_TRUE(pending);
+    for (const std::int64_t org : {kBank, kSector, kRoot, kPartner, kPower})
+        EXPECT_NE(std::find(pending->begin(), pending->end(), org), pending->end()) << org;
+    EXPECT_EQ((*conn->Query("SELECT last_event_id FROM feed_digest_scan"))[0].Int(0), kEvents + 5);
+
+    // Per-recipient counts of the run, and counted again from storage (a resumed run's way).
+    std::map<std::int64_t, std::int64_t> counted;
+    for (const auto& [org, n] : s->per_recipient) counted[org] = n;
+    RunRecord run = s->run;
+    ASSERT_TRUE(store_->FinishRun(*conn, run, "done", "", core::NowMicros()));
+    std::map<std::int64_t, std::int64_t> recounted;
+    auto stored_counts = store_->RunCounts(*conn, run.id);
+    ASSERT_TRUE(stored_counts);
+    for (const auto& [org, n] : *stored_counts) recounted[org] = n;
+    EXPECT_EQ(recounted, counted);
+    std::int64_t owned = 0;
+    for (const auto& e : all) owned += e.run_id == run.id && e.organisation_id == kBank;
+    EXPECT_EQ(counted[kBank], owned);
+
+    // The dedup state after a restart holds old rows and blocks: a forced re-ingest stores nothing.
+    auto dedup = store_->LoadDedup(*conn, "mix", 0);
+    ASSERT_TRUE(dedup);
+    EXPECT_EQ(dedup->size(), static_cast<std::size_t>(kEvents + 5));
+    auto again = Ingest(true);
+    ASSERT_TRUE(again) << again.error().message;
+    EXPECT_EQ(again->run.events, 0);
+    EXPECT_EQ(again->run.duplicates, kEvents);
+    EXPECT_EQ(*store_->CountEvents("mix"), kEvents + 5);
+}
+
+// Rows written after blocks (aggregated feeds keep rows) take their ids from the same allocator,
+// so ids stay unique and ordered across both tables.
+TEST_P(FeedStoreTest, RowsAndBlocksShareOneIdSequence) {
+    ASSERT_TRUE(Ingest());
+    auto conn = *db_->Acquire();
+    FeedsConfig config;
+    FeedConfig agg = DefaultFeed("agg", "jsonl");
+    agg.aggregate = true;
+    agg.aggregate_fields = {"source.ip"};
+    config.feeds.push_back(agg);
+    PipelineOptions opts;
+    opts.home_country = "PK";
+    Pipeline p(*store_, config, nullptr, nullptr, opts);
+    IngestRequest req;
+    req.feed = "agg";
+    req.data = R"({"classification.type":"scanner","source.ip":"100.64.50.1","time.source":"2026-01-02T00:00:00+00:00"})"
+               "\n"
+               R"({"classification.type":"scanner","source.ip":"100.64.50.2","time.source":"2026-01-02T00:00:00+00:00"})"
+               "\n";
+    auto s = p.Ingest(req);
+    ASSERT_TRUE(s) << s.error().message;
+    EXPECT_EQ(s->run.events, 2);
+    const auto rows = *conn->Query("SELECT MIN(id), MAX(id) FROM feed_events");
+    EXPECT_EQ(rows[0].Int(0), kEvents + 1);
+    EXPECT_EQ(rows[0].Int(1), kEvents + 2);
+    ASSERT_TRUE(Ingest(true));  // the same report again: all duplicates, no block
+    const auto all = All(EventFilter{}, {}, 50);
+    ASSERT_EQ(all.size(), static_cast<std::size_t>(kEvents + 2));
+    EXPECT_EQ(all[0].feed, "agg");
+    const auto list = Ids(all);
+    std::set<std::int64_t> ids(list.begin(), list.end());
+    EXPECT_EQ(ids.size(), all.size());
+}
+
+// The block queries use the primary key and the indexes of migration 019 on both backends.
+TEST_P(FeedStoreTest, BlockQueriesUseTheirIndexes) {
+    ASSERT_TRUE(Ingest());
+    auto conn = *db_->Acquire();
+    const std::vector<std::pair<std::string, std::string>> queries = {
+        // EventsFor: an organisation's blocks after a watermark (recipient, owner).
+        {"SELECT id FROM feed_event_blocks WHERE recipient_id = 2 AND id > 5", "feed_event_blocks_recipient"},
+        {"SELECT block_id FROM feed_event_block_owners WHERE organisation_id = 3 AND block_id > 5", ""},
+        // Lists newest first, pending scan, run counts: the primary key's id range.
+        {"SELECT id FROM feed_event_blocks b WHERE b.id < 100 ORDER BY b.id DESC LIMIT 8", ""},
+        {"SELECT recipient_id FROM feed_event_blocks WHERE id > 5 AND id <= 100 AND notify = 1", ""},
+        // Dedup state and counts per feed.
+        {"SELECT dedup, observed_at FROM feed_event_blocks WHERE feed = 'mix' AND observed_at >= 0",
+         "feed_event_blocks_feed"},
+    };
+    if (db_->dialect() == db::Dialect::kPostgres) {
+        ASSERT_TRUE(conn->ExecuteScript("SET enable_seqscan = off"));
+    }
+    for (const auto& [sql, index] : queries) {
+        std::string text;
+        if (db_->dialect() == db::Dialect::kSqlite) {
+            auto plan = conn->Query("EXPLAIN QUERY PLAN " + sql);
+            ASSERT_TRUE(plan) << plan.error().message;
+            for (const auto& r : *plan) text += r.Str(r.cells.size() - 1) + "\n";
+            EXPECT_EQ(text.find("SCAN"), std::string::npos) << sql << "\n" << text;
+        } else {
+            auto plan = conn->Query("EXPLAIN " + sql);
+            ASSERT_TRUE(plan) << plan.error().message;
+            for (const auto& r : *plan) text += r.Str(0) + "\n";
+            EXPECT_EQ(text.find("Seq Scan"), std::string::npos) << sql << "\n" << text;
+        }
+        if (!index.empty()) {
+            EXPECT_NE(text.find(index), std::string::npos) << sql << "\n" << text;
+        }
+    }
+    if (db_->dialect() == db::Dialect::kPostgres) {
+        ASSERT_TRUE(conn->ExecuteScript("SET enable_seqscan = on"));
+    }
+}
+
+// The block text: every field back as written, ids and views intact; damage is an error.
+TEST(EventBlock, RoundTrip) {
+    std::string text;
+    BlockEvent a;
+    a.line = 7;
+    a.time_source = 1767225600000000LL;
+    a.first_seen = a.time_source - 5;
+    a.last_seen = a.time_source + 9;
+    a.count = 3;
+    a.organisation_id = 42;
+    a.asn = 64500;
+    a.scope_path = "/1/2/3/";
+    a.ip = "192.0.2.1";
+    a.taxonomy = "vulnerable";
+    a.type = "vulnerable-system";
+    a.identifier = "x:y";
+    a.severity = "high";
+    a.cc = "PK";
+    a.data = "s9:source.ip9:192.0.2.1";
+    a.has_raw = true;
+    a.raw = "line,with;separators:1\n";
+    AppendBlockEvent(text, a, nullptr);
+    BlockEvent b;
+    b.notify = false;
+    b.compact = false;
+    b.data = "{\"a\":1}";
+    b.scope_path = a.scope_path;  // repeated: written as '='
+    b.cc = "DE";
+    AppendBlockEvent(text, b, &a);
+    EXPECT_NE(text.find(";=0:"), std::string::npos) << text;
+    BlockReader r(text);
+    BlockEvent x;
+    ASSERT_TRUE(*r.Next(x));
+    EXPECT_EQ(x.line, 7);
+    EXPECT_EQ(x.first_seen, a.first_seen);
+    EXPECT_EQ(x.last_seen, a.last_seen);
+    EXPECT_EQ(x.count, 3);
+    EXPECT_EQ(x.organisation_id, 42);
+    EXPECT_EQ(x.asn, 64500);
+    EXPECT_TRUE(x.notify && x.compact && x.has_raw);
+    EXPECT_EQ(x.scope_path, "/1/2/3/");
+    EXPECT_EQ(x.identifier, "x:y");
+    EXPECT_EQ(x.data, a.data);
+    EXPECT_EQ(x.raw, a.raw);
+    ASSERT_TRUE(*r.Next(x));
+    EXPECT_FALSE(x.notify || x.compact || x.has_raw || x.asn);
+    EXPECT_EQ(x.data, "{\"a\":1}");
+    EXPECT_EQ(x.scope_path, "/1/2/3/");
+    EXPECT_EQ(x.cc, "DE");
+    EXPECT_EQ(x.taxonomy, "");
+    EXPECT_FALSE(*r.Next(x));
+    BlockReader bad(text.substr(0, text.size() / 2));
+    ASSERT_TRUE(*bad.Next(x));
+    EXPECT_FALSE(bad.Next(x));
+    std::string hashes;
+    AppendDedupHash(hashes, 0xfedcba9876543210ULL);
+    AppendDedupHash(hashes, 1);
+    ASSERT_EQ(DedupHashCount(hashes), 2u);
+    EXPECT_EQ(DedupHashAt(hashes, 0), 0xfedcba9876543210ULL);
+    EXPECT_EQ(DedupHashAt(hashes, 1), 1u);
+    std::string classes;
+    AddClass(classes, "vulnerable");
+    AddClass(classes, "vulnerable-system");
+    AddClass(classes, "vulnerable");
+    EXPECT_EQ(classes, "|vulnerable|vulnerable-system|");
+    EXPECT_TRUE(HasClass(classes, "vulnerable-system"));
+    EXPECT_FALSE(HasClass(classes, "system"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, FeedStoreTest, ::testing::ValuesIn(db::testing::BackendNames()),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace muhafiz::feeds
