@@ -91,6 +91,24 @@ TEST(Policy, Predicates) {
               "1=0");
 }
 
+TEST(Policy, PathScopeAgreesWithThePredicate) {
+    Policy policy;
+    // The same decision outside SQL: a subtree range, everything, or nothing.
+    const PathScope sectoral = policy.OrganisationPaths(MakePrincipal(2, Role::kAnalyst));
+    EXPECT_EQ(sectoral.kind, PathScope::Kind::kRange);
+    EXPECT_TRUE(sectoral.Contains("/1/2/"));
+    EXPECT_TRUE(sectoral.Contains("/1/2/4/"));
+    EXPECT_FALSE(sectoral.Contains("/1/"));
+    EXPECT_FALSE(sectoral.Contains("/1/20/"));
+    EXPECT_FALSE(sectoral.Contains("/1/3/"));
+    EXPECT_TRUE(policy.OrganisationPaths(MakePrincipal(1, Role::kAnalyst)).Contains("/1/9/"));
+    EXPECT_FALSE(policy.OrganisationPaths(MakePrincipal(5, Role::kCouncil)).Contains("/1/"));
+    Principal malformed = MakePrincipal(2, Role::kAnalyst);
+    malformed.organisation_path = "1/2";
+    EXPECT_EQ(policy.OrganisationPaths(malformed).kind, PathScope::Kind::kNone);
+    EXPECT_EQ(policy.OrganisationScope(malformed, "o.path").sql, "1=0");
+}
+
 TEST(Policy, PathChecks) {
     EXPECT_TRUE(IsAncestorOrSelf("/1/", "/1/2/4/"));
     EXPECT_TRUE(IsAncestorOrSelf("/1/2/", "/1/2/"));

@@ -4,16 +4,46 @@
 
 namespace muhafiz::access {
 
-db::Predicate Policy::OrganisationScope(const Principal& p, std::string_view path_column) const {
-    if (p.role == Role::kCouncil) return {"1=0", {}};
-    if (p.is_national) return {"1=1", {}};
+PathScope Policy::OrganisationPaths(const Principal& p) const {
+    PathScope out;
+    if (p.role == Role::kCouncil) {
+        out.kind = PathScope::Kind::kNone;
+        return out;
+    }
+    if (p.is_national) return out;
     const std::string& prefix = p.organisation_path;
-    if (prefix.size() < 2 || prefix.front() != '/' || prefix.back() != '/')
-        return {"1=0", {}};  // a malformed principal sees nothing
-    std::string upper = prefix;
-    upper.back() = '0';  // '0' is the character after '/'
+    if (prefix.size() < 2 || prefix.front() != '/' || prefix.back() != '/') {
+        out.kind = PathScope::Kind::kNone;  // a malformed principal sees nothing
+        return out;
+    }
+    out.kind = PathScope::Kind::kRange;
+    out.lo = prefix;
+    out.hi = prefix;
+    out.hi.back() = '0';  // '0' is the character after '/'
+    return out;
+}
+
+bool PathScope::Contains(std::string_view path) const {
+    switch (kind) {
+        case Kind::kAll: return true;
+        case Kind::kNone: return false;
+        case Kind::kRange: return path >= std::string_view(lo) && path < std::string_view(hi);
+    }
+    return false;
+}
+
+db::Predicate PathScope::Sql(std::string_view path_column) const {
+    switch (kind) {
+        case Kind::kAll: return {"1=1", {}};
+        case Kind::kNone: return {"1=0", {}};
+        case Kind::kRange: break;
+    }
     const std::string col(path_column);
-    return {"(" + col + " >= ? AND " + col + " < ?)", {prefix, std::move(upper)}};
+    return {"(" + col + " >= ? AND " + col + " < ?)", {lo, hi}};
+}
+
+db::Predicate Policy::OrganisationScope(const Principal& p, std::string_view path_column) const {
+    return OrganisationPaths(p).Sql(path_column);
 }
 
 db::Predicate Policy::RecordScope(const Principal& p, std::string_view org_path_column,

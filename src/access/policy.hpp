@@ -18,6 +18,7 @@
 // Thread-safety: stateless; safe to share between threads.
 #pragma once
 
+#include <string>
 #include <string_view>
 
 #include "access/permissions.hpp"
@@ -27,9 +28,22 @@ namespace muhafiz::access {
 
 enum class Access { kRead, kWrite };
 
+// The organisations a principal may see as a range of materialised paths: what
+// Policy::OrganisationScope writes as SQL, for code that must also apply it outside SQL (e.g. to
+// events stored together in one block).
+struct PathScope {
+    enum class Kind { kAll, kNone, kRange };
+    Kind kind = Kind::kAll;
+    std::string lo, hi;  // kRange: lo <= path < hi (byte-wise)
+    [[nodiscard]] bool Contains(std::string_view path) const;
+    [[nodiscard]] db::Predicate Sql(std::string_view path_column) const;
+};
+
 class Policy {
   public:
     // Organisations (or rows carrying an organisation path) the principal may see.
+    [[nodiscard]] PathScope OrganisationPaths(const Principal& p) const;
+    // The same as a predicate on `path_column`.
     [[nodiscard]] db::Predicate OrganisationScope(const Principal& p,
                                                   std::string_view path_column) const;
     // Records of `object_type` owned by the organisation at `org_path_column`, whose numeric id

@@ -462,7 +462,7 @@ void FeedsModule::AddCommands(CLI::App& cli, Commands& commands) {
         f.limit = 500;
         bool header = true;
         for (;;) {
-            auto page = (*rt)->feeds->store().ListEvents(f, db::Predicate{});
+            auto page = (*rt)->feeds->store().ListEvents(f);
             if (!page) return Fail(page.error().message);
             if (ex->second == "jsonl") {
                 for (const auto& e : page->items) std::cout << e.data << "\n";

@@ -269,29 +269,6 @@ core::Status FillOwners(db::Connection& conn, std::vector<StoredEvent>& events) 
     return core::Ok();
 }
 
-// The visibility scope of a list as a range of scope paths: the forms access::Policy::
-// OrganisationScope gives ("1=1", "1=0", "(e.scope_path >= ? AND e.scope_path < ?)"), applied to
-// each event of a block.
-struct PathRange {
-    bool none = false;
-    std::optional<std::pair<std::string, std::string>> range;
-};
-
-core::Result<PathRange> ScopeRangeOf(const db::Predicate& scope) {
-    PathRange out;
-    if (scope.sql.empty() || scope.sql == "1=1") return out;
-    if (scope.sql == "1=0") {
-        out.none = true;
-        return out;
-    }
-    if (scope.sql == "(e.scope_path >= ? AND e.scope_path < ?)" && scope.params.size() == 2 &&
-        std::holds_alternative<std::string>(scope.params[0]) && std::holds_alternative<std::string>(scope.params[1])) {
-        out.range = std::make_pair(std::get<std::string>(scope.params[0]), std::get<std::string>(scope.params[1]));
-        return out;
-    }
-    return core::Fail(core::ErrorCode::kInternal, "feeds: a list scope other than an organisation subtree");
-}
-
 // The per-event part of a list filter (what block columns cannot decide).
 struct EventMatch {
     std::vector<std::pair<std::string, std::string>> ranges;  // scope_path ranges (all must hold)
@@ -639,16 +616,15 @@ core::Result<std::vector<FeedStore::OpenAggregate>> FeedStore::LoadAggregates(db
 
 // ---- events ----------------------------------------------------------------------------------
 
-core::Result<Page<StoredEvent>> FeedStore::ListEvents(const EventFilter& f, const db::Predicate& scope) {
+core::Result<Page<StoredEvent>> FeedStore::ListEvents(const EventFilter& f, const access::PathScope& scope) {
     MUHAFIZ_CHECK(db::CheckLimit(f.limit));
     auto conn = MUHAFIZ_TRY(db_.Acquire());
     // Rows (feed_events: before migration 019, and aggregated feeds) are filtered in SQL; blocks
     // by their columns in SQL, then event by event (EventMatch).
-    const PathRange visible = MUHAFIZ_TRY(ScopeRangeOf(scope));
     EventMatch match;
-    if (visible.range) match.ranges.push_back(*visible.range);
+    if (scope.kind == access::PathScope::Kind::kRange) match.ranges.emplace_back(scope.lo, scope.hi);
     db::Where w, bw;
-    w.And(scope);
+    w.And(scope.Sql("e.scope_path"));
     if (!f.feed.empty()) {
         w.And("e.feed = ?", {f.feed});
         bw.And("b.feed = ?", {f.feed});
@@ -679,7 +655,7 @@ core::Result<Page<StoredEvent>> FeedStore::ListEvents(const EventFilter& f, cons
     match.since = f.since;
     match.until = f.until;
     match.AddBlockConditions(bw);
-    if (visible.none) bw.And("1=0");
+    if (scope.kind == access::PathScope::Kind::kNone) bw.And("1=0");
     std::int64_t total = MUHAFIZ_TRY(conn->Query("SELECT COUNT(*) FROM feed_events e" + w.sql, w.params))[0].Int(0);
     // The blocks' share of the total: blocks whose columns say every event matches by their
     // count (in SQL), the others event by event.

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "access/policy.hpp"
 #include "core/json.hpp"
 #include "core/result.hpp"
 #include "core/time.hpp"
@@ -141,7 +142,9 @@ public:
                                                                           core::Micros since);
 
     // ---- events
-    [[nodiscard]] core::Result<Page<StoredEvent>> ListEvents(const EventFilter& filter, const db::Predicate& scope);
+    // `scope`: the organisations whose events (by scope path) the caller may see.
+    [[nodiscard]] core::Result<Page<StoredEvent>> ListEvents(const EventFilter& filter,
+                                                             const access::PathScope& scope = {});
     // Events for a digest: routed to or owned by `organisation_id`, id > after, notify = 1.
     [[nodiscard]] core::Result<std::vector<StoredEvent>> EventsFor(db::Connection& conn, std::int64_t organisation_id,
                                                                    std::int64_t after, std::int64_t limit);

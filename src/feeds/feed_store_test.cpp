@@ -152,7 +152,7 @@ protected:
     }
 
     // Every event, newest first, through pages of `limit`; checks cursors and totals on the way.
-    std::vector<StoredEvent> All(EventFilter f, const db::Predicate& scope = {}, int limit = 7) {
+    std::vector<StoredEvent> All(EventFilter f, const access::PathScope& scope = {}, int limit = 7) {
         f.limit = limit;
         std::vector<StoredEvent> out;
         std::optional<std::int64_t> total;
@@ -229,7 +229,7 @@ TEST_P(FeedStoreTest, ReadersSeeOldRowsAndBlocks) {
     EXPECT_EQ(All(EventFilter{}, {}, 50)[0].uuid, all[0].uuid);
 
     // Each filter (and the access scope) against the same filter applied to everything.
-    auto check = [&](EventFilter f, const std::function<bool(const StoredEvent&)>& want, const db::Predicate& scope = {}) {
+    auto check = [&](EventFilter f, const std::function<bool(const StoredEvent&)>& want, const access::PathScope& scope = {}) {
         std::vector<std::int64_t> expected;
         for (const auto& e : all)
             if (want(e)) expected.push_back(e.id);
@@ -268,10 +268,14 @@ TEST_P(FeedStoreTest, ReadersSeeOldRowsAndBlocks) {
     f.classification = "vulnerable";
     f.organisation = kOrgs[kSector - 1].uuid;
     check(f, [](const StoredEvent& e) { return e.taxonomy == "vulnerable" && ScopeOf(e).starts_with("/1/2/"); });
-    // The access scope of a user of the Bank (access::Policy::OrganisationScope's form).
-    const db::Predicate bank{"(e.scope_path >= ? AND e.scope_path < ?)", {std::string("/1/2/3/"), std::string("/1/2/30")}};
-    check(EventFilter{}, [](const StoredEvent& e) { return ScopeOf(e) == "/1/2/3/"; }, bank);
-    EXPECT_TRUE(All(EventFilter{}, db::Predicate{"1=0", {}}).empty());
+    // The access scope of a user of the Bank, and of a Council member (sees no records).
+    access::Principal bank_user;
+    bank_user.organisation_path = "/1/2/3/";
+    access::Principal council;
+    council.role = access::Role::kCouncil;
+    const access::Policy policy;
+    check(EventFilter{}, [](const StoredEvent& e) { return ScopeOf(e) == "/1/2/3/"; }, policy.OrganisationPaths(bank_user));
+    EXPECT_TRUE(All(EventFilter{}, policy.OrganisationPaths(council)).empty());
     f = {};
     f.feed = "other";
     EXPECT_TRUE(All(f).empty());

@@ -246,7 +246,7 @@ TEST_P(PipelineTest, IngestRoutesAndIsIdempotent) {
 
     EventFilter f;
     f.limit = 100;
-    auto all = store_->ListEvents(f, db::Predicate{});
+    auto all = store_->ListEvents(f);
     ASSERT_TRUE(all);
     EXPECT_EQ(all->total, 10);
     int owned = 0;
@@ -262,16 +262,16 @@ TEST_P(PipelineTest, IngestRoutesAndIsIdempotent) {
     EXPECT_EQ(owned, 1);
     // A constituent's scope sees only its own events.
     f.organisation = "00000000-0000-7000-8000-000000000003";
-    auto mine = store_->ListEvents(f, db::Predicate{});
+    auto mine = store_->ListEvents(f);
     ASSERT_TRUE(mine);
     for (const auto& e : mine->items) EXPECT_EQ(e.organisation_id, kOwner);
     // Pages.
     EventFilter pf;
     pf.limit = 4;
-    auto p1 = store_->ListEvents(pf, db::Predicate{});
+    auto p1 = store_->ListEvents(pf);
     ASSERT_TRUE(p1 && p1->next);
     pf.cursor = *p1->next;
-    auto p2 = store_->ListEvents(pf, db::Predicate{});
+    auto p2 = store_->ListEvents(pf);
     ASSERT_TRUE(p2);
     EXPECT_LT(p2->items.front().id, p1->items.back().id);
 
@@ -321,7 +321,7 @@ TEST_P(PipelineTest, StoresCompactlyAndReadsOldRows) {
     }();
     EventFilter f;
     f.limit = 100;
-    auto all = store_->ListEvents(f, db::Predicate{});
+    auto all = store_->ListEvents(f);
     ASSERT_TRUE(all);
     ASSERT_EQ(all->items.size(), 10u);
     const std::string first_line = text.substr(text.find('\n') + 1, text.find('\n', text.find('\n') + 1) - text.find('\n') - 1);
@@ -349,7 +349,7 @@ TEST_P(PipelineTest, StoresCompactlyAndReadsOldRows) {
         {old_json}));
     EventFilter old;
     old.feed = "old";
-    auto olds = store_->ListEvents(old, db::Predicate{});
+    auto olds = store_->ListEvents(old);
     ASSERT_TRUE(olds);
     ASSERT_EQ(olds->items.size(), 1u);
     EXPECT_EQ(olds->items[0].data, old_json);
@@ -440,7 +440,7 @@ TEST_P(PipelineTest, AggregatesLikeN6) {
     EXPECT_EQ(s2->run.aggregated, 1);
     EventFilter f;
     f.feed = "sinkhole";
-    auto list = store_->ListEvents(f, db::Predicate{});
+    auto list = store_->ListEvents(f);
     ASSERT_TRUE(list);
     ASSERT_EQ(list->items.size(), 1u);
     EXPECT_EQ(list->items[0].count, 3);

@@ -421,7 +421,7 @@ core::Status RegisterFeedsRoutes(http::Router& router, const access::api::Guard&
             if (!*org || !policy.CanSeeOrganisationPath(p, (*org)->path))
                 return Response::Error(ErrorCode::kNotFound, "no such organisation");
         }
-        auto page = store.ListEvents(f, policy.OrganisationScope(p, "e.scope_path"));
+        auto page = store.ListEvents(f, policy.OrganisationPaths(p));
         if (!page) return Response::Error(page.error());
         if (format == "json") {
             json::array items;
