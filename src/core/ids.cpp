@@ -21,19 +21,19 @@ void Random(void* buf, std::size_t n) {
     randombytes_buf(buf, n);
 }
 
+}  // namespace
+
 std::string FormatUuid(const std::array<unsigned char, 16>& b) {
     static constexpr char kHex[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(36);
+    std::string out(36, '-');  // filled in place: feeds derive a uuid per stored event
+    std::size_t o = 0;
     for (int i = 0; i < 16; ++i) {
-        if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
-        out.push_back(kHex[b[i] >> 4]);
-        out.push_back(kHex[b[i] & 15]);
+        if (i == 4 || i == 6 || i == 8 || i == 10) ++o;
+        out[o++] = kHex[b[i] >> 4];
+        out[o++] = kHex[b[i] & 15];
     }
     return out;
 }
-
-}  // namespace
 
 std::string NewUuidV7() {
     std::array<unsigned char, 16> b{};

@@ -2,6 +2,7 @@
 // people-facing short references. Thread-safe: randomness comes from libsodium.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -10,6 +11,8 @@ namespace muhafiz::core {
 
 [[nodiscard]] std::string NewUuidV7();
 [[nodiscard]] std::string NewUuidV4();
+// The canonical 8-4-4-4-12 lower-case text of 16 bytes (version and variant bits as given).
+[[nodiscard]] std::string FormatUuid(const std::array<unsigned char, 16>& bytes);
 // True for a canonical lower- or upper-case 8-4-4-4-12 hex UUID.
 [[nodiscard]] bool IsUuid(std::string_view text);
 // `bytes` random bytes as URL-safe base64 without padding.

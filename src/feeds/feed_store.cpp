@@ -165,20 +165,12 @@ std::string DerivedUuid(const std::string& run_uuid, std::int64_t id) {
     const std::string key = run_uuid + "#" + std::to_string(id);
     const std::uint64_t a = StableHash(key);
     const std::uint64_t b = StableHash(key, a ^ 0x9e3779b97f4a7c15ULL);
-    unsigned char u[16];
+    std::array<unsigned char, 16> u;
     for (int i = 0; i < 8; ++i) u[i] = static_cast<unsigned char>(a >> (56 - 8 * i));
     for (int i = 0; i < 8; ++i) u[8 + i] = static_cast<unsigned char>(b >> (56 - 8 * i));
     u[6] = static_cast<unsigned char>((u[6] & 0x0F) | 0x80);
     u[8] = static_cast<unsigned char>((u[8] & 0x3F) | 0x80);
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string out(36, '-');
-    std::size_t o = 0;
-    for (int i = 0; i < 16; ++i) {
-        if (i == 4 || i == 6 || i == 8 || i == 10) ++o;
-        out[o++] = kHex[u[i] >> 4];
-        out[o++] = kHex[u[i] & 15];
-    }
-    return out;
+    return core::FormatUuid(u);
 }
 
 // The bases of compact events, read once per call.

@@ -319,21 +319,13 @@ public:
         const std::uint64_t a = Mix(seed_[0] + counter_);
         const std::uint64_t b = Mix(seed_[1] ^ (counter_ * 0x9e3779b97f4a7c15ULL));
         ++counter_;
-        unsigned char u[16];
+        std::array<unsigned char, 16> u;
         for (int i = 0; i < 6; ++i) u[i] = static_cast<unsigned char>(ms_ >> (40 - 8 * i));
         for (int i = 0; i < 2; ++i) u[6 + i] = static_cast<unsigned char>(b >> (8 * i));
         for (int i = 0; i < 8; ++i) u[8 + i] = static_cast<unsigned char>(a >> (8 * i));
         u[6] = static_cast<unsigned char>((u[6] & 0x0F) | 0x70);
         u[8] = static_cast<unsigned char>((u[8] & 0x3F) | 0x80);
-        static constexpr char kHex[] = "0123456789abcdef";
-        std::string out(36, '-');
-        std::size_t o = 0;
-        for (int i = 0; i < 16; ++i) {
-            if (i == 4 || i == 6 || i == 8 || i == 10) ++o;
-            out[o++] = kHex[u[i] >> 4];
-            out[o++] = kHex[u[i] & 15];
-        }
-        return out;
+        return core::FormatUuid(u);
     }
 
 private:
