@@ -31,9 +31,11 @@ core::Result<std::string> Hex(std::string_view v, std::size_t len, std::string_v
     out.reserve(v.size());
     for (char c : v) {
         if (c == ':') continue;
-        if (!std::isxdigit(static_cast<unsigned char>(c)))
+        // ASCII only (what isxdigit/tolower do in the "C" locale), without a call per digit.
+        if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
+        else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
             return core::Invalid(std::string(field), std::string(what) + " must be hexadecimal");
-        out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        out += c;
     }
     if (out.size() != len)
         return core::Invalid(std::string(field),
@@ -130,15 +132,6 @@ core::Result<std::string> NormaliseUrl(std::string_view text, std::string_view f
     std::string path = "/";
     if (!escaped->empty()) path = escaped->front() == '?' ? "/" + *escaped : *escaped;
     return scheme + "://" + userinfo + out_host + (p.empty() ? "" : ":" + p) + path;
-}
-
-std::string EscapePattern(std::string_view v) {
-    std::string out;
-    for (char c : v) {
-        if (c == '\'' || c == '\\') out += '\\';
-        out += c;
-    }
-    return out;
 }
 
 }  // namespace
@@ -254,27 +247,45 @@ core::Result<std::string> Normalise(IndicatorType type, std::string_view raw, st
     return core::Invalid(std::string(field), "unknown type");
 }
 
-std::string StixPattern(IndicatorType type, std::string_view value) {
-    const std::string v = EscapePattern(value);
+void StixPatternInto(IndicatorType type, std::string_view value, std::string& out) {
+    out.clear();
+    auto quoted = [&](std::string_view head) {
+        out.reserve(head.size() + value.size() + 4);
+        out += head;
+        out += '\'';
+        for (char c : value) {
+            if (c == '\'' || c == '\\') out += '\\';
+            out += c;
+        }
+        out += "']";
+    };
     switch (type) {
-        case IndicatorType::kIpv4: return "[ipv4-addr:value = '" + v + "']";
-        case IndicatorType::kIpv6: return "[ipv6-addr:value = '" + v + "']";
+        case IndicatorType::kIpv4: return quoted("[ipv4-addr:value = ");
+        case IndicatorType::kIpv6: return quoted("[ipv6-addr:value = ");
         case IndicatorType::kCidr:
-            return value.find(':') != std::string_view::npos ? "[ipv6-addr:value = '" + v + "']"
-                                                             : "[ipv4-addr:value = '" + v + "']";
-        case IndicatorType::kDomain: return "[domain-name:value = '" + v + "']";
-        case IndicatorType::kUrl: return "[url:value = '" + v + "']";
-        case IndicatorType::kEmail: return "[email-addr:value = '" + v + "']";
-        case IndicatorType::kMd5: return "[file:hashes.MD5 = '" + v + "']";
-        case IndicatorType::kSha1: return "[file:hashes.'SHA-1' = '" + v + "']";
-        case IndicatorType::kSha256: return "[file:hashes.'SHA-256' = '" + v + "']";
-        case IndicatorType::kSha512: return "[file:hashes.'SHA-512' = '" + v + "']";
-        case IndicatorType::kAsn: return "[autonomous-system:number = " + std::string(value.substr(2)) + "]";
+            return quoted(value.find(':') != std::string_view::npos ? "[ipv6-addr:value = " : "[ipv4-addr:value = ");
+        case IndicatorType::kDomain: return quoted("[domain-name:value = ");
+        case IndicatorType::kUrl: return quoted("[url:value = ");
+        case IndicatorType::kEmail: return quoted("[email-addr:value = ");
+        case IndicatorType::kMd5: return quoted("[file:hashes.MD5 = ");
+        case IndicatorType::kSha1: return quoted("[file:hashes.'SHA-1' = ");
+        case IndicatorType::kSha256: return quoted("[file:hashes.'SHA-256' = ");
+        case IndicatorType::kSha512: return quoted("[file:hashes.'SHA-512' = ");
+        case IndicatorType::kAsn:
+            out += "[autonomous-system:number = ";
+            out += value.substr(2);
+            out += ']';
+            return;
         case IndicatorType::kX509:
-            return std::string("[x509-certificate:hashes.'") + (value.size() == 64 ? "SHA-256" : "SHA-1") + "' = '" + v +
-                   "']";
+            return quoted(value.size() == 64 ? "[x509-certificate:hashes.'SHA-256' = "
+                                             : "[x509-certificate:hashes.'SHA-1' = ");
     }
-    return {};
+}
+
+std::string StixPattern(IndicatorType type, std::string_view value) {
+    std::string out;
+    StixPatternInto(type, value, out);
+    return out;
 }
 
 core::Result<std::optional<PatternIndicator>> ParseStixPattern(std::string_view pattern) {
@@ -325,7 +336,13 @@ core::Result<std::optional<PatternIndicator>> ParseStixPattern(std::string_view 
     if (!rest.empty() && rest.front() == '\'') {
         std::size_t k = 1;
         bool closed = false;
-        for (; k < rest.size(); ++k) {
+        // Most values have no escape: up to the closing quote in one piece.
+        if (const auto q = rest.find_first_of("'\\", 1); q != std::string_view::npos && rest[q] == '\'') {
+            value.assign(rest.substr(1, q - 1));
+            k = q + 1;
+            closed = true;
+        }
+        for (; !closed && k < rest.size(); ++k) {
             if (rest[k] == '\\' && k + 1 < rest.size()) {
                 value += rest[++k];
             } else if (rest[k] == '\'') {

@@ -38,6 +38,8 @@ enum class IndicatorType { kIpv4, kIpv6, kCidr, kDomain, kUrl, kEmail, kMd5, kSh
 
 // The STIX 2.1 pattern of a normalised indicator: "[ipv4-addr:value = '203.0.113.9']".
 [[nodiscard]] std::string StixPattern(IndicatorType type, std::string_view value);
+// StixPattern into `out` (its capacity reused).
+void StixPatternInto(IndicatorType type, std::string_view value, std::string& out);
 
 struct PatternIndicator {
     IndicatorType type;

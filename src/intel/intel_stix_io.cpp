@@ -201,12 +201,24 @@ std::string_view View(const json::object& o, std::string_view key) {
 class ValueSet {
   public:
     // true when (type, value) was not in the set yet.
-    bool Insert(std::string_view type, std::string_view value) {
-        std::uint64_t a = Hash(value, Hash(type, 0x9E3779B97F4A7C15ull));
-        std::uint64_t b = Hash(value, Hash(type, 0xC2B2AE3D27D4EB4Full) ^ 0x1f);
-        if (a == 0 && b == 0) b = 1;  // (0, 0) marks an empty slot
+    // The two hashes of (type, value).
+    struct Key {
+        std::uint64_t a, b;
+    };
+    static Key KeyOf(std::string_view type, std::string_view value) {
+        Key k{Hash(value, Hash(type, 0x9E3779B97F4A7C15ull)), Hash(value, Hash(type, 0xC2B2AE3D27D4EB4Full) ^ 0x1f)};
+        if (k.a == 0 && k.b == 0) k.b = 1;  // (0, 0) marks an empty slot
+        return k;
+    }
+    bool Insert(std::string_view type, std::string_view value) { return Insert(KeyOf(type, value)); }
+    bool Insert(Key k) {
         if ((size_ + 1) * 2 > slots_.size()) Grow();
-        return Put(a, b);
+        return Put(k.a, k.b);
+    }
+    // Starts loading the slot Insert(k) looks at first (a cache and TLB miss in a big set), so
+    // that the work done until then hides it.
+    void Prefetch(Key k) const {
+        if (!slots_.empty()) __builtin_prefetch(&slots_[(k.a ^ (k.b >> 7)) & (slots_.size() - 1)], 1);
     }
 
   private:
@@ -321,16 +333,21 @@ bool SplitLean(std::string_view lean, std::string_view (&f)[7]) {
     return true;
 }
 
-std::string JoinLean(std::string_view head, const std::string_view (&f)[7]) {
+void JoinLeanInto(std::string_view head, const std::string_view (&f)[7], std::string& out) {
     std::size_t n = head.size() + 6;
     for (auto x : f) n += x.size();
-    std::string out;
+    out.clear();
     out.reserve(n);
     out += head;
     for (int i = 0; i < 7; ++i) {
         if (i) out += kLeanSep;
         out += f[i];
     }
+}
+
+std::string JoinLean(std::string_view head, const std::string_view (&f)[7]) {
+    std::string out;
+    JoinLeanInto(head, f, out);
     return out;
 }
 
@@ -396,6 +413,26 @@ std::string StixSeconds(core::Micros t) {
     std::string s = StixTime(t);
     if (s.size() == 24 && s[19] == '.') s.replace(19, 4, "");
     return s;
+}
+
+// InRowRecord into `out` (its capacity reused; `out` is not `lean`).
+void InRowRecordInto(std::string_view lean, IndicatorType type, std::string_view value, std::string_view comment,
+                     core::Micros valid_from, std::string& out) {
+    std::string_view f[7];
+    if (!SplitLean(lean, f)) {
+        out.assign(lean.data(), lean.size());
+        return;
+    }
+    thread_local std::string pattern;
+    StixPatternInto(type, value, pattern);
+    if (f[3] == pattern) f[3] = {};
+    if (IsStixTime(f[4], valid_from, false)) f[4] = {};
+    else if (IsStixTime(f[4], valid_from, true)) f[4] = kSameAsComment;
+    if (!comment.empty()) {
+        if (f[1] == comment) f[1] = kSameAsComment;
+        else if (f[2] == comment) f[2] = kSameAsComment;
+    }
+    JoinLeanInto(lean.substr(0, 4), f, out);
 }
 
 std::string InRowRecord(const std::string& lean, IndicatorType type, std::string_view value, std::string_view comment,
@@ -620,7 +657,9 @@ Result<ImportReport> IntelStore::ImportStixIn(db::Connection& connection, std::i
                 }
             }
         }
+        const IndicatorText* scanned = nullptr;  // of `text`, by the reader (nullptr: not)
         auto next_object = [&](std::string& t) -> Result<bool> {
+            scanned = nullptr;
             if (!pending.empty()) {
                 t = std::move(pending.front());
                 pending.pop_front();
@@ -633,7 +672,9 @@ Result<ImportReport> IntelStore::ImportStixIn(db::Connection& connection, std::i
                 return tl::unexpected(err);
             }
             if (ended) return false;
-            return reader.Next(t);
+            auto n = reader.Next(t);
+            if (n && *n && &t == &text) scanned = reader.scanned();
+            return n;
         };
         if (!pending.empty()) {
             auto n = next_object(text);
@@ -728,6 +769,81 @@ Result<ImportReport> IntelStore::ImportStixIn(db::Connection& connection, std::i
         };
 
         UuidSource uuids;
+        // A new indicator row for object `id` unless (t, value) is in the event already (false).
+        auto add_indicator_row = [&](IndicatorType t, const std::string& value, bool detection, core::Micros from,
+                                     std::optional<core::Micros> until, std::string_view comment,
+                                     std::string_view id, const ValueSet::Key* key = nullptr) {
+            if (!existing.Insert(key ? *key : ValueSet::KeyOf(TypeName(t), value))) return false;
+            db::Params& r = indicators->Next(19);
+            char uuid[36];
+            uuids.V7(uuid);
+            Set(r[0], std::string_view(uuid, sizeof uuid));
+            Set(r[1], id);
+            r[2] = e.id;
+            Set(r[3], TypeName(t));
+            Set(r[4], value);
+            Set(r[5], std::string_view());  // original: the same as value
+            Set(r[6], comment);
+            r[7] = db::Bool(detection);
+            r[8] = from;
+            r[9] = db::Opt(until);
+            r[10] = std::int64_t{0};
+            auto warning = lists_.Check(t, value);
+            Set(r[11], warning ? std::string_view(*warning) : std::string_view());
+            r[12] = std::int64_t{0};
+            r[13] = now;
+            r[14] = now;
+            r[15] = r[16] = r[17] = r[18] = nullptr;  // no in-row object (yet)
+            ++report.indicators;
+            return true;
+        };
+        // The fast path of a new event: a simple indicator (ScanIndicatorText, LeanIndicatorInto,
+        // a valid simple pattern, valid timestamps) is imported from its text as the full parse
+        // below would import it (same rows, same report); anything else, and any object the full
+        // parse would report as a problem, goes the full way (false, nothing done).
+        IndicatorText fields;
+        std::string lean_text, in_row;
+        auto fast_indicator = [&]() -> bool {
+            if (appending || !options.fast_path) return false;
+            if (scanned) fields = *scanned;  // scanned by the reader on the way
+            else if (!ScanIndicatorText(text, fields)) return false;
+            const IndicatorText& f = fields;
+            if (f.type != "indicator" || f.modified.empty() || f.pattern.empty()) return false;
+            const std::string_view id = f.id, version = f.modified;
+            if (id.size() < 11 + 2 || !id.starts_with("indicator--") || !core::IsUuid(id.substr(11))) return false;
+            const auto version_us = core::ParseRfc3339(version);
+            if (!version_us) return false;
+            if (!f.spec_version.empty() && f.spec_version != "2.1" && f.spec_version != "2.0") return false;
+            if (!f.pattern_type.empty() && f.pattern_type != "stix") return false;
+            const auto from = core::ParseRfc3339(f.valid_from);
+            if (!from) return false;
+            std::optional<core::Micros> until;
+            if (!f.valid_until.empty()) until = core::ParseRfc3339(f.valid_until);
+            auto parsed = ParseStixPattern(f.pattern);
+            if (!parsed || !*parsed) return false;
+            const auto key = ValueSet::KeyOf(TypeName((*parsed)->type), (*parsed)->value);
+            existing.Prefetch(key);
+            if (!LeanIndicatorInto(f, lean_text)) return false;
+            // From here on as the full path does for a new simple indicator.
+            if ((f.present & kItMarking) && !referenced_markings.contains(f.marking))
+                referenced_markings.emplace(f.marking);
+            const std::string_view comment = !f.name.empty() ? f.name : f.description;
+            const PatternIndicator& pi = **parsed;
+            if (!add_indicator_row(pi.type, pi.value, true, *from, until && *until > *from ? until : std::nullopt,
+                                   comment, id, &key)) {
+                ++report.duplicates;
+                return true;
+            }
+            indicator_ids.push_back(IdHash(id));
+            db::Params& r = indicators->rows[indicators->used - 1];
+            r[15] = position++;
+            r[16] = *version_us;
+            if (!IsStixTime(version, *version_us, false)) Set(r[17], version);
+            InRowRecordInto(lean_text, pi.type, pi.value, comment, *from, in_row);
+            Set(r[18], in_row);
+            ++report.created;
+            return true;
+        };
         alignas(16) static thread_local unsigned char scratch[64 * 1024];
         json::parser parser;
         std::size_t index = 0;
@@ -737,6 +853,8 @@ Result<ImportReport> IntelStore::ImportStixIn(db::Connection& connection, std::i
             ++report.objects;
             if (text.empty()) {
                 problem(at, "", "the entry is not a JSON object");
+            } else if (fast_indicator()) {
+                // a simple indicator, imported from its text without a DOM
             } else {
                 json::monotonic_resource mr(scratch, sizeof scratch);
                 boost::system::error_code ec;
@@ -826,29 +944,7 @@ Result<ImportReport> IntelStore::ImportStixIn(db::Connection& connection, std::i
                         auto add_indicator = [&](IndicatorType t, const std::string& value, bool detection,
                                                  core::Micros from, std::optional<core::Micros> until,
                                                  std::string_view comment) {
-                            if (!existing.Insert(TypeName(t), value)) return false;
-                            db::Params& r = indicators->Next(19);
-                            char uuid[36];
-                            uuids.V7(uuid);
-                            Set(r[0], std::string_view(uuid, sizeof uuid));
-                            Set(r[1], id);
-                            r[2] = e.id;
-                            Set(r[3], TypeName(t));
-                            Set(r[4], value);
-                            Set(r[5], std::string_view());  // original: the same as value
-                            Set(r[6], comment);
-                            r[7] = db::Bool(detection);
-                            r[8] = from;
-                            r[9] = db::Opt(until);
-                            r[10] = std::int64_t{0};
-                            auto warning = lists_.Check(t, value);
-                            Set(r[11], warning ? std::string_view(*warning) : std::string_view());
-                            r[12] = std::int64_t{0};
-                            r[13] = now;
-                            r[14] = now;
-                            r[15] = r[16] = r[17] = r[18] = nullptr;  // no in-row object (yet)
-                            ++report.indicators;
-                            return true;
+                            return add_indicator_row(t, value, detection, from, until, comment, id);
                         };
                         if (duplicate) {
                             ++report.duplicates;

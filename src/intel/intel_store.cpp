@@ -864,6 +864,99 @@ Result<Indicator> IntelStore::ReviseIndicator(const std::string& uuid, const Ind
     });
 }
 
+// Removal (issue #4, mispsync): the row goes (like a TAXII DELETE of the indicator), its STIX
+// object gets a revoked version that partners and the MISP export/feed learn it from.
+Status IntelStore::RemoveIndicator(const std::string& uuid, std::optional<std::int64_t> expected_event_version,
+                                   const access::IntelViewer& viewer, const core::Actor& actor) {
+    auto conn = MUHAFIZ_TRY(db_.Acquire());
+    return db::InTransaction(*conn, [&]() -> Status {
+        auto [i, e] = MUHAFIZ_TRY(OwnIndicator(*conn, uuid, viewer));
+        if (expected_event_version && *expected_event_version != e.version)
+            return core::Fail(ErrorCode::kPreconditionFailed, "the event was changed meanwhile (version " +
+                                                                  std::to_string(e.version) + ")");
+        const core::Micros now = core::NowMicros();
+        const json::object before = ToJson(i, now);
+        i.updated_at = std::max(now, i.updated_at + 1000);
+        if (i.stix_id.starts_with("indicator--")) {
+            core::Micros at = MUHAFIZ_TRY(NextDates(*conn, 1));
+            json::object o = IndicatorObject(IndicatorInfo(i), EventInfo(e, IdentityIdOf(e.organisation.uuid)));
+            o["revoked"] = true;
+            json::array refs{json::object{{"source_name", "muhafiz-indicator"}, {"external_id", i.uuid}}};
+            if (!i.source_uuid.empty())
+                refs.push_back(json::object{{"source_name", "misp-attribute"}, {"external_id", i.source_uuid}});
+            o["external_references"] = std::move(refs);
+            MUHAFIZ_TRY(conn->Execute(
+                "INSERT INTO intel_objects (event_id, owner_org_id, stix_id, type, version, version_us, date_added, "
+                "content) VALUES (?, NULL, ?, 'indicator', ?, ?, ?, ?)",
+                {e.id, i.stix_id, StixTime(i.updated_at), i.updated_at - i.updated_at % 1000, at, core::ToJson(o)}));
+        }
+        const std::string type(TypeName(i.type));
+        MUHAFIZ_TRY(conn->Execute("DELETE FROM intel_sightings WHERE indicator_id = ?", {i.id}));
+        MUHAFIZ_TRY(conn->Execute("DELETE FROM intel_indicators WHERE id = ?", {i.id}));
+        e.version += 1;
+        e.updated_at = std::max(i.updated_at, e.updated_at + 1000);
+        MUHAFIZ_TRY(conn->Execute(
+            "UPDATE intel_events SET indicator_count = (SELECT COUNT(*) FROM intel_indicators WHERE event_id = ?), "
+            "version = ?, updated_at = ? WHERE id = ?",
+            {e.id, e.version, e.updated_at, e.id}));
+        MUHAFIZ_TRY(conn->Execute(
+            "UPDATE intel_values SET events = (SELECT COUNT(DISTINCT event_id) FROM intel_indicators WHERE type = ? "
+            "AND value = ?) WHERE type = ? AND value = ?",
+            {type, i.value, type, i.value}));
+        MUHAFIZ_TRY(conn->Execute("DELETE FROM intel_values WHERE type = ? AND value = ? AND events = 0", {type, i.value}));
+        MUHAFIZ_CHECK(audit_.Append(*conn, db::AuditRecord{actor, "intel.indicator.delete", "intel_indicator", i.uuid,
+                                                           core::ToJson(before),
+                                                           core::ToJson(json::object{{"event", e.uuid},
+                                                                                     {"stix_id", i.stix_id},
+                                                                                     {"revoked", true}})}));
+        return core::Ok();
+    });
+}
+
+Result<std::vector<IntelStore::RemovedIndicator>> IntelStore::RemovedIndicators(const Event& e) {
+    auto conn = MUHAFIZ_TRY(db_.Acquire());
+    // Latest versions only (a later TAXII DELETE marks them deleted), of objects no indicator row
+    // holds any more.
+    auto rows = MUHAFIZ_TRY(conn->Query(
+        "SELECT o.stix_id, o.version_us, o.content FROM intel_objects o WHERE o.event_id = ? AND o.type = 'indicator' "
+        "AND o.deleted = 0 AND o.content LIKE ? AND NOT EXISTS (SELECT 1 FROM intel_objects x WHERE x.stix_id = "
+        "o.stix_id AND x.event_id = o.event_id AND x.deleted = 0 AND x.version_us > o.version_us) AND NOT EXISTS "
+        "(SELECT 1 FROM intel_indicators i WHERE i.event_id = o.event_id AND i.stix_id = o.stix_id) "
+        "ORDER BY o.date_added",
+        {e.id, std::string("{%\"revoked\":true%")}));
+    std::vector<RemovedIndicator> out;
+    for (const auto& r : rows) {
+        auto v = core::ParseJson(r.Str(2));
+        if (!v || !v->is_object()) continue;
+        const json::object& o = v->as_object();
+        auto str = [&](const json::object& from, std::string_view k) {
+            auto x = from.if_contains(k);
+            return x && x->is_string() ? std::string(x->as_string()) : std::string();
+        };
+        auto parsed = ParseStixPattern(str(o, "pattern"));
+        auto from = core::ParseRfc3339(str(o, "valid_from"));
+        if (!parsed || !*parsed || !from) continue;
+        RemovedIndicator ri;
+        ri.type = (*parsed)->type;
+        ri.value = (*parsed)->value;
+        ri.comment = str(o, "description");
+        ri.valid_from = *from;
+        if (auto u = core::ParseRfc3339(str(o, "valid_until")); u && *u > *from) ri.valid_until = u;
+        ri.removed_at = r.Int(1);
+        if (const auto* refs = o.if_contains("external_references"); refs && refs->is_array())
+            for (const auto& ref : refs->as_array()) {
+                if (!ref.is_object()) continue;
+                const std::string name = str(ref.as_object(), "source_name"), id = str(ref.as_object(), "external_id");
+                if (name == "muhafiz-indicator") ri.uuid = id;
+                if (name == "misp-attribute") ri.attribute_uuid = id;
+            }
+        if (ri.uuid.empty()) continue;  // revoked elsewhere (imported), not removed here
+        if (ri.attribute_uuid.empty()) ri.attribute_uuid = ri.uuid;
+        out.push_back(std::move(ri));
+    }
+    return out;
+}
+
 Result<Indicator> IntelStore::AddSighting(const std::string& uuid, const SightingInput& s,
                                           const access::IntelViewer& viewer, const core::Actor& actor) {
     if (s.count < 1 || s.count > 1000000000) return core::Invalid("count", "count must be between 1 and 10^9");

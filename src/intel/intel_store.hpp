@@ -7,7 +7,7 @@
 //
 // Every change is written with its audit record in one transaction: intel.create, intel.update,
 // intel.share (a change of TLP, audience or recipients, with before/after), intel.delete,
-// intel.indicator.update, intel.sighting, intel.import.
+// intel.indicator.update, intel.indicator.delete (RemoveIndicator), intel.sighting, intel.import.
 // Invisible events and indicators answer kNotFound like missing ones.
 //
 // Thread-safety: thread-safe; each call takes its own connection from the pool. The WarningLists
@@ -195,6 +195,9 @@ struct ImportOptions {
     std::string title, source = "stix";
     std::string event_uuid;  // append to this event (TAXII pulls) instead of creating one
     bool count_values = true;
+    // false: every object goes through the full JSON parse (tests compare it with the fast path
+    // for simple indicators, which must store exactly the same).
+    bool fast_path = true;
 };
 
 // Applies a TLP and an audience given as text (empty: keep the option's default) to the options
@@ -267,6 +270,27 @@ class IntelStore {
     [[nodiscard]] core::Result<Indicator> ReviseIndicator(const std::string& uuid, const IndicatorInput& input,
                                                           const access::IntelViewer& viewer,
                                                           const core::Actor& actor);
+    // Removes an indicator from its event (issue #4, mispsync). Only the creating organisation
+    // (kPermissionDenied; invisible: kNotFound); `expected_event_version` (If-Match) is compared
+    // with the event's version (kPreconditionFailed). The row and its sightings go, so the
+    // indicator leaves lists, search, CSV/detection exports, correlation (its value's count) and
+    // the event's indicator count; its STIX object gets a new version with "revoked": true (and
+    // external_references naming the indicator uuid and the MISP attribute uuid), served by TAXII
+    // and the event's STIX export, from which MISP exports and feeds write the attribute with
+    // "deleted": true (RemovedIndicators). Bumps the event, audits intel.indicator.delete.
+    [[nodiscard]] core::Status RemoveIndicator(const std::string& uuid, std::optional<std::int64_t> expected_event_version,
+                                               const access::IntelViewer& viewer, const core::Actor& actor);
+    // The indicators removed from event `e` (already checked visible by the caller), rebuilt from
+    // their latest, revoked STIX versions, oldest removal first. attribute_uuid: the MISP
+    // attribute uuid it came from, or the indicator uuid.
+    struct RemovedIndicator {
+        std::string uuid, attribute_uuid, comment;
+        IndicatorType type = IndicatorType::kIpv4;
+        std::string value;
+        core::Micros valid_from = 0, removed_at = 0;
+        std::optional<core::Micros> valid_until;
+    };
+    [[nodiscard]] core::Result<std::vector<RemovedIndicator>> RemovedIndicators(const Event& e);
     // Any organisation that sees the indicator may report sightings.
     [[nodiscard]] core::Result<Indicator> AddSighting(const std::string& indicator_uuid, const SightingInput& s,
                                                       const access::IntelViewer& viewer, const core::Actor& actor);

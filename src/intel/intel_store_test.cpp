@@ -3,6 +3,8 @@
 // the middle, export, TAXII object queries, MISP import and export of the reference samples.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -1130,6 +1132,433 @@ TEST_P(IntelStoreTest, MispReimportAdoptsAttributeUuidsOfOlderImports) {
     ASSERT_TRUE(r3) << r3.error().message;
     EXPECT_EQ(r3->updated, 0u);
     EXPECT_EQ(r3->unchanged, 3u);
+}
+
+// ---- Indicator removal and MISP deleted / first_seen / last_seen (mispsync) ----------------
+TEST_P(IntelStoreTest, RemoveIndicatorRevokesItEverywhere) {
+    EventInput in;
+    in.title = "Removal";
+    in.tlp = Tlp::kAmber;
+    in.audience = Audience::kSector;
+    in.indicators = {{"ipv4", "45.33.32.156", "C2", {}, {}, {}}, {"domain", "keep.example", "", {}, {}, {}}};
+    auto e = store_->Create(in, 2, actor_);
+    ASSERT_TRUE(e) << e.error().message;
+    EventInput other = in;
+    other.title = "Same value elsewhere";
+    other.indicators = {{"ipv4", "45.33.32.156", "", {}, {}, {}}};
+    ASSERT_TRUE(store_->Create(other, 2, actor_));
+    IndicatorFilter f;
+    f.event = e->uuid;
+    auto inds = store_->ListIndicators(f, V(2));
+    ASSERT_TRUE(inds);
+    std::string ip_uuid, ip_stix;
+    for (const auto& i : inds->items)
+        if (i.value == "45.33.32.156") ip_uuid = i.uuid, ip_stix = i.stix_id;
+    ASSERT_FALSE(ip_uuid.empty());
+    ASSERT_TRUE(store_->AddSighting(ip_uuid, SightingInput{2, std::nullopt, "ids"}, V(3), actor_));
+    EXPECT_EQ(store_->CorrelateValue("ipv4", "45.33.32.156", V(2))->at(0).event_count, 2);
+
+    // Rights: invisible → not found, visible but not the creator → denied, stale If-Match.
+    EXPECT_EQ(store_->RemoveIndicator(ip_uuid, std::nullopt, V(5), actor_).error().code, core::ErrorCode::kNotFound);
+    EXPECT_EQ(store_->RemoveIndicator(ip_uuid, std::nullopt, V(3), actor_).error().code,
+              core::ErrorCode::kPermissionDenied);
+    EXPECT_EQ(store_->RemoveIndicator(ip_uuid, 99, V(2), actor_).error().code, core::ErrorCode::kPreconditionFailed);
+    auto done = store_->RemoveIndicator(ip_uuid, store_->Get(e->uuid, V(2))->version, V(2), actor_);
+    ASSERT_TRUE(done) << done.error().message;
+    EXPECT_EQ(store_->RemoveIndicator(ip_uuid, std::nullopt, V(2), actor_).error().code, core::ErrorCode::kNotFound);
+
+    // Gone from the indicator, lists, search, CSV, correlation and the event's count.
+    EXPECT_EQ(store_->GetIndicator(ip_uuid, V(2)).error().code, core::ErrorCode::kNotFound);
+    EXPECT_EQ(store_->ListIndicators(f, V(2))->total, 1);
+    auto after = store_->Get(e->uuid, V(2));
+    ASSERT_TRUE(after);
+    EXPECT_EQ(after->indicator_count, 1);
+    EXPECT_GT(after->version, e->version);
+    IndicatorFilter by_value;
+    by_value.value = "45.33.32.156";
+    EXPECT_EQ(store_->ListIndicators(by_value, V(2))->total, 1);  // the other event's
+    auto corr = store_->CorrelateValue("ipv4", "45.33.32.156", V(2));
+    ASSERT_TRUE(corr);
+    ASSERT_EQ(corr->size(), 1u);
+    EXPECT_EQ(corr->at(0).event_count, 1);
+    IndicatorFilter mine = f;
+    EXPECT_EQ(store_->ExportCsv(mine, V(2))->find("45.33.32.156"), std::string::npos);
+
+    // Audited.
+    auto conn = db_->Acquire();
+    auto audit = (*conn)->Query("SELECT action FROM audit_log WHERE object_id = ? ORDER BY id", {ip_uuid});
+    ASSERT_TRUE(audit);
+    ASSERT_EQ(audit->size(), 2u);  // the sighting, the removal
+    EXPECT_EQ((*audit)[1].Str(0), "intel.indicator.delete");
+
+    // Partners: TAXII serves a revoked last version, the STIX export holds it.
+    ObjectQuery q;
+    q.audience = Audience::kSector;
+    q.ids = {ip_stix};
+    bool more = false;
+    auto objects = store_->QueryObjects(q, V(3), &more);
+    ASSERT_TRUE(objects);
+    ASSERT_EQ(objects->size(), 1u);
+    auto revoked = core::ParseJsonObject(objects->at(0).content);
+    ASSERT_TRUE(revoked);
+    EXPECT_TRUE(revoked->at("revoked").as_bool());
+    q.version_mode = "all";
+    EXPECT_EQ(store_->QueryObjects(q, V(3), &more)->size(), 2u);
+    auto bundle = store_->ExportStix(e->uuid, V(2));
+    ASSERT_TRUE(bundle);
+    bool in_bundle = false;
+    for (const auto& o : bundle->at("objects").as_array())
+        if (o.as_object().at("id").as_string() == ip_stix)
+            if (const auto* rv = o.as_object().if_contains("revoked")) in_bundle = rv->is_bool() && rv->as_bool();
+    EXPECT_TRUE(in_bundle);
+
+    // MISP export and feed: the attribute is deleted.
+    auto misp = ExportMisp(*store_, e->uuid, V(2));
+    ASSERT_TRUE(misp);
+    int deleted = 0, live = 0;
+    for (const auto& a : misp->at("Event").as_object().at("Attribute").as_array()) {
+        if (a.at("deleted").as_bool()) {
+            ++deleted;
+            EXPECT_EQ(a.at("uuid").as_string(), ip_uuid);
+            EXPECT_EQ(a.at("value").as_string(), "45.33.32.156");
+        } else {
+            ++live;
+        }
+    }
+    EXPECT_EQ(deleted, 1);
+    EXPECT_EQ(live, 1);
+    std::ostringstream feed;
+    ASSERT_TRUE(WriteMispFeedEvent(*store_, *after, V(2), feed));
+    EXPECT_NE(feed.str().find("\"deleted\":true"), std::string::npos);
+}
+
+TEST_P(IntelStoreTest, RemoveIndicatorHeldInItsRow) {
+    ImportOptions opts;
+    opts.organisation_id = 2;
+    opts.audience = Audience::kPartners;
+    const std::string id = "indicator--c1b2c3d4-0000-4000-8000-0000000000aa";
+    std::istringstream in(R"({"type":"bundle","id":"bundle--6f2cf09c-7f0d-4a4e-8b3b-8d4f1e6f2faa","objects":[)"
+                          R"({"type":"indicator","spec_version":"2.1","id":")" + id +
+                          R"(","created":"2026-03-01T00:00:00.000Z","modified":"2026-03-01T00:00:00.000Z",)"
+                          R"("pattern":"[domain-name:value = 'inrow.remove.example']","pattern_type":"stix",)"
+                          R"("valid_from":"2026-03-01T00:00:00Z"}]})");
+    auto r = store_->ImportStix(in, opts, actor_);
+    ASSERT_TRUE(r) << r.error().message;
+    IndicatorFilter f;
+    f.event = r->event_id;
+    auto inds = store_->ListIndicators(f, V(2));
+    ASSERT_TRUE(inds);
+    ASSERT_EQ(inds->items.size(), 1u);
+    ASSERT_TRUE(store_->RemoveIndicator(inds->items[0].uuid, std::nullopt, V(2), actor_));
+    ObjectQuery q;
+    q.audience = Audience::kPartners;
+    q.ids = {id};
+    q.version_mode = "all";
+    bool more = false;
+    auto objects = store_->QueryObjects(q, V(2), &more);
+    ASSERT_TRUE(objects);
+    ASSERT_EQ(objects->size(), 2u);  // the imported version (moved out of the row) and the revoked one
+    EXPECT_EQ(objects->at(1).content.find("\"revoked\":true") != std::string::npos ||
+                  objects->at(0).content.find("\"revoked\":true") != std::string::npos,
+              true);
+    EXPECT_EQ(store_->Get(r->event_id, V(2))->indicator_count, 0);
+}
+
+TEST_P(IntelStoreTest, MispDeletedAttributesAndSeenTimes) {
+    auto event = [](int stamp, bool deleted) {
+        json::array attrs{
+            json::object{{"uuid", "6b7f0000-0000-4000-8000-000000000001"}, {"type", "ip-dst"}, {"category", "Network activity"},
+                         {"value", "198.51.100.7"}, {"to_ids", true},
+                         {"first_seen", "2024-05-01T10:00:00.123456+00:00"},
+                         {"last_seen", "2024-06-01T00:00:00.000000+00:00"}},
+            json::object{{"uuid", "6b7f0000-0000-4000-8000-000000000002"}, {"type", "domain"}, {"category", "Network activity"},
+                         {"value", "gone.example"}, {"to_ids", true}, {"deleted", deleted}},
+            json::object{{"uuid", "6b7f0000-0000-4000-8000-000000000003"}, {"type", "md5"}, {"category", "Payload delivery"},
+                         {"value", "0997ba7292ddbac1c7e7ade6766ed53c"}, {"to_ids", true}, {"first_seen", "yesterday"}},
+            json::object{{"type", "ip-src"}, {"category", "Network activity"}, {"value", "203.0.113.9"}, {"to_ids", true},
+                         {"deleted", deleted}}};
+        return core::ToJson(json::object{{"Event", json::object{{"uuid", "6b7f0000-0000-4000-8000-0000000000ee"},
+                                                                {"info", "seen and deleted"},
+                                                                {"timestamp", std::to_string(stamp)},
+                                                                {"Attribute", std::move(attrs)}}}});
+    };
+    MispImportOptions opts;
+    opts.organisation_id = 4;
+    auto r1 = ImportMisp(*store_, event(1700000000, false), opts, actor_);
+    ASSERT_TRUE(r1) << r1.error().message;
+    EXPECT_EQ(r1->indicators, 3u);
+    ASSERT_EQ(r1->problems.size(), 1u);  // the bad first_seen, named; the others imported
+    EXPECT_EQ(r1->problems[0].object_id, "6b7f0000-0000-4000-8000-000000000003");
+    EXPECT_NE(r1->problems[0].reason.find("first_seen"), std::string::npos);
+    IndicatorFilter f;
+    f.event = r1->event_id;
+    f.value = "198.51.100.7";
+    auto ip = store_->ListIndicators(f, V(4));
+    ASSERT_TRUE(ip);
+    ASSERT_EQ(ip->items.size(), 1u);
+    EXPECT_EQ(ip->items[0].valid_from, *core::ParseRfc3339("2024-05-01T10:00:00.123456Z"));
+    EXPECT_EQ(ip->items[0].valid_until, core::ParseRfc3339("2024-06-01T00:00:00Z"));
+    auto attribute = [&](const std::string& value) {
+        auto doc = ExportMisp(*store_, r1->event_id, V(4));
+        EXPECT_TRUE(doc);
+        if (doc)
+            for (const auto& a : doc->at("Event").as_object().at("Attribute").as_array())
+                if (a.at("value").as_string() == value) return a.as_object();
+        return json::object{};
+    };
+    auto a = attribute("198.51.100.7");
+    ASSERT_FALSE(a.empty());
+    EXPECT_EQ(a.at("first_seen").as_string(), "2024-05-01T10:00:00.123456+00:00");
+    EXPECT_EQ(a.at("last_seen").as_string(), "2024-06-01T00:00:00.000000+00:00");
+
+    // The source deletes two attributes (one by uuid, one without uuid: by value).
+    auto r2 = ImportMisp(*store_, event(1700000060, true), opts, actor_);
+    ASSERT_TRUE(r2) << r2.error().message;
+    EXPECT_TRUE(r2->reimport);
+    EXPECT_EQ(r2->removed, 2u);
+    EXPECT_EQ(r2->indicators, 1u);
+    EXPECT_EQ(ToJson(*r2).at("removed").to_number<std::int64_t>(), 2);
+    auto gone = attribute("gone.example");
+    ASSERT_FALSE(gone.empty());
+    EXPECT_TRUE(gone.at("deleted").as_bool());
+    EXPECT_EQ(gone.at("uuid").as_string(), "6b7f0000-0000-4000-8000-000000000002");
+    EXPECT_TRUE(attribute("203.0.113.9").at("deleted").as_bool());
+    EXPECT_FALSE(attribute("198.51.100.7").at("deleted").as_bool());
+    // Importing the same deletions again changes nothing.
+    auto r3 = ImportMisp(*store_, event(1700000120, true), opts, actor_);
+    ASSERT_TRUE(r3) << r3.error().message;
+    EXPECT_EQ(r3->removed, 0u);
+    EXPECT_EQ(r3->indicators, 1u);
+}
+
+// The fast path of a simple indicator (its text scanned, no JSON DOM) stores exactly what the full
+// parse stores: the reference bundles (tests/data/stix), objects in every shape around the fast path's limits
+// (escapes, non-ASCII, white space, key order, markings, repeated keys, bad values), several
+// batches of generated ones and broken objects are imported by org 2 with the fast path and by
+// org 4 without; the reports, every stored row, the exported bundles and the TAXII objects match.
+TEST_P(IntelStoreTest, FastPathStoresWhatTheFullParseStores) {
+    std::vector<std::pair<std::string, std::string>> bundles;  // (name, text)
+    // The reference bundles (copied from the standards' samples).
+    for (const auto& f : std::filesystem::directory_iterator(Source() + "/tests/data/stix"))
+        if (f.path().extension() == ".json") bundles.emplace_back(f.path().filename().string(), ReadFile(f.path().string()));
+    std::sort(bundles.begin(), bundles.end());
+    int serial = 0;
+    auto ind = [&](const std::string& members) {
+        char id[64];
+        std::snprintf(id, sizeof id, "indicator--f1b2c3d4-0000-4000-8000-%012d", ++serial);
+        return R"({"type":"indicator","id":")" + std::string(id) + "\"," + members + "}";
+    };
+    const std::string base =
+        R"("spec_version":"2.1","created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z","pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z",)";
+    auto p = [](const std::string& pattern) { return R"("pattern":")" + pattern + "\""; };
+    std::vector<std::string> objects = {
+        ind(base + p("[ipv4-addr:value = '45.33.60.1']")),
+        ind(base + R"("name":"plain name",)" + p("[domain-name:value = 'Upper.Example.COM']")),
+        ind(base + R"("name":"a \"quoted\" name",)" + p("[ipv4-addr:value = '45.33.60.2']")),
+        ind(base + R"("name":"escaped \u0041 \/ \\ \n",)" + p("[ipv4-addr:value = '45.33.60.3']")),
+        ind(base + R"("description":"non-ASCII: çğış é 漢字 😀",)" + p("[url:value = 'http://Example.com:80/a b']")),
+        ind(base + "\"name\":\"bad utf-8 \xC3\x28\"," + p("[ipv4-addr:value = '45.33.60.4']")),
+        ind(base + "\"name\":\"overlong \xC0\xAF\"," + p("[ipv4-addr:value = '45.33.60.5']")),
+        ind(base + "\"name\":\"raw\ttab\"," + p("[ipv4-addr:value = '45.33.60.6']")),
+        ind(base + R"("name":"",)" + p("[ipv4-addr:value = '45.33.60.7']")),
+        ind(base + R"("name":"n","description":"d",)" + p("[email-addr:value = 'Someone@Example.org']")),
+        ind(base + R"("valid_until":"2027-01-01T00:00:00Z",)" + p("[file:hashes.'SHA-256' = 'AB" + std::string(62, 'c') + "']")),
+        ind(base + R"("valid_until":"2025-01-01T00:00:00Z",)" + p("[file:hashes.MD5 = '" + std::string(32, 'd') + "']")),
+        ind(base + R"("valid_until":"not a time",)" + p("[file:hashes.'SHA-1' = '" + std::string(40, 'e') + "']")),
+        ind(base + p("[autonomous-system:number = 64500]")),
+        ind(base + p("[ipv4-addr:value = '45.33.61.0/24']")),
+        ind(base + p("[ipv4-addr:value = '45.33.61.9/32']")),
+        ind(base + p("[ipv6-addr:value = '2001:DB8::1']")),
+        ind(base + p("[x509-certificate:hashes.'SHA-256' = '" + std::string(64, 'f') + "']")),
+        ind(base + p("[url:value = 'http://evil.example/it\\\\'s']")),
+        ind(base + p("[ipv4-addr:value = '45.33.60.1'] OR [ipv4-addr:value = '45.33.60.9']")),
+        ind(base + p("[ipv4-addr:value = '300.1.1.1']")),
+        ind(base + p("[ipv4-addr:value = '45.33.60.1']")),  // a duplicate value
+        ind(base + p("not a pattern")),
+        ind(base + R"("object_marking_refs":["marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da"],)" +
+            p("[ipv4-addr:value = '45.33.60.10']")),
+        ind(base + R"("object_marking_refs":["marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487"],)" +
+            p("[ipv4-addr:value = '45.33.60.11']")),
+        ind(base + R"("object_marking_refs":["marking-definition--00000000-1111-4a2b-9c3d-000000000009"],)" +
+            p("[ipv4-addr:value = '45.33.60.12']")),
+        ind(base + R"("object_marking_refs":["marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da","marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487"],)" +
+            p("[ipv4-addr:value = '45.33.60.13']")),
+        ind(base + R"("object_marking_refs":[],)" + p("[ipv4-addr:value = '45.33.60.14']")),
+        ind(base + R"("object_marking_refs":["x"],)" + p("[ipv4-addr:value = '45.33.60.15']")),
+        ind(base + R"("labels":["malicious-activity"],)" + p("[ipv4-addr:value = '45.33.60.16']")),
+        ind(base + R"("confidence":80,)" + p("[ipv4-addr:value = '45.33.60.17']")),
+        ind(base + R"("name":null,)" + p("[ipv4-addr:value = '45.33.60.18']")),
+        ind(base + R"("name":"first","name":"second",)" + p("[ipv4-addr:value = '45.33.60.19']")),
+        ind(base + R"("extensions":{"x":{"y":1}},)" + p("[ipv4-addr:value = '45.33.60.20']")),
+        ind(R"("spec_version":"2.0","created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z","valid_from":"2026-01-01T00:00:00Z",)" +
+            p("[ipv4-addr:value = '45.33.60.21']")),
+        ind(R"("spec_version":"2.2","created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z","valid_from":"2026-01-01T00:00:00Z",)" +
+            p("[ipv4-addr:value = '45.33.60.22']")),
+        ind(R"("created":"2026-01-01T00:00:00.000Z","valid_from":"2026-01-01T00:00:00Z",)" + p("[ipv4-addr:value = '45.33.60.23']")),
+        ind(R"("created":"2026-01-01T00:00:00.000Z","modified":"2026-02-01T00:00:00Z","valid_from":"2026-01-01T00:00:00.5Z",)" +
+            p("[ipv4-addr:value = '45.33.60.24']")),
+        ind(R"("created":"2026-01-01T00:00:00.000Z","modified":"yesterday","valid_from":"2026-01-01T00:00:00Z",)" +
+            p("[ipv4-addr:value = '45.33.60.25']")),
+        ind(R"("created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z","valid_from":"soon",)" +
+            p("[ipv4-addr:value = '45.33.60.26']")),
+        ind(R"("created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z",)" + p("[ipv4-addr:value = '45.33.60.27']")),
+        ind(R"("created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z","pattern_type":"snort","valid_from":"2026-01-01T00:00:00Z",)" +
+            p("alert tcp any any")),
+        ind(base + R"("pattern":"")"),
+        // White space and key order.
+        "  {\n \"pattern\" : \"[ipv4-addr:value = '45.33.60.28']\" ,\t\"valid_from\":\"2026-01-01T00:00:00Z\",\r\n"
+        "\"modified\": \"2026-01-01T00:00:00.000Z\", \"created\":\"2025-01-01T00:00:00.000Z\", \"id\" : "
+        "\"indicator--f1b2c3d4-0000-4000-8000-100000000001\", \"type\":\"indicator\", \"object_marking_refs\" : [ "
+        "\"marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da\" ] }  ",
+        R"({"type":"indicator","id":"indicator--not-a-uuid","created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z","pattern":"[ipv4-addr:value = '45.33.60.29']","valid_from":"2026-01-01T00:00:00Z"})",
+        R"({"type":"indicator","id":"malware--f1b2c3d4-0000-4000-8000-100000000002","created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z","pattern":"[ipv4-addr:value = '45.33.60.30']","valid_from":"2026-01-01T00:00:00Z"})",
+        R"({"type":"malware","id":"malware--f1b2c3d4-0000-4000-8000-100000000003","created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z","name":"m","is_family":false})",
+        R"({"type":"indicator","id":"indicator--f1b2c3d4-0000-4000-8000-100000000004","created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z","pattern":"[ipv4-addr:value = '45.33.60.31']","valid_from":"2026-01-01T00:00:00Z",})",
+        R"({"type":"indicator","id":"indicator--f1b2c3d4-0000-4000-8000-100000000005" "oops":1})",
+        R"({})",
+        R"({"type":"indicator"})",
+        R"([1,2])",
+        // A second version of an earlier id (both move to intel_objects).
+        R"({"type":"indicator","spec_version":"2.1","id":"indicator--f1b2c3d4-0000-4000-8000-000000000001","created":"2026-01-01T00:00:00.000Z","modified":"2026-03-01T00:00:00.000Z","pattern":"[ipv4-addr:value = '45.33.60.32']","pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z"})",
+        R"({"type":"sighting","spec_version":"2.1","id":"sighting--f1b2c3d4-0000-4000-8000-100000000006","created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z","sighting_of_ref":"indicator--f1b2c3d4-0000-4000-8000-000000000002","count":3})",
+    };
+    std::string varied = R"({"type":"bundle","id":"bundle--f1b2c3d4-0000-4000-8000-000000000000","objects":[)";
+    for (std::size_t k = 0; k < objects.size(); ++k) varied += (k ? ",\n" : "") + objects[k];
+    bundles.emplace_back("varied", varied + "]}");
+    // Several batches: names, descriptions, markings and validity varying; duplicate values.
+    bundles.emplace_back(
+        "batches", IndicatorBundle(
+                       12000, 'c',
+                       [](int k) {
+                           switch (k % 4) {
+                               case 0: return "[ipv4-addr:value = '10.77." + std::to_string(k / 256 % 256) + "." + std::to_string(k % 256) + "']";
+                               case 1: return "[domain-name:value = 'Host-" + std::to_string(k % 5000) + ".Example.net']";
+                               case 2: return "[url:value = 'https://evil.example/" + std::to_string(k) + "?q=1']";
+                               default: {
+                                   char sha[65];
+                                   std::snprintf(sha, sizeof sha, "%064llX", static_cast<unsigned long long>(k) * 2654435761ull);
+                                   return "[file:hashes.'SHA-256' = '" + std::string(sha) + "']";
+                               }
+                           }
+                       },
+                       [](int k) {
+                           switch (k % 5) {
+                               case 0: return "\"name\":\"n" + std::to_string(k) + "\",";
+                               case 1: return "\"description\":\"d" + std::to_string(k) + "\",";
+                               case 2: return std::string(R"("valid_until":"2027-01-01T00:00:00Z","object_marking_refs":["marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"],)");
+                               case 3: return std::string(R"("name":"ü \"x\"",)");
+                               default: return std::string();
+                           }
+                       }));
+
+    // Objects without a `modified` (observables) take the time of their import as version.
+    const core::Micros start = core::NowMicros();
+    auto imported_now = [&](std::string_view version_us) {
+        return std::atoll(std::string(version_us).c_str()) >= start ? std::string("now") : std::string(version_us);
+    };
+    auto conn = db_->Acquire();
+    ASSERT_TRUE(conn);
+    auto rows = [&](const std::string& sql, std::int64_t org) {
+        std::vector<std::string> out;
+        auto r = (*conn)->Query(sql, {org});
+        EXPECT_TRUE(r) << r.error().message;
+        if (!r) return out;
+        for (const auto& row : *r) {
+            std::string line;
+            for (std::size_t c = 0; c < row.cells.size(); ++c) {
+                const std::string& column = r->columns[c];
+                line += (row.IsNull(c)                              ? std::string("NULL")
+                         : column == "version" && row.Int(c + 1) >= start ? std::string("now")
+                         : column == "version_us" || column == "valid_from" ? imported_now(row.Str(c))
+                                                                    : row.Str(c)) +
+                        "|";
+            }
+            out.push_back(line);
+        }
+        return out;
+    };
+    auto report_text = [](const ImportReport& r) {
+        auto j = ToJson(r);
+        j.erase("event_id");
+        return core::ToJson(j);
+    };
+    auto exported = [&](const std::string& event, std::int64_t org) {
+        std::vector<std::string> out;
+        auto b = store_->ExportStix(event, V(org));
+        EXPECT_TRUE(b) << b.error().message;
+        if (!b) return out;
+        for (const auto& o : b->at("objects").as_array())
+            if (o.at("type") != "report" && o.at("type") != "identity") out.push_back(core::ToJson(o));
+        std::sort(out.begin(), out.end());
+        return out;
+    };
+    auto served = [&](std::int64_t org) {
+        std::vector<std::string> out;
+        ObjectQuery q;
+        q.audience = Audience::kOrganisation;
+        q.version_mode = "all";
+        for (;;) {
+            bool more = false;
+            auto page = store_->QueryObjects(q, V(org), &more);
+            EXPECT_TRUE(page) << page.error().message;
+            if (!page) break;
+            for (const auto& o : *page)
+                if (o.type != "report" && o.type != "identity")
+                    out.push_back(o.stix_id + "|" + (o.version_us >= start ? std::string("now") : o.version) + "|" +
+                                  imported_now(std::to_string(o.version_us)) + "|" + o.content);
+            if (!more || page->empty()) break;
+            q.after_row = page->back().date_added;
+        }
+        // (Sorted: the TLP marking objects are shared by the events of both organisations; the
+        // order of each organisation's own objects is compared on the rows above.)
+        std::sort(out.begin(), out.end());
+        return out;
+    };
+    const std::string kIndicators =
+        "SELECT i.stix_id, i.type, i.value, i.original, i.comment, i.detection, i.valid_from, i.valid_until, "
+        "i.false_positive, i.warning, i.warning_override, i.object_version_us, i.object_version, i.object_content, "
+        "i.object_added IS NULL FROM intel_indicators i JOIN intel_events e ON e.id = i.event_id WHERE "
+        "e.organisation_id = ? ORDER BY i.id";
+    const std::string kObjects =
+        "SELECT o.stix_id, o.type, o.version, o.version_us, o.content, o.deleted FROM intel_objects o JOIN intel_events "
+        "e ON e.id = o.event_id WHERE e.organisation_id = ? AND o.type NOT IN ('report', 'identity') ORDER BY "
+        "o.date_added";
+    const std::string kInRowOrder =
+        "SELECT i.stix_id FROM intel_indicators i JOIN intel_events e ON e.id = i.event_id WHERE e.organisation_id = ? "
+        "AND i.object_added IS NOT NULL ORDER BY i.object_added";
+    const std::string kEvents =
+        "SELECT title, description, tlp, tags, indicator_count, source_ref, audience FROM intel_events WHERE "
+        "organisation_id = ? ORDER BY id";
+    const std::string kSightings =
+        "SELECT i.stix_id, s.count, s.first_seen, s.last_seen FROM intel_sightings s JOIN intel_indicators i ON i.id = "
+        "s.indicator_id JOIN intel_events e ON e.id = i.event_id WHERE e.organisation_id = ? ORDER BY s.id";
+    for (const auto& [name, text] : bundles) {
+        SCOPED_TRACE(name);
+        std::optional<ImportReport> report[2];
+        for (int path = 0; path < 2; ++path) {
+            std::istringstream in(text);
+            ImportOptions opts;
+            opts.organisation_id = path == 0 ? 2 : 4;
+            opts.fast_path = path == 0;
+            auto r = store_->ImportStix(in, opts, actor_);
+            ASSERT_EQ(static_cast<bool>(r), true) << (r ? "" : r.error().message);
+            report[path] = *r;
+        }
+        EXPECT_EQ(report_text(*report[0]), report_text(*report[1]));
+        for (const auto* sql : {&kIndicators, &kObjects, &kInRowOrder, &kEvents, &kSightings}) {
+            const auto fast = rows(*sql, 2), full = rows(*sql, 4);
+            EXPECT_EQ(fast.size(), full.size()) << *sql;
+            for (std::size_t k = 0; k < fast.size() && k < full.size(); ++k)
+                if (fast[k] != full[k]) {
+                    ADD_FAILURE() << *sql << "\nrow " << k << " fast: " << fast[k] << "\nrow " << k << " full: " << full[k];
+                    break;
+                }
+        }
+        EXPECT_EQ(exported(report[0]->event_id, 2), exported(report[1]->event_id, 4));
+        EXPECT_EQ(served(2), served(4));
+    }
+    // The fast path was taken: most of the generated indicators hold their object in their row.
+    EXPECT_GT(rows(kInRowOrder, 2).size(), 8000u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, IntelStoreTest, ::testing::ValuesIn(db::testing::BackendNames()));

@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <algorithm>
@@ -196,6 +197,7 @@ json::object ToJson(const MispImportReport& r) {
                         {"created", r.created},
                         {"updated", r.updated},
                         {"unchanged", r.unchanged},
+                        {"removed", r.removed},
                         {"rejected", r.problems.size()},
                         {"failed", r.problems.size()},
                         {"problems", std::move(problems)}};
@@ -271,6 +273,11 @@ core::Result<MispImportReport> ImportMisp(IntelStore& store, std::string_view te
     }
     std::map<std::string, core::Micros> attribute_stamps;  // attribute uuid → its timestamp
     std::map<std::string, std::size_t> attribute_index;   // attribute uuid → its position
+    struct Removal {
+        std::string uuid, type, value;  // type/value: normalised ('' when not an indicator form)
+        std::size_t index = 0;
+    };
+    std::vector<Removal> removals;  // attributes marked deleted
     std::size_t index = 0;
     auto take_attribute = [&](const json::object& a) {
         const std::size_t at = index++;
@@ -283,15 +290,24 @@ core::Result<MispImportReport> ImportMisp(IntelStore& store, std::string_view te
                                                         " times in the event: ambiguous, not imported"});
             return;
         }
-        if (Flag(a, "deleted")) {
-            ++report.skipped;
-            return;
-        }
-        take_tags(a, false);
+        const bool deleted = Flag(a, "deleted");
+        if (!deleted) take_tags(a, false);
         const std::string type = Str(a, "type");
         const std::string value = Str(a, "value");
         std::string part;
         auto t = MapType(type, value, part);
+        if (deleted) {
+            // Removes the indicator it matches on a re-import; skipped otherwise.
+            Removal r{attribute_uuid, "", "", at};
+            if (t)
+                if (auto normal = Normalise(*t, part)) {
+                    r.type = std::string(TypeName(*t));
+                    r.value = *normal;
+                }
+            removals.push_back(std::move(r));
+            ++report.skipped;
+            return;
+        }
         if (!t) {
             ++report.skipped;  // types with no indicator form (text, attachment, comment...)
             return;
@@ -301,12 +317,34 @@ core::Result<MispImportReport> ImportMisp(IntelStore& store, std::string_view te
             report.problems.push_back(ImportProblem{at, Str(a, "uuid"), type + " '" + value + "': " + normal.error().message});
             return;
         }
+        // first_seen / last_seen (ISO 8601, MISP writes microseconds) → validity, as misp-stix.
+        std::optional<core::Micros> first_seen, last_seen;
+        for (auto [key, slot] : {std::pair{"first_seen", &first_seen}, std::pair{"last_seen", &last_seen}}) {
+            const json::value* x = a.if_contains(key);
+            if (!x || x->is_null() || (x->is_string() && x->as_string().empty())) continue;
+            std::optional<core::Micros> when;
+            if (x->is_string()) when = core::ParseRfc3339(std::string_view(x->as_string()));
+            if (!when) {
+                report.problems.push_back(ImportProblem{at, attribute_uuid.empty() ? std::to_string(at) : attribute_uuid,
+                                                        type + " '" + value + "': " + key +
+                                                            " is not an ISO 8601 date-time"});
+                return;
+            }
+            *slot = when;
+        }
+        if (first_seen && last_seen && *last_seen <= *first_seen) {
+            report.problems.push_back(ImportProblem{at, attribute_uuid.empty() ? std::to_string(at) : attribute_uuid,
+                                                    type + " '" + value + "': last_seen must be later than first_seen"});
+            return;
+        }
         IndicatorInput ii;
         ii.type = std::string(TypeName(*t));
         ii.value = *normal;
         ii.comment = Str(a, "comment");
         ii.detection = Flag(a, "to_ids");
         ii.source_uuid = attribute_uuid;
+        ii.valid_from = first_seen;
+        ii.valid_until = last_seen;
         if (!attribute_uuid.empty()) attribute_index[attribute_uuid] = at;
         if (const std::string ts = Str(a, "timestamp");
             !attribute_uuid.empty() && !ts.empty() && ts.size() < 12 && ts.find_first_not_of("0123456789") == std::string::npos)
@@ -385,6 +423,39 @@ core::Result<MispImportReport> ImportMisp(IntelStore& store, std::string_view te
                     all.cursor = *page.next;
                 }
             }
+            // Attributes the source deleted: the indicator they match (by attribute uuid, else by
+            // value) is removed like an analyst's removal (revoked STIX version, MISP deleted).
+            for (const auto& r : removals) {
+                std::string target;
+                if (auto k = r.uuid.empty() ? by_attribute.end() : by_attribute.find(r.uuid); k != by_attribute.end()) {
+                    target = k->second.uuid;
+                    by_attribute.erase(k);
+                } else if (!r.type.empty()) {
+                    const auto key = std::make_pair(r.type, r.value);
+                    if (auto w = without_uuid.find(key); w != without_uuid.end()) {
+                        target = w->second.uuid;
+                        without_uuid.erase(w);
+                    } else if (r.uuid.empty()) {
+                        for (auto b = by_attribute.begin(); b != by_attribute.end(); ++b)
+                            if (TypeName(b->second.type) == r.type && b->second.value == r.value) {
+                                target = b->second.uuid;
+                                by_attribute.erase(b);
+                                break;
+                            }
+                    }
+                }
+                if (target.empty()) continue;
+                auto done = store.RemoveIndicator(target, std::nullopt, owner, actor);
+                if (!done) {
+                    if (done.error().code != core::ErrorCode::kNotFound &&
+                        done.error().code != core::ErrorCode::kPermissionDenied)
+                        return tl::unexpected(done.error());
+                    report.problems.push_back(ImportProblem{r.index, r.uuid, "cannot remove the indicator of deleted "
+                                                                            "attribute: " + done.error().message});
+                    continue;
+                }
+                ++report.removed;
+            }
             std::vector<IndicatorInput> to_add;
             for (const auto& ii : in.indicators) {
                 auto known = ii.source_uuid.empty() ? by_attribute.end() : by_attribute.find(ii.source_uuid);
@@ -400,10 +471,13 @@ core::Result<MispImportReport> ImportMisp(IntelStore& store, std::string_view te
                 }
                 const Indicator& old = known->second;
                 const bool moved = TypeName(old.type) != ii.type || old.value != ii.value;
-                if (!adopt && !moved && old.comment == ii.comment && old.detection == ii.detection.value_or(true))
+                const bool seen_changed = (ii.valid_from && *ii.valid_from != old.valid_from) ||
+                                          (ii.valid_until && ii.valid_until != old.valid_until);
+                if (!adopt && !moved && !seen_changed && old.comment == ii.comment &&
+                    old.detection == ii.detection.value_or(true))
                     continue;
                 IndicatorInput revised = ii;
-                if (auto s = attribute_stamps.find(ii.source_uuid); moved && s != attribute_stamps.end())
+                if (auto s = attribute_stamps.find(ii.source_uuid); moved && !ii.valid_from && s != attribute_stamps.end())
                     revised.valid_from = s->second;  // the corrected value holds from the attribute's change
                 auto r = store.ReviseIndicator(old.uuid, revised, owner, actor);
                 if (!r) {
@@ -483,6 +557,15 @@ json::array EventTags(const Event& e) {
     return tags;
 }
 
+// MISP's first_seen/last_seen form: "2024-05-01T10:00:00.000000+00:00".
+std::string MispTime(core::Micros t) {
+    std::string s = core::FormatRfc3339(t - t % 1000000);  // "...:SSZ"
+    s.pop_back();
+    char frac[16];
+    std::snprintf(frac, sizeof frac, ".%06d+00:00", static_cast<int>(((t % 1000000) + 1000000) % 1000000));
+    return s + frac;
+}
+
 // One indicator as a MISP attribute (the only attribute writer: event JSON and feed alike).
 json::object AttributeJson(const Indicator& i) {
     auto [type, category] = MispTypeOf(i.type, i.value);
@@ -497,11 +580,33 @@ json::object AttributeJson(const Indicator& i) {
                    {"deleted", false},
                    {"disable_correlation", false},
                    {"object_relation", nullptr},
-                   {"timestamp", std::to_string(i.updated_at / 1000000)}};
+                   {"timestamp", std::to_string(i.updated_at / 1000000)},
+                   {"first_seen", MispTime(i.valid_from)}};
+    if (i.valid_until && *i.valid_until > i.valid_from) a["last_seen"] = MispTime(*i.valid_until);
     if (i.sightings > 0)
         a["Sighting"] = json::array{json::object{{"type", "0"},
                                                  {"date_sighting", std::to_string(i.last_seen.value_or(i.updated_at) / 1000000)},
                                                  {"source", "muhafiz"}}};
+    return a;
+}
+
+// An indicator removed from the event (IntelStore::RemoveIndicator) as a deleted MISP attribute,
+// so that a MISP instance pulling us deletes it too.
+json::object RemovedAttributeJson(const IntelStore::RemovedIndicator& r) {
+    auto [type, category] = MispTypeOf(r.type, r.value);
+    json::object a{{"uuid", r.attribute_uuid},
+                   {"type", type},
+                   {"category", category},
+                   {"value", r.value},
+                   {"to_ids", false},
+                   {"comment", r.comment},
+                   {"distribution", "5"},
+                   {"deleted", true},
+                   {"disable_correlation", false},
+                   {"object_relation", nullptr},
+                   {"timestamp", std::to_string(r.removed_at / 1000000)},
+                   {"first_seen", MispTime(r.valid_from)}};
+    if (r.valid_until) a["last_seen"] = MispTime(*r.valid_until);
     return a;
 }
 
@@ -546,6 +651,7 @@ core::Result<json::object> ExportMisp(IntelStore& store, const std::string& uuid
         attributes.push_back(AttributeJson(i));
         return core::Ok();
     }));
+    for (const auto& r : MUHAFIZ_TRY(store.RemovedIndicators(e))) attributes.push_back(RemovedAttributeJson(r));
     json::object event = EventHeader(e);
     event["Attribute"] = std::move(attributes);
     return json::object{{"Event", std::move(event)}};
@@ -604,6 +710,11 @@ core::Result<core::Micros> WriteMispFeedEvent(IntelStore& store, const Event& e,
         latest = std::max(latest, i.updated_at);
         return core::Ok();
     }));
+    for (const auto& r : MUHAFIZ_TRY(store.RemovedIndicators(e))) {
+        out << (first ? "" : ",") << core::ToJson(RemovedAttributeJson(r));
+        first = false;
+        latest = std::max(latest, r.removed_at);
+    }
     out << "]}}";
     if (!out) return core::Fail(core::ErrorCode::kInternal, "cannot write the MISP event " + e.uuid);
     return latest;

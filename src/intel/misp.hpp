@@ -41,6 +41,11 @@ struct MispImportReport {
     // once in the file is a problem (ambiguous: skipped, the stored indicator is left as it is).
     bool reimport = false;
     std::size_t created = 0, updated = 0, unchanged = 0;
+    // Re-import (mispsync): attributes marked "deleted": true whose uuid (without uuid: value)
+    // matches an indicator of the event remove it (IntelStore::RemoveIndicator): removed.
+    // first_seen/last_seen (ISO 8601) become valid_from/valid_until; a bad one is a problem
+    // naming the attribute (not imported).
+    std::size_t removed = 0;
 };
 
 [[nodiscard]] core::Result<MispImportReport> ImportMisp(IntelStore& store, std::string_view text,

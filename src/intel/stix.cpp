@@ -53,8 +53,10 @@ json::object TlpMarkingObject(Tlp tlp) {
 }
 
 std::optional<Tlp> TlpOfMarkingId(std::string_view id) {
+    constexpr std::size_t kFirst = 20;  // the first character of the uuid: most differ there
+    if (id.size() <= kFirst) return std::nullopt;
     for (const auto& k : kKnown)
-        if (!k.id.empty() && k.id == id) return k.tlp;
+        if (k.id.size() == id.size() && k.id[kFirst] == id[kFirst] && k.id == id) return k.tlp;
     return std::nullopt;
 }
 
@@ -186,79 +188,219 @@ bool Plain(std::string_view s) {
     return true;
 }
 
+// The field of `t` (and its bit) that property `key` of an indicator goes to; false: none.
+bool IndicatorField(IndicatorText& t, std::string_view key, std::string_view*& field, unsigned& bit) {
+    switch (key.size()) {
+        case 2:
+            if (key == "id") return field = &t.id, bit = kItId, true;
+            break;
+        case 4:
+            if (key == "type") return field = &t.type, bit = kItType, true;
+            if (key == "name") return field = &t.name, bit = kItName, true;
+            break;
+        case 7:
+            if (key == "created") return field = &t.created, bit = kItCreated, true;
+            if (key == "pattern") return field = &t.pattern, bit = kItPattern, true;
+            break;
+        case 8:
+            if (key == "modified") return field = &t.modified, bit = kItModified, true;
+            break;
+        case 10:
+            if (key == "valid_from") return field = &t.valid_from, bit = kItValidFrom, true;
+            break;
+        case 11:
+            if (key == "description") return field = &t.description, bit = kItDescription, true;
+            if (key == "valid_until") return field = &t.valid_until, bit = kItValidUntil, true;
+            break;
+        case 12:
+            if (key == "spec_version") return field = &t.spec_version, bit = kItSpecVersion, true;
+            if (key == "pattern_type") return field = &t.pattern_type, bit = kItPatternType, true;
+            break;
+        default: break;
+    }
+    return false;
+}
+
 }  // namespace
 
 std::optional<std::string> LeanIndicator(const json::object& o) {
-    unsigned bits = 0;
-    std::string_view created, modified, name, description, pattern, valid_from, valid_until, marking;
-    bool has_id = false, has_type = false;
+    IndicatorText t;
     for (const auto& kv : o) {
         const std::string_view k = kv.key();
         const json::value& v = kv.value();
         if (k == "object_marking_refs") {
             if (!v.is_array() || v.as_array().size() != 1 || !v.as_array()[0].is_string()) return std::nullopt;
-            marking = v.as_array()[0].as_string();
-            if (!Plain(marking)) return std::nullopt;
-            bits |= kMarking;
+            t.marking = v.as_array()[0].as_string();
+            if (!Plain(t.marking)) return std::nullopt;
+            t.present |= kItMarking;
             continue;
         }
         if (!v.is_string()) return std::nullopt;
         const std::string_view s = v.as_string();
         if (!Plain(s)) return std::nullopt;
-        if (k == "type") {
-            if (s != "indicator") return std::nullopt;
-            has_type = true;
-        } else if (k == "spec_version") {
-            if (s != "2.1") return std::nullopt;
-            bits |= kSpecVersion;
-        } else if (k == "id") {
-            has_id = true;  // the row's stix_id
-        } else if (k == "created") {
-            created = s;
-        } else if (k == "modified") {
-            modified = s;
-        } else if (k == "name") {
-            name = s;
-            bits |= kName;
-        } else if (k == "description") {
-            description = s;
-            bits |= kDescription;
-        } else if (k == "pattern") {
-            pattern = s;
-        } else if (k == "pattern_type") {
-            if (s != "stix") return std::nullopt;
-            bits |= kPatternType;
-        } else if (k == "valid_from") {
-            valid_from = s;
-        } else if (k == "valid_until") {
-            valid_until = s;
-            bits |= kValidUntil;
-        } else {
-            return std::nullopt;  // anything else: verbatim
-        }
+        std::string_view* field = nullptr;
+        unsigned bit = 0;
+        if (!IndicatorField(t, k, field, bit)) return std::nullopt;  // anything else: verbatim
+        *field = s;
+        t.present |= bit;
     }
-    if (!has_id || !has_type || created.empty() || modified.empty() || pattern.empty() || valid_from.empty() ||
-        ((bits & kMarking) && marking.size() < 2))
-        return std::nullopt;
     std::string out;
-    out.reserve(24 + created.size() + name.size() + description.size() + pattern.size() + valid_from.size() +
-                valid_until.size());
+    if (!LeanIndicatorInto(t, out)) return std::nullopt;
+    return out;
+}
+
+bool LeanIndicatorInto(const IndicatorText& t, std::string& out) {
+    if (!(t.present & kItType) || t.type != "indicator") return false;
+    if ((t.present & kItSpecVersion) && t.spec_version != "2.1") return false;
+    if ((t.present & kItPatternType) && t.pattern_type != "stix") return false;
+    if (!(t.present & kItId) || t.created.empty() || t.modified.empty() || t.pattern.empty() || t.valid_from.empty() ||
+        ((t.present & kItMarking) && t.marking.size() < 2))
+        return false;
+    unsigned bits = 0;
+    if (t.present & kItSpecVersion) bits |= kSpecVersion;
+    if (t.present & kItName) bits |= kName;
+    if (t.present & kItDescription) bits |= kDescription;
+    if (t.present & kItPatternType) bits |= kPatternType;
+    if (t.present & kItValidUntil) bits |= kValidUntil;
+    if (t.present & kItMarking) bits |= kMarking;
+    out.clear();
+    out.reserve(24 + t.created.size() + t.name.size() + t.description.size() + t.pattern.size() +
+                t.valid_from.size() + t.valid_until.size() + t.marking.size());
     static constexpr char kHex[] = "0123456789abcdef";
     out += "~I";
     out += kHex[bits >> 4];
     out += kHex[bits & 15];
-    if (created != modified) out += created;
-    for (std::string_view f : {name, description, pattern, valid_from, valid_until}) {
+    if (t.created != t.modified) out += t.created;
+    for (std::string_view f : {t.name, t.description, t.pattern, t.valid_from, t.valid_until}) {
         out += kSep;
         out += f;
     }
     out += kSep;
     if (bits & kMarking) {
-        const auto tlp = TlpOfMarkingId(marking);
-        if (tlp && TlpMarkingId(*tlp) == marking) out += static_cast<char>('0' + static_cast<int>(*tlp));
-        else out += marking;
+        const auto tlp = TlpOfMarkingId(t.marking);
+        if (tlp && TlpMarkingId(*tlp) == t.marking) out += static_cast<char>('0' + static_cast<int>(*tlp));
+        else out += t.marking;
     }
-    return out;
+    return true;
+}
+
+namespace {
+
+// The length of the valid UTF-8 sequence (RFC 3629: no overlong form, no surrogate, at most
+// U+10FFFF) at the start of `p` (`n` bytes left, p[0] >= 0x80), or 0.
+std::size_t Utf8Length(const unsigned char* p, std::size_t n) {
+    const unsigned c = p[0];
+    auto cont = [&](std::size_t i) { return i < n && (p[i] & 0xC0) == 0x80; };
+    if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
+    if (c >= 0xE0 && c <= 0xEF) {
+        if (!cont(1) || !cont(2)) return 0;
+        if (c == 0xE0 && p[1] < 0xA0) return 0;  // overlong
+        if (c == 0xED && p[1] > 0x9F) return 0;  // surrogate
+        return 3;
+    }
+    if (c >= 0xF0 && c <= 0xF4) {
+        if (!cont(1) || !cont(2) || !cont(3)) return 0;
+        if (c == 0xF0 && p[1] < 0x90) return 0;  // overlong
+        if (c == 0xF4 && p[1] > 0x8F) return 0;  // above U+10FFFF
+        return 4;
+    }
+    return 0;
+}
+
+}  // namespace
+
+namespace {
+
+// ScanIndicatorText of the object that starts at `begin` (white space first allowed) and ends
+// before `end` (more may follow): the position just after its closing brace, or nullptr.
+const char* ScanIndicatorObject(const char* begin, const char* end_of_text, IndicatorText& out) {
+    out = IndicatorText{};
+    const auto* p = reinterpret_cast<const unsigned char*>(begin);
+    const auto* const end = reinterpret_cast<const unsigned char*>(end_of_text);
+    auto space = [&] {
+        while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) ++p;
+    };
+    // A string without escapes or control characters, valid UTF-8: its content, or false.
+    auto string = [&](std::string_view& s) {
+        if (p == end || *p != '"') return false;
+        const auto* const begin = ++p;
+        for (;;) {
+            // 8 bytes at a time while none is '"', '\\', a control character or non-ASCII.
+            while (end - p >= 8) {
+                std::uint64_t w;
+                std::memcpy(&w, p, 8);
+                constexpr std::uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
+                auto zero = [&](std::uint64_t x) { return (x - kOnes) & ~x & kHigh; };
+                if ((zero(w ^ (kOnes * '"')) | zero(w ^ (kOnes * '\\')) | ((w - kOnes * 0x20) & ~w & kHigh) |
+                     (w & kHigh)) != 0)
+                    break;
+                p += 8;
+            }
+            if (p == end) return false;
+            const unsigned c = *p;
+            if (c == '"') break;
+            if (c < 0x20 || c == '\\') return false;
+            if (c < 0x80) {
+                ++p;
+                continue;
+            }
+            const std::size_t n = Utf8Length(p, static_cast<std::size_t>(end - p));
+            if (n == 0) return false;
+            p += n;
+        }
+        s = std::string_view(reinterpret_cast<const char*>(begin), static_cast<std::size_t>(p - begin));
+        ++p;
+        return true;
+    };
+    space();
+    if (p == end || *p != '{') return nullptr;
+    ++p;
+    space();
+    if (p == end || *p == '}') return nullptr;  // empty: the full parse reports it
+    for (;;) {
+        std::string_view key;
+        if (!string(key)) return nullptr;
+        space();
+        if (p == end || *p != ':') return nullptr;
+        ++p;
+        space();
+        if (key == "object_marking_refs") {
+            if (out.present & kItMarking) return nullptr;
+            if (p == end || *p != '[') return nullptr;
+            ++p;
+            space();
+            if (!string(out.marking)) return nullptr;
+            space();
+            if (p == end || *p != ']') return nullptr;
+            ++p;
+            out.present |= kItMarking;
+        } else {
+            std::string_view* field = nullptr;
+            unsigned bit = 0;
+            if (!IndicatorField(out, key, field, bit) || (out.present & bit)) return nullptr;
+            if (!string(*field)) return nullptr;
+            out.present |= bit;
+        }
+        space();
+        if (p == end) return nullptr;
+        if (*p == ',') {
+            ++p;
+            space();
+            continue;
+        }
+        if (*p != '}') return nullptr;
+        return reinterpret_cast<const char*>(p + 1);
+    }
+}
+
+}  // namespace
+
+bool ScanIndicatorText(std::string_view text, IndicatorText& out) {
+    const char* const end = text.data() + text.size();
+    const char* p = ScanIndicatorObject(text.data(), end, out);
+    if (!p) return false;
+    while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) ++p;
+    return p == end;
 }
 
 std::string RenderLeanIndicator(std::string_view stix_id, std::string_view version, std::string_view lean) {
@@ -461,6 +603,7 @@ core::Status StixObjectReader::Start() {
 
 core::Result<bool> StixObjectReader::Next(std::string& object_text) {
     object_text.clear();
+    scanned_ok_ = false;
     if (done_) return false;
     if (!started_) MUHAFIZ_CHECK(Start());
     for (;;) {
@@ -481,6 +624,23 @@ core::Result<bool> StixObjectReader::Next(std::string& object_text) {
             if (Peek() != '{') {
                 MUHAFIZ_CHECK(ReadValue(nullptr));
                 object_text = "";  // not an object: the caller reports it
+                return true;
+            }
+            // A simple indicator wholly in the buffer: found and scanned in one pass (the bytes are
+            // those ReadValue would give: the scanner accepts valid JSON only).
+            const char* const at = buf_.data() + pos_;
+            if (const char* after = ScanIndicatorObject(at, buf_.data() + buf_.size(), scanned_)) {
+                object_text.assign(at, static_cast<std::size_t>(after - at));
+                pos_ += static_cast<std::size_t>(after - at);
+                const auto rebase = [&](std::string_view& v) {
+                    if (!v.empty()) v = std::string_view(object_text.data() + (v.data() - at), v.size());
+                };
+                for (std::string_view* v : {&scanned_.type, &scanned_.spec_version, &scanned_.id, &scanned_.created,
+                                            &scanned_.modified, &scanned_.name, &scanned_.description,
+                                            &scanned_.pattern, &scanned_.pattern_type, &scanned_.valid_from,
+                                            &scanned_.valid_until, &scanned_.marking})
+                    rebase(*v);
+                scanned_ok_ = true;
                 return true;
             }
             MUHAFIZ_CHECK(ReadValue(&object_text));

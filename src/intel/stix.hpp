@@ -76,6 +76,27 @@ struct StixIndicatorInfo {
 // The lean record of indicator `o` (its "modified" becomes the row's version), or nullopt: store
 // it verbatim.
 [[nodiscard]] std::optional<std::string> LeanIndicator(const core::json::object& o);
+// The top-level properties of an indicator object as text (views into the object's JSON text or
+// DOM), for LeanIndicator without a DOM. `present`: one bit per property found (kIndicatorText*).
+enum IndicatorTextBits : unsigned {
+    kItType = 1u << 0, kItSpecVersion = 1u << 1, kItId = 1u << 2, kItCreated = 1u << 3, kItModified = 1u << 4,
+    kItName = 1u << 5, kItDescription = 1u << 6, kItPattern = 1u << 7, kItPatternType = 1u << 8,
+    kItValidFrom = 1u << 9, kItValidUntil = 1u << 10, kItMarking = 1u << 11,
+};
+struct IndicatorText {
+    std::string_view type, spec_version, id, created, modified, name, description, pattern, pattern_type, valid_from,
+        valid_until, marking;
+    unsigned present = 0;
+};
+// Fills `out` from the JSON text of one object when it is a flat object whose properties are all
+// among those of IndicatorText, each once, each a string without any escape or control character
+// (valid UTF-8), object_marking_refs an array of exactly one such string, and nothing but white
+// space around it; false otherwise (then parse it in full: nothing is lost). Any text accepted is
+// valid JSON with exactly these values.
+[[nodiscard]] bool ScanIndicatorText(std::string_view text, IndicatorText& out);
+// LeanIndicator of an object scanned by ScanIndicatorText (the same record as LeanIndicator of
+// its DOM), written into `out` (its capacity reused); false: store it verbatim.
+[[nodiscard]] bool LeanIndicatorInto(const IndicatorText& t, std::string& out);
 [[nodiscard]] inline bool IsLean(std::string_view content) { return content.size() > 1 && content[0] == '~'; }
 [[nodiscard]] inline bool IsLeanReport(std::string_view content) { return content.starts_with("~R"); }
 // The JSON text of a lean indicator record (stix_id and version from the object row).
@@ -96,6 +117,10 @@ class StixObjectReader {
     // true and the object's text; false at the end; an error when the document is not a bundle
     // or is cut short (what was read before stays valid).
     [[nodiscard]] core::Result<bool> Next(std::string& object_text);
+    // After a Next that returned an object: its ScanIndicatorText fields (views into
+    // `object_text`, valid while it is not changed) when the reader could scan it that way while
+    // finding its end (then no second scan is needed); nullptr when not (scan it yourself).
+    const IndicatorText* scanned() const { return scanned_ok_ ? &scanned_ : nullptr; }
     const std::string& bundle_id() const { return bundle_id_; }
     std::size_t bytes_read() const { return consumed_; }
 
@@ -113,6 +138,8 @@ class StixObjectReader {
     std::size_t pos_ = 0, consumed_ = 0;
     bool started_ = false, in_objects_ = false, done_ = false, first_in_array_ = true;
     std::string bundle_id_;
+    IndicatorText scanned_;
+    bool scanned_ok_ = false;
 };
 
 }  // namespace muhafiz::intel

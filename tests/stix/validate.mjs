@@ -74,6 +74,16 @@ try {
   }
   const empty = await admin.post('/api/v1/intel/events', { title: 'no indicators', tlp: 'TLP:GREEN' });
   check('empty event', (await admin.get(`/api/v1/intel/events/${empty.json.id}/stix`)).json);
+  // A removed indicator is exported as a new version with "revoked": true, still schema-valid.
+  const rm = await admin.post('/api/v1/intel/events', { title: 'one removed', tlp: 'TLP:GREEN', audience: 'national',
+    indicators: [{ type: 'ipv4', value: '45.33.32.157', comment: 'c' }, { type: 'domain', value: 'kept.evil.example' }] });
+  if (rm.status !== 201) throw new Error(rm.text);
+  const victim = (await admin.get(`/api/v1/intel/events/${rm.json.id}/indicators`)).json.items.find((i) => i.value === '45.33.32.157');
+  const del = await admin.delete(`/api/v1/intel/indicators/${victim.id}`);
+  if (del.status !== 204) throw new Error(del.text);
+  const removed = (await admin.get(`/api/v1/intel/events/${rm.json.id}/stix`)).json;
+  if (!removed.objects.some((o) => o.id === victim.stix_id && o.revoked === true)) { failures++; console.error('FAIL removed indicator: no revoked version exported'); }
+  check('removed indicator', removed);
   for (const f of readdirSync(path.join(root, 'tests/data/stix')).filter((f) => f.endsWith('.json'))) {
     const text = readFileSync(path.join(root, 'tests/data/stix', f), 'utf8');
     const r = await admin.request('POST', '/api/v1/intel/import/stix', text, { 'content-type': 'application/json' });

@@ -296,6 +296,18 @@ core::Status RegisterIntelRoutes(http::Router& router, const access::api::Guard&
         return Response::Json(200, ToJson(*i, core::NowMicros()));
     }));
 
+    // Removal (mispsync): If-Match, when sent, is the event's version (ETag of the event).
+    MUHAFIZ_CHECK(guard.Route(router, "DELETE", "/api/v1/intel/indicators/{id}", [&, viewer, refuse](Request& req, const Principal& p) {
+        if (!CanWriteIntel(p)) return refuse("remove indicators");
+        auto v = viewer(p);
+        if (!v) return Response::Error(v.error());
+        auto expected = http::IfMatchVersion(req);
+        if (!expected) return Response::Error(expected.error());
+        auto done = store.RemoveIndicator(req.PathParam("id"), *expected, *v, access::api::Guard::ActorOf(p, req));
+        if (!done) return Response::Error(done.error());
+        return Response::NoContent();
+    }));
+
     MUHAFIZ_CHECK(guard.Route(router, "GET", "/api/v1/intel/indicators/{id}/sightings", [&, viewer](Request& req, const Principal& p) {
         auto v = viewer(p);
         if (!v) return Response::Error(v.error());

@@ -124,6 +124,8 @@ export const intel = {
   search: (f: IndicatorFilter, cursor: string | null, limit = 50) => fetchPage<Indicator>('/intel/indicators', { ...f }, cursor, limit),
   updateIndicator: (id: string, patch: Partial<Pick<Indicator, 'detection' | 'false_positive' | 'warning_override'>>) =>
     api.patch<Indicator>(`/intel/indicators/${encodeURIComponent(id)}`, patch),
+  /** Removes an indicator from its event (the creating organisation only); ifMatch: the event's ETag. */
+  removeIndicator: (id: string, ifMatch?: string | null) => api.del(`/intel/indicators/${encodeURIComponent(id)}`, ifMatch),
   sightings: (id: string) =>
     api.get<{ items: { organisation: OrgRef; count: number; first_seen: string; last_seen: string; source: string }[] }>(
       `/intel/indicators/${encodeURIComponent(id)}/sightings`),

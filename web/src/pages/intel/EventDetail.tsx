@@ -1,11 +1,12 @@
 // One intel event: summary, indicators (false positive, warning-list override, sightings), the
-// share dialog with the recipients preview, correlations and exports.
+// share dialog with the recipients preview, correlations and exports; the creating organisation
+// may remove an indicator (after a confirmation; partners then see it revoked / deleted).
 
 import { useCallback, useEffect, useState } from 'react';
 import { Link, useParams } from 'react-router-dom';
 import { intel, type Correlation, type Indicator, type IntelEvent } from '../../api/intel';
 import { useAuth } from '../../auth/AuthContext';
-import { EmptyState, ErrorBanner, PageHeader, Spinner } from '../../components/common';
+import { ConfirmDialog, EmptyState, ErrorBanner, PageHeader, Spinner } from '../../components/common';
 import { AUDIENCE_LABELS, attackTechniques, describeSharing } from '../../lib/intel';
 import { formatTime } from '../../lib/format';
 import { EditEvent } from './EditEvent';
@@ -22,6 +23,9 @@ export function EventDetail() {
   const [error, setError] = useState<unknown>(null);
   const [sharing, setSharing] = useState(false);
   const [editing, setEditing] = useState(false);
+  const [removing, setRemoving] = useState<Indicator | null>(null);
+  const [removeBusy, setRemoveBusy] = useState(false);
+  const [removeError, setRemoveError] = useState<unknown>(null);
 
   const load = useCallback(async () => {
     try {
@@ -46,6 +50,20 @@ export function EventDetail() {
       await load();
     } catch (e) {
       setError(e);
+    }
+  };
+  const confirmRemove = async () => {
+    if (!removing) return;
+    setRemoveBusy(true);
+    try {
+      await intel.removeIndicator(removing.id, etag);
+      setRemoving(null);
+      setRemoveError(null);
+      await load();
+    } catch (e) {
+      setRemoveError(e);
+    } finally {
+      setRemoveBusy(false);
     }
   };
   return (
@@ -102,6 +120,7 @@ export function EventDetail() {
                     <button type="button" className="btn btn-small" onClick={() => act(() => intel.sighting(i.id))}>Sighted</button>
                     {mine && !i.false_positive && <button type="button" className="btn btn-small" onClick={() => act(() => intel.updateIndicator(i.id, { false_positive: true }))}>False positive</button>}
                     {mine && i.warning_list && !i.warning_override && <button type="button" className="btn btn-small" onClick={() => act(() => intel.updateIndicator(i.id, { warning_override: true }))}>Use anyway</button>}
+                    {mine && <button type="button" className="btn btn-small btn-danger" aria-label={`Remove ${i.value}`} onClick={() => { setRemoveError(null); setRemoving(i); }}>Remove</button>}
                   </td>
                 </tr>
               ))}
@@ -126,6 +145,21 @@ export function EventDetail() {
           ))}
         </ul>
       )}
+      <ConfirmDialog
+        open={removing !== null}
+        title="Remove this indicator?"
+        confirmLabel="Remove indicator"
+        danger
+        busy={removeBusy}
+        error={removeError}
+        onCancel={() => { setRemoving(null); setRemoveError(null); }}
+        onConfirm={() => { void confirmRemove(); }}
+      >
+        <p>
+          <span className="mono">{removing?.value}</span> ({removing?.type}) leaves this event: it is no longer
+          listed, exported for detection or correlated. Partners receive it as revoked (STIX) or deleted (MISP).
+        </p>
+      </ConfirmDialog>
       {sharing && (
         <ShareDialog event={event} etag={etag} onClose={() => setSharing(false)}
           onDone={(e) => { setSharing(false); setEvent(e); void load(); }} />
