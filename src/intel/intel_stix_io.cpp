@@ -1392,6 +1392,12 @@ Result<std::string> IntelStore::ExportCsv(const IndicatorFilter& filter, const a
     return out;
 }
 
+std::string InRowPageSql(std::string_view where) {
+    return "SELECT i.stix_id, i.object_version, i.object_version_us, i.object_added, i.object_content, i.event_id, "
+           "i.type, i.value, i.comment, i.valid_from FROM intel_indicators i CROSS JOIN intel_events e" +
+           std::string(where) + " ORDER BY i.object_added LIMIT ?";
+}
+
 Result<std::vector<StoredObject>> IntelStore::QueryObjects(const ObjectQuery& q, const access::IntelViewer& viewer,
                                                            bool* more) {
     auto conn = MUHAFIZ_TRY(db_.Acquire());
@@ -1451,9 +1457,13 @@ Result<std::vector<StoredObject>> IntelStore::QueryObjects(const ObjectQuery& q,
     }
     // The indicators holding their only version in-row (migration 018): the same visibility and
     // collection, the same filters; "first" and "last" are that version.
+    // The indicators drive the join in date_added order (CROSS JOIN fixes SQLite's join order):
+    // a collection's events found first by their audience index would mean sorting all their
+    // indicators for every page (a 100k-indicator partners page took 24 ms of CPU instead of 2),
+    // as the LEFT JOIN of the intel_objects stream already rules out.
     db::Where wi;
     bool in_row = q.types.empty() || std::find(q.types.begin(), q.types.end(), "indicator") != q.types.end();
-    wi.And("i.object_added IS NOT NULL");
+    wi.And("e.id = i.event_id AND i.object_added IS NOT NULL");
     {
         db::Params p = scope.params;
         p.insert(p.end(), coll_params.begin(), coll_params.end());
@@ -1493,12 +1503,7 @@ Result<std::vector<StoredObject>> IntelStore::QueryObjects(const ObjectQuery& q,
     if (in_row) {
         db::Params p = wi.params;
         p.emplace_back(std::int64_t{q.limit + 1});
-        in_rows = MUHAFIZ_TRY(conn->Query(
-            "SELECT i.stix_id, i.object_version, i.object_version_us, i.object_added, i.object_content, i.event_id, "
-            "i.type, i.value, i.comment, i.valid_from FROM intel_indicators i JOIN intel_events e ON e.id = i.event_id" +
-                wi.sql +
-                " ORDER BY i.object_added LIMIT ?",
-            p));
+        in_rows = MUHAFIZ_TRY(conn->Query(InRowPageSql(wi.sql), p));
     }
     std::vector<StoredObject> out;
     *more = false;

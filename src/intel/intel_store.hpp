@@ -188,6 +188,12 @@ struct StoredObject {
     std::string content;
 };
 
+// The query of a TAXII page's in-row stream (indicators holding their object in their row,
+// migration 018) for a WHERE clause (`where` starts with " WHERE", joins e.id = i.event_id, the
+// last parameter is the limit): the indicators drive the join in date_added order, whatever
+// index the collection's event condition could use. Exposed for the query-plan test.
+[[nodiscard]] std::string InRowPageSql(std::string_view where);
+
 struct ImportOptions {
     std::int64_t organisation_id = 0;
     Tlp default_tlp = Tlp::kAmber;  // when the bundle carries no TLP marking

@@ -483,6 +483,24 @@ TEST_P(IntelStoreTest, TaxiiObjectsArePagedByStrictlyIncreasingDateAdded) {
     EXPECT_EQ(store_->QueryObjects(q, V(6), &more)->size(), 14u);
 }
 
+TEST_P(IntelStoreTest, InRowPagesReadTheDateAddedIndex) {
+    // A collection page of in-row indicators must walk intel_indicators_object_added and stop at
+    // the limit, not find the collection's events by their audience index and sort all their
+    // indicators (SQLite chose that for a plain JOIN: 24 ms per 1,000-object page of a 100k event).
+    if (db_->dialect() != db::Dialect::kSqlite) GTEST_SKIP() << "SQLite's join order (PostgreSQL plans by cost)";
+    auto conn = db_->Acquire();
+    ASSERT_TRUE(conn);
+    auto plan = (*conn)->Query("EXPLAIN QUERY PLAN " +
+                               InRowPageSql(" WHERE e.id = i.event_id AND i.object_added IS NOT NULL AND 1=1 AND "
+                                            "e.audience = 'partners'"),
+                               {std::int64_t{1001}});
+    ASSERT_TRUE(plan) << plan.error().message;
+    std::string text;
+    for (const auto& r : *plan) text += r.Str(r.cells.size() - 1) + "\n";
+    EXPECT_NE(text.find("intel_indicators_object_added"), std::string::npos) << text;
+    EXPECT_EQ(text.find("TEMP B-TREE"), std::string::npos) << text;
+}
+
 TEST_P(IntelStoreTest, MispSamplesImportAndExport) {
     for (const char* name : {"event-api-sightings-distribution.json", "event-api-objects-galaxies.json",
                              "event-feed-format-objects.json"}) {
