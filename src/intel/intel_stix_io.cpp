@@ -437,17 +437,9 @@ void InRowRecordInto(std::string_view lean, IndicatorType type, std::string_view
 
 std::string InRowRecord(const std::string& lean, IndicatorType type, std::string_view value, std::string_view comment,
                         core::Micros valid_from) {
-    std::string_view f[7];
-    if (!SplitLean(lean, f)) return lean;
-    const std::string pattern = StixPattern(type, value);
-    if (f[3] == pattern) f[3] = {};
-    if (IsStixTime(f[4], valid_from, false)) f[4] = {};
-    else if (IsStixTime(f[4], valid_from, true)) f[4] = kSameAsComment;
-    if (!comment.empty()) {
-        if (f[1] == comment) f[1] = kSameAsComment;
-        else if (f[2] == comment) f[2] = kSameAsComment;
-    }
-    return JoinLean(std::string_view(lean).substr(0, 4), f);
+    std::string out;
+    InRowRecordInto(lean, type, value, comment, valid_from, out);
+    return out;
 }
 
 std::string ExpandInRow(std::string_view record, std::string_view type, std::string_view value,

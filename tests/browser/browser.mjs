@@ -67,13 +67,16 @@ export async function screenshot(page, name) {
   return path;
 }
 
-/** Logs in through the log-in page and waits for the signed-in layout. */
-export async function logIn(page, server) {
+/**
+ * Logs in through the log-in page (as the server's administrator unless `user` names another
+ * account: { username, password }) and waits for the signed-in layout.
+ */
+export async function logIn(page, server, user = { username: server.username, password: server.password }) {
   await page.goto(`${server.url}/login`);
-  await page.getByLabel('Username', { exact: true }).fill(server.username);
-  await page.getByLabel('Password', { exact: true }).fill(server.password);
+  await page.getByLabel('Username', { exact: true }).fill(user.username);
+  await page.getByLabel('Password', { exact: true }).fill(user.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByTestId('current-user-name').filter({ hasText: server.username }).waitFor();
+  await page.getByTestId('current-user-name').filter({ hasText: user.username }).waitFor();
 }
 
 /**

@@ -24,11 +24,7 @@ const apiCall = (page, method, path, data) => callApi(page, server, method, path
 
 async function logInAs(page, username) {
   await browser.context.clearCookies();
-  await page.goto(`${server.url}/login`);
-  await page.getByLabel('Username', { exact: true }).fill(username);
-  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByTestId('current-user-name').filter({ hasText: username }).waitFor();
+  await logIn(page, server, { username, password: PASSWORD });
 }
 
 describe('intel indicator removal UI', { timeout: 120_000 }, () => {
