@@ -179,6 +179,25 @@ std::pair<std::string, db::Params> ValueCondition(const std::string& value, cons
     return {std::move(cond), std::move(params)};
 }
 
+// The number of events holding a value again (after an indicator of it left or changed); a value
+// no event holds any more leaves the correlation index.
+Status RecountValue(db::Connection& conn, const std::string& type, const std::string& value) {
+    MUHAFIZ_TRY(conn.Execute(
+        "UPDATE intel_values SET events = (SELECT COUNT(DISTINCT event_id) FROM intel_indicators WHERE type = ? "
+        "AND value = ?) WHERE type = ? AND value = ?",
+        {type, value, type, value}));
+    MUHAFIZ_TRY(conn.Execute("DELETE FROM intel_values WHERE type = ? AND value = ? AND events = 0", {type, value}));
+    return core::Ok();
+}
+
+// Deletes an indicator row and its sightings, and recounts its value. The caller updates the
+// event (count, version) and audits.
+Status DropIndicatorRow(db::Connection& conn, std::int64_t id, const std::string& type, const std::string& value) {
+    MUHAFIZ_TRY(conn.Execute("DELETE FROM intel_sightings WHERE indicator_id = ?", {id}));
+    MUHAFIZ_TRY(conn.Execute("DELETE FROM intel_indicators WHERE id = ?", {id}));
+    return RecountValue(conn, type, value);
+}
+
 }  // namespace
 
 // --- organisations and viewers ----------------------------------------------------------------
@@ -769,16 +788,17 @@ Result<std::pair<Indicator, Event>> IntelStore::OwnIndicator(db::Connection& con
 }
 
 // A changed STIX indicator gets a new version (served by TAXII and the STIX export).
-core::Status IntelStore::AddIndicatorVersion(db::Connection& conn, const Event& e, const Indicator& i) {
+core::Status IntelStore::AddIndicatorVersion(db::Connection& conn, const Event& e, const Indicator& i,
+                                             const json::object& extra) {
     if (!i.stix_id.starts_with("indicator--")) return core::Ok();
     MUHAFIZ_CHECK(MoveInRowObjects(conn, "id = ?", {i.id}));  // its first version, if held in-row
     core::Micros at = MUHAFIZ_TRY(NextDates(conn, 1));
-    StixEventInfo info = EventInfo(e, IdentityIdOf(e.organisation.uuid));
+    json::object o = IndicatorObject(IndicatorInfo(i), EventInfo(e, IdentityIdOf(e.organisation.uuid)));
+    for (const auto& kv : extra) o[kv.key()] = kv.value();
     MUHAFIZ_TRY(conn.Execute(
         "INSERT INTO intel_objects (event_id, owner_org_id, stix_id, type, version, version_us, date_added, "
         "content) VALUES (?, NULL, ?, 'indicator', ?, ?, ?, ?)",
-        {e.id, i.stix_id, StixTime(i.updated_at), i.updated_at - i.updated_at % 1000, at,
-         core::ToJson(IndicatorObject(IndicatorInfo(i), info))}));
+        {e.id, i.stix_id, StixTime(i.updated_at), i.updated_at - i.updated_at % 1000, at, core::ToJson(o)}));
     return core::Ok();
 }
 
@@ -849,12 +869,7 @@ Result<Indicator> IntelStore::ReviseIndicator(const std::string& uuid, const Ind
         MUHAFIZ_TRY(conn->Execute("UPDATE intel_events SET version = ?, updated_at = ? WHERE id = ?",
                                   {e.version, e.updated_at, e.id}));
         if (moved) {
-            MUHAFIZ_TRY(conn->Execute(
-                "UPDATE intel_values SET events = (SELECT COUNT(DISTINCT event_id) FROM intel_indicators WHERE type = ? "
-                "AND value = ?) WHERE type = ? AND value = ?",
-                {old_type, old_value, old_type, old_value}));
-            MUHAFIZ_TRY(conn->Execute("DELETE FROM intel_values WHERE type = ? AND value = ? AND events = 0",
-                                      {old_type, old_value}));
+            MUHAFIZ_CHECK(RecountValue(*conn, old_type, old_value));
             MUHAFIZ_CHECK(RecountValues(*conn, e.id));
         }
         MUHAFIZ_CHECK(AddIndicatorVersion(*conn, e, i));
@@ -864,7 +879,7 @@ Result<Indicator> IntelStore::ReviseIndicator(const std::string& uuid, const Ind
     });
 }
 
-// Removal (issue #4, mispsync): the row goes (like a TAXII DELETE of the indicator), its STIX
+// Removal (issue #4): the row goes (like a TAXII DELETE of the indicator), its STIX
 // object gets a revoked version that partners and the MISP export/feed learn it from.
 Status IntelStore::RemoveIndicator(const std::string& uuid, std::optional<std::int64_t> expected_event_version,
                                    const access::IntelViewer& viewer, const core::Actor& actor) {
@@ -877,33 +892,17 @@ Status IntelStore::RemoveIndicator(const std::string& uuid, std::optional<std::i
         const core::Micros now = core::NowMicros();
         const json::object before = ToJson(i, now);
         i.updated_at = std::max(now, i.updated_at + 1000);
-        if (i.stix_id.starts_with("indicator--")) {
-            core::Micros at = MUHAFIZ_TRY(NextDates(*conn, 1));
-            json::object o = IndicatorObject(IndicatorInfo(i), EventInfo(e, IdentityIdOf(e.organisation.uuid)));
-            o["revoked"] = true;
-            json::array refs{json::object{{"source_name", "muhafiz-indicator"}, {"external_id", i.uuid}}};
-            if (!i.source_uuid.empty())
-                refs.push_back(json::object{{"source_name", "misp-attribute"}, {"external_id", i.source_uuid}});
-            o["external_references"] = std::move(refs);
-            MUHAFIZ_TRY(conn->Execute(
-                "INSERT INTO intel_objects (event_id, owner_org_id, stix_id, type, version, version_us, date_added, "
-                "content) VALUES (?, NULL, ?, 'indicator', ?, ?, ?, ?)",
-                {e.id, i.stix_id, StixTime(i.updated_at), i.updated_at - i.updated_at % 1000, at, core::ToJson(o)}));
-        }
-        const std::string type(TypeName(i.type));
-        MUHAFIZ_TRY(conn->Execute("DELETE FROM intel_sightings WHERE indicator_id = ?", {i.id}));
-        MUHAFIZ_TRY(conn->Execute("DELETE FROM intel_indicators WHERE id = ?", {i.id}));
+        json::array refs{json::object{{"source_name", "muhafiz-indicator"}, {"external_id", i.uuid}}};
+        if (!i.source_uuid.empty())
+            refs.push_back(json::object{{"source_name", "misp-attribute"}, {"external_id", i.source_uuid}});
+        MUHAFIZ_CHECK(AddIndicatorVersion(*conn, e, i, {{"revoked", true}, {"external_references", std::move(refs)}}));
+        MUHAFIZ_CHECK(DropIndicatorRow(*conn, i.id, std::string(TypeName(i.type)), i.value));
         e.version += 1;
         e.updated_at = std::max(i.updated_at, e.updated_at + 1000);
         MUHAFIZ_TRY(conn->Execute(
             "UPDATE intel_events SET indicator_count = (SELECT COUNT(*) FROM intel_indicators WHERE event_id = ?), "
             "version = ?, updated_at = ? WHERE id = ?",
             {e.id, e.version, e.updated_at, e.id}));
-        MUHAFIZ_TRY(conn->Execute(
-            "UPDATE intel_values SET events = (SELECT COUNT(DISTINCT event_id) FROM intel_indicators WHERE type = ? "
-            "AND value = ?) WHERE type = ? AND value = ?",
-            {type, i.value, type, i.value}));
-        MUHAFIZ_TRY(conn->Execute("DELETE FROM intel_values WHERE type = ? AND value = ? AND events = 0", {type, i.value}));
         MUHAFIZ_CHECK(audit_.Append(*conn, db::AuditRecord{actor, "intel.indicator.delete", "intel_indicator", i.uuid,
                                                            core::ToJson(before),
                                                            core::ToJson(json::object{{"event", e.uuid},
@@ -1249,14 +1248,6 @@ Result<std::int64_t> DeleteTaxiiObject(IntelStore& store, const db::AuditSink& a
                 events + ")",
             Join({stix_id}, owner)));
         const core::Micros now = core::NowMicros();
-        auto recount = [&](const std::string& type, const std::string& value) -> Status {
-            MUHAFIZ_TRY(conn->Execute(
-                "UPDATE intel_values SET events = (SELECT COUNT(DISTINCT event_id) FROM intel_indicators WHERE type = ? "
-                "AND value = ?) WHERE type = ? AND value = ?",
-                {type, value, type, value}));
-            MUHAFIZ_TRY(conn->Execute("DELETE FROM intel_values WHERE type = ? AND value = ? AND events = 0", {type, value}));
-            return core::Ok();
-        };
         for (const auto& r : rows) {
             const std::int64_t id = r.Int(0), event_id = r.Int(4);
             const std::string type = r.Str(2), value = r.Str(3);
@@ -1293,7 +1284,7 @@ Result<std::int64_t> DeleteTaxiiObject(IntelStore& store, const db::AuditSink& a
                     "UPDATE intel_events SET version = version + 1, updated_at = CASE WHEN updated_at >= ? THEN "
                     "updated_at + 1 ELSE ? END WHERE id = ?",
                     {now, now, event_id}));
-                MUHAFIZ_CHECK(recount(type, value));
+                MUHAFIZ_CHECK(RecountValue(*conn, type, value));
                 const std::string new_type(TypeName((*parsed)->type));
                 MUHAFIZ_TRY(conn->Execute(
                     "INSERT INTO intel_values (type, value, events) SELECT ?, ?, COUNT(DISTINCT event_id) FROM "
@@ -1309,17 +1300,11 @@ Result<std::int64_t> DeleteTaxiiObject(IntelStore& store, const db::AuditSink& a
                                                                                             {"value", (*parsed)->value}})}));
                 continue;
             }
-            MUHAFIZ_TRY(conn->Execute("DELETE FROM intel_sightings WHERE indicator_id = ?", {id}));
-            MUHAFIZ_TRY(conn->Execute("DELETE FROM intel_indicators WHERE id = ?", {id}));
+            MUHAFIZ_CHECK(DropIndicatorRow(*conn, id, type, value));
             MUHAFIZ_TRY(conn->Execute(
                 "UPDATE intel_events SET indicator_count = (SELECT COUNT(*) FROM intel_indicators WHERE event_id = ?), "
                 "version = version + 1, updated_at = CASE WHEN updated_at >= ? THEN updated_at + 1 ELSE ? END WHERE id = ?",
                 {event_id, now, now, event_id}));
-            MUHAFIZ_TRY(conn->Execute(
-                "UPDATE intel_values SET events = (SELECT COUNT(DISTINCT event_id) FROM intel_indicators WHERE type = ? "
-                "AND value = ?) WHERE type = ? AND value = ?",
-                {type, value, type, value}));
-            MUHAFIZ_TRY(conn->Execute("DELETE FROM intel_values WHERE type = ? AND value = ? AND events = 0", {type, value}));
             MUHAFIZ_CHECK(audit.Append(*conn, db::AuditRecord{actor, "intel.indicator.delete", "intel_indicator", r.Str(1),
                                                               core::ToJson(json::object{{"stix_id", stix_id},
                                                                                         {"type", type},

@@ -276,7 +276,7 @@ class IntelStore {
     [[nodiscard]] core::Result<Indicator> ReviseIndicator(const std::string& uuid, const IndicatorInput& input,
                                                           const access::IntelViewer& viewer,
                                                           const core::Actor& actor);
-    // Removes an indicator from its event (issue #4, mispsync). Only the creating organisation
+    // Removes an indicator from its event (issue #4). Only the creating organisation
     // (kPermissionDenied; invisible: kNotFound); `expected_event_version` (If-Match) is compared
     // with the event's version (kPreconditionFailed). The row and its sightings go, so the
     // indicator leaves lists, search, CSV/detection exports, correlation (its value's count) and
@@ -393,7 +393,9 @@ class IntelStore {
     core::Result<Event> Load(db::Connection& conn, const std::string& where, const db::Params& params);
     core::Result<std::pair<Indicator, Event>> OwnIndicator(db::Connection& conn, const std::string& uuid,
                                                            const access::IntelViewer& viewer);
-    core::Status AddIndicatorVersion(db::Connection& conn, const Event& e, const Indicator& i);
+    // A new STIX version of an indicator from its row (`extra`: members set on top, e.g. revoked).
+    core::Status AddIndicatorVersion(db::Connection& conn, const Event& e, const Indicator& i,
+                                     const core::json::object& extra = {});
     core::Status LoadRecipients(db::Connection& conn, Event& e);
     core::Result<std::vector<Indicator>> InsertIndicators(db::Connection& conn, const Event& e,
                                                           const std::vector<IndicatorInput>& inputs);

@@ -1152,7 +1152,7 @@ TEST_P(IntelStoreTest, MispReimportAdoptsAttributeUuidsOfOlderImports) {
     EXPECT_EQ(r3->unchanged, 3u);
 }
 
-// ---- Indicator removal and MISP deleted / first_seen / last_seen (mispsync) ----------------
+// ---- Indicator removal and MISP deleted / first_seen / last_seen -----------------------------
 TEST_P(IntelStoreTest, RemoveIndicatorRevokesItEverywhere) {
     EventInput in;
     in.title = "Removal";

@@ -30,7 +30,7 @@ struct MispImportReport {
     std::vector<ImportProblem> problems;
     Tlp tlp = Tlp::kAmber;
     Audience audience = Audience::kOrganisation;
-    // Re-import (intelspeed): the same event uuid imported before by this organisation updates
+    // Re-import: the same event uuid imported before by this organisation updates
     // that event: a timestamp not newer changes nothing (all unchanged); a newer one matches each
     // attribute by its MISP attribute uuid first (stored on the indicator as source_uuid): a
     // different value, comment or to_ids updates that indicator (updated; a new value is valid
@@ -41,7 +41,7 @@ struct MispImportReport {
     // once in the file is a problem (ambiguous: skipped, the stored indicator is left as it is).
     bool reimport = false;
     std::size_t created = 0, updated = 0, unchanged = 0;
-    // Re-import (mispsync): attributes marked "deleted": true whose uuid (without uuid: value)
+    // Re-import: attributes marked "deleted": true whose uuid (without uuid: value)
     // matches an indicator of the event remove it (IntelStore::RemoveIndicator): removed.
     // first_seen/last_seen (ISO 8601) become valid_from/valid_until; a bad one is a problem
     // naming the attribute (not imported).

@@ -296,7 +296,7 @@ core::Status RegisterIntelRoutes(http::Router& router, const access::api::Guard&
         return Response::Json(200, ToJson(*i, core::NowMicros()));
     }));
 
-    // Removal (mispsync): If-Match, when sent, is the event's version (ETag of the event).
+    // Removal: If-Match, when sent, is the event's version (ETag of the event).
     MUHAFIZ_CHECK(guard.Route(router, "DELETE", "/api/v1/intel/indicators/{id}", [&, viewer, refuse](Request& req, const Principal& p) {
         if (!CanWriteIntel(p)) return refuse("remove indicators");
         auto v = viewer(p);
