@@ -234,6 +234,19 @@ StoredEvent EventFromBlock(const BlockHead& b, std::int64_t id, const BlockEvent
     return e;
 }
 
+// The first `limit` events of two lists ordered by id (newest first, or oldest first), merged:
+// events read from rows and from blocks.
+std::vector<StoredEvent> MergeById(std::vector<StoredEvent>& a, std::vector<StoredEvent>& b, std::size_t limit,
+                                   bool newest_first) {
+    std::vector<StoredEvent> out;
+    std::size_t i = 0, j = 0;
+    while (out.size() < limit && (i < a.size() || j < b.size())) {
+        const bool take_a = j >= b.size() || (i < a.size() && (newest_first ? a[i].id > b[j].id : a[i].id < b[j].id));
+        out.push_back(std::move(take_a ? a[i++] : b[j++]));
+    }
+    return out;
+}
+
 // Owner organisations' uuid and name for events read from blocks.
 core::Status FillOwners(db::Connection& conn, std::vector<StoredEvent>& events) {
     std::set<std::int64_t> ids;
@@ -728,13 +741,7 @@ core::Result<Page<StoredEvent>> FeedStore::ListEvents(const EventFilter& f, cons
     }
     Page<StoredEvent> page;
     page.total = total;
-    std::size_t a = 0, b = 0;
-    while (page.items.size() < want && (a < from_rows.size() || b < from_blocks.size())) {
-        if (b >= from_blocks.size() || (a < from_rows.size() && from_rows[a].id > from_blocks[b].id))
-            page.items.push_back(std::move(from_rows[a++]));
-        else
-            page.items.push_back(std::move(from_blocks[b++]));
-    }
+    page.items = MergeById(from_rows, from_blocks, want, true);
     if (page.items.size() > static_cast<std::size_t>(f.limit)) {
         page.items.pop_back();
         page.next = IdCursor(page.items.back().id);
@@ -780,15 +787,7 @@ core::Result<std::vector<StoredEvent>> FeedStore::EventsFor(db::Connection& conn
         }
     }
     MUHAFIZ_CHECK(FillOwners(conn, from_blocks));
-    std::vector<StoredEvent> out;
-    std::size_t a = 0, b = 0;
-    while (static_cast<std::int64_t>(out.size()) < limit && (a < from_rows.size() || b < from_blocks.size())) {
-        if (b >= from_blocks.size() || (a < from_rows.size() && from_rows[a].id < from_blocks[b].id))
-            out.push_back(std::move(from_rows[a++]));
-        else
-            out.push_back(std::move(from_blocks[b++]));
-    }
-    return out;
+    return MergeById(from_rows, from_blocks, static_cast<std::size_t>(std::max<std::int64_t>(limit, 0)), false);
 }
 
 core::Result<std::int64_t> FeedStore::CountEvents(const std::string& feed) {
