@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <mutex>
@@ -135,9 +137,10 @@ const std::unordered_map<std::string_view, std::string_view>& TypeTaxonomy() {
     return *table;
 }
 
-bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+inline bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
-std::string_view Trim(std::string_view s) {
+// Inlined: it runs two or three times for every value of every record.
+[[gnu::always_inline]] inline std::string_view Trim(std::string_view s) {
     while (!s.empty() && IsSpace(s.front())) s.remove_prefix(1);
     while (!s.empty() && IsSpace(s.back())) s.remove_suffix(1);
     return s;
@@ -294,7 +297,10 @@ namespace {
 
 }  // namespace
 
-std::string FormatEventTime(core::Micros t) {
+namespace {
+
+// FormatEventTime written into `out` (at least 48 bytes); returns the length.
+std::size_t FormatEventTimeTo(core::Micros t, char* out) {
     std::int64_t secs = t / 1000000;
     std::int64_t frac = t % 1000000;
     if (frac < 0) {
@@ -312,7 +318,8 @@ std::string FormatEventTime(core::Micros t) {
     core::CivilFromDays(days, y, m, d);
     if (y >= 0 && y <= 9999) {
         // Digits written directly (this runs for every event; snprintf was a visible cost).
-        char b[33] = "0000-00-00T00:00:00.000000+00:00";
+        char* b = out;
+        std::memcpy(b, "0000-00-00T00:00:00.000000+00:00", 32);
         auto put = [&](int at, std::int64_t v, int width) {
             for (int i = width - 1; i >= 0; --i, v /= 10) b[at + i] = static_cast<char>('0' + v % 10);
         };
@@ -323,22 +330,38 @@ std::string FormatEventTime(core::Micros t) {
         put(14, rem / 60 % 60, 2);
         put(17, rem % 60, 2);
         if (!frac) {
-            std::memcpy(b + 19, "+00:00", 6);  // one allocation for the whole text
-            return std::string(b, 25);
+            std::memcpy(b + 19, "+00:00", 6);
+            return 25;
         }
         put(20, frac, 6);
-        return std::string(b, 32);
+        return 32;
     }
-    char buf[48];
+    // Years outside 0..9999 (at most 20 digits): snprintf, into 48 bytes with room to spare.
+    char buf[64];
     int n = std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02d:%02d:%02d", static_cast<long long>(y), m, d,
                           static_cast<int>(rem / 3600), static_cast<int>(rem / 60 % 60), static_cast<int>(rem % 60));
-    std::string out(buf, static_cast<std::size_t>(n));
+    std::string text(buf, static_cast<std::size_t>(n));
     if (frac) {
         std::snprintf(buf, sizeof buf, ".%06lld", static_cast<long long>(frac));
-        out += buf;
+        text += buf;
     }
-    out += "+00:00";
-    return out;
+    text += "+00:00";
+    const std::size_t len = std::min<std::size_t>(text.size(), 47);
+    std::memcpy(out, text.data(), len);
+    return len;
+}
+
+}  // namespace
+
+std::string FormatEventTime(core::Micros t) {
+    char b[48];
+    return std::string(b, FormatEventTimeTo(t, b));
+}
+
+EventTimeText FormatEventTimeText(core::Micros t) {
+    EventTimeText text;
+    text.size = FormatEventTimeTo(t, text.data);
+    return text;
 }
 
 std::optional<core::Micros> ParseEventTime(std::string_view s) {
@@ -443,15 +466,18 @@ inline bool SameBytes(const char* a, const char* b, std::size_t n) {
 struct InternTable {
     std::shared_mutex mu;
     std::unordered_map<std::string_view, const KeyInfo*> map;
+    std::uint32_t next_index = 0;  // the next dense index (under the unique lock)
+    // Interns `info` (the lock held for writing): it gets the next dense index while there is one.
+    void Add(KeyInfo* info) {
+        if (next_index < kOverflowKeyIndex) info->index = next_index++;
+        map.emplace(std::string_view(info->name), info);
+    }
 };
 InternTable& Interned() {
     // The harmonised keys are interned from the start: looking one up (Get/Has) never misses.
     static auto* t = [] {
         auto* table = new InternTable();
-        for (const auto& [name, type] : Table()) {
-            const KeyInfo* info = NewKeyInfo(name);
-            table->map.emplace(std::string_view(info->name), info);
-        }
+        for (const auto& [name, type] : Table()) table->Add(NewKeyInfo(name));
         return table;
     }();
     return *t;
@@ -489,8 +515,9 @@ const KeyInfo* FindKey(std::string_view name, bool insert) {
             if (auto g = t.map.find(name); g != t.map.end()) info = g->second;
             else if (t.map.size() >= kMaxInternedKeys) return nullptr;
             else {
-                info = NewKeyInfo(name);
-                t.map.emplace(std::string_view(info->name), info);
+                KeyInfo* fresh = NewKeyInfo(name);
+                t.Add(fresh);
+                info = fresh;
             }
         }
         if (local.size() < 4096) local.emplace(std::string_view(info->name), info);
@@ -508,7 +535,12 @@ const KeyInfo* Key::EmptyInfo() noexcept {
 
 Key::Key() noexcept : info_(EmptyInfo()) {}
 
-const KeyInfo* Key::Clone(const KeyInfo* info) { return new KeyInfo(*info); }
+const KeyInfo* Key::Clone(const KeyInfo* info) {
+    auto* k = new KeyInfo(*info);
+    k->index = kOverflowKeyIndex;  // an owned key has no dense index
+    k->owned = true;
+    return k;
+}
 
 Key::Key(std::string_view name) {
     if (name.empty()) {
@@ -517,8 +549,9 @@ Key::Key(std::string_view name) {
     }
     info_ = FindKey(name, true);
     if (!info_) {
-        info_ = NewKeyInfo(name);
-        owned_ = true;
+        KeyInfo* own = NewKeyInfo(name);
+        own->owned = true;
+        info_ = own;
     }
 }
 
@@ -569,34 +602,68 @@ bool AsciiHostName(std::string_view v, std::string& out) {
     return true;
 }
 
-core::Result<Field> Sanitise(const Key& key, std::string_view in, FieldType type) {
+// Lower/upper case of `v` into `out`.
+void LowerInto(std::string_view v, std::string& out) {
+    out.resize(v.size());
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        const char c = v[i];
+        out[i] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    }
+}
+void UpperInto(std::string_view v, std::string& out) {
+    out.resize(v.size());
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        const char c = v[i];
+        out[i] = (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
+    }
+}
+
+// The canonical value of `in` for `key` as `type`: `out` views either `in` (trimmed) or
+// `scratch` (the caller's buffer, reused between values; valid until its next use) and `kind`
+// is its JSON kind. Errors name the key.
+core::Status Sanitise(const Key& key, std::string_view in, FieldType type, std::string& scratch, std::string_view& out,
+                      JsonKind& kind) {
     std::string_view v = Trim(in);
-    Field f{key, {}, JsonKind::kString};
+    kind = JsonKind::kString;
+    const auto text = [&](std::string_view t) {
+        scratch.assign(t);
+        out = scratch;
+    };
     switch (type) {
         case FT::kString:
         case FT::kJson:
-            f.value = std::string(v);
+            out = v;
             break;
-        case FT::kLowercase:
-            f.value = Lower(v);
+        case FT::kLowercase: {
+            bool upper = false;
+            for (char c : v) upper |= (c >= 'A' && c <= 'Z');
+            if (!upper) {
+                out = v;
+                break;
+            }
+            LowerInto(v, scratch);
+            out = scratch;
             break;
+        }
         case FT::kUppercase:
-            f.value = Upper(v);
+            UpperInto(v, scratch);
+            out = scratch;
             break;
         case FT::kCountry:
             if (v.size() != 2 || !std::isalpha(static_cast<unsigned char>(v[0])) ||
                 !std::isalpha(static_cast<unsigned char>(v[1])))
-                return tl::unexpected(Bad(key, "not a two-letter country code: '" + std::string(v) + "'").error());
-            f.value = Upper(v);
+                return Bad(key, "not a two-letter country code: '" + std::string(v) + "'");
+            UpperInto(v, scratch);
+            out = scratch;
             break;
         case FT::kInteger:
         case FT::kPort: {
             std::int64_t n;
-            if (!ParseInt(v, n)) return tl::unexpected(Bad(key, "not an integer: '" + std::string(v) + "'").error());
-            if (type == FT::kPort && (n < 0 || n > 65535))
-                return tl::unexpected(Bad(key, "port out of range: " + std::string(v)).error());
-            f.value = std::to_string(n);
-            f.kind = JsonKind::kInt;
+            if (!ParseInt(v, n)) return Bad(key, "not an integer: '" + std::string(v) + "'");
+            if (type == FT::kPort && (n < 0 || n > 65535)) return Bad(key, "port out of range: " + std::string(v));
+            char buf[24];
+            text(std::string_view(buf, static_cast<std::size_t>(std::to_chars(buf, buf + sizeof buf, n).ptr - buf)));
+            kind = JsonKind::kInt;
             break;
         }
         case FT::kAsn: {
@@ -604,81 +671,90 @@ core::Result<Field> Sanitise(const Key& key, std::string_view in, FieldType type
             if (t.size() > 2 && (t[0] == 'A' || t[0] == 'a') && (t[1] == 'S' || t[1] == 's')) t.remove_prefix(2);
             std::int64_t n;
             if (!ParseInt(t, n) || n < 1 || n > 4294967294LL)
-                return tl::unexpected(Bad(key, "not an AS number: '" + std::string(v) + "'").error());
-            f.value = std::to_string(n);
-            f.kind = JsonKind::kInt;
+                return Bad(key, "not an AS number: '" + std::string(v) + "'");
+            char buf[24];
+            text(std::string_view(buf, static_cast<std::size_t>(std::to_chars(buf, buf + sizeof buf, n).ptr - buf)));
+            kind = JsonKind::kInt;
             break;
         }
         case FT::kFloat:
         case FT::kAccuracy: {
             double d;
-            if (!ParseFloat(v, d)) return tl::unexpected(Bad(key, "not a number: '" + std::string(v) + "'").error());
-            if (type == FT::kAccuracy && (d < 0 || d > 100))
-                return tl::unexpected(Bad(key, "accuracy must be 0..100").error());
-            f.value = FormatFloat(d);
-            f.kind = JsonKind::kFloat;
+            if (!ParseFloat(v, d)) return Bad(key, "not a number: '" + std::string(v) + "'");
+            if (type == FT::kAccuracy && (d < 0 || d > 100)) return Bad(key, "accuracy must be 0..100");
+            char buf[32];
+            text(std::string_view(buf, static_cast<std::size_t>(std::to_chars(buf, buf + sizeof buf, d).ptr - buf)));
+            kind = JsonKind::kFloat;
             break;
         }
         case FT::kBoolean: {
             const std::string l = Lower(v);
-            if (l == "true" || l == "1") f.value = "true";
-            else if (l == "false" || l == "0") f.value = "false";
-            else return tl::unexpected(Bad(key, "not a boolean: '" + std::string(v) + "'").error());
-            f.kind = JsonKind::kBool;
+            if (l == "true" || l == "1") out = "true";
+            else if (l == "false" || l == "0") out = "false";
+            else return Bad(key, "not a boolean: '" + std::string(v) + "'");
+            kind = JsonKind::kBool;
             break;
         }
         case FT::kDateTime: {
             auto t = ParseEventTime(v);
-            if (!t) return tl::unexpected(Bad(key, "not a timestamp: '" + std::string(v) + "'").error());
-            f.value = FormatEventTime(*t);
+            if (!t) return Bad(key, "not a timestamp: '" + std::string(v) + "'");
+            char buf[48];
+            text(std::string_view(buf, FormatEventTimeTo(*t, buf)));
             break;
         }
         case FT::kIp: {
             if (v.find('/') != std::string_view::npos)
-                return tl::unexpected(Bad(key, "an address, not a network, is expected: '" + std::string(v) + "'").error());
+                return Bad(key, "an address, not a network, is expected: '" + std::string(v) + "'");
             auto ip = core::ParseIp(v);
-            if (!ip) return tl::unexpected(Bad(key, "not an IP address: '" + std::string(v) + "'").error());
-            if (!ip->v6 && ip->V4() == 0) return tl::unexpected(Bad(key, "0.0.0.0 is not an address").error());
-            f.value = core::FormatIp(*ip);
+            if (!ip) return Bad(key, "not an IP address: '" + std::string(v) + "'");
+            if (!ip->v6 && ip->V4() == 0) return Bad(key, "0.0.0.0 is not an address");
+            scratch = core::FormatIp(*ip);
+            out = scratch;
             break;
         }
         case FT::kNetwork: {
             auto ip = core::ParseIp(v.substr(0, v.find('/')));
             const auto slash = v.find('/');
             if (!ip || slash == std::string_view::npos)
-                return tl::unexpected(Bad(key, "not a network (CIDR): '" + std::string(v) + "'").error());
+                return Bad(key, "not a network (CIDR): '" + std::string(v) + "'");
             std::int64_t len;
             if (!ParseInt(v.substr(slash + 1), len) || len < 0 || len > (ip->v6 ? 128 : 32))
-                return tl::unexpected(Bad(key, "bad prefix length in '" + std::string(v) + "'").error());
-            f.value = core::FormatPrefix(core::MaskPrefix(*ip, static_cast<int>(len)));
+                return Bad(key, "bad prefix length in '" + std::string(v) + "'");
+            scratch = core::FormatPrefix(core::MaskPrefix(*ip, static_cast<int>(len)));
+            out = scratch;
             break;
         }
         case FT::kFqdn: {
             if (v.find(':') != std::string_view::npos || v.find('/') != std::string_view::npos)
-                return tl::unexpected(Bad(key, "not a host name: '" + std::string(v) + "'").error());
+                return Bad(key, "not a host name: '" + std::string(v) + "'");
             // Without ':' only digits and dots can be an address (a host name is not tried as
             // one: a failed ParseIp builds an error message).
             if (std::all_of(v.begin(), v.end(), [](char c) { return (c >= '0' && c <= '9') || c == '.'; }) &&
                 core::ParseIp(v))
-                return tl::unexpected(Bad(key, "an IP address is not a host name").error());
-            if (AsciiHostName(v, f.value)) break;
+                return Bad(key, "an IP address is not a host name");
+            if (AsciiHostName(v, scratch)) {
+                out = scratch;
+                break;
+            }
             auto d = core::NormaliseDomain(v);
-            if (!d) return tl::unexpected(Bad(key, "not a host name: '" + std::string(v) + "'").error());
-            f.value = std::move(*d);
+            if (!d) return Bad(key, "not a host name: '" + std::string(v) + "'");
+            scratch = std::move(*d);
+            out = scratch;
             break;
         }
         case FT::kUrl: {
             auto u = SanitiseUrl(key, v);
             if (!u) return tl::unexpected(u.error());
-            f.value = std::move(*u);
+            scratch = std::move(*u);
+            out = scratch;
             break;
         }
         case FT::kRegistry: {
             std::string u = Upper(v);
             if (u == "RIPE-NCC" || u == "RIPENCC") u = "RIPE";
             if (u != "AFRINIC" && u != "APNIC" && u != "ARIN" && u != "LACNIC" && u != "RIPE")
-                return tl::unexpected(Bad(key, "unknown registry '" + std::string(v) + "'").error());
-            f.value = u;
+                return Bad(key, "unknown registry '" + std::string(v) + "'");
+            text(u);
             break;
         }
         case FT::kTlp: {
@@ -687,8 +763,8 @@ core::Result<Field> Sanitise(const Key& key, std::string_view in, FieldType type
             if (u == "CLEAR") u = "WHITE";
             if (u == "AMBER+STRICT") u = "AMBER";
             if (u != "WHITE" && u != "GREEN" && u != "AMBER" && u != "RED")
-                return tl::unexpected(Bad(key, "not a TLP level: '" + std::string(v) + "'").error());
-            f.value = u;
+                return Bad(key, "not a TLP level: '" + std::string(v) + "'");
+            text(u);
             break;
         }
         case FT::kTaxonomy: {
@@ -698,22 +774,166 @@ core::Result<Field> Sanitise(const Key& key, std::string_view in, FieldType type
                                                     "intrusion-attempts", "intrusions", "malicious-code", "other",
                                                     "test", "vulnerable"};
             if (std::find(std::begin(kTax), std::end(kTax), t) == std::end(kTax))
-                return tl::unexpected(Bad(key, "unknown taxonomy '" + std::string(v) + "'").error());
-            f.value = t;
+                return Bad(key, "unknown taxonomy '" + std::string(v) + "'");
+            text(t);
             break;
         }
         case FT::kType: {
             std::string t = CanonicalType(v);
-            if (!TaxonomyOfType(t))
-                return tl::unexpected(Bad(key, "unknown classification type '" + std::string(v) + "'").error());
-            f.value = t;
+            if (!TaxonomyOfType(t)) return Bad(key, "unknown classification type '" + std::string(v) + "'");
+            text(t);
             break;
         }
     }
-    return f;
+    return core::Ok();
+}
+
+// The per-thread buffer Sanitise writes into (reused: no allocation per value).
+std::string& SanitiseScratch() {
+    thread_local std::string scratch;
+    return scratch;
 }
 
 }  // namespace
+
+static_assert(sizeof(Field) == 32, "a field is a key pointer, a view of its value and its kind");
+
+// ---- Event: value storage --------------------------------------------------------------------
+
+namespace {
+// A chunk of an event's value storage: this header, then the bytes.
+struct ChunkHeader {
+    void* next;  // the chunk before (older), or null
+};
+}  // namespace
+
+void Event::Grow(std::size_t need) {
+    // The first chunk as reserved (the parsers reserve about a record's bytes); later ones hold
+    // what the stages add (enrichment: a few short values).
+    std::size_t size = chunks_ ? 1024 : first_chunk_;
+    if (size < need) size = need;
+    auto* c = static_cast<ChunkHeader*>(std::malloc(sizeof(ChunkHeader) + size));
+    if (!c) throw std::bad_alloc();
+    c->next = chunks_;
+    chunks_ = c;
+    cur_ = reinterpret_cast<char*>(c + 1);
+    left_ = size;
+}
+
+void Event::FreeChunks() noexcept {
+    for (void* c = chunks_; c;) {
+        void* next = static_cast<ChunkHeader*>(c)->next;
+        std::free(c);
+        c = next;
+    }
+    chunks_ = nullptr;
+    cur_ = nullptr;
+    left_ = 0;
+}
+
+Event::Event(const Event& o)
+    : present_(o.present_),
+      fields_(o.fields_),
+      shared_(o.shared_),
+      shared_mask_(o.shared_mask_),
+      first_chunk_(o.first_chunk_),
+      has_raw_bytes_(o.has_raw_bytes_),
+      raw_text_(o.raw_text_) {
+    std::size_t total = o.raw_bytes_.size();
+    for (const Field& f : fields_) total += f.value.size();
+    if (total) Grow(total);
+    for (Field& f : fields_) f.value = Store(f.value);  // from o's storage into this one's
+    raw_bytes_ = Store(o.raw_bytes_);
+}
+
+Event::Event(Event&& o) noexcept
+    : present_(o.present_),
+      fields_(std::move(o.fields_)),
+      shared_(std::move(o.shared_)),
+      shared_mask_(o.shared_mask_),
+      chunks_(o.chunks_),
+      cur_(o.cur_),
+      left_(o.left_),
+      first_chunk_(o.first_chunk_),
+      raw_bytes_(o.raw_bytes_),
+      has_raw_bytes_(o.has_raw_bytes_),
+      raw_text_(o.raw_text_) {
+    o.raw_bytes_ = {};
+    o.chunks_ = nullptr;
+    o.cur_ = nullptr;
+    o.left_ = 0;
+    o.fields_.clear();
+    o.shared_mask_ = 0;
+    o.present_ = {};
+    o.has_raw_bytes_ = false;
+    o.raw_base64_valid_ = false;
+}
+
+Event& Event::operator=(const Event& o) {
+    if (this != &o) {
+        Event copy(o);
+        *this = std::move(copy);
+    }
+    return *this;
+}
+
+Event& Event::operator=(Event&& o) noexcept {
+    if (this == &o) return *this;
+    FreeChunks();
+    present_ = o.present_;
+    fields_ = std::move(o.fields_);
+    shared_ = std::move(o.shared_);
+    shared_mask_ = o.shared_mask_;
+    o.shared_mask_ = 0;
+    chunks_ = o.chunks_;
+    cur_ = o.cur_;
+    left_ = o.left_;
+    first_chunk_ = o.first_chunk_;
+    raw_bytes_ = o.raw_bytes_;
+    o.raw_bytes_ = {};
+    has_raw_bytes_ = o.has_raw_bytes_;
+    raw_text_ = o.raw_text_;
+    raw_base64_valid_ = false;
+    raw_base64_ = Field{};
+    raw_base64_text_.clear();
+    o.chunks_ = nullptr;
+    o.cur_ = nullptr;
+    o.left_ = 0;
+    o.fields_.clear();
+    o.present_ = {};
+    o.has_raw_bytes_ = false;
+    o.raw_base64_valid_ = false;
+    return *this;
+}
+
+Event::~Event() { FreeChunks(); }
+
+void Event::Prefetch() const noexcept {
+    const char* f = reinterpret_cast<const char*>(fields_.data());
+    const std::size_t fb = fields_.size() * sizeof(Field);
+    for (std::size_t i = 0; i < fb; i += 64) __builtin_prefetch(f + i);
+    if (chunks_) {
+        const char* b = static_cast<const char*>(chunks_);
+        for (const char* p = b; p < cur_ && p < b + 4096; p += 64) __builtin_prefetch(p);
+    }
+}
+
+void FieldList::Own() {
+    std::size_t total = 0;
+    for (const Field& f : *this) total += f.value.size();
+    auto storage = std::make_shared<std::string>();
+    storage->reserve(total);
+    for (const Field& f : *this) storage->append(f.value);
+    std::size_t at = 0;
+    for (Field& f : *this) {
+        const std::size_t n = f.value.size();
+        f.value = std::string_view(storage->data() + at, n);
+        at += n;
+    }
+    storage_ = std::move(storage);
+}
+
+// ---- Event: fields ---------------------------------------------------------------------------
 
 core::Status Event::Set(std::string_view key, std::string_view value) {
     if (has_raw_bytes_ && key == "raw") Remove("raw");
@@ -730,21 +950,15 @@ core::Status Event::Set(std::string_view key, std::string_view value) {
     } else {
         return Bad(key, "not a field of the harmonised format (put feed-specific data under extra.)");
     }
-    auto f = Sanitise(Key(key), value, type);
-    if (!f) return tl::unexpected(f.error());
-    if (f->value.empty()) {
+    const Key k(key);
+    std::string_view v;
+    JsonKind kind;
+    MUHAFIZ_CHECK(Sanitise(k, value, type, SanitiseScratch(), v, kind));
+    if (v.empty()) {
         Remove(key);
         return core::Ok();
     }
-    const std::uint64_t bit = f->key.info().bit;
-    if (keys_ & bit)
-        for (auto& existing : fields_)
-            if (existing.key == f->key) {
-                existing = std::move(*f);
-                return core::Ok();
-            }
-    keys_ |= bit;
-    fields_.push_back(std::move(*f));
+    SetRaw(k, v, kind);
     return core::Ok();
 }
 
@@ -763,42 +977,108 @@ core::Status Event::Add(const Key& key, std::string_view value, FieldType type) 
 core::Status Event::AddUtf8(const Key& key, std::string_view value, FieldType type) {
     if (has_raw_bytes_ && key == RawKey()) Remove("raw");
     if (Trim(value).empty()) return core::Ok();
-    auto f = Sanitise(key, value, type);
-    if (!f) return tl::unexpected(f.error());
-    if (!f->value.empty()) {
-        keys_ |= key.info().bit;
-        fields_.push_back(std::move(*f));
-    }
+    std::string_view v;
+    JsonKind kind;
+    MUHAFIZ_CHECK(Sanitise(key, value, type, SanitiseScratch(), v, kind));
+    if (!v.empty()) Append(key, v, kind);
     return core::Ok();
 }
 
-void Event::SetRaw(Key key, std::string value, JsonKind kind) {
+namespace {
+std::uint64_t SharedHashTerm(const Field& f);  // Event::Hash's term of one field
+}  // namespace
+
+void Event::SetRaw(const Key& key, std::string_view value, JsonKind kind) {
     if (has_raw_bytes_ && key == RawKey()) Remove("raw");
-    const std::uint64_t bit = key.info().bit;
-    if (keys_ & bit)
+    const KeyInfo& info = key.info();
+    if (Marked(info))
         for (auto& existing : fields_)
             if (existing.key == key) {
-                existing.value = std::move(value);
+                existing.value = Store(value);
                 existing.kind = kind;
                 return;
             }
-    keys_ |= bit;
-    fields_.push_back(Field{std::move(key), std::move(value), kind});
+    // The same value as the shared field of the key: nothing changes.
+    if (const Field* f = SharedField(info); f && f->kind == kind && f->value == value) return;
+    Append(key, value, kind);
 }
 
-void Event::SetExtra(std::string_view name, std::string value, JsonKind kind) {
+std::shared_ptr<const SharedFields> SharedFields::Make(std::vector<Field> fields) {
+    if (fields.size() > 64) throw std::invalid_argument("at most 64 shared fields");
+    static std::atomic<std::uint64_t> serials{0};
+    auto s = std::make_shared<SharedFields>();
+    s->serial_ = ++serials;
+    for (std::size_t i = 0; i < fields.size(); ++i) {
+        const KeyInfo& k = fields[i].key.info();
+        if (!fields[i].key.interned() || k.index == kOverflowKeyIndex || fields[i].key == RawKey())
+            throw std::invalid_argument("a shared field needs a harmonised key: " + k.name);
+        if (s->slot_[k.index]) throw std::invalid_argument("a shared key twice: " + k.name);
+        s->slot_[k.index] = static_cast<std::uint8_t>(i + 1);
+        s->key_bits_[k.index >> 6] |= std::uint64_t{1} << (k.index & 63);
+    }
+    s->fields_.assign(fields.begin(), fields.end());
+    s->fields_.Own();
+    s->hash_terms_.reserve(s->fields_.size());
+    for (const Field& f : s->fields_)
+        s->hash_terms_.push_back(f.key == ObservationKey() ? 0 : SharedHashTerm(f));
+    return s;
+}
+
+void Event::ShareFields(const std::shared_ptr<const SharedFields>& shared, std::uint64_t mask) {
+    if (shared_ != shared) {
+        // The fields of another list become the event's own.
+        if (shared_mask_) {
+            const std::shared_ptr<const SharedFields> old = std::move(shared_);
+            const std::uint64_t m = shared_mask_;
+            shared_mask_ = 0;
+            for (std::uint64_t b = m; b; b &= b - 1) {
+                const Field& f = old->fields()[static_cast<std::size_t>(__builtin_ctzll(b))];
+                Append(f.key, f.value, f.kind);
+            }
+        }
+        shared_ = shared;
+    }
+    if (!shared_) return;
+    const auto& sf = shared_->fields();
+    if (sf.size() < 64) mask &= (std::uint64_t{1} << sf.size()) - 1;
+    // Only when the event has a key of the list itself: replace its value by the shared one.
+    std::uint64_t overlap = 0;
+    for (std::size_t w = 0; w < present_.size(); ++w) overlap |= present_[w] & shared_->key_bits()[w];
+    for (std::uint64_t b = overlap ? mask : 0; b; b &= b - 1) {
+        const std::size_t i = static_cast<std::size_t>(__builtin_ctzll(b));
+        if (HasOwnKey(sf[i].key)) {
+            // Replaced as SetRaw would: the own value takes the shared one.
+            for (auto& existing : fields_)
+                if (existing.key == sf[i].key) {
+                    existing.value = Store(sf[i].value);
+                    existing.kind = sf[i].kind;
+                    break;
+                }
+            mask &= ~(std::uint64_t{1} << i);
+        }
+    }
+    shared_mask_ |= mask;
+}
+
+void Event::SetExtra(std::string_view name, std::string_view value, JsonKind kind) {
+    char buf[128];
+    if (name.size() + 6 <= sizeof buf) {
+        std::memcpy(buf, "extra.", 6);
+        std::memcpy(buf + 6, name.data(), name.size());
+        Append(Key(std::string_view(buf, name.size() + 6)), value, kind);
+        return;
+    }
     std::string key;
     key.reserve(6 + name.size());
     key += "extra.";
     key += name;
-    Key k(key);
-    keys_ |= k.info().bit;
-    fields_.push_back(Field{std::move(k), std::move(value), kind});
+    Append(Key(key), value, kind);
 }
 
-void Event::SetRawBytes(std::string bytes) {
-    Remove("raw");
-    raw_bytes_ = std::move(bytes);
+void Event::SetRawBytes(std::string_view bytes, bool text) {
+    if (has_raw_bytes_ || (!fields_.empty() && HasOwnKey(RawKey()))) Remove("raw");
+    raw_bytes_ = Store(bytes);
+    raw_text_ = text;
     has_raw_bytes_ = true;
     raw_base64_valid_ = false;
 }
@@ -806,8 +1086,9 @@ void Event::SetRawBytes(std::string bytes) {
 const Field* Event::RawField() const {
     if (!has_raw_bytes_) return nullptr;
     if (!raw_base64_valid_) {
+        raw_base64_text_ = Base64Encode(raw_bytes_);
         raw_base64_.key = RawKey();
-        raw_base64_.value = Base64Encode(raw_bytes_);
+        raw_base64_.value = raw_base64_text_;
         raw_base64_.kind = JsonKind::kString;
         raw_base64_valid_ = true;
     }
@@ -818,41 +1099,56 @@ void Event::Remove(std::string_view key) {
     if (key == "raw" && has_raw_bytes_) {
         has_raw_bytes_ = false;
         raw_base64_valid_ = false;
-        raw_bytes_.clear();
+        raw_bytes_ = {};
         raw_base64_ = Field{};
+        raw_base64_text_.clear();
     }
-    if (!MayHave(key)) return;
+    if (key.empty()) return;
+    if (const KeyInfo* info = FindKey(key, false)) {
+        if (shared_mask_) Unshare(*info);
+        if (!Marked(*info)) return;
+        fields_.erase(std::remove_if(fields_.begin(), fields_.end(), [&](const Field& f) { return &f.key.info() == info; }),
+                      fields_.end());
+        Unmark(*info);
+        return;
+    }
+    // Not interned: only keys that own their text (all with the overflow bit) can have it.
+    if (!Marked(Key().info())) return;
     fields_.erase(std::remove_if(fields_.begin(), fields_.end(), [&](const Field& f) { return f.key == key; }),
                   fields_.end());
 }
 
-const std::string* Event::Find(const Key& key) const {
-    if (keys_ & key.info().bit)
+const std::string_view* Event::Find(const Key& key) const {
+    if (Marked(key.info())) {
         for (const auto& f : fields_)
             if (f.key == key) return &f.value;
+    } else if (const Field* f = SharedField(key.info())) {
+        return &f->value;
+    }
     if (has_raw_bytes_ && key == RawKey()) return &RawField()->value;
     return nullptr;
 }
 
-const std::string* Event::Get(std::string_view key) const {
-    const std::uint64_t bit = KeyBit(key);
-    if (keys_ & bit) {
-        // A text is either interned (every Key of it is the one pointer) or never (every Key of
-        // it owns a copy): compare pointers when it is, texts otherwise.
-        if (const KeyInfo* info = key.empty() ? nullptr : FindKey(key, false)) {
+const std::string_view* Event::Get(std::string_view key) const {
+    // A text is either interned (every Key of it is the one pointer) or never (every Key of
+    // it owns a copy): compare pointers when it is, texts otherwise.
+    if (const KeyInfo* info = key.empty() ? nullptr : FindKey(key, false)) {
+        if (Marked(*info)) {
             for (const auto& f : fields_)
                 if (&f.key.info() == info) return &f.value;
-        } else {
-            for (const auto& f : fields_)
-                if (f.key == key) return &f.value;
+        } else if (const Field* f = SharedField(*info)) {
+            return &f->value;
         }
+    } else if (Marked(Key().info())) {
+        for (const auto& f : fields_)
+            if (f.key == key) return &f.value;
     }
     if (has_raw_bytes_ && key == "raw") return &RawField()->value;
     return nullptr;
 }
 
 void Event::CompleteClassification() {
-    const std::string* type = Get("classification.type");
+    const std::string_view* type = Get("classification.type");
     if (!type) {
         SetRaw("classification.type", "undetermined");
         if (!Has("classification.taxonomy")) SetRaw("classification.taxonomy", "other");
@@ -875,7 +1171,7 @@ void AppendJsonValue(std::string& out, const Field& f) {
     }
     out += '"';
     // Runs of characters that need no escape are appended at once (most values have none).
-    const std::string& v = f.value;
+    const std::string_view v = f.value;
     std::size_t run = 0;
     for (std::size_t i = 0; i < v.size(); ++i) {
         const unsigned char c = static_cast<unsigned char>(v[i]);
@@ -905,7 +1201,7 @@ void AppendJsonValue(std::string& out, const Field& f) {
 // are compared in full.
 unsigned __int128 KeyPrefix(const Key& key) { return key.info().prefix; }
 
-std::vector<const Field*> Sorted(const std::vector<Field>& fields, const Field* extra = nullptr) {
+std::vector<const Field*> Sorted(const Event::FieldRange& fields, const Field* extra = nullptr) {
     struct Item {
         unsigned __int128 prefix;
         const Field* field;
@@ -929,13 +1225,13 @@ std::vector<const Field*> Sorted(const std::vector<Field>& fields, const Field* 
 std::string Event::ToJson() const {
     std::string out;
     std::size_t size = 2;
-    for (const Field& f : fields_) size += f.key.size() + f.value.size() + 6;
+    for (const Field& f : fields()) size += f.key.size() + f.value.size() + 6;
     const Field* raw = RawField();
     if (raw) size += raw->value.size() + 9;
     out.reserve(size + 16);
     out += '{';
     bool first = true;
-    for (const Field* f : Sorted(fields_, raw)) {
+    for (const Field* f : Sorted(fields(), raw)) {
         if (!first) out += ',';
         first = false;
         out += '"';
@@ -949,7 +1245,7 @@ std::string Event::ToJson() const {
 
 core::json::object Event::ToJsonObject() const {
     core::json::object o;
-    for (const Field* f : Sorted(fields_, RawField())) {
+    for (const Field* f : Sorted(fields(), RawField())) {
         switch (f->kind) {
             case JsonKind::kInt: {
                 std::int64_t n = 0;
@@ -1053,6 +1349,56 @@ inline std::uint64_t Mix(std::uint64_t x) {
 }
 }  // namespace
 
+namespace {
+
+// StableHash(value, StableHash(key) ^ 0x1f) of a field: FNV-1a goes byte by byte (a dependent
+// multiply per byte), and the long values of a feed's events are mostly the same few texts (the
+// report's constants: feed.documentation, feed.name, classification, ...). So the hashes of values
+// of 16 bytes and more are kept in a small per-thread table by key and value bytes (a hit
+// compares the bytes, so it is exact); an entry that has been hit is replaced only after misses
+// have worn its count down, so values that never repeat do not push out those that do.
+std::uint64_t CachedValueHash(const Field& f) {
+    const KeyInfo& k = f.key.info();
+    const std::string_view v = f.value;
+    struct Slot {
+        const KeyInfo* key = nullptr;
+        std::uint32_t hits = 0;
+        std::uint64_t hash = 0;
+        std::string value;
+    };
+    constexpr std::size_t kSlots = 256;
+    thread_local std::array<Slot, kSlots> table;
+    std::uint64_t head, tail;
+    std::memcpy(&head, v.data(), 8);
+    std::memcpy(&tail, v.data() + v.size() - 8, 8);
+    const std::uint64_t mix = (reinterpret_cast<std::uintptr_t>(&k) ^ (head * 0x9E3779B97F4A7C15ULL) ^
+                               (tail * 0xC2B2AE3D27D4EB4FULL) ^ v.size()) *
+                              0xff51afd7ed558ccdULL;
+    Slot& slot = table[mix >> 56];
+    if (slot.key == &k && slot.value.size() == v.size() && std::memcmp(slot.value.data(), v.data(), v.size()) == 0) {
+        if (slot.hits < 64) ++slot.hits;
+        return slot.hash;
+    }
+    const std::uint64_t hash = StableHash(v, k.hash ^ 0x1f);
+    if (slot.hits > 0) {
+        --slot.hits;
+    } else if (v.size() <= 512) {
+        slot.key = &k;
+        slot.value.assign(v);
+        slot.hash = hash;
+    }
+    return hash;
+}
+
+inline std::uint64_t FieldValueHash(const Field& f) {
+    if (f.value.size() < 16 || !f.key.interned()) return StableHash(f.value, f.key.info().hash ^ 0x1f);
+    return CachedValueHash(f);
+}
+
+std::uint64_t SharedHashTerm(const Field& f) { return Mix(StableHash(f.value, f.key.info().hash ^ 0x1f)); }
+
+}  // namespace
+
 std::uint64_t Event::Hash(const std::vector<std::string>& only, const std::vector<std::string_view>& skip) const {
     // A sum of per-field hashes: independent of the order of the fields, so no sort is needed.
     // StableHash(key) is computed once per interned key (KeyInfo::hash), and the keys of `only`
@@ -1078,10 +1424,22 @@ std::uint64_t Event::Hash(const std::vector<std::string>& only, const std::vecto
             if (f.key == obs || f.key == raw) return;
         }
         if (!skip_keys.empty() && listed(skip_keys, f.key)) return;
-        h += Mix(StableHash(f.value, f.key.info().hash ^ 0x1f));
+        h += Mix(FieldValueHash(f));
     };
     if (has_raw_bytes_ && !only_keys.empty() && listed(only_keys, raw)) field_hash(*RawField());
     for (const Field& f : fields_) field_hash(f);
+    if (shared_mask_) {
+        if (only_keys.empty() && skip_keys.empty()) {
+            // Each shared field's term computed once (time.observation's is 0).
+            for (std::uint64_t b = shared_mask_; b; b &= b - 1) {
+                const std::size_t i = static_cast<std::size_t>(__builtin_ctzll(b));
+                if (const std::uint64_t t = shared_->hash_term(i)) h += t;
+            }
+        } else {
+            for (std::uint64_t b = shared_mask_; b; b &= b - 1)
+                field_hash(shared_->fields()[static_cast<std::size_t>(__builtin_ctzll(b))]);
+        }
+    }
     return Mix(h);
 }
 
@@ -1219,6 +1577,7 @@ bool ReadLen(std::string_view s, std::size_t& pos, std::size_t& n) {
     return n <= s.size() - pos;
 }
 
+// The fields of `s` from `pos`: their values are views of `s`.
 core::Status ReadCompactFields(std::string_view s, std::size_t pos, std::vector<Field>& out) {
     while (pos < s.size()) {
         Field f;
@@ -1235,7 +1594,7 @@ core::Status ReadCompactFields(std::string_view s, std::size_t pos, std::vector<
         f.key = Key(std::string_view(s.data() + pos, n));
         pos += n;
         if (!ReadLen(s, pos, n)) return core::Invalid("data", "the stored event is damaged (value length)");
-        f.value.assign(s.data() + pos, n);
+        f.value = std::string_view(s.data() + pos, n);
         pos += n;
         out.push_back(std::move(f));
     }
@@ -1284,6 +1643,7 @@ CompactBase MakeCompactBase(const std::vector<const Event*>& sample) {
         base.fields.push_back(*c.field);
     }
     if (base.fields.empty()) return base;
+    base.fields.Own();  // the sample's events may go before the base
     for (const auto& f : base.fields) AppendCompactField(base.text, f);
     // A base may not contain NUL (stored as text).
     if (base.text.find('\0') != std::string::npos) return CompactBase{};
@@ -1294,8 +1654,11 @@ CompactBase MakeCompactBase(const std::vector<const Event*>& sample) {
 
 bool EncodeCompact(const Event& e, const CompactBase* base, std::string& data, std::optional<std::string>& raw) {
     data.clear();
-    raw.reset();
-    const std::vector<Field>& fields = e.fields();
+    // `raw` is reset or assigned at the end (an engaged one keeps its buffer for the next event).
+    // The event's own fields by position; its shared fields (none with a key of its own) after.
+    const std::vector<Field>& fields = e.own_fields();
+    const SharedFields* shared = e.shared().get();
+    std::uint64_t shared_left = e.shared_mask();  // shared fields the base does not cover
     std::uint64_t mask = 0;
     // Which of the event's fields the base covers: the first field of each base key, when equal.
     std::uint64_t covered_lo = 0;  // bit i: fields[i] covered (for the first 64 fields)
@@ -1325,8 +1688,10 @@ bool EncodeCompact(const Event& e, const CompactBase* base, std::string& data, s
             const Field* fields = nullptr;
             std::size_t nb = 0;
             bool by_table = false;
+            bool by_index = false;  // every base key has a dense index: by_index_of finds it
             std::uint64_t base_bits = 0;
             std::array<Slot, kSlots> slots{};
+            std::array<std::uint8_t, kDenseKeys> by_index_of{};  // dense key index -> base field + 1
         };
         thread_local Table table;
         if (table.base != base || table.id != base->id || table.fields != base->fields.data() || table.nb != nb) {
@@ -1336,6 +1701,7 @@ bool EncodeCompact(const Event& e, const CompactBase* base, std::string& data, s
             table.fields = base->fields.data();
             table.nb = nb;
             table.by_table = nb <= 32;
+            table.by_index = table.by_table;
             for (std::size_t b = 0; b < nb && table.by_table; ++b) {
                 const Field& bf = base->fields[b];
                 if (!bf.key.interned()) {
@@ -1343,15 +1709,25 @@ bool EncodeCompact(const Event& e, const CompactBase* base, std::string& data, s
                     break;
                 }
                 table.base_bits |= bf.key.info().bit;
+                if (bf.key.info().index == kOverflowKeyIndex) table.by_index = false;
+                else table.by_index_of[bf.key.info().index] = static_cast<std::uint8_t>(b + 1);
                 std::size_t s = slot_of(&bf.key.info());
                 while (table.slots[s].key) s = (s + 1) & (kSlots - 1);
                 table.slots[s] = Slot{&bf.key.info(), b};
             }
         }
         const bool by_table = table.by_table;
+        const bool by_index = table.by_index;
         const std::uint64_t base_bits = table.base_bits;
         const std::array<Slot, kSlots>& slots = table.slots;
         const auto find_base = [&](const Field& f) -> std::size_t {
+            if (by_index) {
+                // A key with the overflow index is in no such base; an owned key has it too.
+                const std::uint32_t i = f.key.info().index;
+                if (i == kOverflowKeyIndex) return nb;
+                const std::uint8_t b = table.by_index_of[i];
+                return b ? b - 1 : nb;
+            }
             if (by_table) {
                 if ((f.key.info().bit & base_bits) == 0) return nb;
                 for (std::size_t s = slot_of(&f.key.info()); slots[s].key; s = (s + 1) & (kSlots - 1))
@@ -1379,6 +1755,44 @@ bool EncodeCompact(const Event& e, const CompactBase* base, std::string& data, s
                 }
             }
         }
+        if (shared_left) {
+            // Which shared field each base field covers, found once per shared list and base
+            // (the events of a batch share both).
+            struct SharedCover {
+                std::uint64_t serial = 0;
+                const CompactBase* base = nullptr;
+                std::uint64_t id = 0;
+                const Field* fields = nullptr;
+                std::size_t nb = 0;
+                std::array<std::uint8_t, 64> cover{};  // shared field -> base field + 1
+            };
+            thread_local SharedCover sc;
+            if (sc.serial != shared->serial() || sc.base != base || sc.id != base->id ||
+                sc.fields != base->fields.data() || sc.nb != nb) {
+                sc = SharedCover{};
+                sc.serial = shared->serial();
+                sc.base = base;
+                sc.id = base->id;
+                sc.fields = base->fields.data();
+                sc.nb = nb;
+                for (std::size_t i = 0; i < shared->size(); ++i) {
+                    const Field& f = shared->fields()[i];
+                    const std::size_t b = find_base(f);
+                    if (b < nb && f.kind == base->fields[b].kind && f.value == base->fields[b].value)
+                        sc.cover[i] = static_cast<std::uint8_t>(b + 1);
+                }
+            }
+            for (std::uint64_t m = shared_left; m; m &= m - 1) {
+                const unsigned i = static_cast<unsigned>(__builtin_ctzll(m));
+                const unsigned b = sc.cover[i];
+                if (!b) continue;
+                const std::uint64_t bb = std::uint64_t{1} << (b - 1);
+                if (seen & bb) continue;
+                seen |= bb;
+                mask |= bb;
+                shared_left &= ~(std::uint64_t{1} << i);
+            }
+        }
     }
     char buf[24];
     auto [p, ec] = std::to_chars(buf, buf + sizeof buf, mask, 16);
@@ -1390,17 +1804,17 @@ bool EncodeCompact(const Event& e, const CompactBase* base, std::string& data, s
         return i < 64 ? ((covered_lo >> i) & 1) != 0 : (i < covered_hi.size() && covered_hi[i]);
     };
     std::size_t total = 0;
-    for (std::size_t i = 0; i < fields.size(); ++i) {
-        if (covered(i)) continue;
-        const Field& f = fields[i];
-        total += 1 + f.key.info().compact.size() + DecimalDigits(f.value.size()) + 1 + f.value.size();
-    }
+    const auto size_of = [](const Field& f) {
+        return 1 + f.key.info().compact.size() + DecimalDigits(f.value.size()) + 1 + f.value.size();
+    };
+    for (std::size_t i = 0; i < fields.size(); ++i)
+        if (!covered(i)) total += size_of(fields[i]);
+    for (std::uint64_t m = shared_left; m; m &= m - 1)
+        total += size_of(shared->fields()[static_cast<std::size_t>(__builtin_ctzll(m))]);
     const std::size_t at = data.size();
     data.resize(at + total);
     char* o = data.data() + at;
-    for (std::size_t i = 0; i < fields.size(); ++i) {
-        if (covered(i)) continue;
-        const Field& f = fields[i];
+    const auto write = [&o](const Field& f) {
         *o++ = KindChar(f.kind);
         const std::string& k = f.key.info().compact;
         std::memcpy(o, k.data(), k.size());
@@ -1409,23 +1823,36 @@ bool EncodeCompact(const Event& e, const CompactBase* base, std::string& data, s
         *o++ = ':';
         std::memcpy(o, f.value.data(), f.value.size());
         o += f.value.size();
-    }
+    };
+    for (std::size_t i = 0; i < fields.size(); ++i)
+        if (!covered(i)) write(fields[i]);
+    for (std::uint64_t m = shared_left; m; m &= m - 1)
+        write(shared->fields()[static_cast<std::size_t>(__builtin_ctzll(m))]);
     // A NUL in a key or a value (the rest of the form has none): not storable compactly.
-    if (total && std::memchr(data.data() + at, '\0', total)) return false;
-    if (const std::string* bytes = e.raw_bytes()) {
-        if (bytes->find('\0') == std::string::npos && IsUtf8(*bytes)) {
-            raw = *bytes;
+    if (total && std::memchr(data.data() + at, '\0', total)) {
+        raw.reset();
+        return false;
+    }
+    const std::string_view* bytes = e.raw_bytes();
+    if (!bytes) {
+        raw.reset();
+    } else {
+        if (e.raw_bytes_are_text() || (bytes->find('\0') == std::string_view::npos && IsUtf8(*bytes))) {
+            if (raw) raw->assign(*bytes);
+            else raw.emplace(*bytes);
         } else {
-            Field f{"raw", Base64Encode(*bytes), JsonKind::kString};
-            AppendCompactField(data, f);
+            raw.reset();
+            const std::string b64 = Base64Encode(*bytes);
+            AppendCompactField(data, Field{"raw", b64, JsonKind::kString});
         }
     }
     return true;
 }
 
-core::Result<std::vector<Field>> DecodeCompactFields(std::string_view text) {
-    std::vector<Field> out;
+core::Result<FieldList> DecodeCompactFields(std::string_view text) {
+    FieldList out;
     MUHAFIZ_CHECK(ReadCompactFields(text, 0, out));
+    out.Own();  // the views were of `text`
     return out;
 }
 
@@ -1446,7 +1873,11 @@ core::Result<Event> DecodeCompact(std::string_view data, const std::vector<Field
         return core::Invalid("data", "the stored event does not fit its base");
     MUHAFIZ_CHECK(ReadCompactFields(data, semi + 1, fields));
     Event e;
-    for (auto& f : fields) e.Append(std::move(f.key), std::move(f.value), f.kind);
+    std::size_t bytes = raw ? raw->size() : 0;
+    for (const auto& f : fields) bytes += f.value.size();
+    e.ReserveBytes(bytes);
+    e.Reserve(fields.size() + 2);
+    for (const auto& f : fields) e.Append(f.key, f.value, f.kind);
     if (raw) e.SetRawBytes(*raw);
     return e;
 }

@@ -7,7 +7,12 @@
 // Errors: Set/FromJson return kInvalidArgument naming the field and saying what is wrong.
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <cstdint>
+#include <cstring>
+#include <iterator>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -55,13 +60,21 @@ enum class FieldType : std::uint8_t {
     return std::uint64_t{1} << ((n * 11 + c(n - 1) * 7 + c(n / 2) * 3 + c(n * 3 / 4)) & 63);
 }
 
+// Dense indexes of interned keys: the first kDenseKeys - 1 interned keys get their own index
+// (the harmonised keys come first), every other key (later ones, keys owning their text, the
+// empty key) shares kOverflowKeyIndex. Event keeps one presence bit per index.
+inline constexpr std::uint32_t kDenseKeys = 512;
+inline constexpr std::uint32_t kOverflowKeyIndex = kDenseKeys - 1;
+
 // What is known of a key once: its text, its StableHash (for Event::Hash), its presence bit,
-// the first 16 bytes as a big-endian number (for sorting) and its text as the compact stored
-// form writes it ("9:source.ip").
+// its dense index, the first 16 bytes as a big-endian number (for sorting) and its text as the
+// compact stored form writes it ("9:source.ip").
 struct KeyInfo {
     std::string name;
     std::uint64_t hash = 0;
     std::uint64_t bit = 0;
+    std::uint32_t index = kOverflowKeyIndex;
+    bool owned = false;  // held by one Key alone (not interned): freed with it
     unsigned __int128 prefix = 0;
     std::string compact;
 };
@@ -79,12 +92,9 @@ public:
     Key(std::string_view name);  // NOLINT(google-explicit-constructor): keys are written as text
     Key(const std::string& name) : Key(std::string_view(name)) {}  // NOLINT
     Key(const char* name) : Key(std::string_view(name)) {}         // NOLINT
-    Key(const Key& o) : info_(o.owned_ ? Clone(o.info_) : o.info_), owned_(o.owned_) {}
-    Key(Key&& o) noexcept : info_(o.info_), owned_(o.owned_) {
-        if (owned_) {
-            o.info_ = EmptyInfo();
-            o.owned_ = false;
-        }
+    Key(const Key& o) : info_(o.info_->owned ? Clone(o.info_) : o.info_) {}
+    Key(Key&& o) noexcept : info_(o.info_) {
+        if (info_->owned) o.info_ = EmptyInfo();
     }
     Key& operator=(const Key& o) {
         if (this != &o) {
@@ -98,7 +108,7 @@ public:
         return *this;
     }
     ~Key() {
-        if (owned_) delete info_;
+        if (info_->owned) delete info_;
     }
 
     [[nodiscard]] const std::string& str() const noexcept { return info_->name; }
@@ -110,13 +120,13 @@ public:
     [[nodiscard]] bool ends_with(std::string_view p) const noexcept { return view().ends_with(p); }
     [[nodiscard]] const KeyInfo& info() const noexcept { return *info_; }
     // False for a key that owns its text (the table was full) and for the empty key.
-    [[nodiscard]] bool interned() const noexcept { return !owned_ && !info_->name.empty(); }
+    [[nodiscard]] bool interned() const noexcept { return !info_->owned && !info_->name.empty(); }
 
     // A text is either interned (all its keys share one KeyInfo) or, once the table is full,
     // never (all its keys own a copy): so two keys are equal when their pointers are, or both
     // own their text and the texts are.
     friend bool operator==(const Key& a, const Key& b) noexcept {
-        return a.info_ == b.info_ || (a.owned_ && b.owned_ && a.info_->name == b.info_->name);
+        return a.info_ == b.info_ || (a.info_->owned && b.info_->owned && a.info_->name == b.info_->name);
     }
     friend bool operator==(const Key& a, std::string_view b) noexcept { return a.view() == b; }
     friend bool operator==(const Key& a, const std::string& b) noexcept { return a.view() == b; }
@@ -125,18 +135,58 @@ public:
 private:
     static const KeyInfo* EmptyInfo() noexcept;
     static const KeyInfo* Clone(const KeyInfo* info);  // out of line: a copy of an interned key stays small
-    void Swap(Key& o) noexcept {
-        std::swap(info_, o.info_);
-        std::swap(owned_, o.owned_);
-    }
-    const KeyInfo* info_;
-    bool owned_ = false;  // info_ is this key's own (the table was full)
+    void Swap(Key& o) noexcept { std::swap(info_, o.info_); }
+    const KeyInfo* info_;  // info_->owned: this key's own (the table was full)
 };
 
+// A field: its key, a view of its value and the value's JSON kind. The value's bytes belong to
+// whoever holds the field: an Event (its value storage), a FieldList (its storage) or, for a
+// Field built by hand, the caller.
 struct Field {
     Key key;
-    std::string value;
+    std::string_view value;
     JsonKind kind = JsonKind::kString;
+};
+
+// Fields that own the bytes of their values (the fields of a compact base): the views point into
+// `storage`, shared by copies of the list. Build it with Own() after filling the vector.
+class FieldList : public std::vector<Field> {
+public:
+    using std::vector<Field>::vector;
+    // Copies the bytes of every value into this list's own storage and points the views there.
+    void Own();
+
+private:
+    std::shared_ptr<const std::string> storage_;
+};
+
+// Fields that many events share (constants of a feed, report or run: feed.*, tlp,
+// time.observation, the report's classification...): built once, immutable, held by the events
+// through a shared pointer with a mask of the fields that apply to each (Event::ShareFields). At
+// most 64 fields, each with a distinct interned key that has a dense index (a harmonised key).
+// Thread-safety: immutable once made; safe to read from any thread.
+class SharedFields {
+public:
+    // Throws std::invalid_argument for more than 64 fields, a repeated key or a key without a
+    // dense index.
+    [[nodiscard]] static std::shared_ptr<const SharedFields> Make(std::vector<Field> fields);
+    [[nodiscard]] const FieldList& fields() const noexcept { return fields_; }
+    [[nodiscard]] std::size_t size() const noexcept { return fields_.size(); }
+    // The position + 1 of the field with this dense key index (0: none).
+    [[nodiscard]] std::uint32_t SlotOf(const KeyInfo& k) const noexcept { return slot_[k.index]; }
+    // Event::Hash's term of field i (0 for time.observation, which the default hash leaves out).
+    [[nodiscard]] std::uint64_t hash_term(std::size_t i) const noexcept { return hash_terms_[i]; }
+    // Distinct for every list made in the process (for caches keyed by list).
+    [[nodiscard]] std::uint64_t serial() const noexcept { return serial_; }
+    // The presence bits of its keys (as Event keeps them).
+    [[nodiscard]] const std::array<std::uint64_t, kDenseKeys / 64>& key_bits() const noexcept { return key_bits_; }
+
+private:
+    std::array<std::uint64_t, kDenseKeys / 64> key_bits_{};
+    std::uint64_t serial_ = 0;
+    FieldList fields_;
+    std::array<std::uint8_t, kDenseKeys> slot_{};
+    std::vector<std::uint64_t> hash_terms_;
 };
 
 // The type of a harmonised key; nullopt for keys outside the format (extra.* is kString unless
@@ -155,11 +205,34 @@ struct Field {
 
 // Canonical DateTime text "YYYY-MM-DDThh:mm:ss[.ffffff]+00:00".
 [[nodiscard]] std::string FormatEventTime(core::Micros t);
+// The same text in a small buffer of its own (no allocation): for comparing or storing a time
+// right away, e.g. e.Append(key, FormatEventTimeText(t).view()).
+struct EventTimeText {
+    char data[48];
+    std::size_t size = 0;
+    [[nodiscard]] std::string_view view() const { return {data, size}; }
+};
+[[nodiscard]] EventTimeText FormatEventTimeText(core::Micros t);
 // Parses ISO 8601 with a zone, or without one (taken as UTC, as add_UTC_to_timestamp does).
 [[nodiscard]] std::optional<core::Micros> ParseEventTime(std::string_view text);
 
+// Thread-safety: an Event is a plain value (one thread at a time). Its values live in its own
+// storage (chunks freed with the event): a copy copies the bytes and points its fields at them,
+// a move keeps them where they are, so views of values stay valid while the event lives and is
+// only moved (Set/Remove of a key invalidate pointers to Field entries, not the bytes).
+// Fields common to many events (a report's constants) may be shared (ShareFields): an immutable
+// SharedFields list held by a shared pointer plus a mask of the fields that apply; they read,
+// hash, print and store exactly as the event's own fields would, and setting or removing one of
+// their keys makes the change in this event alone.
 class Event {
 public:
+    Event() = default;
+    Event(const Event& o);
+    Event(Event&& o) noexcept;
+    Event& operator=(const Event& o);
+    Event& operator=(Event&& o) noexcept;
+    ~Event();
+
     // Sanitises `value` for `key` and stores it (replacing an earlier value). An empty value is
     // not stored (and removes the key). Errors name the key.
     [[nodiscard]] core::Status Set(std::string_view key, std::string_view value);
@@ -170,37 +243,122 @@ public:
     // record at once).
     [[nodiscard]] core::Status AddUtf8(const Key& key, std::string_view value, FieldType type);
     // Stores a value that is already canonical (no checks): parsers' fast path for constants.
-    void SetRaw(Key key, std::string value, JsonKind kind = JsonKind::kString);
+    // The bytes are copied (the value may be a view of this event's own values).
+    void SetRaw(const Key& key, std::string_view value, JsonKind kind = JsonKind::kString);
     // Appends a canonical value whose key the caller knows is not there yet (no search).
-    void Append(Key key, std::string value, JsonKind kind = JsonKind::kString) {
-        keys_ |= key.info().bit;
-        fields_.push_back(Field{std::move(key), std::move(value), kind});
+    void Append(const Key& key, std::string_view value, JsonKind kind = JsonKind::kString) {
+        if (shared_mask_) Unshare(key.info());
+        Mark(key.info());
+        const std::string_view v = Store(value);
+        fields_.push_back(Field{key, v, kind});
     }
     // An extra.* value with a JSON kind (numbers converted by the parser).
-    void SetExtra(std::string_view name, std::string value, JsonKind kind = JsonKind::kString);
+    void SetExtra(std::string_view name, std::string_view value, JsonKind kind = JsonKind::kString);
     void Remove(std::string_view key);
     // `raw` as the record's original bytes: kept as they are (no base64 while the event moves
     // through the stages and into storage); Get("raw"), ToJson and ToJsonObject show the base64
     // text of IntelMQ. Replaces an earlier raw value.
-    void SetRawBytes(std::string bytes);
+    // `text`: the caller has found the bytes to be valid UTF-8 without NUL (stored as text
+    // without another check).
+    void SetRawBytes(std::string_view bytes, bool text = false);
     // The original bytes of `raw` when it was set by SetRawBytes (else nullptr: then raw, if
     // any, is an ordinary base64 field).
-    [[nodiscard]] const std::string* raw_bytes() const { return has_raw_bytes_ ? &raw_bytes_ : nullptr; }
+    [[nodiscard]] const std::string_view* raw_bytes() const { return has_raw_bytes_ ? &raw_bytes_ : nullptr; }
+    // True when SetRawBytes was told the bytes are valid UTF-8 without NUL.
+    [[nodiscard]] bool raw_bytes_are_text() const { return has_raw_bytes_ && raw_text_; }
 
-    [[nodiscard]] const std::string* Get(std::string_view key) const;
+    // The value of `key` (a view of this event's storage, valid while the event lives and the
+    // key is not set again or removed); nullptr when the event has no such field.
+    [[nodiscard]] const std::string_view* Get(std::string_view key) const;
     // Get and Has for a Key the caller holds (a static Key of a stage or parser): its text is
     // not looked up in the key table for every event.
-    [[nodiscard]] const std::string* Find(const Key& key) const;
-    [[nodiscard]] bool HasKey(const Key& key) const { return Find(key) != nullptr; }
+    [[nodiscard]] const std::string_view* Find(const Key& key) const;
+    // O(1) for a key with a dense index (the presence bit is exact for those).
+    [[nodiscard]] bool HasKey(const Key& key) const {
+        const KeyInfo& i = key.info();
+        if (i.index != kOverflowKeyIndex)
+            return Marked(i) || SharedHas(i) || (has_raw_bytes_ && i.name.size() == 3 && std::string_view(i.name) == "raw");
+        return Find(key) != nullptr;
+    }
     [[nodiscard]] std::string_view GetOr(std::string_view key, std::string_view fallback = {}) const {
-        const std::string* v = Get(key);
-        return v ? std::string_view(*v) : fallback;
+        const std::string_view* v = Get(key);
+        return v ? *v : fallback;
     }
     [[nodiscard]] bool Has(std::string_view key) const { return Get(key) != nullptr; }
-    // The fields, without raw when it is held as bytes (see raw_bytes()).
-    [[nodiscard]] const std::vector<Field>& fields() const { return fields_; }
-    [[nodiscard]] bool empty() const { return fields_.empty() && !has_raw_bytes_; }
+    // True when the event has a field of `key` of its own (not one of its shared fields).
+    [[nodiscard]] bool HasOwnKey(const Key& key) const {
+        const KeyInfo& i = key.info();
+        if (i.index != kOverflowKeyIndex) return Marked(i);
+        for (const auto& f : fields_)
+            if (f.key == key) return true;
+        return false;
+    }
+    // The fields (own ones, then shared ones that apply), without raw when it is held as bytes
+    // (see raw_bytes()). Invalidated by any change of the event.
+    class FieldRange {
+    public:
+        class iterator {
+        public:
+            using value_type = Field;
+            using reference = const Field&;
+            using pointer = const Field*;
+            using difference_type = std::ptrdiff_t;
+            using iterator_category = std::forward_iterator_tag;
+            iterator() = default;
+            iterator(const Event* e, std::size_t own, std::uint64_t mask) : e_(e), own_(own), mask_(mask) {}
+            const Field& operator*() const {
+                if (own_ < e_->fields_.size()) return e_->fields_[own_];
+                return e_->shared_->fields()[static_cast<std::size_t>(__builtin_ctzll(mask_))];
+            }
+            const Field* operator->() const { return &**this; }
+            iterator& operator++() {
+                if (own_ < e_->fields_.size()) ++own_;
+                else mask_ &= mask_ - 1;
+                return *this;
+            }
+            iterator operator++(int) {
+                iterator t = *this;
+                ++*this;
+                return t;
+            }
+            bool operator==(const iterator& o) const { return own_ == o.own_ && mask_ == o.mask_; }
+
+        private:
+            const Event* e_ = nullptr;
+            std::size_t own_ = 0;
+            std::uint64_t mask_ = 0;
+        };
+        explicit FieldRange(const Event* e) : e_(e) {}
+        [[nodiscard]] iterator begin() const { return {e_, 0, e_->shared_mask_}; }
+        [[nodiscard]] iterator end() const { return {e_, e_->fields_.size(), 0}; }
+        [[nodiscard]] std::size_t size() const {
+            return e_->fields_.size() + static_cast<std::size_t>(__builtin_popcountll(e_->shared_mask_));
+        }
+
+    private:
+        const Event* e_;
+    };
+    [[nodiscard]] FieldRange fields() const { return FieldRange(this); }
+    // The fields the event holds itself (without its shared ones).
+    [[nodiscard]] const std::vector<Field>& own_fields() const { return fields_; }
+    // The shared fields that apply to this event (bit i: shared->fields()[i]); null/0 for none.
+    [[nodiscard]] const std::shared_ptr<const SharedFields>& shared() const { return shared_; }
+    [[nodiscard]] std::uint64_t shared_mask() const { return shared_mask_; }
+    // Gives the event the fields of `shared` selected by `mask` as if they were its own (later
+    // Set/Remove/Append of one of their keys copies or masks it). A field of `mask` whose key
+    // the event has already (its own) replaces its value, as SetRaw would. Shared fields of
+    // another list that the event had become its own first.
+    void ShareFields(const std::shared_ptr<const SharedFields>& shared, std::uint64_t mask);
+    [[nodiscard]] bool empty() const { return fields_.empty() && !shared_mask_ && !has_raw_bytes_; }
     void Reserve(std::size_t n) { fields_.reserve(n); }
+    // Asks the CPU to bring the event's fields and values into its cache (a stage calls it for
+    // an event a little ahead of the one it works on: events arrive from another thread's core).
+    void Prefetch() const noexcept;
+    // Room for about `bytes` of values in the first chunk of the event's value storage.
+    void ReserveBytes(std::size_t bytes) {
+        if (!chunks_ && bytes > first_chunk_)
+            first_chunk_ = static_cast<std::uint32_t>(std::min<std::size_t>(bytes, std::size_t{1} << 20));
+    }
 
     // Fills classification.taxonomy from the type (or other/undetermined when neither is known).
     void CompleteClassification();
@@ -220,16 +378,54 @@ public:
 
 private:
     [[nodiscard]] const Field* RawField() const;  // raw as a base64 field (computed once)
-    // One of 64 bits per key (from its length and three of its bytes): keys_ has the bit of every
-    // key ever stored (Remove leaves it), so a key whose bit is clear is not there and Get/Has/
-    // Set skip the scan of fields_ (parsers ask for many keys an event does not have).
-    [[nodiscard]] static std::uint64_t KeyBit(std::string_view k) { return KeyPresenceBit(k); }
-    [[nodiscard]] bool MayHave(std::string_view k) const { return (keys_ & KeyBit(k)) != 0; }
-    std::uint64_t keys_ = 0;
+    // Presence bits by dense key index (KeyInfo::index): exact for keys with their own index (set
+    // when stored, cleared when removed), so HasKey/Find/Set skip the scan of fields_ for a key
+    // the event does not have; the shared overflow bit means "some other key may be there".
+    void Mark(const KeyInfo& k) noexcept { present_[k.index >> 6] |= std::uint64_t{1} << (k.index & 63); }
+    void Unmark(const KeyInfo& k) noexcept {
+        if (k.index != kOverflowKeyIndex) present_[k.index >> 6] &= ~(std::uint64_t{1} << (k.index & 63));
+    }
+    [[nodiscard]] bool Marked(const KeyInfo& k) const noexcept {
+        return (present_[k.index >> 6] >> (k.index & 63)) & 1;
+    }
+    // The shared field of `k` when it applies to this event (else nullptr).
+    [[nodiscard]] const Field* SharedField(const KeyInfo& k) const noexcept {
+        if (!shared_mask_) return nullptr;
+        const std::uint32_t s = shared_->SlotOf(k);
+        if (!s || !((shared_mask_ >> (s - 1)) & 1)) return nullptr;
+        return &shared_->fields()[s - 1];
+    }
+    [[nodiscard]] bool SharedHas(const KeyInfo& k) const noexcept { return SharedField(k) != nullptr; }
+    // Masks the shared field of `k` (if it applies): the event no longer has it.
+    void Unshare(const KeyInfo& k) noexcept {
+        const std::uint32_t s = shared_->SlotOf(k);
+        if (s) shared_mask_ &= ~(std::uint64_t{1} << (s - 1));
+    }
+    // The bytes of `v` copied into the event's value storage (chunks that never move).
+    std::string_view Store(std::string_view v) {
+        if (v.empty()) return {};
+        if (v.size() > left_) Grow(v.size());
+        char* p = cur_;
+        std::memcpy(p, v.data(), v.size());
+        cur_ += v.size();
+        left_ -= v.size();
+        return {p, v.size()};
+    }
+    void Grow(std::size_t need);
+    void FreeChunks() noexcept;
+    std::array<std::uint64_t, kDenseKeys / 64> present_{};
     std::vector<Field> fields_;
-    std::string raw_bytes_;
+    std::shared_ptr<const SharedFields> shared_;  // fields shared with other events
+    std::uint64_t shared_mask_ = 0;  // which of shared_'s fields this event has (none of its own keys)
+    void* chunks_ = nullptr;  // the newest chunk of value storage (each links to the one before)
+    char* cur_ = nullptr;     // free bytes of the newest chunk
+    std::size_t left_ = 0;
+    std::uint32_t first_chunk_ = 512;
+    std::string_view raw_bytes_;  // in the value storage
     bool has_raw_bytes_ = false;
-    mutable Field raw_base64_;  // raw as base64 for Get/ToJson (computed once, from raw_bytes_)
+    bool raw_text_ = false;  // raw_bytes_ known to be UTF-8 without NUL
+    mutable std::string raw_base64_text_;  // raw as base64 for Get/ToJson (computed once, from raw_bytes_)
+    mutable Field raw_base64_;
     mutable bool raw_base64_valid_ = false;
 };
 
@@ -242,7 +438,7 @@ private:
 // Decoding gives back exactly the fields (key, value, JSON kind) that were encoded, so ToJson()
 // of a decoded event is byte-for-byte the JSON of the original.
 struct CompactBase {
-    std::vector<Field> fields;  // at most 64
+    FieldList fields;           // at most 64
     std::string text;           // the encoded fields
     std::uint64_t id = 0;       // a stable hash of text (0: no base)
 };
@@ -255,7 +451,7 @@ struct CompactBase {
 [[nodiscard]] bool EncodeCompact(const Event& e, const CompactBase* base, std::string& data,
                                  std::optional<std::string>& raw);
 // The base's fields from its text.
-[[nodiscard]] core::Result<std::vector<Field>> DecodeCompactFields(std::string_view text);
+[[nodiscard]] core::Result<FieldList> DecodeCompactFields(std::string_view text);
 // The event back from its compact form, its base's fields and its raw bytes (nullptr: none).
 [[nodiscard]] core::Result<Event> DecodeCompact(std::string_view data, const std::vector<Field>& base,
                                                 const std::string* raw);

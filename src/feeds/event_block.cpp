@@ -5,7 +5,8 @@
 namespace muhafiz::feeds {
 namespace {
 
-constexpr unsigned kNotify = 1, kCompact = 2, kHasRaw = 4, kHasAsn = 8, kObservation = 16, kTimeSource = 32;
+constexpr unsigned kNotify = 1, kCompact = 2, kHasRaw = 4, kHasAsn = 8, kObservation = 16, kTimeSource = 32,
+                   kHeaderIp = 64, kHeaderAsn = 128, kTimeDelta = 256;
 
 void Num(std::string& out, std::int64_t v, char end) {
     char buf[24];
@@ -60,9 +61,10 @@ bool ReadRepeatable(std::string_view& in, std::string_view& s) {
 void AppendBlockEvent(std::string& out, const BlockEvent& e, const BlockEvent* previous) {
     const unsigned flags = (e.notify ? kNotify : 0u) | (e.compact ? kCompact : 0u) | (e.has_raw ? kHasRaw : 0u) |
                            (e.asn ? kHasAsn : 0u) | (e.block_observation ? kObservation : 0u) |
-                           (e.derived_time_source ? kTimeSource : 0u);
+                           (e.derived_time_source ? kTimeSource : 0u) | (e.header_ip ? kHeaderIp : 0u) |
+                           (e.header_asn && e.asn ? kHeaderAsn : 0u) | (previous ? kTimeDelta : 0u);
     Num(out, e.line, ',');
-    Num(out, e.time_source, ',');
+    Num(out, previous ? e.time_source - previous->time_source : e.time_source, ',');
     Num(out, e.first_seen - e.time_source, ',');
     Num(out, e.last_seen - e.time_source, ',');
     Num(out, e.count, ',');
@@ -86,12 +88,14 @@ core::Result<bool> BlockReader::Next(BlockEvent& e) {
         e = BlockEvent{};  // nothing to repeat yet
         first_ = false;
     }
-    std::int64_t first = 0, last = 0, asn = 0;
+    std::int64_t time = 0, first = 0, last = 0, asn = 0;
     unsigned flags = 0;
-    if (!ReadNum(rest_, e.line, ',') || !ReadNum(rest_, e.time_source, ',') || !ReadNum(rest_, first, ',') ||
+    if (!ReadNum(rest_, e.line, ',') || !ReadNum(rest_, time, ',') || !ReadNum(rest_, first, ',') ||
         !ReadNum(rest_, last, ',') || !ReadNum(rest_, e.count, ',') || !ReadNum(rest_, e.organisation_id, ',') ||
         !ReadNum(rest_, flags, ',') || !ReadNum(rest_, asn, ';'))
         return tl::unexpected(Bad());
+    e.time_source = (flags & kTimeDelta) ? previous_time_ + time : time;
+    previous_time_ = e.time_source;
     e.first_seen = e.time_source + first;
     e.last_seen = e.time_source + last;
     e.notify = flags & kNotify;
@@ -100,6 +104,8 @@ core::Result<bool> BlockReader::Next(BlockEvent& e) {
     e.asn = (flags & kHasAsn) ? std::optional<std::int64_t>(asn) : std::nullopt;
     e.block_observation = flags & kObservation;
     e.derived_time_source = flags & kTimeSource;
+    e.header_ip = flags & kHeaderIp;
+    e.header_asn = (flags & kHeaderAsn) && e.asn;
     if (!ReadRepeatable(rest_, e.scope_path) || !ReadStr(rest_, e.ip) || !ReadRepeatable(rest_, e.taxonomy) ||
         !ReadRepeatable(rest_, e.type) || !ReadRepeatable(rest_, e.identifier) ||
         !ReadRepeatable(rest_, e.severity) || !ReadRepeatable(rest_, e.cc) || !ReadStr(rest_, e.data))

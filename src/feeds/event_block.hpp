@@ -1,6 +1,6 @@
 // Event blocks (migration 019): many stored events in one feed_event_blocks row. The events of a
-// batch routed to the same recipient (with the same route and notify flag) are written as one
-// row: the block's columns hold what they share (feed, run, observation time, recipient, route,
+// unit of the store (many input chunks, pipeline.cpp) routed to the same recipient (with the same
+// route and notify flag) are written as one row: the block's columns hold what they share (feed, run, observation time, recipient, route,
 // notify, the compact base) and the ranges filters skip blocks by (time.source min/max, scope path
 // min/max, the set of taxonomies and types); the text `data` holds each event's own values one
 // after another. Event ids are the contiguous range id .. id + n - 1 (the block's id is its first
@@ -16,7 +16,11 @@
 //   written as '=' when they equal the previous event's.
 // flags: 1 notify, 2 data is compact (data_format 1; else IntelMQ JSON), 4 raw present, 8 asn,
 // 16 time.observation is the block's (feed_event_blocks.observation; left out of data), 32
-// time.source is FormatEventTime(time_source) (left out of data).
+// time.source is FormatEventTime(time_source) (left out of data), 64 source.ip is the event's ip
+// (a string; left out of data), 128 source.asn is the event's asn (an integer in canonical form;
+// left out of data), 256 time_source is written as the difference to the previous event's (every
+// event after a block's first). Blocks written before a flag existed do not set it and read as
+// before.
 // Thread-safety: plain functions and values.
 #pragma once
 
@@ -39,12 +43,13 @@ struct BlockEvent {
     std::int64_t organisation_id = 0;  // owner, 0 = none
     bool notify = true, compact = true, has_raw = false;
     bool block_observation = false, derived_time_source = false;
+    bool header_ip = false, header_asn = false;  // source.ip / source.asn are ip / asn (not in data)
     std::optional<std::int64_t> asn;
     std::string_view scope_path, ip, taxonomy, type, identifier, severity, cc, data, raw;
 };
 
 // Appends one event to a block's text; `previous`: the event appended before it (nullptr for the
-// first).
+// first; its time_source and repeatable values are what this event is written against).
 void AppendBlockEvent(std::string& out, const BlockEvent& e, const BlockEvent* previous);
 
 // Appends a dedup hash to a block's dedup column (16 hexadecimal digits) / reads the i-th.
@@ -62,6 +67,7 @@ public:
 private:
     std::string_view rest_;
     bool first_ = true;
+    std::int64_t previous_time_ = 0;  // the previous event's time_source
 };
 
 // The text of a block's set of classifications: "|a|b|" (each taxonomy and type once).

@@ -1,6 +1,7 @@
 #include "feeds/feed_store.hpp"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <set>
 #include <unordered_map>
@@ -87,7 +88,7 @@ StoredEvent EventFromRow(const db::Row& r) {
     e.recipient_name = r.Str(25);
     // data_format 1 (migration 013): the compact form, rendered as the IntelMQ JSON callers see.
     if (r.Int(26) == 1) {
-        std::vector<Field> base;
+        FieldList base;
         if (!r.IsNull(28)) {
             if (auto b = DecodeCompactFields(r.Str(28))) base = std::move(*b);
         }
@@ -177,10 +178,10 @@ std::string DerivedUuid(const std::string& run_uuid, std::int64_t id) {
 class BaseCache {
 public:
     explicit BaseCache(db::Connection& conn) : conn_(conn) {}
-    const std::vector<Field>& Get(std::int64_t id) {
+    const FieldList& Get(std::int64_t id) {
         auto it = bases_.find(id);
         if (it != bases_.end()) return it->second;
-        std::vector<Field> fields;
+        FieldList fields;
         if (id != 0) {
             if (auto rows = conn_.Query("SELECT data FROM feed_event_bases WHERE id = ?", {id}); rows && !rows->empty())
                 if (auto f = DecodeCompactFields((*rows)[0].Str(0))) fields = std::move(*f);
@@ -190,7 +191,7 @@ public:
 
 private:
     db::Connection& conn_;
-    std::unordered_map<std::int64_t, std::vector<Field>> bases_;
+    std::unordered_map<std::int64_t, FieldList> bases_;
 };
 
 // A block's event as the StoredEvent callers see (organisation uuid/name filled in later).
@@ -223,9 +224,12 @@ StoredEvent EventFromBlock(const BlockHead& b, std::int64_t id, const BlockEvent
         std::string raw(be.raw);
         auto ev = DecodeCompact(be.data, bases.Get(b.base_id), be.has_raw ? &raw : nullptr);
         if (ev) {
-            static const Key kObservation("time.observation"), kTimeSource("time.source");
+            static const Key kObservation("time.observation"), kTimeSource("time.source"), kSourceIp("source.ip"),
+                kSourceAsn("source.asn");
             if (be.block_observation) ev->SetRaw(kObservation, b.observation, JsonKind::kString);
             if (be.derived_time_source) ev->SetRaw(kTimeSource, FormatEventTime(be.time_source), JsonKind::kString);
+            if (be.header_ip) ev->SetRaw(kSourceIp, std::string(be.ip), JsonKind::kString);
+            if (be.header_asn) ev->SetRaw(kSourceAsn, std::to_string(*be.asn), JsonKind::kInt);
         }
         e.data = ev ? ev->ToJson() : "{\"comment\":\"stored event unreadable: " + ev.error().message + "\"}";
     } else {
@@ -356,6 +360,21 @@ std::vector<std::int64_t> ParseOwners(std::string_view text) {
     return out;
 }
 
+// "owner:first:at:n;..." (BlockBuilder, pipeline.cpp) as {owner, first, at, n} each.
+std::vector<std::array<std::int64_t, 4>> ParseSlices(std::string_view text) {
+    std::vector<std::array<std::int64_t, 4>> out;
+    while (!text.empty()) {
+        std::array<std::int64_t, 4> v{};
+        for (int i = 0; i < 4; ++i) {
+            auto r = std::from_chars(text.data(), text.data() + text.size(), v[static_cast<std::size_t>(i)]);
+            if (r.ec != std::errc() || r.ptr == text.data() + text.size()) return out;
+            text.remove_prefix(static_cast<std::size_t>(r.ptr - text.data()) + 1);
+        }
+        out.push_back(v);
+    }
+    return out;
+}
+
 }  // namespace
 
 std::string IdCursor(std::int64_t id) { return core::Base64UrlEncode("i" + std::to_string(id)); }
@@ -441,8 +460,9 @@ core::Status FeedStore::WriteBatch(db::Connection& conn, RunRecord& run, Batch& 
         // The ids first (migration 019): on PostgreSQL this locks feed_event_ids until the commit,
         // before anything else this transaction writes, so two ingests never wait for each other
         // in opposite orders (a base or an aggregate both write); they take turns at the commit.
-        std::int64_t total = static_cast<std::int64_t>(batch.event_rows.size());
-        for (const auto& row : batch.block_rows) total += std::get<std::int64_t>(row[1]);
+        std::int64_t block_events = 0;
+        for (const auto& row : batch.block_rows) block_events += std::get<std::int64_t>(row[1]);
+        const std::int64_t total = static_cast<std::int64_t>(batch.event_rows.size()) + block_events;
         std::int64_t next_id = MUHAFIZ_TRY(AllocateEventIds(conn, total));
         for (const auto& [id, text] : batch.new_bases)
             MUHAFIZ_CHECK(conn.Execute("INSERT INTO feed_event_bases (id, data) VALUES (?, ?) ON CONFLICT (id) DO NOTHING",
@@ -462,14 +482,28 @@ core::Status FeedStore::WriteBatch(db::Connection& conn, RunRecord& run, Batch& 
             for (auto& row : batch.block_rows) {
                 row[0] = id;
                 // (An owner that is the block's recipient is found through feed_event_blocks_recipient.)
-                if (std::get<std::int64_t>(row[7]) != 0)
+                const bool notify = std::get<std::int64_t>(row[7]) != 0;
+                if (row.size() > kBlockCols.size()) {
+                    // Where each owner's events lie in the block (migration 020): after the
+                    // columns, "owner:first:at:n;" for each owner other than the recipient.
+                    if (notify)
+                        for (const auto& sl : ParseSlices(std::get<std::string>(row.back())))
+                            owners.push_back({sl[0], id, sl[1], sl[2], sl[3]});
+                    row.resize(kBlockCols.size());
+                } else if (notify) {
                     for (auto o : ParseOwners(std::get<std::string>(row[14])))
-                        if (o != std::get<std::int64_t>(row[5])) owners.push_back({o, id});
+                        if (o != std::get<std::int64_t>(row[5])) owners.push_back({o, id, std::int64_t{0}, std::int64_t{-1}, std::int64_t{0}});
+                }
                 id += std::get<std::int64_t>(row[1]);
             }
             MUHAFIZ_CHECK(conn.BulkInsert("feed_event_blocks", kBlockCols, batch.block_rows));
+            // In key order: each insert lands next to the previous one in the owners' B-tree.
+            std::sort(owners.begin(), owners.end(), [](const Params& a, const Params& b) {
+                return std::get<std::int64_t>(a[0]) < std::get<std::int64_t>(b[0]);
+            });
             if (!owners.empty())
-                MUHAFIZ_CHECK(conn.BulkInsert("feed_event_block_owners", {"organisation_id", "block_id"}, owners));
+                MUHAFIZ_CHECK(conn.BulkInsert("feed_event_block_owners",
+                                              {"organisation_id", "block_id", "first_event", "data_at", "events"}, owners));
         }
         for (const auto& u : batch.updates) {
             MUHAFIZ_CHECK(conn.Execute(
@@ -489,7 +523,8 @@ core::Status FeedStore::WriteBatch(db::Connection& conn, RunRecord& run, Batch& 
         run.next_offset = batch.end_offset;
         run.next_line = batch.end_line;
         run.lines_read += batch.records;
-        run.events += static_cast<std::int64_t>(batch.events.size());
+        // (A batch's events are its rows, or in its blocks: those hold no Event any more.)
+        run.events += batch.event_rows.empty() ? block_events : static_cast<std::int64_t>(batch.events.size());
         run.rejected += static_cast<std::int64_t>(batch.rejected.size());
         run.duplicates += batch.duplicates;
         run.aggregated += batch.aggregated;
@@ -724,16 +759,19 @@ core::Result<Page<StoredEvent>> FeedStore::ListEvents(const EventFilter& f, cons
             for (const auto& r : blocks) {
                 const BlockHead b = BlockFromRow(r, true);
                 below = b.id;
-                std::vector<StoredEvent> mine;
+                // The matching events (views into the block's text), then only the newest of them
+                // that the page still needs are decoded (a block may hold many thousands).
+                std::vector<std::pair<std::int64_t, BlockEvent>> mine;
                 BlockReader reader(b.data);
                 BlockEvent be;
                 std::int64_t id = b.id;
                 while (MUHAFIZ_TRY(reader.Next(be))) {
                     const std::int64_t this_id = id++;
                     if (before && this_id >= *before) break;
-                    if (match.Matches(be)) mine.push_back(EventFromBlock(b, this_id, be, bases));
+                    if (match.Matches(be)) mine.emplace_back(this_id, be);
                 }
-                for (auto it = mine.rbegin(); it != mine.rend(); ++it) from_blocks.push_back(std::move(*it));
+                for (auto it = mine.rbegin(); it != mine.rend() && from_blocks.size() < want; ++it)
+                    from_blocks.push_back(EventFromBlock(b, it->first, it->second, bases));
                 if (from_blocks.size() >= want) break;
             }
         }
@@ -763,21 +801,34 @@ core::Result<std::vector<StoredEvent>> FeedStore::EventsFor(db::Connection& conn
     BaseCache bases(conn);
     std::int64_t above = after - kMaxBlockEvents;  // block ids above this
     while (static_cast<std::int64_t>(from_blocks.size()) < limit) {
+        // (With where the organisation's own events lie in a block it is not the recipient of:
+        // migration 020; data_at -1 for blocks written before.)
         const auto blocks = MUHAFIZ_TRY(conn.Query(
-            std::string("SELECT ") + kBlockHead + kBlockNames + kBlockJoins +
+            std::string("SELECT ") + kBlockHead + kBlockNames +
+                ", COALESCE(bo.data_at, -1), COALESCE(bo.first_event, 0), COALESCE(bo.events, 0)" + kBlockJoins +
+                " LEFT JOIN feed_event_block_owners bo ON bo.block_id = b.id AND bo.organisation_id = ?"
                 " WHERE b.id IN (SELECT id FROM feed_event_blocks WHERE recipient_id = ? AND id > ? "
                 "UNION SELECT block_id FROM feed_event_block_owners WHERE organisation_id = ? AND block_id > ?) "
                 "AND b.notify = 1 ORDER BY b.id LIMIT 8",
-            {org, above, org, above}));
+            {org, org, above, org, above}));
         if (blocks.empty()) break;
         for (const auto& r : blocks) {
             const BlockHead b = BlockFromRow(r, true);
             above = b.id;
             if (b.id + b.n - 1 <= after) continue;
-            BlockReader reader(b.data);
+            std::string_view text = b.data;
+            std::int64_t id = b.id, left = b.n;
+            if (const std::int64_t at = r.Int(19); b.recipient_id != org && at >= 0 &&
+                                                    static_cast<std::size_t>(at) < text.size()) {
+                // Only the organisation's slice (its events are one after another there).
+                text.remove_prefix(static_cast<std::size_t>(at));
+                id += r.Int(20);
+                left = r.Int(21);
+            }
+            BlockReader reader(text);
             BlockEvent be;
-            std::int64_t id = b.id;
-            while (MUHAFIZ_TRY(reader.Next(be)) && static_cast<std::int64_t>(from_blocks.size()) < limit) {
+            while (left-- > 0 && MUHAFIZ_TRY(reader.Next(be)) &&
+                   static_cast<std::int64_t>(from_blocks.size()) < limit) {
                 const std::int64_t this_id = id++;
                 if (this_id <= after || !be.notify) continue;
                 if (b.recipient_id == org || be.organisation_id == org)

@@ -4,7 +4,8 @@
 // resume point, so a run killed at any moment resumes without losing or repeating an event.
 // Lists use keyset pagination (newest first) with an opaque cursor and a total.
 // Events of non-aggregated feeds are stored in blocks (migration 019, feeds/event_block.hpp: one
-// feed_event_blocks row per batch and recipient); aggregated feeds, and everything written before
+// feed_event_blocks row per unit of many batches and recipient; a batch given to WriteBatch with
+// block_rows holds its events only there); aggregated feeds, and everything written before
 // 019, are feed_events rows. Every reader here reads both; event ids are one sequence over both.
 // Thread-safety: thread-safe (each call takes its own connection unless one is passed in).
 // Errors: database errors as in db/database.hpp; kInvalidArgument for a bad cursor or filter.

@@ -127,7 +127,12 @@ protected:
         PipelineOptions opts;
         opts.home_country = "PK";
         constituency::OwnerEntries e;
-        e.prefixes.emplace_back(*core::ParsePrefix("192.0.2.0/25"), kBank);
+        if (shop_) {  // another constituent of the sector CERT owns half of the bank's addresses
+            e.prefixes.emplace_back(*core::ParsePrefix("192.0.2.0/26"), kBank);
+            e.prefixes.emplace_back(*core::ParsePrefix("192.0.2.64/26"), shop_);
+        } else {
+            e.prefixes.emplace_back(*core::ParsePrefix("192.0.2.0/25"), kBank);
+        }
         e.prefixes.emplace_back(*core::ParsePrefix("198.51.100.0/25"), kPower);
         auto owners = constituency::OwnerIndex::Build(std::move(e));
         return std::make_unique<Pipeline>(*store_, std::move(config), [owners] { return owners; }, nullptr, opts);
@@ -144,12 +149,15 @@ protected:
         req.feed = "mix";
         req.path = path.string();
         req.file_name = "mix.jsonl";
-        req.chunk_bytes = 4096;  // many batches: several blocks per recipient
+        req.chunk_bytes = 4096;  // many batches,
+        req.unit_events = 300;   // stored in several units: several blocks per recipient
         req.force = force;
         auto s = NewPipeline()->Ingest(req);
         std::filesystem::remove(path);
         return s;
     }
+
+    std::int64_t shop_ = 0;
 
     // Every event, newest first, through pages of `limit`; checks cursors and totals on the way.
     std::vector<StoredEvent> All(EventFilter f, const access::PathScope& scope = {}, int limit = 7) {
@@ -214,6 +222,10 @@ TEST_P(FeedStoreTest, ReadersSeeOldRowsAndBlocks) {
         ASSERT_TRUE(ev) << e.data;
         EXPECT_EQ(ev->GetOr("source.ip"), e.source_ip);
         EXPECT_EQ(ev->GetOr("classification.type"), e.type);
+        // source.ip and source.asn are put back too (blocks keep them once, in the event's header).
+        if (e.source_asn) {
+            EXPECT_EQ(ev->GetOr("source.asn"), std::to_string(*e.source_asn)) << e.data;
+        }
         // time.source and time.observation are put back (blocks do not repeat them per event).
         if (e.run_id != 0) {  // (the old rows above have neither)
             EXPECT_EQ(ev->GetOr("time.source"), FormatEventTime(e.time_source)) << e.data;
@@ -410,6 +422,66 @@ TEST_P(FeedStoreTest, BlockQueriesUseTheirIndexes) {
     }
 }
 
+// Migration 020: a block's events are ordered by owner, and each owner's entry says where its
+// events are; an owner's digest reads only those, and finds the same events as a full read.
+TEST_P(FeedStoreTest, AnOwnersDigestReadsItsSliceOfTheBlocks) {
+    auto conn = *db_->Acquire();
+    shop_ = 6;
+    ASSERT_TRUE(conn->Execute(
+        "INSERT INTO organisations (id, uuid, name, kind, parent_id, path, depth, country, contacts, created_at, "
+        "updated_at) VALUES (6, '00000000-0000-7000-8000-000000000106', 'Shop', 'constituent', ?, '/1/2/6/', 2, 'PK', "
+        "'{}', 0, 0)",
+        {kSector}));
+    auto s = Ingest();
+    ASSERT_TRUE(s) << s.error().message;
+    const auto entries = *conn->Query(
+        "SELECT o.organisation_id, o.first_event, o.data_at, o.events, b.n, b.data FROM feed_event_block_owners o "
+        "JOIN feed_event_blocks b ON b.id = o.block_id");
+    ASSERT_FALSE(entries.empty());
+    int at_offset = 0;
+    for (const auto& r : entries) {
+        const std::int64_t owner = r.Int(0), first = r.Int(1), at = r.Int(2), n = r.Int(3);
+        const std::string data = r.Str(5);
+        ASSERT_GE(at, 0);
+        ASSERT_GT(n, 0);
+        ASSERT_LE(first + n, r.Int(4));
+        if (at > 0) ++at_offset;
+        // Read in full: the events first .. first + n - 1 are the owner's, and no others.
+        BlockReader full(data);
+        BlockEvent be;
+        std::int64_t i = 0;
+        while (*full.Next(be)) {
+            EXPECT_EQ(be.organisation_id == owner, i >= first && i < first + n) << i;
+            ++i;
+        }
+        // Read from data_at: the same events.
+        BlockReader part(std::string_view(data).substr(static_cast<std::size_t>(at)));
+        for (std::int64_t k = 0; k < n; ++k) {
+            ASSERT_TRUE(*part.Next(be));
+            EXPECT_EQ(be.organisation_id, owner);
+        }
+    }
+    EXPECT_GT(at_offset, 0);  // (the shop's events follow the bank's in the sector CERT's blocks)
+    const auto all = All(EventFilter{}, {}, 500);
+    for (const std::int64_t org : {kBank, shop_, kPower, kSector, kRoot, kPartner}) {
+        std::vector<std::int64_t> want;
+        for (const auto& e : all)
+            if (e.notify && (e.recipient_id == org || e.organisation_id == org)) want.push_back(e.id);
+        std::sort(want.begin(), want.end());
+        EXPECT_FALSE(want.empty()) << org;
+        EXPECT_EQ(Ids(*store_->EventsFor(*conn, org, 0, 100000)), want) << org;
+        // From a watermark inside the list, in small steps.
+        std::vector<std::int64_t> stepped;
+        for (std::int64_t after = 0;;) {
+            const auto page = *store_->EventsFor(*conn, org, after, 7);
+            if (page.empty()) break;
+            for (const auto& e : page) stepped.push_back(e.id);
+            after = page.back().id;
+        }
+        EXPECT_EQ(stepped, want) << org;
+    }
+}
+
 // The block text: every field back as written, ids and views intact; damage is an error.
 TEST(EventBlock, RoundTrip) {
     std::string text;
@@ -456,6 +528,7 @@ TEST(EventBlock, RoundTrip) {
     EXPECT_EQ(x.raw, a.raw);
     ASSERT_TRUE(*r.Next(x));
     EXPECT_FALSE(x.notify || x.compact || x.has_raw || x.asn);
+    EXPECT_EQ(x.time_source, 0);
     EXPECT_EQ(x.data, "{\"a\":1}");
     EXPECT_EQ(x.scope_path, "/1/2/3/");
     EXPECT_EQ(x.cc, "DE");
@@ -464,6 +537,43 @@ TEST(EventBlock, RoundTrip) {
     BlockReader bad(text.substr(0, text.size() / 2));
     ASSERT_TRUE(*bad.Next(x));
     EXPECT_FALSE(bad.Next(x));
+    // Flags 64 and 128: source.ip and source.asn are the header's (left out of data); a block
+    // written before them reads with both false.
+    std::string flagged;
+    BlockEvent h = a;
+    h.header_ip = h.header_asn = true;
+    AppendBlockEvent(flagged, h, nullptr);
+    h.header_asn = true;
+    h.asn.reset();  // no asn: the flag is not written
+    AppendBlockEvent(flagged, h, &a);
+    BlockReader fr(flagged);
+    ASSERT_TRUE(*fr.Next(x));
+    EXPECT_TRUE(x.header_ip && x.header_asn);
+    EXPECT_EQ(x.ip, "192.0.2.1");
+    EXPECT_EQ(x.asn, 64500);
+    ASSERT_TRUE(*fr.Next(x));
+    EXPECT_TRUE(x.header_ip);
+    EXPECT_FALSE(x.header_asn || x.asn);
+    EXPECT_EQ(x.time_source, a.time_source);  // (written as a difference to the previous one)
+    // A block written before flags 64, 128 and 256: times absolute, source.ip/asn in data.
+    const std::string old_text =
+        "7,1767225600000000,-5,9,3,42,15,64500;7:/1/2/3/9:192.0.2.110:vulnerable17:vulnerable-system3:x:y4:high2:PK"
+        "23:s9:source.ip9:192.0.2.11:x"
+        "8,1767225600000001,0,0,1,0,3,0;=9:192.0.2.2=====2:{}";
+    BlockReader old_reader(old_text);
+    ASSERT_TRUE(*old_reader.Next(x));
+    EXPECT_FALSE(x.header_ip || x.header_asn);
+    EXPECT_EQ(x.time_source, 1767225600000000LL);
+    EXPECT_EQ(x.first_seen, 1767225600000000LL - 5);
+    EXPECT_EQ(x.asn, 64500);
+    EXPECT_EQ(x.raw, "x");
+    ASSERT_TRUE(*old_reader.Next(x));
+    EXPECT_FALSE(x.header_ip || x.header_asn || x.asn);
+    EXPECT_EQ(x.time_source, 1767225600000001LL);
+    EXPECT_EQ(x.ip, "192.0.2.2");
+    EXPECT_EQ(x.type, "vulnerable-system");
+    EXPECT_EQ(x.data, "{}");
+    EXPECT_FALSE(*old_reader.Next(x));
     std::string hashes;
     AppendDedupHash(hashes, 0xfedcba9876543210ULL);
     AppendDedupHash(hashes, 1);

@@ -252,6 +252,19 @@ int EndToEnd(const std::string& url, const std::string& label, const std::string
             std::printf("  database size: %.0f MiB (%.0f bytes per event)\n",
                         static_cast<double>((*size)[0].Int(0)) / (1 << 20),
                         static_cast<double>((*size)[0].Int(0)) / std::max<double>(1, static_cast<double>(s->run.events)));
+        // How the events are stored (migration 019): blocks, their text, owner entries.
+        auto blocks = (*conn)->Query(
+            "SELECT COUNT(*), COALESCE(SUM(n), 0), COALESCE(SUM(LENGTH(data)), 0), "
+            "(SELECT COUNT(*) FROM feed_event_block_owners) FROM feed_event_blocks WHERE run_id = ?",
+            {s->run.id});
+        if (blocks && !blocks->empty()) {
+            const auto& b = (*blocks)[0];
+            const double n = std::max<double>(1, static_cast<double>(b.Int(1)));
+            std::printf("  stored as %lld blocks (%.0f events each), %.0f bytes of block text per event, "
+                        "%lld owner entries\n",
+                        static_cast<long long>(b.Int(0)), n / std::max<double>(1, static_cast<double>(b.Int(0))),
+                        static_cast<double>(b.Int(2)) / n, static_cast<long long>(b.Int(3)));
+        }
     }
     (void)rows;
     return 0;

@@ -142,7 +142,47 @@ TEST(FeedsFuzz, EveryParserSurvivesMutatedSamplesAndAccountsForEveryRecord) {
             ASSERT_EQ(static_cast<std::int64_t>(out.events.size() + out.rejected.size()), out.records)
                 << fmt.format << " on a mutation of " << sample.name;
             for (const auto& r : out.rejected) EXPECT_FALSE(r.reason.empty());
-            for (const auto& e : out.events) (void)e.ToJson();
+            // Every event survives a copy and the compact stored form unchanged (values live in
+            // the event's own storage; raw marked as text by a parser is text).
+            // ... also against a base of the chunk's events (their shared fields in it).
+            std::vector<const Event*> sample;
+            for (const auto& e : out.events) sample.push_back(&e);
+            const CompactBase base = MakeCompactBase(sample);
+            auto base_fields = DecodeCompactFields(base.text);
+            ASSERT_TRUE(base_fields);
+            for (const auto& e : out.events) {
+                const std::string json = e.ToJson();
+                const Event copy = e;
+                ASSERT_EQ(copy.ToJson(), json);
+                ASSERT_EQ(copy.Hash(), e.Hash());
+                // Shared fields (report constants) read as the event's own would.
+                Event own;
+                for (const Field& f : e.fields()) own.Append(f.key, f.value, f.kind);
+                if (const auto* b = e.raw_bytes()) own.SetRawBytes(*b, e.raw_bytes_are_text());
+                ASSERT_EQ(own.ToJson(), json);
+                ASSERT_EQ(own.Hash(), e.Hash());
+                if (base.id != 0) {
+                    std::string data;
+                    std::optional<std::string> raw;
+                    if (EncodeCompact(e, &base, data, raw)) {
+                        auto back = DecodeCompact(data, *base_fields, raw ? &*raw : nullptr);
+                        ASSERT_TRUE(back) << data;
+                        ASSERT_EQ(back->ToJson(), json);
+                        ASSERT_EQ(back->Hash(), e.Hash());
+                    }
+                }
+                if (e.raw_bytes_are_text()) {
+                    ASSERT_TRUE(IsUtf8(*e.raw_bytes()));
+                    ASSERT_EQ(e.raw_bytes()->find('\0'), std::string_view::npos);
+                }
+                std::string data;
+                std::optional<std::string> raw;
+                if (EncodeCompact(e, nullptr, data, raw)) {
+                    auto back = DecodeCompact(data, {}, raw ? &*raw : nullptr);
+                    ASSERT_TRUE(back) << data;
+                    ASSERT_EQ(back->ToJson(), json);
+                }
+            }
             records += out.records;
             ev += static_cast<std::int64_t>(out.events.size());
             rej += static_cast<std::int64_t>(out.rejected.size());

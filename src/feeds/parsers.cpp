@@ -43,9 +43,10 @@ const Keys& K() {
     return *keys;
 }
 
-void AddCommon(Event& e, const ParseContext& ctx, std::string_view record) {
+// `record_text`: the record is known to be valid UTF-8 without NUL.
+void AddCommon(Event& e, const ParseContext& ctx, std::string_view record, bool record_text = false) {
     const Keys& k = K();
-    if (ctx.keep_raw) e.SetRawBytes(std::string(record));
+    if (ctx.keep_raw) e.SetRawBytes(record, record_text);
     if (ctx.observation_text.empty()) ctx.observation_text = FormatEventTime(ctx.observation);
     e.SetRaw(k.time_observation, ctx.observation_text);
     if (!ctx.feed_code.empty() && !e.HasKey(k.feed_code)) e.SetRaw(k.feed_code, ctx.feed_code);
@@ -346,6 +347,10 @@ public:
                                      "give the type, e.g. --format shadowserver:scan_http");
         }
         const std::string naics_prefix = report_->source_naics ? "extra.source." : "extra.";
+        constant_bytes_ = 96 + report_->name.size() + report_->documentation.size() + report_->taxonomy.size() +
+                          report_->classification_type.size() + report_->identifier.size() +
+                          report_->application.size() + report_->transport.size() + report_->severity.size() +
+                          ctx_.provider.size() + ctx_.feed_code.size() + ctx_.feed_url.size() + ctx_.tlp.size();
         actions_.clear();
         bool has_time = false, has_ip = false;
         for (const auto& c : cols) {
@@ -411,6 +416,7 @@ public:
         if (!has_time) return core::Invalid("header", "the header has no timestamp column");
         if (!has_ip) return core::Invalid("header", "the header has no ip column");
         columns_ = cols;
+        MakeConstants();
         return core::Ok();
     }
 
@@ -438,6 +444,8 @@ public:
                 continue;
             }
             Event e;
+            // The values are about the record's bytes plus the report's constants.
+            e.ReserveBytes(tok.record_text().size() * (ctx_.keep_raw ? 2 : 1) + constant_bytes_);
             std::string reason;
             // A valid record has valid cells (they are cut at ASCII bytes): one check per record.
             record_utf8_ = IsUtf8(tok.record_text());
@@ -445,13 +453,15 @@ public:
                 out.rejected.push_back({tok.record_line(), reason, std::string(tok.record_text())});
                 continue;
             }
-            AddCommon(e, ctx_, tok.record_text());
+            if (ctx_.keep_raw) e.SetRawBytes(tok.record_text(), record_utf8_ && !HasNul(tok.record_text()));
+            AddConstants(e);
             out.events.push_back(std::move(e));
             out.event_lines.push_back(tok.record_line());
         }
     }
 
 private:
+    static bool HasNul(std::string_view s) { return std::memchr(s.data(), 0, s.size()) != nullptr; }
     bool Record(Event& e, std::string& reason) {
         e.Reserve(actions_.size() + 10);
         std::string_view url_path, host, scheme, category, detail;
@@ -473,34 +483,34 @@ private:
                             reason = st.error().message;
                             return false;
                         }
-                        e.Append(a.extra_key, std::string(v));
+                        e.Append(a.extra_key, v);
                     }
                     break;
                 }
                 case Act::kExtra:
-                    e.Append(a.key, std::string(v));
+                    e.Append(a.key, v);
                     break;
                 case Act::kExtraInt: {
                     std::int64_t x;
                     if (ParseI64(v, x)) e.Append(a.key, std::to_string(x), JsonKind::kInt);
-                    else e.Append(a.key, std::string(v));
+                    else e.Append(a.key, v);
                     break;
                 }
                 case Act::kExtraFloat: {
                     double d;
                     if (ParseF64(v, d)) e.Append(a.key, FloatText(d), JsonKind::kFloat);
-                    else e.Append(a.key, std::string(v));
+                    else e.Append(a.key, v);
                     break;
                 }
                 case Act::kExtraDate: {
-                    if (auto t = ParseHttpDate(v)) e.Append(a.key, FormatEventTime(*t));
-                    else e.Append(a.key, std::string(v));
+                    if (auto t = ParseHttpDate(v)) e.Append(a.key, FormatEventTimeText(*t).view());
+                    else e.Append(a.key, v);
                     break;
                 }
                 case Act::kAsn: {
                     std::int64_t x;
                     if (ParseI64(v, x) && x == 0) break;
-                    if (!e.AddUtf8(a.key, v, FieldType::kAsn)) e.Append(a.extra_key, std::string(v));
+                    if (!e.AddUtf8(a.key, v, FieldType::kAsn)) e.Append(a.extra_key, v);
                     break;
                 }
                 case Act::kNaics: {
@@ -508,12 +518,12 @@ private:
                     if (ParseI64(v, x)) {
                         if (x != 0) e.Append(a.key, std::to_string(x), JsonKind::kInt);
                     } else {
-                        e.Append(a.key, std::string(v));
+                        e.Append(a.key, v);
                     }
                     break;
                 }
                 case Act::kTag: {
-                    e.Append(a.key, std::string(v));
+                    e.Append(a.key, v);
                     std::vector<std::string> cves;
                     std::size_t s = 0;
                     const std::string lower = LowerStr(v);
@@ -564,25 +574,25 @@ private:
                 case Act::kUrlPath:
                     url_path = v;
                     url_side = a.side;
-                    e.Append(a.extra_key, std::string(v));
+                    e.Append(a.extra_key, v);
                     break;
                 case Act::kHost:
                     host = v;
                     url_side = a.side;
-                    if (!e.AddUtf8(a.key, v, FieldType::kFqdn)) e.Append(a.extra_key, std::string(v));
+                    if (!e.AddUtf8(a.key, v, FieldType::kFqdn)) e.Append(a.extra_key, v);
                     break;
                 case Act::kScheme:
                     scheme = v;
-                    if (a.key.starts_with("extra.")) e.Append(a.key, std::string(v));
+                    if (a.key.starts_with("extra.")) e.Append(a.key, v);
                     else (void)e.AddUtf8(a.key, v, FieldType::kLowercase);
                     break;
                 case Act::kCategory:
                     category = v;
-                    e.Append(a.key, std::string(v));
+                    e.Append(a.key, v);
                     break;
                 case Act::kDetail:
                     detail = v;
-                    e.Append(a.key, std::string(v));
+                    e.Append(a.key, v);
                     break;
                 case Act::kIgnore:
                     break;
@@ -594,9 +604,9 @@ private:
         if (!url_side.empty() && (!url_path.empty() || !host.empty())) {
             std::string h(TrimView(host));
             if (h.empty()) {
-                const std::string* rd = e.Get(url_side + ".reverse_dns");
-                const std::string* ip = e.Get(url_side + ".ip");
-                h = rd ? *rd : ip ? *ip : std::string();
+                const std::string_view* rd = e.Get(url_side + ".reverse_dns");
+                const std::string_view* ip = e.Get(url_side + ".ip");
+                h = rd ? std::string(*rd) : ip ? std::string(*ip) : std::string();
             }
             if (!h.empty()) {
                 const std::string sch = LowerStr(TrimView(scheme));
@@ -614,19 +624,74 @@ private:
             reason = "timestamp: missing";
             return false;
         }
-        if (!report_->severity.empty() && !e.HasKey(k.severity)) e.SetRaw(k.severity, report_->severity);
-        e.Append(k.feed_name, report_->name);
-        if (!report_->documentation.empty()) e.Append(k.feed_documentation, report_->documentation);
-        if (!ctx_.provider.empty()) e.SetRaw(k.feed_provider, ctx_.provider);
-        else e.SetRaw(k.feed_provider, "Shadowserver");
-        e.Append(k.classification_taxonomy, report_->taxonomy);
-        e.Append(k.classification_type, report_->classification_type);
-        if (!report_->identifier.empty()) e.Append(k.classification_identifier, report_->identifier);
-        if (!report_->application.empty() && !e.HasKey(k.protocol_application))
-            e.SetRaw(k.protocol_application, report_->application);
-        if (!report_->transport.empty() && !e.HasKey(k.protocol_transport))
-            e.SetRaw(k.protocol_transport, report_->transport);
         return true;
+    }
+
+    // How a constant of the report or run is given to an event whose columns set its key too
+    // (as the fields were set one by one before: kept, replaced, or a second value added).
+    enum class Policy : std::uint8_t { kIfAbsent, kReplace, kAppend };
+
+    // The constants every event of the report gets (after its columns), in the order they were
+    // set: one shared list for the run (events point to it instead of copying the values).
+    void MakeConstants() {
+        const Keys& k = K();
+        std::vector<Field> fields;
+        policies_.clear();
+        auto add = [&](const Key& key, std::string_view value, Policy p, JsonKind kind = JsonKind::kString) {
+            for (const Field& f : fields)
+                if (f.key == key) return;  // set earlier (the first setting decides)
+            fields.push_back(Field{key, value, kind});
+            policies_.push_back(p);
+        };
+        if (!report_->severity.empty()) add(k.severity, report_->severity, Policy::kIfAbsent);
+        add(k.feed_name, report_->name, Policy::kAppend);
+        if (!report_->documentation.empty()) add(k.feed_documentation, report_->documentation, Policy::kAppend);
+        add(k.feed_provider, ctx_.provider.empty() ? std::string_view("Shadowserver") : std::string_view(ctx_.provider),
+            Policy::kReplace);
+        add(k.classification_taxonomy, report_->taxonomy, Policy::kAppend);
+        add(k.classification_type, report_->classification_type, Policy::kAppend);
+        if (!report_->identifier.empty()) add(k.classification_identifier, report_->identifier, Policy::kAppend);
+        if (!report_->application.empty()) add(k.protocol_application, report_->application, Policy::kIfAbsent);
+        if (!report_->transport.empty()) add(k.protocol_transport, report_->transport, Policy::kIfAbsent);
+        // AddCommon's fields.
+        if (ctx_.observation_text.empty()) ctx_.observation_text = FormatEventTime(ctx_.observation);
+        add(k.time_observation, ctx_.observation_text, Policy::kReplace);
+        if (!ctx_.feed_code.empty()) add(k.feed_code, ctx_.feed_code, Policy::kIfAbsent);
+        if (!ctx_.feed_url.empty()) add(k.feed_url, ctx_.feed_url, Policy::kIfAbsent);
+        std::string accuracy;
+        if (ctx_.accuracy) {
+            char buf[32];
+            auto [p, ec] = std::to_chars(buf, buf + sizeof buf, *ctx_.accuracy);
+            accuracy.assign(buf, p);
+            add(k.feed_accuracy, accuracy, Policy::kIfAbsent, JsonKind::kFloat);
+        }
+        if (!ctx_.tlp.empty()) add(k.tlp, ctx_.tlp, Policy::kIfAbsent);
+        constants_ = SharedFields::Make(std::move(fields));
+        constant_bytes_ = 64;  // the constants are not copied into the events
+        const std::size_t n = constants_->size();
+        all_constants_ = n >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << n) - 1;
+    }
+
+    // The constants for `e`: shared where its columns did not set the key, else as they were
+    // set one by one (kept, replaced or appended).
+    void AddConstants(Event& e) const {
+        std::uint64_t mask = all_constants_;
+        const auto& cf = constants_->fields();
+        for (std::size_t i = 0; i < cf.size(); ++i) {
+            if (!e.HasOwnKey(cf[i].key)) continue;
+            mask &= ~(std::uint64_t{1} << i);
+            switch (policies_[i]) {
+                case Policy::kIfAbsent:
+                    break;
+                case Policy::kReplace:
+                    e.SetRaw(cf[i].key, cf[i].value, cf[i].kind);
+                    break;
+                case Policy::kAppend:
+                    e.Append(cf[i].key, cf[i].value, cf[i].kind);
+                    break;
+            }
+        }
+        e.ShareFields(constants_, mask);
     }
 
     const ShadowserverReport* report_;
@@ -636,6 +701,10 @@ private:
     std::vector<std::string> columns_;
     std::vector<std::string_view> cells_;
     bool record_utf8_ = false;  // the current record is valid UTF-8 as a whole
+    std::shared_ptr<const SharedFields> constants_;  // MakeConstants
+    std::vector<Policy> policies_;                   // per constant
+    std::uint64_t all_constants_ = 0;
+    std::size_t constant_bytes_ = 256;  // bytes of the values every event gets besides its cells
 };
 
 // ---- Generic CSV -------------------------------------------------------------------------------
@@ -728,7 +797,7 @@ public:
                         std::string name = LowerStr(columns_[i]);
                         for (char& c : name)
                             if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) c = '_';
-                        if (!name.empty() && ValidKey("extra." + name)) e.SetExtra(name, std::string(v));
+                        if (!name.empty() && ValidKey("extra." + name)) e.SetExtra(name, v);
                     }
                     continue;
                 }
@@ -739,7 +808,7 @@ public:
                         ok = false;
                         break;
                     }
-                    e.SetRaw(target, FormatEventTime(*t));
+                    e.SetRaw(target, FormatEventTimeText(*t).view());
                     continue;
                 }
                 if (auto st = e.Set(target, v); !st) {
@@ -749,7 +818,7 @@ public:
                         reason = st.error().message;
                         ok = false;
                     } else {
-                        e.SetExtra(LowerStr(columns_[i]), std::string(v));
+                        e.SetExtra(LowerStr(columns_[i]), v);
                     }
                 }
             }
@@ -768,7 +837,7 @@ public:
                 continue;
             }
             if (!ctx_.feed_name.empty() && !e.Has("feed.name")) e.SetRaw("feed.name", ctx_.feed_name);
-            if (!e.Has("time.source")) e.SetRaw("time.source", FormatEventTime(ctx_.observation));
+            if (!e.Has("time.source")) e.SetRaw("time.source", FormatEventTimeText(ctx_.observation).view());
             e.CompleteClassification();
             AddCommon(e, ctx_, tok.record_text());
             out.events.push_back(std::move(e));
@@ -895,7 +964,7 @@ public:
             if (!ctx_.classification_identifier.empty())
                 e.SetRaw("classification.identifier", ctx_.classification_identifier);
             e.CompleteClassification();
-            e.SetRaw("time.source", FormatEventTime(ctx_.observation));
+            e.SetRaw("time.source", FormatEventTimeText(ctx_.observation).view());
             if (!ctx_.feed_name.empty()) e.SetRaw("feed.name", ctx_.feed_name);
             AddCommon(e, ctx_, l);
             out.events.push_back(std::move(e));

@@ -76,6 +76,12 @@ ParseOutput ParseAll(Parser& p, const std::string& text, std::size_t chunk = 300
     return all;
 }
 
+std::string LowerStrForTest(std::string_view s) {
+    std::string o(s);
+    for (char& c : o) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return o;
+}
+
 std::string Render(const ParseOutput& out) {
     std::string s;
     for (std::size_t i = 0; i < out.events.size(); ++i) s += out.events[i].ToJson() + "\n";
@@ -140,6 +146,201 @@ TEST_P(ShadowserverGolden, MatchesGoldenFile) {
 INSTANTIATE_TEST_SUITE_P(Samples, ShadowserverGolden,
                          ::testing::Values("scan_http", "scan6_http", "scan_dns", "scan_ntp", "scan_snmp", "scan_rdp",
                                            "event4_sinkhole_http", "compromised_website", "blocklist"));
+
+// ---- Shared constants: the same events as with every field the event's own -------------------
+
+// The event with every field its own (no shared list): what the parsers built before the
+// constants of a report were shared.
+Event Unshared(const Event& e) {
+    Event u;
+    for (const Field& f : e.fields()) u.Append(f.key, f.value, f.kind);
+    if (const auto* b = e.raw_bytes()) u.SetRawBytes(*b, e.raw_bytes_are_text());
+    return u;
+}
+
+// `a` (may share fields) and `b` (all its own) are the same event to every reader.
+void ExpectSameEvent(const Event& a, const Event& b) {
+    ASSERT_EQ(b.shared_mask(), 0u);
+    EXPECT_EQ(a.ToJson(), b.ToJson());
+    EXPECT_EQ(boost::json::serialize(a.ToJsonObject()), boost::json::serialize(b.ToJsonObject()));
+    EXPECT_EQ(a.Hash(), b.Hash());
+    EXPECT_EQ(a.Hash({}, {"feed.name", "source.ip"}), b.Hash({}, {"feed.name", "source.ip"}));
+    EXPECT_EQ(a.Hash({"classification.type", "source.ip", "time.observation", "tlp"}),
+              b.Hash({"classification.type", "source.ip", "time.observation", "tlp"}));
+    EXPECT_EQ(a.fields().size(), b.fields().size());
+    EXPECT_EQ(a.empty(), b.empty());
+    for (const Field& f : b.fields()) {
+        const std::string_view* v = a.Get(f.key.view());
+        ASSERT_NE(v, nullptr) << f.key.view();
+        EXPECT_EQ(*v, *b.Get(f.key.view())) << f.key.view();
+        ASSERT_NE(a.Find(f.key), nullptr) << f.key.view();
+        EXPECT_EQ(*a.Find(f.key), *b.Find(f.key)) << f.key.view();
+        EXPECT_TRUE(a.HasKey(f.key)) << f.key.view();
+    }
+    for (const char* k : {"feed.name", "feed.code", "tlp", "severity", "protocol.transport", "protocol.application",
+                          "classification.identifier", "feed.accuracy", "feed.url", "raw", "extra.nothing"}) {
+        EXPECT_EQ(a.Has(k), b.Has(k)) << k;
+        EXPECT_EQ(a.HasKey(Key(k)), b.HasKey(Key(k))) << k;
+    }
+}
+
+// Events of one parse encoded against a base of them (the events share one list, so the base's
+// fields come from it), decoded again: the same JSON and hashes as the events with their own
+// fields, encoded likewise.
+void ExpectSameStored(const std::vector<Event>& events) {
+    std::vector<Event> own;
+    for (const auto& e : events) own.push_back(Unshared(e));
+    std::vector<const Event*> sample, own_sample;
+    for (const auto& e : events) sample.push_back(&e);
+    for (const auto& e : own) own_sample.push_back(&e);
+    const CompactBase base = MakeCompactBase(sample);
+    const CompactBase own_base = MakeCompactBase(own_sample);
+    // The same fields in the base (in whatever order).
+    auto sorted_text = [](const CompactBase& b) {
+        std::vector<std::string> v;
+        for (const Field& f : b.fields) v.push_back(std::string(f.key.view()) + "=" + std::string(f.value));
+        std::sort(v.begin(), v.end());
+        return v;
+    };
+    EXPECT_EQ(sorted_text(base), sorted_text(own_base));
+    auto fields = DecodeCompactFields(base.text);
+    auto own_fields = DecodeCompactFields(own_base.text);
+    ASSERT_TRUE(fields && own_fields);
+    for (std::size_t i = 0; i < events.size(); ++i) {
+        std::string data, own_data;
+        std::optional<std::string> raw, own_raw;
+        ASSERT_TRUE(EncodeCompact(events[i], &base, data, raw));
+        ASSERT_TRUE(EncodeCompact(own[i], &own_base, own_data, own_raw));
+        EXPECT_EQ(data.size(), own_data.size());
+        EXPECT_EQ(raw, own_raw);
+        auto back = DecodeCompact(data, *fields, raw ? &*raw : nullptr);
+        auto own_back = DecodeCompact(own_data, *own_fields, own_raw ? &*own_raw : nullptr);
+        ASSERT_TRUE(back && own_back);
+        EXPECT_EQ(back->ToJson(), own_back->ToJson());
+        EXPECT_EQ(back->ToJson(), events[i].ToJson());
+        EXPECT_EQ(back->Hash(), own[i].Hash());
+        // Without a base too.
+        ASSERT_TRUE(EncodeCompact(events[i], nullptr, data, raw));
+        auto plain = DecodeCompact(data, {}, raw ? &*raw : nullptr);
+        ASSERT_TRUE(plain);
+        EXPECT_EQ(plain->ToJson(), own[i].ToJson());
+    }
+}
+
+// Changes of shared keys (set, replace, remove, append after removal, copies, moves, another
+// list) act as on fields of the event's own.
+void ExpectSameAfterChanges(const Event& shared) {
+    Event a = shared;
+    Event b = Unshared(shared);
+    ExpectSameEvent(a, b);
+    const auto both = [&](auto&& change) {
+        change(a);
+        change(b);
+        ExpectSameEvent(a, b);
+    };
+    both([](Event& e) { ASSERT_TRUE(e.Set("feed.name", "Renamed")); });
+    both([](Event& e) { e.Remove("tlp"); });
+    both([](Event& e) { e.SetRaw(Key("classification.type"), "vulnerable-system"); });
+    both([](Event& e) { e.SetRaw(Key("classification.taxonomy"), "vulnerable"); });
+    both([](Event& e) { e.CompleteClassification(); });
+    both([](Event& e) { e.Remove("time.observation"); });
+    both([](Event& e) { e.Append(Key("time.observation"), "2026-02-01T00:00:00+00:00"); });
+    both([](Event& e) { ASSERT_TRUE(e.Set("feed.code", "")); });  // an empty value removes
+    both([](Event& e) { ASSERT_TRUE(e.Add(Key("feed.code"), "other", FieldType::kString)); });
+    both([](Event& e) { ASSERT_TRUE(e.Set("feed.accuracy", "50")); });
+    both([](Event& e) { e.Remove("raw"); });
+    Event c = a;  // a copy keeps the shared list; changing it leaves the original alone
+    ASSERT_TRUE(c.Set("feed.provider", "Elsewhere"));
+    EXPECT_NE(c.ToJson(), a.ToJson());
+    ExpectSameEvent(a, b);
+    Event m = std::move(c);
+    EXPECT_EQ(m.GetOr("feed.provider"), "Elsewhere");
+    Event assigned;
+    assigned = m;
+    ExpectSameEvent(assigned, Unshared(m));
+    // Another list: the fields of the first become the event's own.
+    Event d = shared;
+    const auto other = SharedFields::Make({Field{Key("tlp"), "RED"}, Field{Key("feed.name"), "Other"}});
+    d.ShareFields(other, 1);  // tlp only
+    Event e = Unshared(shared);
+    e.SetRaw(Key("tlp"), "RED");
+    ExpectSameEvent(d, e);
+    EXPECT_EQ(d.GetOr("feed.name"), shared.GetOr("feed.name"));
+    // A shared field whose key the event has: replaces the value as SetRaw does.
+    d.ShareFields(other, 2);
+    e.SetRaw(Key("feed.name"), "Other");
+    ExpectSameEvent(d, e);
+}
+
+TEST(SharedFields, ReportConstantsAreSharedAndReadAsOwnFields) {
+    ParseContext ctx = Ctx();
+    ctx.feed_url = "https://example.org/reports";
+    ctx.accuracy = 90.5;
+    ctx.keep_raw = true;
+    for (const std::string name : {"scan_http", "scan_dns", "event4_sinkhole_http", "compromised_website", "blocklist"}) {
+        SCOPED_TRACE(name);
+        auto p = MakeParser("shadowserver:" + name, ctx);
+        ASSERT_TRUE(p);
+        ParseOutput out = ParseAll(**p, Slurp(Data("shadowserver/" + name + ".csv")));
+        ASSERT_FALSE(out.events.empty());
+        for (const auto& e : out.events) {
+            EXPECT_NE(e.shared_mask(), 0u);  // the constants are shared, not copied
+            EXPECT_LT(e.own_fields().size(), e.fields().size());
+            ExpectSameEvent(e, Unshared(e));
+        }
+        ExpectSameStored(out.events);
+        ExpectSameAfterChanges(out.events.front());
+    }
+    EXPECT_THROW(SharedFields::Make({Field{Key("extra.x"), "1"}, Field{Key("extra.x"), "2"}}), std::invalid_argument);
+    EXPECT_THROW(SharedFields::Make({Field{Key("raw"), "x"}}), std::invalid_argument);
+}
+
+// Generated rows whose columns set some of the constants' keys themselves (severity): the
+// column's value is kept where it was before, the report's default applies elsewhere.
+TEST(SharedFields, GeneratedRowsWithColumnsOverConstants) {
+    std::string csv =
+        "\"timestamp\",\"severity\",\"ip\",\"protocol\",\"port\",\"hostname\",\"tag\",\"asn\",\"geo\",\"http\","
+        "\"http_code\",\"server\"\n";
+    const char* severities[] = {"", "info", "HIGH", "medium"};
+    const char* protocols[] = {"tcp", "", "udp"};
+    for (int i = 0; i < 300; ++i) {
+        csv += "\"2026-01-14 0" + std::to_string(i % 10) + ":00:0" + std::to_string(i % 7) + "\",\"" +
+               severities[i % 4] + "\",\"192.0." + std::to_string(i % 3 == 0 ? 2 : 113) + "." +
+               std::to_string(i % 250 + 1) + "\",\"" + protocols[i % 3] + "\"," + std::to_string(80 + i % 5) +
+               ",\"" + (i % 2 ? "h" + std::to_string(i) + ".example.net" : std::string()) + "\",\"http" +
+               (i % 11 == 0 ? ";cve-2021-41773" : "") + "\"," + std::to_string(64496 + i % 4) + ",\"TR\",\"HTTP/1.1\"," +
+               std::to_string(i % 2 ? 200 : 404) + ",\"nginx\"\n";
+    }
+    ParseContext ctx = Ctx();
+    ctx.keep_raw = (csv.size() & 1) == 0;
+    auto p = MakeParser("shadowserver:scan_http", ctx);
+    ASSERT_TRUE(p);
+    ParseOutput out = ParseAll(**p, csv, 4096);
+    ASSERT_EQ(out.events.size(), 300u) << Render(out);
+    std::size_t own_severity = 0, shared_severity = 0;
+    for (std::size_t i = 0; i < out.events.size(); ++i) {
+        const Event& e = out.events[i];
+        ExpectSameEvent(e, Unshared(e));
+        const std::string_view want_severity = severities[i % 4][0] ? std::string_view(severities[i % 4]) : "";
+        if (!want_severity.empty()) {
+            ++own_severity;
+            EXPECT_TRUE(e.HasOwnKey(Key("severity")));
+            EXPECT_EQ(e.GetOr("severity"), LowerStrForTest(want_severity));
+        }
+        else {
+            // The report's default, shared.
+            EXPECT_FALSE(e.HasOwnKey(Key("severity")));
+            EXPECT_EQ(e.GetOr("severity"), "info");
+            ++shared_severity;
+        }
+        EXPECT_EQ(e.GetOr("protocol.transport"), std::string_view(protocols[i % 3]));
+        EXPECT_EQ(e.GetOr("protocol.application"), "http");
+    }
+    EXPECT_GT(own_severity, 0u);
+    EXPECT_GT(shared_severity, 0u);
+    ExpectSameStored(out.events);
+    for (std::size_t i = 0; i < 8; ++i) ExpectSameAfterChanges(out.events[i]);
+}
 
 TEST(Event, CompactFormRoundTrips) {
     Event a;
@@ -458,6 +659,30 @@ TEST(Event, HashIsTheStoredFormula) {
         }
         ASSERT_EQ(r.Hash(), mix(expect)) << "round " << round;
     }
+    // Values that repeat (hashes of long values are remembered per thread): the same texts under
+    // other keys, texts differing only in a middle byte (same length, same first and last eight
+    // bytes), repeated often enough to be remembered, mixed with values seen once.
+    const std::string doc = "https://www.shadowserver.org/what-we-do/network-reporting/accessible-http-report/";
+    for (int round = 0; round < 2000; ++round) {
+        Event r;
+        std::uint64_t expect = 0x9e3779b97f4a7c15ULL;
+        const auto add = [&](const std::string& k, const std::string& v) {
+            r.Append(k, v);
+            expect += mix(StableHash(v, StableHash(k) ^ 0x1f));
+        };
+        std::string variant = doc;
+        variant[40] = static_cast<char>('a' + next() % 3);
+        add("feed.documentation", next() % 2 ? doc : variant);
+        add(next() % 2 ? "extra.doc" : "extra.doc2", next() % 4 ? doc : variant);
+        std::string once(16 + next() % 40, 'x');
+        for (char& ch : once) ch = static_cast<char>('a' + next() % 26);
+        add("extra.once", once);
+        add("extra.same_length", std::string(24, static_cast<char>('a' + next() % 2)));
+        add("feed.name", "Accessible-HTTP-with-a-long-name");
+        ASSERT_EQ(r.Hash(), mix(expect)) << "round " << round;
+        Event copy = r;
+        ASSERT_EQ(copy.Hash(), mix(expect)) << "round " << round;
+    }
 }
 
 // Keys are interned: equal text, equal key; a copy is the same key; the empty key is one key.
@@ -475,6 +700,80 @@ TEST(Event, InternedKeys) {
     EXPECT_TRUE(d == Key(""));
     d = std::move(c);
     EXPECT_EQ(d.view(), "extra.some_column");
+}
+
+// Values live in the event's own storage: a copy has its own bytes (the original may change or go),
+// a move keeps the views, a value set from a view of the event itself is copied first, and key
+// presence (HasKey) follows Set/Remove exactly.
+TEST(Event, ValueStorageCopiesAndMoves) {
+    Event a;
+    a.Reserve(4);
+    for (int i = 0; i < 200; ++i)  // past the first chunk of storage, into more
+        a.Append("extra.v" + std::to_string(i), std::string(static_cast<std::size_t>(10 + i % 50), static_cast<char>('a' + i % 26)));
+    a.SetRaw("source.ip", "192.0.2.1");
+    a.SetRawBytes("x,y");
+    const std::string json = a.ToJson();
+    const std::uint64_t hash = a.Hash();
+    Event b = a;
+    a.SetRaw("source.ip", "198.51.100.1");
+    a.Remove("extra.v3");
+    EXPECT_EQ(b.ToJson(), json);
+    EXPECT_EQ(b.Hash(), hash);
+    const std::string_view* v7 = b.Get("extra.v7");
+    ASSERT_TRUE(v7);
+    const char* at = v7->data();
+    Event c = std::move(b);
+    ASSERT_TRUE(c.Get("extra.v7"));
+    EXPECT_EQ(c.Get("extra.v7")->data(), at);  // moved, not copied
+    EXPECT_EQ(c.ToJson(), json);
+    {
+        Event d;
+        d = c;
+        c = Event();
+        EXPECT_EQ(d.ToJson(), json);
+        c = std::move(d);
+    }
+    EXPECT_EQ(c.ToJson(), json);
+    // A value taken from the event itself.
+    c.SetRaw("extra.v1", *c.Get("extra.v2"));
+    EXPECT_EQ(c.GetOr("extra.v1"), c.GetOr("extra.v2"));
+    ASSERT_TRUE(c.Set("source.fqdn", "WWW.Example.COM"));
+    EXPECT_EQ(c.GetOr("source.fqdn"), "www.example.com");
+    ASSERT_TRUE(c.Set("source.fqdn", std::string(*c.Get("extra.v0")) + ".example"));
+    EXPECT_EQ(c.GetOr("source.fqdn"), std::string(10, 'a') + ".example");
+    // Presence follows Set and Remove.
+    const Key fqdn("source.fqdn"), port("source.port");
+    EXPECT_TRUE(c.HasKey(fqdn));
+    EXPECT_FALSE(c.HasKey(port));
+    c.Remove("source.fqdn");
+    EXPECT_FALSE(c.HasKey(fqdn));
+    EXPECT_FALSE(c.Find(fqdn));
+    ASSERT_TRUE(c.Set("source.port", "443"));
+    EXPECT_TRUE(c.HasKey(port));
+    EXPECT_EQ(*c.Find(port), "443");
+    EXPECT_TRUE(c.HasKey(Key("raw")));  // raw held as bytes
+    c.Remove("raw");
+    EXPECT_FALSE(c.HasKey(Key("raw")));
+    // A base owns its values: the events of its sample may go.
+    CompactBase base;
+    {
+        Event s1 = c, s2 = c;
+        base = MakeCompactBase({&s1, &s2});
+    }
+    ASSERT_FALSE(base.fields.empty());
+    auto decoded = DecodeCompactFields(base.text);
+    ASSERT_TRUE(decoded);
+    ASSERT_EQ(decoded->size(), base.fields.size());
+    for (std::size_t i = 0; i < base.fields.size(); ++i) EXPECT_EQ((*decoded)[i].value, base.fields[i].value);
+}
+
+// The allocation-free time text is the text of FormatEventTime, for any time.
+TEST(Event, EventTimeTextIsFormatEventTime) {
+    for (core::Micros t : {core::Micros{0}, core::Micros{1}, core::Micros{-1}, core::Micros{1768349233000000},
+                           core::Micros{1768349233123456}, core::Micros{-62167219200000000},
+                           core::Micros{253402300800000000}, core::Micros{9000000000000000000}}) {
+        EXPECT_EQ(FormatEventTimeText(t).view(), FormatEventTime(t)) << t;
+    }
 }
 
 // The intern table is bounded: past its limit, new keys are held by their Key (owned) and every

@@ -16,7 +16,9 @@
 #include <cstring>
 #include <map>
 #include <thread>
+#include <optional>
 #include <unordered_set>
+#include <utility>
 
 #include <boost/unordered/unordered_flat_map.hpp>
 
@@ -364,19 +366,23 @@ private:
 };
 
 // Block texts (feed_event_blocks.data) handed back by the store thread once written, reused by
-// the processing thread: no allocation, page faults or cross-thread free per block (~750 MB of
-// text per million events).
+// the processing thread: fewer allocations, page faults and cross-thread frees per block. Bounded
+// by the capacity it holds (kPoolBytes) and by count (kPoolTexts).
 class TextPool {
 public:
+    static constexpr std::size_t kPoolBytes = std::size_t{64} << 20, kPoolTexts = 32768;
     void Put(std::string&& text) {
         std::lock_guard lock(mu_);
-        if (free_.size() < 64) free_.push_back(std::move(text));
+        if (free_.size() >= kPoolTexts || bytes_ + text.capacity() > kPoolBytes) return;  // freed by the caller
+        bytes_ += text.capacity();
+        free_.push_back(std::move(text));
     }
     std::string Take() {
         std::lock_guard lock(mu_);
         if (free_.empty()) return {};
         std::string text = std::move(free_.back());
         free_.pop_back();
+        bytes_ -= std::min(bytes_, text.capacity());
         text.clear();
         return text;
     }
@@ -384,38 +390,48 @@ public:
 private:
     std::mutex mu_;
     std::vector<std::string> free_;
+    std::size_t bytes_ = 0;
 };
-// The column of a block row holding its text (BuildBlocks).
+// The column of a block row holding its text (BlockBuilder).
 constexpr std::size_t kBlockDataColumn = 17;
 
-struct RunContext {
-    Recycler* recycler = nullptr;  // null: events are freed where they are done with
-    TextPool* texts = nullptr;     // null: block texts are allocated for each block
-    FeedConfig feed;
-    RunRecord* run = nullptr;
-    core::Micros now = 0;
-    std::unique_ptr<Deduplicator> dedup;
-    std::unique_ptr<Enricher> enricher;
-    std::unique_ptr<Router> router;
-    std::unique_ptr<Aggregator> aggregator;
-    std::unordered_set<std::uint64_t> bases;  // feed_event_bases already handed to the store
-};
+// How much a unit of the store holds for a non-aggregated feed (the events of many input chunks:
+// the open blocks are handed to the store when either limit is reached, and at the end of the
+// input). Larger units mean fewer, larger blocks (fewer rows, index and owner entries) and more
+// memory held: the unit being filled, the one queued and the one being written, about three
+// units of text (the 1M-row benchmark: ~55k events a unit, peak RSS ~400 MiB).
+constexpr std::int64_t kUnitEvents = 65536;
+constexpr std::size_t kUnitBytes = std::size_t{32} << 20;
 
-// A non-aggregated feed's batch as feed_event_blocks rows (migration 019, feeds/event_block.hpp):
-// one per recipient, route and notify flag, the events' compact forms one after another. The
-// row's id (its first event id) is set by the store, which allocates the ids.
-void BuildBlocks(RunContext& ctx, Batch& batch, const CompactBase& base) {
-    struct Group {
-        std::int64_t recipient = 0;
-        Route route = Route::kUnrouted;
-        bool notify = true;
-        std::int64_t n = 0;
-        core::Micros time_min = 0, time_max = 0;
-        std::string scope_min, scope_max, classes, text, dedup, observation;
-        std::vector<std::int64_t> owners;
+struct RunContext;
+
+// The open blocks of a non-aggregated feed's run (migration 019, feeds/event_block.hpp): one per
+// recipient, route and notify flag, kept open across batches so that a block holds the events of
+// many input chunks. An event is encoded into its block's text when it is processed (the Event
+// itself is freed at once: only the compact text is held); Flush closes every open block as a
+// feed_event_blocks row. A block holds at most kMaxBlockEvents events. Used by one thread.
+class BlockBuilder {
+public:
+    void Add(RunContext& ctx, RoutedEvent& e, const CompactBase& base);
+    // Closes the open blocks (and those already closed) into `rows`; the row's id (its first
+    // event id) is set by the store, which allocates the ids.
+    void Flush(RunContext& ctx, std::vector<db::Params>& rows);
+    // Events and bytes of text since the last Flush.
+    [[nodiscard]] std::int64_t events() const { return events_; }
+    [[nodiscard]] std::size_t bytes() const { return bytes_; }
+
+private:
+    // One owner's events in an open block (owner 0: none). Each is encoded against the owner's
+    // previous event (its first on its own: nothing repeated from another owner's events), and
+    // the block's text holds them one after another, so that a reader may start at an owner's
+    // first event (migration 020: an owner's digest reads only its slice).
+    struct Run {
+        std::int64_t owner = 0, n = 0;
         // The previous event's repeatable values (a value equal to it is written as '=').
         std::string scope, taxonomy, type, identifier, severity, cc;
+        core::Micros time = 0;
         void Remember(const BlockEvent& b) {
+            time = b.time_source;
             auto keep = [](std::string& to, std::string_view v) {
                 if (to != v) to.assign(v);
             };
@@ -428,6 +444,7 @@ void BuildBlocks(RunContext& ctx, Batch& batch, const CompactBase& base) {
         }
         BlockEvent Previous() const {
             BlockEvent p;
+            p.time_source = time;
             p.scope_path = scope;
             p.taxonomy = taxonomy;
             p.type = type;
@@ -437,137 +454,290 @@ void BuildBlocks(RunContext& ctx, Batch& batch, const CompactBase& base) {
             return p;
         }
     };
-    std::vector<Group> groups;
-    auto flush = [&](Group& g) {
-        if (g.n == 0) return;
-        std::sort(g.owners.begin(), g.owners.end());
-        g.owners.erase(std::unique(g.owners.begin(), g.owners.end()), g.owners.end());
-        std::string owners;
-        for (auto o : g.owners) {
-            if (!owners.empty()) owners.push_back(',');
-            owners += std::to_string(o);
-        }
-        db::Params& row = batch.block_rows.emplace_back();
-        row.reserve(18);
-        row.emplace_back(std::int64_t{0});
-        row.emplace_back(g.n);
-        row.emplace_back(ctx.feed.name);
-        row.emplace_back(ctx.run->id);
-        row.emplace_back(ctx.now);
-        row.emplace_back(g.recipient);
-        row.emplace_back(std::string(RouteName(g.route)));
-        row.push_back(db::Bool(g.notify));
-        row.emplace_back(g.time_min);
-        row.emplace_back(g.time_max);
-        row.emplace_back(std::move(g.scope_min));
-        row.emplace_back(std::move(g.scope_max));
-        row.emplace_back(std::move(g.classes));
-        row.emplace_back(static_cast<std::int64_t>(base.id));
-        row.emplace_back(std::move(owners));
-        row.emplace_back(std::move(g.observation));
-        row.emplace_back(std::move(g.dedup));
-        row.emplace_back(std::move(g.text));
-        g = Group{g.recipient, g.route, g.notify};
+    struct Group {
+        std::int64_t recipient = 0;
+        Route route = Route::kUnrouted;
+        bool notify = true;
+        std::int64_t n = 0;
+        core::Micros time_min = 0, time_max = 0;
+        std::string scope_min, scope_max, classes, observation;
+        std::vector<Run> runs;  // by owner, in the order first seen (sorted when closed)
+        boost::unordered_flat_map<std::int64_t, std::size_t> run_index;  // owner -> runs
+        // The events in the order they came: their encodings one after another in `arena`
+        // (ordered by owner when the block is closed).
+        struct Slot {
+            std::size_t offset = 0;
+            std::uint32_t length = 0, run = 0;
+            std::uint64_t dedup = 0;
+        };
+        std::string arena;
+        std::vector<Slot> slots;
     };
-    std::string data;
-    std::optional<std::string> raw;
-    std::vector<Event> done;
-    if (ctx.recycler) done.reserve(batch.events.size());
-    static const Key kObservation("time.observation"), kTimeSource("time.source");
+    void Close(RunContext& ctx, Group& g, std::vector<db::Params>& rows);
+
+    std::vector<Group> groups_;
+    boost::unordered_flat_map<std::uint64_t, std::size_t> index_;  // (recipient, route, notify) -> groups_
+    std::vector<db::Params> closed_;  // blocks that reached kMaxBlockEvents
+    std::vector<std::string> spare_;  // arenas of closed groups, reused
+    std::int64_t events_ = 0;
+    std::size_t bytes_ = 0;
+    std::string data_;  // scratch
+    std::optional<std::string> raw_;
+};
+
+struct RunContext {
+    Recycler* recycler = nullptr;  // null: events are freed where they are done with
+    TextPool* texts = nullptr;     // null: block texts are allocated for each block
+    FeedConfig feed;
+    RunRecord* run = nullptr;
+    core::Micros now = 0;
+    std::unique_ptr<Deduplicator> dedup;
+    std::unique_ptr<Enricher> enricher;
+    std::unique_ptr<Router> router;
+    std::unique_ptr<Aggregator> aggregator;
+    std::unordered_set<std::uint64_t> bases;  // feed_event_bases already handed to the store
+    // Non-aggregated feeds: the open blocks, and the run's compact base (made from the first
+    // events: one base for every block of the run, so a block may span batches).
+    BlockBuilder blocks;
+    std::optional<CompactBase> block_base;
+    // Events per organisation of this run (recipient, and owner when another organisation),
+    // counted as the events are built into rows or blocks (a flat hash map: one lookup per event
+    // and organisation), given to FinishRun at the end.
+    boost::unordered_flat_map<std::int64_t, std::int64_t> counting;
+};
+
+void BlockBuilder::Close(RunContext& ctx, Group& g, std::vector<db::Params>& rows) {
+    if (g.n == 0) return;
+    // The events ordered by owner (stable: in the order they came within an owner); the run's
+    // counts: every event for its recipient, and for its owner when another one. slices:
+    // "owner:first:at:n;" for each owner other than the recipient (feed_event_block_owners,
+    // migration 020).
+    std::vector<std::uint32_t> order(g.runs.size());
+    for (std::uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(),
+              [&](std::uint32_t a, std::uint32_t b) { return g.runs[a].owner < g.runs[b].owner; });
+    std::vector<std::size_t> next(g.runs.size());  // where each run's next event goes
+    std::size_t pos = 0;
+    for (const auto r : order) {
+        next[r] = pos;
+        pos += static_cast<std::size_t>(g.runs[r].n);
+    }
+    std::vector<const Group::Slot*> sorted(g.slots.size());
+    for (const auto& slot : g.slots) sorted[next[slot.run]++] = &slot;
+    ctx.counting[g.recipient] += g.n;
+    std::string text = ctx.texts ? ctx.texts->Take() : std::string();
+    text.reserve(g.arena.size());
+    std::string dedup, owners, slices;
+    dedup.reserve(g.slots.size() * 16);
+    std::size_t at = 0;
+    std::int64_t first = 0;
+    for (const auto r : order) {
+        const Run& run = g.runs[r];
+        if (run.owner != 0) {
+            if (!owners.empty()) owners.push_back(',');
+            owners += std::to_string(run.owner);
+            if (run.owner != g.recipient) {
+                ctx.counting[run.owner] += run.n;
+                slices += std::to_string(run.owner);
+                slices.push_back(':');
+                slices += std::to_string(first);
+                slices.push_back(':');
+                slices += std::to_string(text.size());
+                slices.push_back(':');
+                slices += std::to_string(run.n);
+                slices.push_back(';');
+            }
+        }
+        for (std::int64_t k = 0; k < run.n; ++k, ++at) {
+            const Group::Slot* slot = sorted[at];
+            text.append(g.arena, slot->offset, slot->length);
+            AppendDedupHash(dedup, slot->dedup);
+        }
+        first += run.n;
+    }
+    db::Params& row = rows.emplace_back();
+    row.reserve(19);
+    row.emplace_back(std::int64_t{0});
+    row.emplace_back(g.n);
+    row.emplace_back(ctx.feed.name);
+    row.emplace_back(ctx.run->id);
+    row.emplace_back(ctx.now);
+    row.emplace_back(g.recipient);
+    row.emplace_back(std::string(RouteName(g.route)));
+    row.push_back(db::Bool(g.notify));
+    row.emplace_back(g.time_min);
+    row.emplace_back(g.time_max);
+    row.emplace_back(std::move(g.scope_min));
+    row.emplace_back(std::move(g.scope_max));
+    row.emplace_back(std::move(g.classes));
+    row.emplace_back(ctx.block_base ? static_cast<std::int64_t>(ctx.block_base->id) : std::int64_t{0});
+    row.emplace_back(std::move(owners));
+    row.emplace_back(std::move(g.observation));
+    row.emplace_back(std::move(dedup));
+    row.emplace_back(std::move(text));
+    row.emplace_back(std::move(slices));  // (not a column: the store writes the owners' entries from it)
+    g.arena.clear();
+    if (spare_.size() < 256) spare_.push_back(std::move(g.arena));
+    g = Group{g.recipient, g.route, g.notify};
+}
+
+void BlockBuilder::Flush(RunContext& ctx, std::vector<db::Params>& rows) {
+    for (auto& row : closed_) rows.push_back(std::move(row));
+    closed_.clear();
+    for (auto& g : groups_) Close(ctx, g, rows);
+    groups_.clear();
+    index_.clear();
+    events_ = 0;
+    bytes_ = 0;
+}
+
+void BlockBuilder::Add(RunContext& ctx, RoutedEvent& e, const CompactBase& base) {
+    static const Key kObservation("time.observation"), kTimeSource("time.source"), kSourceIp("source.ip"),
+        kSourceAsn("source.asn");
     auto string_field = [](const Event& ev, const Key& key) -> const Field* {
         for (const auto& f : ev.fields())
             if (f.key == key) return f.kind == JsonKind::kString ? &f : nullptr;
         return nullptr;
     };
-    for (auto& e : batch.events) {
-        Event& ev = e.event;
-        Group* g = nullptr;
-        for (auto& x : groups)
-            if (x.recipient == e.recipient_id && x.route == e.route && x.notify == e.notify) g = &x;
-        if (!g) {
-            g = &groups.emplace_back();
-            g->recipient = e.recipient_id;
-            g->route = e.route;
-            g->notify = e.notify;
+    Event& ev = e.event;
+    const std::uint64_t key = (static_cast<std::uint64_t>(e.recipient_id) << 8) |
+                              (static_cast<std::uint64_t>(e.route) << 1) | (e.notify ? 1u : 0u);
+    auto [it, fresh] = index_.try_emplace(key, groups_.size());
+    if (fresh) {
+        Group& ng = groups_.emplace_back();
+        ng.recipient = e.recipient_id;
+        ng.route = e.route;
+        ng.notify = e.notify;
+    }
+    Group* g = &groups_[it->second];
+    auto [rit, new_run] = g->run_index.try_emplace(e.organisation_id, g->runs.size());
+    if (new_run) g->runs.emplace_back().owner = e.organisation_id;
+    Run* run = &g->runs[rit->second];
+    if (g->n == 0 && g->arena.capacity() < 4096 && !spare_.empty()) {
+        g->arena = std::move(spare_.back());
+        spare_.pop_back();
+    }
+    BlockEvent b;
+    b.line = e.line;
+    b.time_source = e.time_source;
+    b.first_seen = e.first_seen;
+    b.last_seen = e.last_seen;
+    b.count = e.count;
+    b.organisation_id = e.organisation_id;
+    b.notify = e.notify;
+    // time.observation (the same for most events of a report) and time.source (the text of
+    // time_source) are not repeated in each event's data: put back when read.
+    // (First: removing fields moves the others, so the views below are taken after.)
+    if (g->n == 0) {
+        g->observation.clear();
+        if (const Field* f = string_field(ev, kObservation)) g->observation = std::string(f->value);
+    }
+    if (const Field* f = string_field(ev, kObservation); f && !g->observation.empty() && f->value == g->observation) {
+        ev.Remove(kObservation);
+        b.block_observation = true;
+    }
+    if (const Field* f = string_field(ev, kTimeSource); f && f->value == FormatEventTime(e.time_source)) {
+        ev.Remove(kTimeSource);
+        b.derived_time_source = true;
+    }
+    // source.ip is the block event's ip, source.asn its asn (a canonical integer): neither is
+    // repeated in the data either (flags say so; put back when read).
+    std::string ip, asn_text;
+    if (const Field* f = string_field(ev, kSourceIp); f && !std::string_view(f->value).empty()) {
+        ip = std::string(f->value);
+        ev.Remove(kSourceIp);
+        b.header_ip = true;
+    }
+    for (const auto& f : ev.fields()) {
+        if (!(f.key == kSourceAsn)) continue;
+        std::int64_t v = 0;
+        const std::string_view t = f.value;
+        if (f.kind == JsonKind::kInt && std::from_chars(t.data(), t.data() + t.size(), v).ec == std::errc() &&
+            std::to_string(v) == t) {
+            b.asn = v;
+            b.header_asn = true;
         }
-        if (g->n == 0) {
-            if (ctx.texts) g->text = ctx.texts->Take();
-            if (g->text.capacity() < 65536) g->text.reserve(65536);
-        }
-        BlockEvent b;
-        b.line = e.line;
-        b.time_source = e.time_source;
-        b.first_seen = e.first_seen;
-        b.last_seen = e.last_seen;
-        b.count = e.count;
-        b.organisation_id = e.organisation_id;
-        b.notify = e.notify;
-        // time.observation (the same for most events of a report) and time.source (the text of
-        // time_source) are not repeated in each event's data: put back when read.
-        // (First: removing fields moves the others, so the views below are taken after.)
-        if (g->n == 0) {
-            g->observation.clear();
-            if (const Field* f = string_field(ev, kObservation)) g->observation = f->value;
-        }
-        if (const Field* f = string_field(ev, kObservation); f && !g->observation.empty() && f->value == g->observation) {
-            ev.Remove(kObservation);
-            b.block_observation = true;
-        }
-        if (const Field* f = string_field(ev, kTimeSource); f && f->value == FormatEventTime(e.time_source)) {
-            ev.Remove(kTimeSource);
-            b.derived_time_source = true;
-        }
-        // Views into the event's fields (taken again after any change to them).
-        auto take_views = [&] {
+        break;
+    }
+    if (b.header_asn) ev.Remove(kSourceAsn);
+    // Views into the event's fields (taken again after any change to them).
+    auto take_views = [&] {
+        if (!b.header_asn) {
             const std::string_view asn = ev.GetOr("source.asn");
             if (!asn.empty()) {
                 std::int64_t v = 0;
                 if (std::from_chars(asn.data(), asn.data() + asn.size(), v).ec == std::errc()) b.asn = v;
             }
-            b.ip = ev.GetOr("source.ip");
-            if (b.ip.empty()) b.ip = ev.GetOr("source.network");
-            b.taxonomy = ev.GetOr("classification.taxonomy", "other");
-            b.type = ev.GetOr("classification.type", "undetermined");
-            b.identifier = ev.GetOr("classification.identifier");
-            b.severity = ev.GetOr("severity");
-            b.cc = ev.GetOr("source.geolocation.cc");
-        };
+        }
+        b.ip = b.header_ip ? std::string_view(ip) : ev.GetOr("source.ip");
+        if (b.ip.empty()) b.ip = ev.GetOr("source.network");
+        b.taxonomy = ev.GetOr("classification.taxonomy", "other");
+        b.type = ev.GetOr("classification.type", "undetermined");
+        b.identifier = ev.GetOr("classification.identifier");
+        b.severity = ev.GetOr("severity");
+        b.cc = ev.GetOr("source.geolocation.cc");
+    };
+    take_views();
+    b.scope_path = e.scope_path;
+    b.compact = EncodeCompact(ev, base.id ? &base : nullptr, data_, raw_);
+    if (!b.compact) {
+        // ToJson of the whole event (what was left out put back first).
+        if (b.block_observation) ev.SetRaw(kObservation, g->observation, JsonKind::kString);
+        if (b.derived_time_source) ev.SetRaw(kTimeSource, FormatEventTime(e.time_source), JsonKind::kString);
+        if (b.header_ip) ev.SetRaw(kSourceIp, ip, JsonKind::kString);
+        if (b.header_asn) ev.SetRaw(kSourceAsn, std::to_string(*b.asn), JsonKind::kInt);
+        b.block_observation = b.derived_time_source = b.header_ip = b.header_asn = false;
+        b.asn.reset();
         take_views();
-        b.scope_path = e.scope_path;
-        b.compact = EncodeCompact(ev, base.id ? &base : nullptr, data, raw);
-        if (!b.compact) {
-            // ToJson of the whole event (what was left out put back first).
-            if (b.block_observation) ev.SetRaw(kObservation, g->observation, JsonKind::kString);
-            if (b.derived_time_source) ev.SetRaw(kTimeSource, FormatEventTime(e.time_source), JsonKind::kString);
-            b.block_observation = b.derived_time_source = false;
-            take_views();
-            data = ev.ToJson();
-            raw.reset();
-        }
-        b.data = data;
-        b.has_raw = raw.has_value();
-        if (raw) b.raw = *raw;
-        const BlockEvent previous = g->Previous();
-        AppendBlockEvent(g->text, b, g->n == 0 ? nullptr : &previous);
-        g->Remember(b);
-        AppendDedupHash(g->dedup, e.dedup_hash);
-        if (g->n == 0) {
-            g->time_min = g->time_max = e.time_source;
-            g->scope_min = g->scope_max = e.scope_path;
-        } else {
-            g->time_min = std::min(g->time_min, e.time_source);
-            g->time_max = std::max(g->time_max, e.time_source);
-            if (e.scope_path < g->scope_min) g->scope_min = e.scope_path;
-            if (e.scope_path > g->scope_max) g->scope_max = e.scope_path;
-        }
-        AddClass(g->classes, b.taxonomy);
-        AddClass(g->classes, b.type);
-        if (e.organisation_id != 0) g->owners.push_back(e.organisation_id);
-        if (++g->n >= kMaxBlockEvents) flush(*g);
-        if (ctx.recycler) done.push_back(std::move(e.event));
-        e.event = Event();
+        data_ = ev.ToJson();
+        raw_.reset();
     }
-    for (auto& g : groups) flush(g);
+    b.data = data_;
+    b.has_raw = raw_.has_value();
+    if (raw_) b.raw = *raw_;
+    const std::size_t before = g->arena.size();
+    const BlockEvent previous = run->Previous();
+    AppendBlockEvent(g->arena, b, run->n == 0 ? nullptr : &previous);
+    g->slots.push_back({before, static_cast<std::uint32_t>(g->arena.size() - before), static_cast<std::uint32_t>(rit->second),
+                        e.dedup_hash});
+    // (A classification equal to the previous event's is in the set already.)
+    if (run->n == 0 || b.taxonomy != previous.taxonomy) AddClass(g->classes, b.taxonomy);
+    if (run->n == 0 || b.type != previous.type) AddClass(g->classes, b.type);
+    run->Remember(b);
+    ++run->n;
+    if (g->n == 0) {
+        g->time_min = g->time_max = e.time_source;
+        g->scope_min = g->scope_max = e.scope_path;
+    } else {
+        g->time_min = std::min(g->time_min, e.time_source);
+        g->time_max = std::max(g->time_max, e.time_source);
+        if (e.scope_path < g->scope_min) g->scope_min = e.scope_path;
+        if (e.scope_path > g->scope_max) g->scope_max = e.scope_path;
+    }
+    ++events_;
+    bytes_ += g->arena.size() - before + 16;
+    if (++g->n >= kMaxBlockEvents) Close(ctx, *g, closed_);
+}
+
+// A non-aggregated feed's batch into the run's open blocks (BlockBuilder): the batch keeps no
+// events (its counters, dead letters and resume point go with the unit the blocks are stored in).
+void BuildBlocks(RunContext& ctx, Batch& batch) {
+    if (!ctx.block_base && !batch.events.empty()) {
+        // The base: fields most of the run's first events share (feed, classification, report
+        // constants).
+        std::vector<const Event*> sample;
+        for (std::size_t i = 0; i < batch.events.size() && i < 32; ++i) sample.push_back(&batch.events[i].event);
+        ctx.block_base = MakeCompactBase(sample);
+        if (ctx.block_base->id != 0 && ctx.bases.insert(ctx.block_base->id).second)
+            batch.new_bases.emplace_back(ctx.block_base->id, ctx.block_base->text);
+    }
+    std::vector<Event> done;
+    if (ctx.recycler) done.reserve(batch.events.size());
+    for (auto& e : batch.events) {
+        ctx.blocks.Add(ctx, e, *ctx.block_base);
+        if (ctx.recycler) done.push_back(std::move(e.event));
+    }
+    batch.events.clear();
     if (ctx.recycler) ctx.recycler->Put(std::move(done));
 }
 
@@ -575,12 +745,12 @@ void BuildBlocks(RunContext& ctx, Batch& batch, const CompactBase& base) {
 // cannot be written compactly) for aggregated feeds (their stored events are updated in place),
 // else as blocks. Runs on the processing thread, not on the store thread.
 void BuildRows(RunContext& ctx, Batch& batch) {
+    if (!ctx.feed.aggregate) return BuildBlocks(ctx, batch);
     // The base: fields most of the first events share (feed, classification, report constants).
     std::vector<const Event*> sample;
     for (std::size_t i = 0; i < batch.events.size() && i < 32; ++i) sample.push_back(&batch.events[i].event);
     CompactBase base = MakeCompactBase(sample);
     if (base.id != 0 && ctx.bases.insert(base.id).second) batch.new_bases.emplace_back(base.id, base.text);
-    if (!ctx.feed.aggregate) return BuildBlocks(ctx, batch, base);
     batch.event_rows.reserve(batch.events.size());
     const std::string& feed = ctx.feed.name;
     const db::Value feed_value = feed;
@@ -594,9 +764,9 @@ void BuildRows(RunContext& ctx, Batch& batch) {
     for (auto& e : batch.events) {
         const Event& ev = e.event;
         db::Value asn = nullptr;
-        const std::string* a = ev.Get("source.asn");
-        if (a) asn = static_cast<std::int64_t>(std::stoll(*a));
-        const std::string* ip = ev.Get("source.ip");
+        const std::string_view* a = ev.Get("source.asn");
+        if (a) asn = static_cast<std::int64_t>(std::stoll(std::string(*a)));
+        const std::string_view* ip = ev.Get("source.ip");
         if (!ip) ip = ev.Get("source.network");
         std::int64_t format = 1;
         if (!EncodeCompact(ev, base.id ? &base : nullptr, data, raw)) {
@@ -617,7 +787,7 @@ void BuildRows(RunContext& ctx, Batch& batch) {
         row.emplace_back(std::string(ev.GetOr("classification.type", "undetermined")));
         row.emplace_back(std::string(ev.GetOr("classification.identifier")));
         row.emplace_back(std::string(ev.GetOr("severity")));
-        row.emplace_back(ip ? *ip : std::string());
+        row.emplace_back(ip ? std::string(*ip) : std::string());
         row.push_back(std::move(asn));
         row.emplace_back(std::string(ev.GetOr("source.geolocation.cc")));
         row.push_back(e.organisation_id ? db::Value(e.organisation_id) : db::Value(nullptr));
@@ -635,6 +805,8 @@ void BuildRows(RunContext& ctx, Batch& batch) {
         row.emplace_back(format == 1 && base.id ? static_cast<std::int64_t>(base.id) : std::int64_t{0});
         row.push_back(raw ? db::Value(std::move(*raw)) : db::Value(nullptr));
         data = std::string();
+        ++ctx.counting[e.recipient_id];
+        if (e.organisation_id != 0 && e.organisation_id != e.recipient_id) ++ctx.counting[e.organisation_id];
         // The row is all the store needs (it counts batch.events): the fields go back to the
         // parse thread that allocated them (or are freed here), not to the store thread.
         if (ctx.recycler) done.push_back(std::move(e.event));
@@ -649,6 +821,23 @@ void ProcessBatch(RunContext& ctx, Batch& batch) {
     ctx.router->Process(batch);
     if (ctx.aggregator) ctx.aggregator->Process(batch);
     BuildRows(ctx, batch);
+}
+
+// Adds a processed batch of a non-aggregated feed (its events are in the open blocks) to the unit
+// being filled: its dead letters, new bases, counters and resume point (the unit's is its last
+// batch's).
+void MergeInto(Batch& unit, Batch& b) {
+    unit.seq = b.seq;
+    if (unit.rejected.empty()) unit.rejected = std::move(b.rejected);
+    else for (auto& r : b.rejected) unit.rejected.push_back(std::move(r));
+    for (auto& u : b.updates) unit.updates.push_back(std::move(u));
+    for (auto& r : b.event_rows) unit.event_rows.push_back(std::move(r));
+    for (auto& nb : b.new_bases) unit.new_bases.push_back(std::move(nb));
+    unit.records += b.records;
+    unit.duplicates += b.duplicates;
+    unit.aggregated += b.aggregated;
+    unit.end_offset = b.end_offset;
+    unit.end_line = b.end_line;
 }
 
 core::Result<RunContext> PrepareContext(FeedStore& store, db::Connection& conn, const FeedConfig& feed, RunRecord& run,
@@ -920,7 +1109,14 @@ core::Result<IngestSummary> Pipeline::Ingest(const IngestRequest& req) {
             if (!cache.empty()) (void)c->ExecuteScript("PRAGMA cache_size=" + cache);
         }
     } restore{sqlite ? &*conn : nullptr, old_cache};
-    BoundedQueue<Batch> parsed(options_.queue_capacity), processed(options_.queue_capacity);
+    // Events per unit of the store (non-aggregated feeds): kUnitEvents; one batch per unit when
+    // throttled (the pause and the progress come after each committed batch), unless asked.
+    const std::int64_t unit_events = req.unit_events > 0   ? static_cast<std::int64_t>(req.unit_events)
+                                     : req.throttle_ms > 0 ? 1
+                                                           : kUnitEvents;
+    // (A unit holds many batches' events as text: one waits while another is written.)
+    BoundedQueue<Batch> parsed(options_.queue_capacity),
+        processed(feed.aggregate ? options_.queue_capacity : std::min<std::size_t>(options_.queue_capacity, 1));
     std::mutex err_mu;
     std::optional<core::Error> error;
     auto set_error = [&](const core::Error& e) {
@@ -959,9 +1155,35 @@ core::Result<IngestSummary> Pipeline::Ingest(const IngestRequest& req) {
     });
     std::thread process_thread([&] {
         pthread_setname_np(pthread_self(), "feeds-process");
+        // Aggregated feeds: one unit per batch (their rows). Others: the batches' events go into
+        // the run's open blocks, and the blocks with everything of the batches they hold go to the
+        // store as one unit every unit_events events or kUnitBytes of text, and at the end.
+        Batch unit;
+        bool open = false;
+        bool stopped = false;
         while (auto b = parsed.Pop()) {
             ProcessBatch(ctx, *b);
-            if (!processed.Push(std::move(*b))) break;
+            if (feed.aggregate) {
+                if (!processed.Push(std::move(*b))) {
+                    stopped = true;
+                    break;
+                }
+                continue;
+            }
+            MergeInto(unit, *b);
+            open = true;
+            if (ctx.blocks.events() >= unit_events || ctx.blocks.bytes() >= kUnitBytes) {
+                ctx.blocks.Flush(ctx, unit.block_rows);
+                open = false;
+                if (!processed.Push(std::exchange(unit, Batch{}))) {
+                    stopped = true;
+                    break;
+                }
+            }
+        }
+        if (open && !stopped) {
+            ctx.blocks.Flush(ctx, unit.block_rows);
+            (void)processed.Push(std::move(unit));
         }
         processed.Close();
         summary.process_cpu_seconds = ThreadCpuSeconds();
@@ -972,16 +1194,11 @@ core::Result<IngestSummary> Pipeline::Ingest(const IngestRequest& req) {
     const bool timing = std::getenv("MUHAFIZ_FEEDS_TIMING") != nullptr;
     double commit_s = 0, wait_s = 0;
     auto tw = std::chrono::steady_clock::now();
-    // Group commit: batches that arrive while a transaction is open (within a short wait) join
-    // it, up to kGroupEvents events, so each index page is written to the WAL once per group
-    // rather than once per batch. The resume point committed is that of the group's last batch.
+    // Group commit: units (batches of aggregated feeds; the blocks of several batches otherwise)
+    // that arrive while a transaction is open (within a short wait) join it, up to kGroupEvents
+    // events, so each index page is written to the WAL once per group rather than once per unit.
+    // The resume point committed is that of the group's last batch.
     constexpr std::size_t kGroupEvents = 32768;
-    // Events per organisation of this run, counted here (a resumed run counts from storage, which
-    // holds what its first attempt committed too). A flat hash map while events stream in (one
-    // lookup per event and organisation: an ordered map of 20,000 owners cost ~0.4 us per event),
-    // the ordered map FinishRun takes at the end.
-    boost::unordered_flat_map<std::int64_t, std::int64_t> counting;
-    counting.reserve(4096);
     while (auto b = processed.Pop()) {
         auto tc = std::chrono::steady_clock::now();
         wait_s += std::chrono::duration<double>(tc - tw).count();
@@ -991,14 +1208,11 @@ core::Result<IngestSummary> Pipeline::Ingest(const IngestRequest& req) {
             std::optional<Batch> cur = std::move(b);
             std::size_t events = 0;
             for (;;) {
-                for (const auto& e : cur->events) {
-                    ++counting[e.recipient_id];
-                    if (e.organisation_id != 0 && e.organisation_id != e.recipient_id) ++counting[e.organisation_id];
-                }
+                const std::int64_t events_before = run.events;
                 MUHAFIZ_CHECK(store_.WriteBatch(*conn, run, *cur, now));
                 for (auto& row : cur->block_rows)  // written: the texts go back to be filled again
                     if (auto* text = std::get_if<std::string>(&row[kBlockDataColumn])) texts.Put(std::move(*text));
-                events += cur->events.size();
+                events += static_cast<std::size_t>(run.events - events_before);
                 cur.reset();
                 if (events >= kGroupEvents || req.throttle_ms > 0) break;
                 cur = processed.PopFor(std::chrono::milliseconds(50));
@@ -1030,7 +1244,9 @@ core::Result<IngestSummary> Pipeline::Ingest(const IngestRequest& req) {
         return tl::unexpected(*error);
     }
     auto tf = std::chrono::steady_clock::now();
-    const std::map<std::int64_t, std::int64_t> counts(counting.begin(), counting.end());
+    // Events per organisation, counted by the processing thread (done: joined above; a resumed
+    // run counts from storage, which holds what its first attempt committed too).
+    const std::map<std::int64_t, std::int64_t> counts(ctx.counting.begin(), ctx.counting.end());
     MUHAFIZ_CHECK(store_.FinishRun(*conn, run, "done", "", core::NowMicros(), summary.resumed ? nullptr : &counts));
     if (timing)
         std::fprintf(stderr, "feeds timing: commits %.2f s, waiting for batches %.2f s, finish %.2f s\n", commit_s, wait_s,
@@ -1096,6 +1312,7 @@ core::Result<Pipeline::ReplayResult> Pipeline::Replay(const std::string& feed_na
             ok_ids.push_back(d.id);
         }
         ProcessBatch(ctx, batch);
+        if (!feed.aggregate) ctx.blocks.Flush(ctx, batch.block_rows);
         batch.end_line = 1;
         MUHAFIZ_CHECK(store_.CommitBatch(*conn, run, batch, ctx.now));
         MUHAFIZ_CHECK(store_.MarkDeadLetters(*conn, ok_ids, "replayed", ctx.now));

@@ -9,6 +9,10 @@
 // batch. Events are additionally deduplicated within the feed's window (state rebuilt from storage
 // on start), so the same observation arriving in another file is not stored twice either.
 // Records that cannot be parsed go to the dead-letter store with their line and reason.
+// A non-aggregated feed's events are stored in units spanning many chunks (IngestRequest::
+// unit_events): the processing thread encodes each event into its recipient's open block at once
+// (only that text is held), and a unit's blocks are committed with everything of the chunks they
+// hold (dead letters, counters, the resume point of the last chunk) in one transaction.
 //
 // Thread-safety: Pipeline is thread-safe; each Ingest call runs its own stage threads.
 // Errors: kInvalidArgument for an unknown format, an unreadable file or a header that does not fit
@@ -48,6 +52,10 @@ struct IngestRequest {
     bool force = false;  // ingest again a report that was already ingested (dedup still applies)
     std::size_t chunk_bytes = 1 << 20;
     int throttle_ms = 0;  // pause after each committed batch (load limiting)
+    // Non-aggregated feeds: the events of several chunks are stored together, in one transaction
+    // every this many events (0: the default, 65536 events or 32 MiB of stored text, whichever
+    // comes first; one chunk at a time when throttled).
+    std::size_t unit_events = 0;
     std::function<void(const IngestProgress&)> progress;
 };
 

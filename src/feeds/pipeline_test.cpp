@@ -12,7 +12,9 @@
 #include <thread>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
+#include <set>
 
 #include "core/ids.hpp"
 #include "core/net.hpp"
@@ -198,6 +200,41 @@ protected:
         return std::make_unique<Pipeline>(*store_, std::move(config), [] { return Owners(); }, nullptr, opts);
     }
 
+    // Runs `req` in a child process (its own database connection) and kills it with SIGKILL as
+    // soon as `ready` says so for a progress report; returns the child's wait status (signalled
+    // when it was killed; exited when it ended or gave up before `ready` held).
+    int IngestAndKill(const IngestRequest& req, int throttle_ms,
+                      std::function<bool(const IngestProgress&)> ready) {
+        int fds[2];
+        if (pipe(fds) != 0) return -1;
+        const pid_t child = fork();
+        if (child < 0) return -1;
+        if (child == 0) {
+            close(fds[0]);
+            auto db = db::Database::Open(url_);
+            if (!db) _exit(2);
+            FeedStore store(**db);
+            PipelineOptions opts;
+            opts.home_country = "PK";
+            Pipeline pipe(store, Config(), [] { return Owners(); }, nullptr, opts);
+            IngestRequest r = req;
+            r.throttle_ms = throttle_ms;
+            r.progress = [&](const IngestProgress& pr) {
+                if (ready(pr)) (void)!write(fds[1], "x", 1);
+            };
+            (void)pipe.Ingest(r);
+            _exit(0);
+        }
+        close(fds[1]);
+        char c;
+        (void)!read(fds[0], &c, 1);  // a byte once ready; end of file when the child ended first
+        kill(child, SIGKILL);
+        int status = 0;
+        waitpid(child, &status, 0);
+        close(fds[0]);
+        return status;
+    }
+
     // The Shadowserver scan_http sample (10 rows) as the "shadowserver" feed.
     static IngestRequest ScanHttpRequest() {
         IngestRequest req;
@@ -326,6 +363,7 @@ TEST_P(PipelineTest, StoresCompactlyAndReadsOldRows) {
     ASSERT_EQ(all->items.size(), 10u);
     const std::string first_line = text.substr(text.find('\n') + 1, text.find('\n', text.find('\n') + 1) - text.find('\n') - 1);
     bool found_first = false;
+    int with_asn = 0;
     for (const auto& e : all->items) {
         auto ev = Event::FromJsonText(e.data);
         ASSERT_TRUE(ev) << e.data;
@@ -336,7 +374,14 @@ TEST_P(PipelineTest, StoresCompactlyAndReadsOldRows) {
         if (raw == first_line) found_first = true;
         EXPECT_EQ(ev->GetOr("feed.name"), "Accessible-HTTP");
         EXPECT_EQ(ev->GetOr("source.ip"), e.source_ip);
+        // source.asn is kept once per event (the block's header) and put back as the number.
+        if (e.source_asn) {
+            ++with_asn;
+            EXPECT_EQ(ev->GetOr("source.asn"), std::to_string(*e.source_asn)) << e.data;
+            EXPECT_NE(e.data.find("\"source.asn\":" + std::to_string(*e.source_asn) + ","), std::string::npos) << e.data;
+        }
     }
+    EXPECT_GT(with_asn, 0);
     EXPECT_TRUE(found_first);
     // An old row (JSON, data_format 0) written the way migration 011 did.
     const std::string old_json = R"({"classification.taxonomy":"other","classification.type":"other","raw":"eA==",)"
@@ -523,35 +568,7 @@ TEST_P(PipelineTest, ResumesAfterSigkillWithoutLossOrDuplicates) {
     req.path = file.string();
     req.file_name = "scan_http-big.csv";
     req.chunk_bytes = 16 << 10;
-    int fds[2];
-    ASSERT_EQ(pipe(fds), 0);
-    const pid_t child = fork();
-    ASSERT_GE(child, 0);
-    if (child == 0) {
-        close(fds[0]);
-        auto db = db::Database::Open(url_);
-        if (!db) _exit(2);
-        FeedStore store(**db);
-        PipelineOptions opts;
-        opts.home_country = "PK";
-        Pipeline pipe(store, Config(), [] { return Owners(); }, nullptr, opts);
-        IngestRequest r = req;
-        r.throttle_ms = 20;
-        r.progress = [&](const IngestProgress& pr) {
-            if (pr.events >= 3000) {
-                (void)!write(fds[1], "x", 1);
-            }
-        };
-        (void)pipe.Ingest(r);
-        _exit(0);
-    }
-    close(fds[1]);
-    char c;
-    ASSERT_EQ(read(fds[0], &c, 1), 1);
-    kill(child, SIGKILL);
-    int status = 0;
-    waitpid(child, &status, 0);
-    close(fds[0]);
+    const int status = IngestAndKill(req, 20, [](const IngestProgress& pr) { return pr.events >= 3000; });
     ASSERT_TRUE(WIFSIGNALED(status));
     const auto stored_before = *store_->CountEvents("shadowserver");
     EXPECT_GE(stored_before, 3000);
@@ -587,6 +604,89 @@ TEST_P(PipelineTest, ResumesAfterSigkillWithoutLossOrDuplicates) {
     ASSERT_TRUE(again);
     EXPECT_TRUE(again->already_ingested);
     EXPECT_EQ(*store_->CountEvents("shadowserver"), 30000);
+    fs::remove(file);
+}
+
+// Non-aggregated feeds store the events of many input chunks together (one unit: its blocks,
+// the chunks' counters, dead letters and the resume point of its last chunk in one transaction).
+// Killed between units, the run resumes without losing or repeating an event.
+TEST_P(PipelineTest, MergedUnitsSpanChunksAndResumeAfterSigkill) {
+    const std::string sample = Slurp(Data("shadowserver/scan_http.csv"));
+    const std::string header = sample.substr(0, sample.find('\n') + 1);
+    const fs::path file = fs::temp_directory_path() / ("feeds-units-" + core::RandomToken(6) + ".csv");
+    {
+        std::ofstream out(file);
+        out << header;
+        for (int i = 0; i < 30000; ++i) {
+            const int a = i / 250, b = i % 250 + 1;
+            if (i % 1000 == 999) {
+                out << "not,a,record\n";  // a dead letter now and then
+                continue;
+            }
+            out << "\"2026-01-14 00:00:00\",\"info\",\"10." << (a / 250) << "." << (a % 250) << "." << b
+                << "\",\"tcp\",80,\"\",\"http\"," << (64496 + i % 7) << ",\"PK\",\"\",\"\",0,\"\",\"\",\"HTTP/1.1\",200,"
+                   "\"OK\",\"text/html\",\"close\",\"\",\"\",\"nginx\",100,\"\",\"\",\"\"\n";
+        }
+    }
+    IngestRequest req;
+    req.feed = "shadowserver";
+    req.path = file.string();
+    req.file_name = "scan_http-units.csv";
+    req.chunk_bytes = 2048;  // about ten records a chunk
+    req.unit_events = 2000;  // a unit: about two hundred chunks
+    // Throttled after each unit; progress comes per unit: whole units of at least unit_events.
+    const int status = IngestAndKill(req, 30, [last = std::int64_t{0}](const IngestProgress& pr) mutable {
+        if (pr.events - last < 2000 && pr.bytes_done < pr.bytes_total) _exit(3);
+        last = pr.events;
+        return pr.events >= 6000;
+    });
+    ASSERT_TRUE(WIFSIGNALED(status)) << "child exit " << WEXITSTATUS(status);
+    {
+        // What the killed run committed is consistent: its counters are what is stored, and its
+        // blocks hold the events of many chunks each.
+        auto conn = *db_->Acquire();
+        const auto run = (*conn->Query("SELECT id, events, rejected, next_line FROM feed_runs WHERE file_name = ?",
+                                       {req.file_name}))[0];
+        const auto stored = (*conn->Query("SELECT COALESCE(SUM(n), 0), COALESCE(MAX(n), 0) FROM feed_event_blocks "
+                                          "WHERE run_id = ?",
+                                          {run.Int(0)}))[0];
+        const auto letters =
+            (*conn->Query("SELECT COUNT(*) FROM feed_dead_letters WHERE run_id = ?", {run.Int(0)}))[0].Int(0);
+        EXPECT_GE(run.Int(1), 6000);
+        EXPECT_LT(run.Int(1), 29970);
+        EXPECT_EQ(stored.Int(0), run.Int(1));
+        EXPECT_GT(stored.Int(1), 100);  // a block of more than ten chunks' events
+        EXPECT_EQ(letters, run.Int(2));
+        EXPECT_EQ(run.Int(1) + run.Int(2), run.Int(3) - 2);  // every line before the resume point
+    }
+
+    auto p = NewPipeline(Config());
+    auto s = p->Ingest(req);
+    ASSERT_TRUE(s) << s.error().message;
+    EXPECT_TRUE(s->resumed);
+    EXPECT_EQ(s->run.lines_read, 30000);
+    EXPECT_EQ(s->run.events, 29970);
+    EXPECT_EQ(s->run.rejected, 30);
+    EXPECT_EQ(s->run.duplicates, 0);
+    EXPECT_EQ(*store_->CountEvents("shadowserver"), 29970);
+    auto conn = *db_->Acquire();
+    EXPECT_EQ((*conn->Query("SELECT COUNT(*) FROM feed_dead_letters WHERE run_id = ?", {s->run.id}))[0].Int(0), 30);
+    // Every event once: the stored lines are distinct.
+    std::set<std::int64_t> lines;
+    EventFilter f;
+    f.feed = "shadowserver";
+    f.limit = 500;
+    for (;;) {
+        auto page = store_->ListEvents(f);
+        ASSERT_TRUE(page) << page.error().message;
+        for (const auto& e : page->items) {
+            EXPECT_TRUE(lines.insert(e.line).second) << e.line;
+            EXPECT_EQ(e.source_asn, 64496 + (e.line - 2) % 7);
+        }
+        if (!page->next) break;
+        f.cursor = *page->next;
+    }
+    EXPECT_EQ(lines.size(), 29970u);
     fs::remove(file);
 }
 

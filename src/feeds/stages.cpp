@@ -1,6 +1,7 @@
 #include "feeds/stages.hpp"
 
 #include <algorithm>
+#include <charconv>
 
 #include "core/json.hpp"
 #include "core/net.hpp"
@@ -118,7 +119,7 @@ void Adopt(ParseOutput& parsed, Batch& batch) {
         RoutedEvent r;
         r.event = std::move(parsed.events[i]);
         r.line = parsed.event_lines[i];
-        if (const std::string* t = r.event.Find(SK().time_source))
+        if (const std::string_view* t = r.event.Find(SK().time_source))
             r.time_source = ParseEventTime(*t).value_or(0);
         r.first_seen = r.last_seen = r.time_source;
         batch.events.push_back(std::move(r));
@@ -127,10 +128,16 @@ void Adopt(ParseOutput& parsed, Batch& batch) {
 }
 
 void Deduplicator::Process(Batch& batch, core::Micros now) {
+    // The hashes first (each event asked for two ahead of its turn), then the look-ups in a loop
+    // of their own: the table is large, and independent look-ups overlap their cache misses.
+    const std::size_t n = batch.events.size();
+    for (std::size_t i = 0; i < n; ++i) {
+        if (i + 2 < n) batch.events[i + 2].event.Prefetch();
+        batch.events[i].dedup_hash = batch.events[i].event.Hash(fields_);
+    }
     std::size_t out = 0;
-    for (std::size_t i = 0; i < batch.events.size(); ++i) {
+    for (std::size_t i = 0; i < n; ++i) {
         RoutedEvent& e = batch.events[i];
-        e.dedup_hash = e.event.Hash(fields_);
         auto [it, inserted] = seen_.try_emplace(e.dedup_hash, now);
         if (!inserted) {
             if (now - it->second < window_) {
@@ -149,6 +156,13 @@ void Deduplicator::Process(Batch& batch, core::Micros now) {
 
 namespace {
 
+// The decimal number at the start of `s` (0 when there is none): ASNs of sanitised events.
+std::uint64_t ToU64(std::string_view s) {
+    std::uint64_t n = 0;
+    std::from_chars(s.data(), s.data() + s.size(), n);
+    return n;
+}
+
 std::string HostOfUrl(std::string_view url) {
     const auto s = url.find("://");
     if (s == std::string_view::npos) return {};
@@ -165,19 +179,27 @@ std::string HostOfUrl(std::string_view url) {
 
 }  // namespace
 
-std::int64_t Enricher::Enrich(Event& e) const {
+std::optional<core::IpAddress> Enricher::AddressOf(const Event& e) {
     const StageKeys& k = SK();
     std::optional<core::IpAddress> ip;
-    if (const std::string* s = e.Find(k.source_ip)) {
+    if (const std::string_view* s = e.Find(k.source_ip)) {
         if (auto p = core::ParseIp(*s)) ip = *p;
-    } else if (const std::string* n = e.Find(k.source_network)) {
+    } else if (const std::string_view* n = e.Find(k.source_network)) {
         if (auto p = core::ParsePrefix(*n)) ip = p->address;
     }
+    return ip;
+}
+
+std::int64_t Enricher::Enrich(Event& e) const { return EnrichFrom(e, AddressOf(e), -1); }
+
+std::int64_t Enricher::EnrichFrom(Event& e, std::optional<core::IpAddress> ip, std::int64_t owner_of_ip) const {
+    const StageKeys& k = SK();
+    const bool looked_up = ip.has_value() && owner_of_ip >= 0;  // for this very address
     // URL -> FQDN on both sides.
     const Key* const sides[2][2] = {{&k.source_url, &k.source_fqdn}, {&k.destination_url, &k.destination_fqdn}};
     for (int si = 0; si < 2; ++si) {
         const bool source = si == 0;
-        const std::string* url = e.Find(*sides[si][0]);
+        const std::string_view* url = e.Find(*sides[si][0]);
         if (!url) continue;
         const Key& fk = *sides[si][1];
         if (e.HasKey(fk)) continue;
@@ -221,8 +243,8 @@ std::int64_t Enricher::Enrich(Event& e) const {
             if (!d->cc.empty() && !e.Has("source.geolocation.cc")) e.SetRaw("source.geolocation.cc", d->cc);
         }
         if (!e.Has("source.as_name")) {
-            if (const std::string* a = e.Get("source.asn")) {
-                std::string name = network_->AsName(static_cast<std::uint32_t>(std::stoull(*a)));
+            if (const std::string_view* a = e.Get("source.asn")) {
+                std::string name = network_->AsName(static_cast<std::uint32_t>(ToU64(*a)));
                 if (name.empty() && geo && !geo->as_name.empty()) name = geo->as_name;
                 if (!name.empty()) e.SetRaw("source.as_name", name);
             }
@@ -231,21 +253,44 @@ std::int64_t Enricher::Enrich(Event& e) const {
     std::int64_t owner = 0;
     if (owners_) {
         if (ip) {
-            if (auto m = owners_->Lookup(*ip)) owner = m->organisation_id;
+            if (looked_up) owner = owner_of_ip;
+            else if (auto m = owners_->Lookup(*ip)) owner = m->organisation_id;
         }
         if (!owner) {
-            if (const std::string* a = e.Find(k.source_asn))
-                owner = owners_->LookupAsn(static_cast<std::uint32_t>(std::stoull(*a)));
+            if (const std::string_view* a = e.Find(k.source_asn))
+                owner = owners_->LookupAsn(static_cast<std::uint32_t>(ToU64(*a)));
         }
         if (!owner) {
-            if (const std::string* f = e.Find(k.source_fqdn)) owner = owners_->LookupDomainOrganisation(*f);
+            if (const std::string_view* f = e.Find(k.source_fqdn)) owner = owners_->LookupDomainOrganisation(*f);
         }
     }
     return owner;
 }
 
 void Enricher::Process(Batch& batch) const {
-    for (auto& e : batch.events) e.organisation_id = Enrich(e.event);
+    // A batch is larger than the CPU's caches: each event is asked for two ahead of its turn.
+    // The owners' longest-prefix matches of the whole batch are done first, in a loop of their
+    // own: each is a chain of a few reads from a large table, and independent lookups overlap
+    // (the CPU has many reads in flight) where one per event would wait for each in turn.
+    const std::size_t n = batch.events.size();
+    thread_local std::vector<std::optional<core::IpAddress>> ips;
+    thread_local std::vector<std::int64_t> owners;
+    ips.assign(n, std::nullopt);
+    owners.assign(n, -1);
+    for (std::size_t i = 0; i < n; ++i) {
+        if (i + 2 < n) batch.events[i + 2].event.Prefetch();
+        ips[i] = AddressOf(batch.events[i].event);
+    }
+    if (owners_)
+        for (std::size_t i = 0; i < n; ++i)
+            if (ips[i]) {
+                const auto m = owners_->Lookup(*ips[i]);
+                owners[i] = m ? m->organisation_id : 0;
+            }
+    for (std::size_t i = 0; i < n; ++i) {
+        if (i + 2 < n) batch.events[i + 2].event.Prefetch();
+        batch.events[i].organisation_id = EnrichFrom(batch.events[i].event, ips[i], owners[i]);
+    }
 }
 
 // ---- Router ----------------------------------------------------------------------------------
@@ -270,25 +315,25 @@ Router::Router(const FeedConfig& feed, std::shared_ptr<const Directory> director
 bool Router::DoNotNotify(const RoutedEvent& r) const {
     const Event& e = r.event;
     if (min_severity_ >= 0) {
-        const std::string* s = e.Get("severity");
+        const std::string_view* s = e.Get("severity");
         if (s && SeverityRank(*s) >= 0 && SeverityRank(*s) < min_severity_) return true;
     }
     if (!dnn_orgs_.empty() && std::find(dnn_orgs_.begin(), dnn_orgs_.end(), r.organisation_id) != dnn_orgs_.end())
         return true;
     if (!dnn_prefixes_.empty()) {
-        if (const std::string* s = e.Get("source.ip")) {
+        if (const std::string_view* s = e.Get("source.ip")) {
             if (auto ip = core::ParseIp(*s))
                 for (const auto& p : dnn_prefixes_)
                     if (core::PrefixContains(p, *ip)) return true;
         }
     }
     if (!dnn_asns_.empty()) {
-        if (const std::string* a = e.Get("source.asn"))
-            if (std::find(dnn_asns_.begin(), dnn_asns_.end(), static_cast<std::uint32_t>(std::stoull(*a))) != dnn_asns_.end())
+        if (const std::string_view* a = e.Get("source.asn"))
+            if (std::find(dnn_asns_.begin(), dnn_asns_.end(), static_cast<std::uint32_t>(ToU64(*a))) != dnn_asns_.end())
                 return true;
     }
     if (!dnn_domains_.empty()) {
-        if (const std::string* f = e.Get("source.fqdn"))
+        if (const std::string_view* f = e.Get("source.fqdn"))
             for (const auto& d : dnn_domains_)
                 if (*f == d || (f->size() > d.size() && f->compare(f->size() - d.size(), d.size(), d) == 0 &&
                                 (*f)[f->size() - d.size() - 1] == '.'))
@@ -301,7 +346,7 @@ namespace {
 
 bool Matches(const Event& e, const std::vector<std::pair<std::string, std::string>>& match) {
     for (const auto& [k, v] : match) {
-        const std::string* have = e.Get(k);
+        const std::string_view* have = e.Get(k);
         if (!have) return false;
         if (v.find('/') != std::string::npos && (k.size() > 3 && k.compare(k.size() - 3, 3, ".ip") == 0)) {
             auto p = core::ParsePrefix(v);
@@ -316,7 +361,9 @@ bool Matches(const Event& e, const std::vector<std::pair<std::string, std::strin
 
 }  // namespace
 
-void Router::Route(RoutedEvent& r) const {
+void Router::Route(RoutedEvent& r) const { RouteWith(r, -1, nullptr); }
+
+void Router::RouteWith(RoutedEvent& r, std::int64_t hint_id, const OrgInfo* hint) const {
     for (const auto& o : feed_.overrides) {
         if (!Matches(r.event, o.match)) continue;
         for (const auto& [k, v] : o.set) (void)r.event.Set(k, v);
@@ -326,7 +373,9 @@ void Router::Route(RoutedEvent& r) const {
     const StageKeys& k = SK();
     if (!feed_.tlp.empty() && !r.event.HasKey(k.tlp)) r.event.SetRaw(k.tlp, feed_.tlp);
     const OrgInfo* root = directory_ ? directory_->root() : nullptr;
-    const OrgInfo* owner = r.organisation_id && directory_ ? directory_->Get(r.organisation_id) : nullptr;
+    const OrgInfo* owner = !r.organisation_id || !directory_ ? nullptr
+                           : r.organisation_id == hint_id    ? hint
+                                                             : directory_->Get(r.organisation_id);
     if (owner) {
         r.route = Route::kOwner;
         r.recipient_id = owner->kind == "national_cert" ? owner->id : owner->cert_id;
@@ -335,7 +384,7 @@ void Router::Route(RoutedEvent& r) const {
             r.event.SetRaw(k.source_abuse_contact, owner->abuse_email);
     } else {
         r.organisation_id = 0;
-        const std::string* cc = r.event.Find(k.source_geolocation_cc);
+        const std::string_view* cc = r.event.Find(k.source_geolocation_cc);
         const OrgInfo* partner = nullptr;
         if (cc && !home_.empty() && *cc != home_ && directory_) partner = directory_->PartnerFor(*cc);
         if (partner) {
@@ -352,7 +401,18 @@ void Router::Route(RoutedEvent& r) const {
 }
 
 void Router::Process(Batch& batch) const {
-    for (auto& e : batch.events) Route(e);
+    // The directory entries of the batch's owners first, in a loop of their own (independent
+    // look-ups overlap their cache misses), then each event (routing reads few of its fields).
+    const std::size_t n = batch.events.size();
+    thread_local std::vector<const OrgInfo*> owners;
+    owners.assign(n, nullptr);
+    if (directory_)
+        for (std::size_t i = 0; i < n; ++i)
+            if (const std::int64_t id = batch.events[i].organisation_id) owners[i] = directory_->Get(id);
+    for (std::size_t i = 0; i < n; ++i) {
+        RoutedEvent& r = batch.events[i];
+        RouteWith(r, r.organisation_id, owners[i]);
+    }
 }
 
 // ---- Aggregator ------------------------------------------------------------------------------

@@ -131,6 +131,10 @@ public:
     std::int64_t Enrich(Event& e) const;
 
 private:
+    // The address Enrich starts from: source.ip, else the address of source.network.
+    static std::optional<core::IpAddress> AddressOf(const Event& e);
+    // Enrich from `ip` (AddressOf(e)); `owner_of_ip` is owners_->Lookup(*ip) done already, or -1.
+    std::int64_t EnrichFrom(Event& e, std::optional<core::IpAddress> ip, std::int64_t owner_of_ip) const;
     std::shared_ptr<const NetworkData> network_;
     std::shared_ptr<const constituency::OwnerIndex> owners_;
 };
@@ -143,6 +147,9 @@ public:
     void Route(RoutedEvent& e) const;
 
 private:
+    // Route with the directory entry of `hint_id` found already (used when the event's
+    // organisation is still hint_id after the overrides).
+    void RouteWith(RoutedEvent& e, std::int64_t hint_id, const OrgInfo* hint) const;
     bool DoNotNotify(const RoutedEvent& e) const;
     FeedConfig feed_;
     std::shared_ptr<const Directory> directory_;
