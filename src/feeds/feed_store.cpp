@@ -116,6 +116,7 @@ constexpr const char* kBlockHead =
     "b.scope_min, b.scope_max, b.classes, b.base_id, b.observation";
 constexpr const char* kBlockNames =
     ", COALESCE(fr.uuid, ''), COALESCE(r.uuid, ''), COALESCE(r.name, ''), b.data";
+constexpr const char* kBlockNamesWithoutData = ", COALESCE(fr.uuid, ''), COALESCE(r.uuid, ''), COALESCE(r.name, ''), ''";
 constexpr const char* kBlockJoins =
     " FROM feed_event_blocks b LEFT JOIN feed_runs fr ON fr.id = b.run_id "
     "LEFT JOIN organisations r ON r.id = b.recipient_id";
@@ -787,8 +788,32 @@ core::Result<Page<StoredEvent>> FeedStore::ListEvents(const EventFilter& f, cons
     return page;
 }
 
+core::Result<std::shared_ptr<const std::string>> FeedStore::BlockTexts::Get(db::Connection& conn,
+                                                                          std::int64_t block_id) {
+    if (auto it = entries_.find(block_id); it != entries_.end()) {
+        it->second.used = ++clock_;
+        return it->second.text;
+    }
+    const auto rows = MUHAFIZ_TRY(conn.Query("SELECT data FROM feed_event_blocks WHERE id = ?", {block_id}));
+    if (rows.empty()) return std::make_shared<const std::string>();  // removed since its head was read: no events
+    auto text = std::make_shared<const std::string>(rows[0].Str(0));
+    ++reads_;
+    while (!entries_.empty() && bytes_ + text->size() > max_bytes_) {
+        auto oldest = entries_.begin();
+        for (auto it = entries_.begin(); it != entries_.end(); ++it)
+            if (it->second.used < oldest->second.used) oldest = it;
+        bytes_ -= oldest->second.text->size();
+        entries_.erase(oldest);
+    }
+    if (text->size() <= max_bytes_) {
+        bytes_ += text->size();
+        entries_[block_id] = Entry{text, ++clock_};
+    }
+    return text;
+}
+
 core::Result<std::vector<StoredEvent>> FeedStore::EventsFor(db::Connection& conn, std::int64_t org, std::int64_t after,
-                                                            std::int64_t limit) {
+                                                            std::int64_t limit, BlockTexts* texts) {
     auto rows = MUHAFIZ_TRY(conn.Query(std::string("SELECT ") + kEventColumns + kEventJoins +
                                            " WHERE e.id IN (SELECT id FROM feed_events WHERE recipient_id = ? AND id > ? "
                                            "UNION SELECT id FROM feed_events WHERE organisation_id = ? AND id > ?) "
@@ -803,8 +828,9 @@ core::Result<std::vector<StoredEvent>> FeedStore::EventsFor(db::Connection& conn
     while (static_cast<std::int64_t>(from_blocks.size()) < limit) {
         // (With where the organisation's own events lie in a block it is not the recipient of:
         // migration 020; data_at -1 for blocks written before.)
+        // (With a pass's cache the texts come from it: the heads are read without them.)
         const auto blocks = MUHAFIZ_TRY(conn.Query(
-            std::string("SELECT ") + kBlockHead + kBlockNames +
+            std::string("SELECT ") + kBlockHead + (texts ? kBlockNamesWithoutData : kBlockNames) +
                 ", COALESCE(bo.data_at, -1), COALESCE(bo.first_event, 0), COALESCE(bo.events, 0)" + kBlockJoins +
                 " LEFT JOIN feed_event_block_owners bo ON bo.block_id = b.id AND bo.organisation_id = ?"
                 " WHERE b.id IN (SELECT id FROM feed_event_blocks WHERE recipient_id = ? AND id > ? "
@@ -816,7 +842,9 @@ core::Result<std::vector<StoredEvent>> FeedStore::EventsFor(db::Connection& conn
             const BlockHead b = BlockFromRow(r, true);
             above = b.id;
             if (b.id + b.n - 1 <= after) continue;
-            std::string_view text = b.data;
+            std::shared_ptr<const std::string> cached;
+            if (texts) cached = MUHAFIZ_TRY(texts->Get(conn, b.id));
+            std::string_view text = cached ? std::string_view(*cached) : std::string_view(b.data);
             std::int64_t id = b.id, left = b.n;
             if (const std::int64_t at = r.Int(19); b.recipient_id != org && at >= 0 &&
                                                     static_cast<std::size_t>(at) < text.size()) {

@@ -14,7 +14,9 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "access/policy.hpp"
@@ -146,9 +148,31 @@ public:
     // `scope`: the organisations whose events (by scope path) the caller may see.
     [[nodiscard]] core::Result<Page<StoredEvent>> ListEvents(const EventFilter& filter,
                                                              const access::PathScope& scope = {});
+    // The texts of event blocks read during one digest pass (blocks are never changed once
+    // written): the organisations of one CERT share its blocks, so each is read from the database
+    // once, not once per organisation. Bounded by the bytes it holds (least recently used first
+    // out). Used by one thread.
+    class BlockTexts {
+    public:
+        explicit BlockTexts(std::size_t max_bytes = std::size_t{96} << 20) : max_bytes_(max_bytes) {}
+        // The block's text from the cache, else read and kept.
+        [[nodiscard]] core::Result<std::shared_ptr<const std::string>> Get(db::Connection& conn, std::int64_t block_id);
+        [[nodiscard]] std::int64_t reads() const { return reads_; }
+
+    private:
+        std::size_t max_bytes_, bytes_ = 0;
+        std::int64_t reads_ = 0, clock_ = 0;
+        struct Entry {
+            std::shared_ptr<const std::string> text;
+            std::int64_t used = 0;
+        };
+        std::unordered_map<std::int64_t, Entry> entries_;
+    };
     // Events for a digest: routed to or owned by `organisation_id`, id > after, notify = 1.
+    // `texts`: block texts shared across the calls of a digest pass (null: read for this call).
     [[nodiscard]] core::Result<std::vector<StoredEvent>> EventsFor(db::Connection& conn, std::int64_t organisation_id,
-                                                                   std::int64_t after, std::int64_t limit);
+                                                                   std::int64_t after, std::int64_t limit,
+                                                                   BlockTexts* texts = nullptr);
     [[nodiscard]] core::Result<std::int64_t> CountEvents(const std::string& feed);
 
     // ---- dead letters

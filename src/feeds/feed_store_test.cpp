@@ -480,6 +480,22 @@ TEST_P(FeedStoreTest, AnOwnersDigestReadsItsSliceOfTheBlocks) {
         }
         EXPECT_EQ(stepped, want) << org;
     }
+    // A digest pass shares block texts between organisations: the same events, each block read
+    // from the database once while it fits; a cache too small for one block still answers right.
+    const std::int64_t blocks = (*conn->Query("SELECT COUNT(*) FROM feed_event_blocks"))[0].Int(0);
+    FeedStore::BlockTexts shared, tiny(1);
+    for (int round = 0; round < 2; ++round)
+        for (const std::int64_t org : {kBank, shop_, kPower, kSector, kRoot, kPartner}) {
+            const auto plain = Ids(*store_->EventsFor(*conn, org, 0, 100000));
+            EXPECT_EQ(Ids(*store_->EventsFor(*conn, org, 0, 100000, &shared)), plain) << org;
+            EXPECT_EQ(Ids(*store_->EventsFor(*conn, org, 0, 100000, &tiny)), plain) << org;
+            EXPECT_EQ(Ids(*store_->EventsFor(*conn, org, plain[plain.size() / 2], 3, &shared)),
+                      Ids(*store_->EventsFor(*conn, org, plain[plain.size() / 2], 3)))
+                << org;
+        }
+    EXPECT_GT(shared.reads(), 0);
+    EXPECT_LE(shared.reads(), blocks);
+    EXPECT_GT(tiny.reads(), blocks);  // nothing kept: read again each time
 }
 
 // The block text: every field back as written, ids and views intact; damage is an error.
