@@ -111,3 +111,23 @@ export async function apiCall(page, server, method, path, data) {
   const text = await r.text();
   return { status: r.status(), body: text ? JSON.parse(text) : null, text };
 }
+
+/** The id of the national CERT (the root of the constituency tree). */
+export async function rootOrganisationId(page, server) {
+  const r = await apiCall(page, server, 'GET', '/organisations?kind=national_cert');
+  assert.equal(r.status, 200, r.text);
+  return r.body.items[0].id;
+}
+
+/** Creates an organisation (POST /organisations must answer 201) and returns its id. */
+export async function createOrganisation(page, server, body) {
+  const r = await apiCall(page, server, 'POST', '/organisations', body);
+  assert.equal(r.status, 201, r.text);
+  return r.body.id;
+}
+
+/** Creates a user with the analyst role in an organisation (POST /users must answer 201). */
+export async function createAnalyst(page, server, username, password, organisationId) {
+  const r = await apiCall(page, server, 'POST', '/users', { username, password, organisation_id: organisationId, role: 'analyst' });
+  assert.equal(r.status, 201, r.text);
+}

@@ -6,7 +6,10 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { launchBrowser, logIn, screenshot, withPage as runPage, apiCall as callApi } from './browser.mjs';
+import {
+  launchBrowser, logIn, screenshot, withPage as runPage, apiCall as callApi,
+  rootOrganisationId, createOrganisation, createAnalyst,
+} from './browser.mjs';
 import { assertUiServed, getServer } from './server.mjs';
 
 const run = Date.now().toString(36).slice(-5);
@@ -50,18 +53,13 @@ describe('intel UI', { timeout: 120_000 }, () => {
   it('AMBER to the sector, seen by the sector only; widened to national GREEN, seen by all', async () => {
     await withPage('setup', async (page) => {
       await logIn(page, server);
-      const root = (await apiCall(page, 'GET', '/organisations?kind=national_cert')).body.items[0].id;
-      const org = async (body) => {
-        const r = await apiCall(page, 'POST', '/organisations', body);
-        assert.equal(r.status, 201, r.text);
-        return r.body.id;
-      };
+      const root = await rootOrganisationId(page, server);
+      const org = (body) => createOrganisation(page, server, body);
       const telecom = await org({ name: `Telecom CERT ${run}`, kind: 'sectoral_cert', parent_id: root, sector: `telecom-${run}` });
       const operator = await org({ name: `Mobile Operator ${run}`, kind: 'constituent', parent_id: telecom, sector: `telecom-${run}` });
       const health = await org({ name: `Health CERT ${run}`, kind: 'sectoral_cert', parent_id: root, sector: `health-${run}` });
       for (const [username, organisation_id] of [[users.analyst, telecom], [users.member, operator], [users.other, health]]) {
-        const u = await apiCall(page, 'POST', '/users', { username, password: PASSWORD, organisation_id, role: 'analyst' });
-        assert.equal(u.status, 201, u.text);
+        await createAnalyst(page, server, username, PASSWORD, organisation_id);
       }
     });
 
