@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <filesystem>
 #include <thread>
 
 #include "db/migrations.hpp"
@@ -137,6 +141,38 @@ TEST(DatabaseOpen, UnreachablePostgresIsUnavailable) {
     auto db = Database::Open("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2");
     ASSERT_FALSE(db);
     EXPECT_EQ(db.error().code, core::ErrorCode::kUnavailable);
+}
+
+// A new SQLite database gets 32 KiB pages (sqlite.cpp); an existing one keeps its own.
+TEST(DatabaseOpen, NewSqliteDatabaseHas32KiBPagesAndAnOldOneKeepsItsOwn) {
+    const auto dir = std::filesystem::temp_directory_path() / ("muhafiz-pages-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    auto page_size = [](Database& db) {
+        auto c = db.Acquire();
+        auto r = (*c)->Query("PRAGMA page_size");
+        return r && !r->empty() ? (*r)[0].Int(0) : -1;
+    };
+    {
+        auto db = Database::Open((dir / "new.db").string());
+        ASSERT_TRUE(db) << db.error().message;
+        EXPECT_EQ(page_size(**db), 32768);
+    }
+    {
+        // A database made with 4 KiB pages (as before) is opened as it is.
+        sqlite3* raw = nullptr;
+        ASSERT_EQ(sqlite3_open((dir / "old.db").c_str(), &raw), SQLITE_OK);
+        ASSERT_EQ(sqlite3_exec(raw, "PRAGMA page_size=4096; PRAGMA journal_mode=WAL; CREATE TABLE t(x)", nullptr,
+                               nullptr, nullptr),
+                  SQLITE_OK);
+        sqlite3_close(raw);
+        auto db = Database::Open((dir / "old.db").string());
+        ASSERT_TRUE(db) << db.error().message;
+        EXPECT_EQ(page_size(**db), 4096);
+        auto c = (*db)->Acquire();
+        EXPECT_TRUE((*c)->Execute("INSERT INTO t(x) VALUES (1)", {}));
+    }
+    std::filesystem::remove_all(dir);
 }
 
 TEST(DatabaseOpen, UnwritableSqliteIsUnavailable) {

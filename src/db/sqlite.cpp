@@ -215,8 +215,12 @@ Result<std::unique_ptr<Connection>> OpenSqlite(const std::string& path, const Op
     }
     auto conn = std::make_unique<SqliteConnection>(db);
     sqlite3_busy_timeout(db, options.busy_timeout_ms);
-    const std::string pragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
-                                " PRAGMA temp_store=MEMORY; PRAGMA cache_size=-" +
+    // page_size applies to a new database only (set before WAL; an existing one keeps its own):
+    // 32 KiB rather than SQLite's 4 KiB because the feeds' event blocks are values of megabytes,
+    // written through the WAL and copied back: 8 times fewer pages per megabyte halved the CPU
+    // of storing them, while lists and searches of small rows stayed within their targets.
+    const std::string pragmas = "PRAGMA page_size=32768; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                                " PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-" +
                                 std::to_string(options.cache_kib) + ";";
     if (auto s = conn->ExecuteScript(pragmas); !s)
         return Fail(ErrorCode::kUnavailable, "cannot use SQLite database " + path + ": " + s.error().message);
