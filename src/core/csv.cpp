@@ -1,6 +1,20 @@
 #include "core/csv.hpp"
 
+#include <cstring>
+
 namespace muhafiz::core {
+
+namespace {
+// Line ends in [from, to) of `text`.
+std::int64_t CountLines(std::string_view text, std::size_t from, std::size_t to) {
+    std::int64_t n = 0;
+    const char* end = text.data() + to;
+    for (const char* p = text.data() + from;
+         p < end && (p = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)))) != nullptr; ++p)
+        ++n;
+    return n;
+}
+}  // namespace
 
 CsvTokenizer::Outcome CsvTokenizer::Fail(ErrorKind kind, std::size_t skip_from, std::size_t start) {
     error_kind_ = kind;
@@ -59,12 +73,16 @@ CsvTokenizer::Outcome CsvTokenizer::Next(std::vector<std::string_view>& fields, 
             return Outcome::kBlank;
         }
     }
+    // Line ends can only be inside quoted fields: they are counted once (CountLines) where the
+    // line is needed (the record's end, an error), not for every quoted field.
+    bool quoted = false;
+    const auto lines_so_far = [&](std::size_t to) { return quoted ? CountLines(text_, start, to) : 0; };
     for (;;) {
         std::string_view& f = field();
         if (pos_ < text_.size() && text_[pos_] == '"') {
             const std::size_t open = pos_;
+            quoted = true;
             ++pos_;
-            std::int64_t lines_inside = 0;
             bool escaped = false;
             std::size_t scratch_at = 0;
             for (;;) {
@@ -74,16 +92,16 @@ CsvTokenizer::Outcome CsvTokenizer::Next(std::vector<std::string_view>& fields, 
                     if (options_.unclosed_quote_consumes_rest) {
                         error_kind_ = ErrorKind::kUnclosedQuote;
                         error_ = "a quoted field never closes (broken quoting or a truncated file)";
+                        line_ = record_line_ + lines_so_far(open);
                         pos_ = text_.size();
                         record_text_ = text_.substr(start);
                         return Outcome::kError;
                     }
-                    line_ -= lines_inside;
+                    // (The line ends of the parts before a doubled quote in this field taken off.)
+                    line_ = record_line_ + lines_so_far(open) - CountLines(text_, open, pos_);
                     return Fail(ErrorKind::kUnclosedQuote, open, start);
                 }
                 const std::string_view part = text_.substr(pos_, q - pos_);
-                for (std::size_t nl = part.find('\n'); nl != std::string_view::npos; nl = part.find('\n', nl + 1))
-                    ++lines_inside;
                 if (q + 1 < text_.size() && text_[q + 1] == '"') {
                     // A doubled quote: the field is unescaped into scratch_.
                     if (!escaped) {
@@ -105,13 +123,17 @@ CsvTokenizer::Outcome CsvTokenizer::Next(std::vector<std::string_view>& fields, 
                 pos_ = q + 1;
                 break;
             }
-            line_ += lines_inside;
-            if (pos_ < text_.size() && text_[pos_] != delim && text_[pos_] != '\n' && text_[pos_] != '\r')
+            if (pos_ < text_.size() && text_[pos_] != delim && text_[pos_] != '\n' && text_[pos_] != '\r') {
+                line_ = record_line_ + lines_so_far(pos_);
                 return Fail(ErrorKind::kTextAfterQuote, pos_, start);
+            }
         } else {
             std::size_t p = pos_;
             while (p < text_.size() && text_[p] != delim && text_[p] != '\n' && !(bare_cr && text_[p] == '\r')) {
-                if (text_[p] == '"') return Fail(ErrorKind::kQuoteInField, p, start);
+                if (text_[p] == '"') {
+                    line_ = record_line_ + lines_so_far(p);
+                    return Fail(ErrorKind::kQuoteInField, p, start);
+                }
                 ++p;
             }
             std::size_t e = p;
@@ -120,18 +142,21 @@ CsvTokenizer::Outcome CsvTokenizer::Next(std::vector<std::string_view>& fields, 
             pos_ = p;
         }
         if (pos_ >= text_.size()) {
+            line_ = record_line_ + lines_so_far(pos_);
             record_text_ = text_.substr(start);
             if (!record_text_.empty() && record_text_.back() == '\r') record_text_.remove_suffix(1);
             return finish();
         }
         if (text_[pos_] == '\r' && pos_ + 1 < text_.size() && text_[pos_ + 1] == '\n') ++pos_;
         if (text_[pos_] == '\r' && (bare_cr || pos_ + 1 >= text_.size())) {
+            line_ = record_line_ + lines_so_far(pos_);
             ++pos_;
             if (bare_cr) ++line_;
             record_text_ = text_.substr(start, pos_ - 1 - start);
             return finish();
         }
         if (text_[pos_] == '\n') {
+            line_ = record_line_ + lines_so_far(pos_);
             std::size_t end = pos_;
             if (end > start && text_[end - 1] == '\r') --end;
             record_text_ = text_.substr(start, end - start);

@@ -103,6 +103,46 @@ TEST(CsvTokenizer, ViewsRecordsAndErrors) {
     EXPECT_EQ(u.record_line(), 2);
 }
 
+// Line numbers (of the record, the next record and an error) with line ends inside quoted fields
+// before a record's end and before each kind of error, with and without bare_cr_ends_record.
+TEST(CsvTokenizer, LinesAcrossQuotedLineEnds) {
+    struct Step {
+        CsvTokenizer::Outcome outcome;
+        std::int64_t record_line, line, error_line;
+    };
+    using O = CsvTokenizer::Outcome;
+    const std::vector<std::pair<std::string, std::vector<Step>>> cases = {
+        {"\"a\nb\",\"c\nd\"x,1\nnext,2\n", {{O::kError, 1, 4, 3}, {O::kRecord, 4, 5, 0}, {O::kEnd, 4, 5, 0}}},
+        {"\"a\nb\",c\"d,1\nnext\n", {{O::kError, 1, 3, 2}, {O::kRecord, 3, 4, 0}, {O::kEnd, 3, 4, 0}}},
+        {"\"x\",\"a\nb\"\r\n\"q\n\"\n", {{O::kRecord, 1, 3, 0}, {O::kRecord, 3, 5, 0}, {O::kEnd, 3, 5, 0}}},
+    };
+    for (const bool bare_cr : {false, true})
+        for (const auto& [text, steps] : cases) {
+            SCOPED_TRACE(text);
+            CsvTokenizer t(text, 1, CsvTokenizer::Options{',', false, bare_cr, false});
+            std::vector<std::string_view> f;
+            std::size_t n = 0;
+            for (const Step& s : steps) {
+                ASSERT_EQ(t.Next(f, n), s.outcome);
+                EXPECT_EQ(t.record_line(), s.record_line);
+                EXPECT_EQ(t.line(), s.line);
+                if (s.outcome == O::kError) {
+                    EXPECT_EQ(t.error_line(), s.error_line);
+                }
+            }
+        }
+    // A bare '\r' after a quoted field with a line end: the record ends there when it ends records.
+    CsvTokenizer cr("\"a\nb\"\rz,1\n", 1, CsvTokenizer::Options{',', false, true, false});
+    std::vector<std::string_view> f;
+    std::size_t n = 0;
+    ASSERT_EQ(cr.Next(f, n), CsvTokenizer::Outcome::kRecord);
+    EXPECT_EQ(cr.line(), 3);
+    ASSERT_EQ(cr.Next(f, n), CsvTokenizer::Outcome::kRecord);
+    EXPECT_EQ(cr.record_line(), 3);
+    EXPECT_EQ(f[0], "z");
+    EXPECT_EQ(cr.line(), 4);
+}
+
 TEST(Csv, WriterQuotesWhenNeeded) {
     std::string out;
     AppendCsvRecord(out, {"plain", "with,comma", "with \"quote\"", "two\nlines"});
