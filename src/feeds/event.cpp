@@ -177,6 +177,15 @@ bool ParseInt(std::string_view s, std::int64_t& out) {
     return true;
 }
 
+// True when `s` is a non-negative decimal integer as to_chars writes it: digits only, no leading
+// zero (unless it is "0").
+bool CanonicalDigits(std::string_view s) {
+    if (s.empty() || s.size() > 18 || (s[0] == '0' && s.size() > 1)) return false;
+    for (const char c : s)
+        if (c < '0' || c > '9') return false;
+    return true;
+}
+
 bool ParseFloat(std::string_view s, double& out) {
     if (s.empty()) return false;
     if (s.front() == '+') s.remove_prefix(1);
@@ -650,9 +659,14 @@ core::Status Sanitise(const Key& key, std::string_view in, FieldType type, std::
             out = scratch;
             break;
         case FT::kCountry:
-            if (v.size() != 2 || !std::isalpha(static_cast<unsigned char>(v[0])) ||
-                !std::isalpha(static_cast<unsigned char>(v[1])))
+            // ASCII letters (std::isalpha of the "C" locale, without a call per byte).
+            if (v.size() != 2 || static_cast<unsigned char>((v[0] | 0x20) - 'a') > 25 ||
+                static_cast<unsigned char>((v[1] | 0x20) - 'a') > 25)
                 return Bad(key, "not a two-letter country code: '" + std::string(v) + "'");
+            if (v[0] >= 'A' && v[0] <= 'Z' && v[1] >= 'A' && v[1] <= 'Z') {
+                out = v;  // upper case already
+                break;
+            }
             UpperInto(v, scratch);
             out = scratch;
             break;
@@ -661,6 +675,11 @@ core::Status Sanitise(const Key& key, std::string_view in, FieldType type, std::
             std::int64_t n;
             if (!ParseInt(v, n)) return Bad(key, "not an integer: '" + std::string(v) + "'");
             if (type == FT::kPort && (n < 0 || n > 65535)) return Bad(key, "port out of range: " + std::string(v));
+            kind = JsonKind::kInt;
+            if (CanonicalDigits(v)) {
+                out = v;  // as to_chars would write it
+                break;
+            }
             char buf[24];
             text(std::string_view(buf, static_cast<std::size_t>(std::to_chars(buf, buf + sizeof buf, n).ptr - buf)));
             kind = JsonKind::kInt;
@@ -672,6 +691,11 @@ core::Status Sanitise(const Key& key, std::string_view in, FieldType type, std::
             std::int64_t n;
             if (!ParseInt(t, n) || n < 1 || n > 4294967294LL)
                 return Bad(key, "not an AS number: '" + std::string(v) + "'");
+            kind = JsonKind::kInt;
+            if (t.size() == v.size() && CanonicalDigits(v)) {
+                out = v;  // as to_chars would write it
+                break;
+            }
             char buf[24];
             text(std::string_view(buf, static_cast<std::size_t>(std::to_chars(buf, buf + sizeof buf, n).ptr - buf)));
             kind = JsonKind::kInt;
@@ -699,6 +723,16 @@ core::Status Sanitise(const Key& key, std::string_view in, FieldType type, std::
             auto t = ParseEventTime(v);
             if (!t) return Bad(key, "not a timestamp: '" + std::string(v) + "'");
             char buf[48];
+            // A valid "YYYY-MM-DD hh:mm:ss" in UTC (seconds below 60) is its canonical text with 'T'
+            // and "+00:00": written from its bytes without formatting the time again.
+            if ((v.size() == 19 || (v.size() == 20 && v[19] == 'Z') || (v.size() == 25 && v.substr(19) == "+00:00")) &&
+                v[4] == '-' && v[7] == '-' && v[13] == ':' && v[16] == ':' && v[17] >= '0' && v[17] <= '5') {
+                std::memcpy(buf, v.data(), 19);
+                buf[10] = 'T';
+                std::memcpy(buf + 19, "+00:00", 6);
+                text(std::string_view(buf, 25));
+                break;
+            }
             text(std::string_view(buf, FormatEventTimeTo(*t, buf)));
             break;
         }
@@ -708,6 +742,10 @@ core::Status Sanitise(const Key& key, std::string_view in, FieldType type, std::
             auto ip = core::ParseIp(v);
             if (!ip) return Bad(key, "not an IP address: '" + std::string(v) + "'");
             if (!ip->v6 && ip->V4() == 0) return Bad(key, "0.0.0.0 is not an address");
+            if (!ip->v6) {
+                out = v;  // ParseIp takes only the canonical dotted quad (no leading zeros)
+                break;
+            }
             scratch = core::FormatIp(*ip);
             out = scratch;
             break;
@@ -804,6 +842,7 @@ namespace {
 // A chunk of an event's value storage: this header, then the bytes.
 struct ChunkHeader {
     void* next;  // the chunk before (older), or null
+    std::size_t size;  // bytes after the header
 };
 }  // namespace
 
@@ -815,6 +854,7 @@ void Event::Grow(std::size_t need) {
     auto* c = static_cast<ChunkHeader*>(std::malloc(sizeof(ChunkHeader) + size));
     if (!c) throw std::bad_alloc();
     c->next = chunks_;
+    c->size = size;
     chunks_ = c;
     cur_ = reinterpret_cast<char*>(c + 1);
     left_ = size;
@@ -829,6 +869,47 @@ void Event::FreeChunks() noexcept {
     chunks_ = nullptr;
     cur_ = nullptr;
     left_ = 0;
+}
+
+void Event::Clear() noexcept {
+    if (chunks_) {
+        // The oldest chunk (the first, sized for a record) is kept, the later ones freed.
+        void* c = chunks_;
+        for (void* next; (next = static_cast<ChunkHeader*>(c)->next) != nullptr; c = next) std::free(c);
+        auto* h = static_cast<ChunkHeader*>(c);
+        if (h->size > kKeptChunkBytes) {
+            std::free(c);
+            chunks_ = nullptr;
+            cur_ = nullptr;
+            left_ = 0;
+        } else {
+            chunks_ = c;
+            cur_ = reinterpret_cast<char*>(h + 1);
+            left_ = h->size;
+        }
+    }
+    first_chunk_ = 512;
+    present_ = {};
+    if (fields_.capacity() > kKeptFields) std::vector<Field>().swap(fields_);
+    else fields_.clear();
+    shared_.reset();
+    shared_mask_ = 0;
+    raw_bytes_ = {};
+    has_raw_bytes_ = false;
+    raw_text_ = false;
+    if (raw_base64_text_.capacity() > kKeptChunkBytes) std::string().swap(raw_base64_text_);
+    else raw_base64_text_.clear();
+    raw_base64_ = Field{};
+    raw_base64_valid_ = false;
+}
+
+void Event::RenewStorage(std::size_t bytes) noexcept {
+    // Grown by half at least: an event reused for record after record settles on a size that
+    // fits them.
+    const std::size_t old = chunks_ ? static_cast<ChunkHeader*>(chunks_)->size : 0;
+    FreeChunks();
+    const std::size_t want = (std::max(bytes, old + old / 2) + 63) & ~std::size_t{63};
+    first_chunk_ = static_cast<std::uint32_t>(std::min<std::size_t>(want, std::size_t{1} << 20));
 }
 
 Event::Event(const Event& o)
@@ -1127,6 +1208,14 @@ const std::string_view* Event::Find(const Key& key) const {
     }
     if (has_raw_bytes_ && key == RawKey()) return &RawField()->value;
     return nullptr;
+}
+
+const Field* Event::FindField(const Key& key) const {
+    if (Marked(key.info())) {
+        for (const auto& f : fields_)
+            if (f.key == key) return &f;
+    }
+    return SharedField(key.info());
 }
 
 const std::string_view* Event::Get(std::string_view key) const {
@@ -1653,16 +1742,61 @@ CompactBase MakeCompactBase(const std::vector<const Event*>& sample) {
 }
 
 bool EncodeCompact(const Event& e, const CompactBase* base, std::string& data, std::optional<std::string>& raw) {
+    std::optional<std::string_view> view;
+    const bool ok = EncodeCompact(e, base, data, view);
+    if (!view) raw.reset();
+    else if (raw) raw->assign(*view);
+    else raw.emplace(*view);
+    return ok;
+}
+
+bool EncodeCompact(const Event& e, const CompactBase* base, std::string& data, std::optional<std::string_view>& raw,
+                   std::span<const Key* const> leave_out) {
     data.clear();
+    // The keys left out, by dense index (a key without one is compared as a key).
+    std::array<std::uint64_t, kDenseKeys / 64> out_bits{};
+    bool out_overflow = false;
+    for (const Key* k : leave_out) {
+        const std::uint32_t x = k->info().index;
+        if (x == kOverflowKeyIndex) out_overflow = true;
+        else out_bits[x >> 6] |= std::uint64_t{1} << (x & 63);
+    }
+    const auto left_out = [&](const Field& f) {
+        const std::uint32_t x = f.key.info().index;
+        if (x != kOverflowKeyIndex) return ((out_bits[x >> 6] >> (x & 63)) & 1) != 0;
+        if (out_overflow)
+            for (const Key* k : leave_out)
+                if (f.key == *k) return true;
+        return false;
+    };
     // `raw` is reset or assigned at the end (an engaged one keeps its buffer for the next event).
     // The event's own fields by position; its shared fields (none with a key of its own) after.
     const std::vector<Field>& fields = e.own_fields();
     const SharedFields* shared = e.shared().get();
     std::uint64_t shared_left = e.shared_mask();  // shared fields the base does not cover
+    if (shared_left)
+        for (const Key* k : leave_out)
+            if (const std::uint32_t slot = k->info().index != kOverflowKeyIndex ? shared->SlotOf(k->info()) : 0)
+                shared_left &= ~(std::uint64_t{1} << (slot - 1));
     std::uint64_t mask = 0;
-    // Which of the event's fields the base covers: the first field of each base key, when equal.
+    // Which of the event's fields are not written: the fields left out, and those the base covers
+    // (the first field of each base key, when equal).
     std::uint64_t covered_lo = 0;  // bit i: fields[i] covered (for the first 64 fields)
     std::vector<bool> covered_hi;
+    const auto cover = [&](std::size_t i) {
+        if (i < 64) {
+            covered_lo |= std::uint64_t{1} << i;
+        } else {
+            if (covered_hi.size() < fields.size()) covered_hi.resize(fields.size());
+            covered_hi[i] = true;
+        }
+    };
+    const auto covered = [&](std::size_t i) {
+        return i < 64 ? ((covered_lo >> i) & 1) != 0 : (i < covered_hi.size() && covered_hi[i]);
+    };
+    if (!leave_out.empty())
+        for (std::size_t i = 0; i < fields.size(); ++i)
+            if (left_out(fields[i])) cover(i);
     if (base && base->id != 0) {
         // For each base field, the first field of the event with its key (base keys are
         // distinct): one pass over the event's fields, skipping those whose presence bit no base
@@ -1741,18 +1875,14 @@ bool EncodeCompact(const Event& e, const CompactBase* base, std::string& data, s
         std::uint64_t seen = 0;  // bit b: base field b met its first event field
         for (std::size_t i = 0; i < fields.size(); ++i) {
             const std::size_t b = find_base(fields[i]);
-            if (b == nb) continue;
+            if (b == nb || (!leave_out.empty() && covered(i))) continue;  // (left out)
             const Field& bf = base->fields[b];
             const std::uint64_t bb = std::uint64_t{1} << b;
             if (seen & bb) continue;  // not the first field of this key
             seen |= bb;
             if (fields[i].kind == bf.kind && fields[i].value == bf.value) {
                 mask |= bb;
-                if (i < 64) covered_lo |= std::uint64_t{1} << i;
-                else {
-                    if (covered_hi.size() < fields.size()) covered_hi.resize(fields.size());
-                    covered_hi[i] = true;
-                }
+                cover(i);
             }
         }
         if (shared_left) {
@@ -1798,11 +1928,8 @@ bool EncodeCompact(const Event& e, const CompactBase* base, std::string& data, s
     auto [p, ec] = std::to_chars(buf, buf + sizeof buf, mask, 16);
     data.append(buf, p);
     data += ';';
-    // The fields the base does not cover, written straight into the buffer sized for them
+    // The fields not covered (nor left out), written straight into the buffer sized for them
     // (AppendCompactField's form: kind, key length ':' key, value length ':' value).
-    const auto covered = [&](std::size_t i) {
-        return i < 64 ? ((covered_lo >> i) & 1) != 0 : (i < covered_hi.size() && covered_hi[i]);
-    };
     std::size_t total = 0;
     const auto size_of = [](const Field& f) {
         return 1 + f.key.info().compact.size() + DecimalDigits(f.value.size()) + 1 + f.value.size();
@@ -1838,8 +1965,7 @@ bool EncodeCompact(const Event& e, const CompactBase* base, std::string& data, s
         raw.reset();
     } else {
         if (e.raw_bytes_are_text() || (bytes->find('\0') == std::string_view::npos && IsUtf8(*bytes))) {
-            if (raw) raw->assign(*bytes);
-            else raw.emplace(*bytes);
+            raw = *bytes;
         } else {
             raw.reset();
             const std::string b64 = Base64Encode(*bytes);

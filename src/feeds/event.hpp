@@ -14,6 +14,7 @@
 #include <iterator>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -250,7 +251,11 @@ public:
         if (shared_mask_) Unshare(key.info());
         Mark(key.info());
         const std::string_view v = Store(value);
-        fields_.push_back(Field{key, v, kind});
+        // Built in place, the value's pointer and size stored from registers (a Field or view
+        // passed through the stack and copied as one 16-byte load stalled on store forwarding).
+        Field& f = fields_.emplace_back(key);
+        f.value = v;
+        f.kind = kind;
     }
     // An extra.* value with a JSON kind (numbers converted by the parser).
     void SetExtra(std::string_view name, std::string_view value, JsonKind kind = JsonKind::kString);
@@ -273,6 +278,9 @@ public:
     // Get and Has for a Key the caller holds (a static Key of a stage or parser): its text is
     // not looked up in the key table for every event.
     [[nodiscard]] const std::string_view* Find(const Key& key) const;
+    // The field of `key` (its own, or a shared one that applies); nullptr when the event has none
+    // (raw held as bytes is not a field: see raw_bytes()).
+    [[nodiscard]] const Field* FindField(const Key& key) const;
     // O(1) for a key with a dense index (the presence bit is exact for those).
     [[nodiscard]] bool HasKey(const Key& key) const {
         const KeyInfo& i = key.info();
@@ -354,11 +362,22 @@ public:
     // Asks the CPU to bring the event's fields and values into its cache (a stage calls it for
     // an event a little ahead of the one it works on: events arrive from another thread's core).
     void Prefetch() const noexcept;
-    // Room for about `bytes` of values in the first chunk of the event's value storage.
+    // Room for about `bytes` of values in the first chunk of the event's value storage (an event
+    // just cleared, holding no values, gets a larger first chunk when its own is too small).
     void ReserveBytes(std::size_t bytes) {
-        if (!chunks_ && bytes > first_chunk_)
-            first_chunk_ = static_cast<std::uint32_t>(std::min<std::size_t>(bytes, std::size_t{1} << 20));
+        if (!chunks_) {
+            if (bytes > first_chunk_)
+                first_chunk_ = static_cast<std::uint32_t>(std::min<std::size_t>(bytes, std::size_t{1} << 20));
+        } else if (bytes > left_ && fields_.empty() && !has_raw_bytes_) {
+            RenewStorage(bytes);
+        }
     }
+    // Makes the event empty, exactly as a new Event() (fields, presence bits, shared fields, raw
+    // bytes and their base64 text all gone), but keeps the first chunk of its value storage (up
+    // to kKeptChunkBytes) and the capacity of its field list (up to kKeptFields): an event reused
+    // for the next record allocates nothing. Views of its old values become invalid.
+    static constexpr std::size_t kKeptChunkBytes = 8192, kKeptFields = 256;
+    void Clear() noexcept;
 
     // Fills classification.taxonomy from the type (or other/undetermined when neither is known).
     void CompleteClassification();
@@ -413,6 +432,7 @@ private:
     }
     void Grow(std::size_t need);
     void FreeChunks() noexcept;
+    void RenewStorage(std::size_t bytes) noexcept;  // no values held: a first chunk of about `bytes`
     std::array<std::uint64_t, kDenseKeys / 64> present_{};
     std::vector<Field> fields_;
     std::shared_ptr<const SharedFields> shared_;  // fields shared with other events
@@ -450,6 +470,11 @@ struct CompactBase {
 // ToJson() with data_format 0 instead.
 [[nodiscard]] bool EncodeCompact(const Event& e, const CompactBase* base, std::string& data,
                                  std::optional<std::string>& raw);
+// The same with `raw` as a view of the event's own bytes (valid while the event lives and its raw
+// is not set again). The fields of the keys in `leave_out` are encoded as if the event did not
+// have them (as if removed first).
+[[nodiscard]] bool EncodeCompact(const Event& e, const CompactBase* base, std::string& data,
+                                 std::optional<std::string_view>& raw, std::span<const Key* const> leave_out = {});
 // The base's fields from its text.
 [[nodiscard]] core::Result<FieldList> DecodeCompactFields(std::string_view text);
 // The event back from its compact form, its base's fields and its raw bytes (nullptr: none).

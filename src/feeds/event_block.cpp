@@ -1,27 +1,14 @@
 #include "feeds/event_block.hpp"
 
+#include <algorithm>
 #include <charconv>
+#include <cstring>
 
 namespace muhafiz::feeds {
 namespace {
 
 constexpr unsigned kNotify = 1, kCompact = 2, kHasRaw = 4, kHasAsn = 8, kObservation = 16, kTimeSource = 32,
                    kHeaderIp = 64, kHeaderAsn = 128, kTimeDelta = 256;
-
-void Num(std::string& out, std::int64_t v, char end) {
-    char buf[24];
-    auto r = std::to_chars(buf, buf + sizeof buf, v);
-    out.append(buf, r.ptr);
-    out.push_back(end);
-}
-
-void Str(std::string& out, std::string_view s) {
-    char buf[24];
-    auto r = std::to_chars(buf, buf + sizeof buf, s.size());
-    out.append(buf, r.ptr);
-    out.push_back(':');
-    out.append(s);
-}
 
 core::Error Bad() { return core::Error{core::ErrorCode::kInternal, "stored event block unreadable", ""}; }
 
@@ -41,13 +28,7 @@ bool ReadStr(std::string_view& in, std::string_view& s) {
     return true;
 }
 
-
-// A value that repeats the previous event's: '='.
-void Repeatable(std::string& out, std::string_view s, const BlockEvent* previous, std::string_view BlockEvent::*field) {
-    if (previous && previous->*field == s) out.push_back('=');
-    else Str(out, s);
-}
-
+// A value that repeats the previous event's is written '=' (AppendBlockEvent).
 bool ReadRepeatable(std::string_view& in, std::string_view& s) {
     if (!in.empty() && in.front() == '=') {
         in.remove_prefix(1);  // s keeps the previous event's value
@@ -58,28 +39,66 @@ bool ReadRepeatable(std::string_view& in, std::string_view& s) {
 
 }  // namespace
 
-void AppendBlockEvent(std::string& out, const BlockEvent& e, const BlockEvent* previous) {
+unsigned AppendBlockEvent(std::string& out, const BlockEvent& e, const BlockEvent* previous) {
     const unsigned flags = (e.notify ? kNotify : 0u) | (e.compact ? kCompact : 0u) | (e.has_raw ? kHasRaw : 0u) |
                            (e.asn ? kHasAsn : 0u) | (e.block_observation ? kObservation : 0u) |
                            (e.derived_time_source ? kTimeSource : 0u) | (e.header_ip ? kHeaderIp : 0u) |
                            (e.header_asn && e.asn ? kHeaderAsn : 0u) | (previous ? kTimeDelta : 0u);
-    Num(out, e.line, ',');
-    Num(out, previous ? e.time_source - previous->time_source : e.time_source, ',');
-    Num(out, e.first_seen - e.time_source, ',');
-    Num(out, e.last_seen - e.time_source, ',');
-    Num(out, e.count, ',');
-    Num(out, e.organisation_id, ',');
-    Num(out, flags, ',');
-    Num(out, e.asn.value_or(0), ';');
-    Repeatable(out, e.scope_path, previous, &BlockEvent::scope_path);
-    Str(out, e.ip);
-    Repeatable(out, e.taxonomy, previous, &BlockEvent::taxonomy);
-    Repeatable(out, e.type, previous, &BlockEvent::type);
-    Repeatable(out, e.identifier, previous, &BlockEvent::identifier);
-    Repeatable(out, e.severity, previous, &BlockEvent::severity);
-    Repeatable(out, e.cc, previous, &BlockEvent::cc);
-    Str(out, e.data);
-    if (e.has_raw) Str(out, e.raw);
+    const std::int64_t numbers[8] = {e.line,
+                                     previous ? e.time_source - previous->time_source : e.time_source,
+                                     e.first_seen - e.time_source,
+                                     e.last_seen - e.time_source,
+                                     e.count,
+                                     e.organisation_id,
+                                     static_cast<std::int64_t>(flags),
+                                     e.asn.value_or(0)};
+    // The strings in their order; a repeatable one equal to the previous event's is written '='.
+    struct Part {
+        std::string_view s;
+        bool repeated;
+    };
+    const auto rep = [&](std::string_view s, std::string_view BlockEvent::*field) {
+        return Part{s, previous && previous->*field == s};
+    };
+    const Part parts[9] = {rep(e.scope_path, &BlockEvent::scope_path),
+                           Part{e.ip, false},
+                           rep(e.taxonomy, &BlockEvent::taxonomy),
+                           rep(e.type, &BlockEvent::type),
+                           rep(e.identifier, &BlockEvent::identifier),
+                           rep(e.severity, &BlockEvent::severity),
+                           rep(e.cc, &BlockEvent::cc),
+                           Part{e.data, false},
+                           Part{e.raw, false}};
+    static constexpr unsigned kRepeatedBit[9] = {kRepeatedScope,      0, kRepeatedTaxonomy, kRepeatedType, kRepeatedIdentifier,
+                                                 kRepeatedSeverity, kRepeatedCc, 0, 0};
+    const std::size_t n_parts = e.has_raw ? 9 : 8;
+    // Written in place: the room for the numbers (at most 20 characters and the separator each)
+    // and the strings, then cut to what was written.
+    std::size_t room = 8 * 21;
+    for (std::size_t i = 0; i < n_parts; ++i) room += parts[i].repeated ? 1 : 21 + parts[i].s.size();
+    const std::size_t at = out.size();
+    if (out.capacity() < at + room) out.reserve(std::max(at + room, out.capacity() * 2));
+    out.resize(at + room);
+    char* o = out.data() + at;
+    for (int i = 0; i < 8; ++i) {
+        o = std::to_chars(o, o + 20, numbers[i]).ptr;
+        *o++ = i < 7 ? ',' : ';';
+    }
+    unsigned repeated = 0;
+    for (std::size_t i = 0; i < n_parts; ++i) {
+        if (parts[i].repeated) {
+            *o++ = '=';
+            repeated |= kRepeatedBit[i];
+            continue;
+        }
+        const std::string_view s = parts[i].s;
+        o = std::to_chars(o, o + 20, s.size()).ptr;
+        *o++ = ':';
+        if (!s.empty()) std::memcpy(o, s.data(), s.size());
+        o += s.size();
+    }
+    out.resize(static_cast<std::size_t>(o - out.data()));
+    return repeated;
 }
 
 core::Result<bool> BlockReader::Next(BlockEvent& e) {

@@ -49,8 +49,11 @@ struct BlockEvent {
 };
 
 // Appends one event to a block's text; `previous`: the event appended before it (nullptr for the
-// first; its time_source and repeatable values are what this event is written against).
-void AppendBlockEvent(std::string& out, const BlockEvent& e, const BlockEvent* previous);
+// first; its time_source and repeatable values are what this event is written against). Returns
+// which repeatable values were written as '=' (equal to the previous event's): kRepeated* bits.
+inline constexpr unsigned kRepeatedScope = 1, kRepeatedTaxonomy = 2, kRepeatedType = 4, kRepeatedIdentifier = 8,
+                          kRepeatedSeverity = 16, kRepeatedCc = 32;
+unsigned AppendBlockEvent(std::string& out, const BlockEvent& e, const BlockEvent* previous);
 
 // Appends a dedup hash to a block's dedup column (16 hexadecimal digits) / reads the i-th.
 void AppendDedupHash(std::string& out, std::uint64_t hash);

@@ -519,14 +519,17 @@ TEST(EventBlock, RoundTrip) {
     a.data = "s9:source.ip9:192.0.2.1";
     a.has_raw = true;
     a.raw = "line,with;separators:1\n";
-    AppendBlockEvent(text, a, nullptr);
+    EXPECT_EQ(AppendBlockEvent(text, a, nullptr), 0u);
+    // The form, byte for byte (blocks already stored are read with it).
+    EXPECT_EQ(text, "7,1767225600000000,-5,9,3,42,15,64500;7:/1/2/3/9:192.0.2.110:vulnerable17:vulnerable-system3:x:y4:high2:PK23:s9:source.ip9:192.0.2.123:line,with;separators:1\n");
     BlockEvent b;
     b.notify = false;
     b.compact = false;
     b.data = "{\"a\":1}";
     b.scope_path = a.scope_path;  // repeated: written as '='
+    b.severity = a.severity;      // (also)
     b.cc = "DE";
-    AppendBlockEvent(text, b, &a);
+    EXPECT_EQ(AppendBlockEvent(text, b, &a), kRepeatedScope | kRepeatedSeverity);
     EXPECT_NE(text.find(";=0:"), std::string::npos) << text;
     BlockReader r(text);
     BlockEvent x;
@@ -548,6 +551,7 @@ TEST(EventBlock, RoundTrip) {
     EXPECT_EQ(x.data, "{\"a\":1}");
     EXPECT_EQ(x.scope_path, "/1/2/3/");
     EXPECT_EQ(x.cc, "DE");
+    EXPECT_EQ(x.severity, "high");
     EXPECT_EQ(x.taxonomy, "");
     EXPECT_FALSE(*r.Next(x));
     BlockReader bad(text.substr(0, text.size() / 2));
@@ -603,6 +607,49 @@ TEST(EventBlock, RoundTrip) {
     EXPECT_EQ(classes, "|vulnerable|vulnerable-system|");
     EXPECT_TRUE(HasClass(classes, "vulnerable-system"));
     EXPECT_FALSE(HasClass(classes, "system"));
+}
+
+// EncodeCompact's leave_out (BlockBuilder leaves out what a block event's header holds) writes
+// exactly what encoding the event with those keys removed writes: own and shared fields, fields
+// the base covers, and a key that is there twice.
+TEST(EncodeCompact, LeavingOutIsRemoving) {
+    const auto shared = SharedFields::Make({Field{Key("time.observation"), "2026-01-14T00:00:00+00:00"},
+                                            Field{Key("feed.name"), "Scan HTTP"}, Field{Key("tlp"), "AMBER"}});
+    std::vector<Event> events;
+    for (int i = 0; i < 40; ++i) {
+        Event e;
+        e.ShareFields(shared, i % 3 == 0 ? 0x6 : 0x7);  // a third with a time.observation of its own
+        if (i % 3 == 0) e.Append(Key("time.observation"), "2026-01-13T00:00:00+00:00");
+        e.Append(Key("time.source"), "2026-01-14T01:02:03+00:00");
+        e.Append(Key("source.ip"), i % 5 == 0 ? "192.0.2.1" : "192.0.2." + std::to_string(i));
+        e.Append(Key("source.asn"), "64500", JsonKind::kInt);
+        e.Append(Key("source.port"), std::to_string(i), JsonKind::kInt);
+        e.Append(Key("extra.server"), i % 2 ? "nginx" : "Apache");
+        if (i % 7 == 0) e.Append(Key("source.ip"), "198.51.100.1");  // twice (Append does not look)
+        e.SetRawBytes("line " + std::to_string(i), true);
+        events.push_back(std::move(e));
+    }
+    std::vector<const Event*> sample;
+    for (const auto& e : events) sample.push_back(&e);
+    const CompactBase base = MakeCompactBase(sample);  // (covers source.asn, source.ip 192.0.2.1, ...)
+    ASSERT_NE(base.id, 0u);
+    const Key observation("time.observation"), source("time.source"), ip("source.ip"), asn("source.asn");
+    const std::vector<std::vector<const Key*>> sets = {
+        {}, {&observation}, {&ip, &asn}, {&observation, &source, &ip, &asn}};
+    for (const auto& e : events)
+        for (const auto& set : sets)
+            for (const CompactBase* b : {&base, static_cast<const CompactBase*>(nullptr)}) {
+                std::string left, removed;
+                std::optional<std::string_view> left_raw;
+                std::optional<std::string> removed_raw;
+                ASSERT_TRUE(EncodeCompact(e, b, left, left_raw, set));
+                Event copy = e;
+                for (const Key* k : set) copy.Remove(*k);
+                ASSERT_TRUE(EncodeCompact(copy, b, removed, removed_raw));
+                EXPECT_EQ(left, removed) << e.ToJson() << " leaving out " << set.size();
+                ASSERT_TRUE(left_raw && removed_raw);
+                EXPECT_EQ(*left_raw, *removed_raw);
+            }
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, FeedStoreTest, ::testing::ValuesIn(db::testing::BackendNames()),

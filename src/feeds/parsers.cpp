@@ -11,6 +11,13 @@
 #include "core/net.hpp"
 
 namespace muhafiz::feeds {
+
+core::Micros TimeSource(const Event& e) {
+    static const Key kTimeSource("time.source");
+    const std::string_view* t = e.Find(kTimeSource);
+    return t ? ParseEventTime(*t).value_or(0) : 0;
+}
+
 namespace {
 
 std::string_view TrimView(std::string_view s) {
@@ -427,6 +434,7 @@ public:
         // moved again and again while the vectors grow.
         out.events.reserve(out.events.size() + text.size() / 192 + 8);
         out.event_lines.reserve(out.events.capacity());
+        out.event_times.reserve(out.events.capacity());
         for (;;) {
             const auto o = tok.Next(cells_, n);
             if (o == CsvTokenizer::Outcome::kEnd) break;
@@ -443,7 +451,23 @@ public:
                                         std::string(tok.record_text())});
                 continue;
             }
-            Event e;
+            // The event is built in place: a spare one (cleared, its storage kept) or a new one.
+            if (out.spare && !out.spare->empty()) {
+                std::vector<Event>& spare = *out.spare;
+                // The spare events come from another thread's core: the next ones are asked for
+                // ahead of their turn (the one after next, then its fields and values).
+                if (spare.size() >= 3) {
+                    const char* next = reinterpret_cast<const char*>(&spare[spare.size() - 3]);
+                    for (std::size_t b = 0; b < sizeof(Event); b += 64) __builtin_prefetch(next + b);
+                    spare[spare.size() - 2].Prefetch();
+                }
+                out.events.push_back(std::move(spare.back()));
+                spare.pop_back();
+                out.events.back().Clear();
+            } else {
+                out.events.emplace_back();
+            }
+            Event& e = out.events.back();
             // The values are about the record's bytes plus the report's constants.
             e.ReserveBytes(tok.record_text().size() * (ctx_.keep_raw ? 2 : 1) + constant_bytes_);
             std::string reason;
@@ -451,12 +475,14 @@ public:
             record_utf8_ = IsUtf8(tok.record_text());
             if (!Record(e, reason)) {
                 out.rejected.push_back({tok.record_line(), reason, std::string(tok.record_text())});
+                if (out.spare) out.spare->push_back(std::move(e));
+                out.events.pop_back();
                 continue;
             }
             if (ctx_.keep_raw) e.SetRawBytes(tok.record_text(), record_utf8_ && !HasNul(tok.record_text()));
             AddConstants(e);
-            out.events.push_back(std::move(e));
             out.event_lines.push_back(tok.record_line());
+            out.event_times.push_back(TimeSource(e));
         }
     }
 

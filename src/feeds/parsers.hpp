@@ -36,11 +36,20 @@ struct Rejection {
     std::string text;  // the record as read (bytes, may be invalid UTF-8)
 };
 
+// An event's time.source as a time (0: none, or not a time): the time the stages work with.
+[[nodiscard]] core::Micros TimeSource(const Event& e);
+
 struct ParseOutput {
     std::vector<Event> events;
     std::vector<std::int64_t> event_lines;  // line of each event
+    // time.source of each event as a time (0: none), when the parser gives them (read while the
+    // event is still in the CPU's cache); empty: Adopt reads them from the events.
+    std::vector<core::Micros> event_times;
     std::vector<Rejection> rejected;
     std::int64_t records = 0;  // records seen (good and bad), comments and blank lines excluded
+    // Events done with, for the parser to reuse (Event::Clear) instead of allocating new ones
+    // (null: none). A parser that does not reuse events leaves them there.
+    std::vector<Event>* spare = nullptr;
 };
 
 // What every parser adds to its events.

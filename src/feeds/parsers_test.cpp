@@ -6,9 +6,11 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <functional>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <tuple>
 
 #include "core/csv.hpp"
 #include "core/net.hpp"
@@ -47,7 +49,8 @@ ParseContext Ctx() {
 
 // Parses a whole text the way the pipeline does (header first, then the rest in small chunks so
 // chunk boundaries are exercised).
-ParseOutput ParseAll(Parser& p, const std::string& text, std::size_t chunk = 300) {
+// `spare`: events to reuse (as the pipeline hands back those it is done with).
+ParseOutput ParseAll(Parser& p, const std::string& text, std::size_t chunk = 300, std::vector<Event>* spare = nullptr) {
     auto reader = ChunkReader::FromData(text);
     std::int64_t line = 1;
     if (p.has_header()) {
@@ -64,6 +67,7 @@ ParseOutput ParseAll(Parser& p, const std::string& text, std::size_t chunk = 300
         EXPECT_TRUE(more);
         if (!more || !*more) break;
         ParseOutput out;
+        out.spare = spare;
         p.Parse(c, line, out);
         line += std::count(c.begin(), c.end(), '\n');
         for (std::size_t i = 0; i < out.events.size(); ++i) {
@@ -765,6 +769,222 @@ TEST(Event, ValueStorageCopiesAndMoves) {
     ASSERT_TRUE(decoded);
     ASSERT_EQ(decoded->size(), base.fields.size());
     for (std::size_t i = 0; i < base.fields.size(); ++i) EXPECT_EQ((*decoded)[i].value, base.fields[i].value);
+}
+
+// An event filled, cleared and filled again is the event a new one filled the same way is: JSON,
+// hashes, look-ups, presence, shared fields, raw and the compact stored form.
+void ExpectSameFilled(const Event& a, const Event& b) {
+    EXPECT_EQ(a.ToJson(), b.ToJson());
+    EXPECT_EQ(boost::json::serialize(a.ToJsonObject()), boost::json::serialize(b.ToJsonObject()));
+    EXPECT_EQ(a.Hash(), b.Hash());
+    EXPECT_EQ(a.Hash({"source.ip", "feed.name", "tlp"}), b.Hash({"source.ip", "feed.name", "tlp"}));
+    EXPECT_EQ(a.empty(), b.empty());
+    EXPECT_EQ(a.fields().size(), b.fields().size());
+    EXPECT_EQ(a.own_fields().size(), b.own_fields().size());
+    EXPECT_EQ(a.shared_mask(), b.shared_mask());
+    EXPECT_EQ(a.shared() == nullptr, b.shared() == nullptr);
+    if (a.shared() && b.shared()) {
+        EXPECT_EQ(a.shared()->size(), b.shared()->size());
+    }
+    EXPECT_EQ(a.raw_bytes() != nullptr, b.raw_bytes() != nullptr);
+    if (a.raw_bytes() && b.raw_bytes()) {
+        EXPECT_EQ(*a.raw_bytes(), *b.raw_bytes());
+    }
+    EXPECT_EQ(a.raw_bytes_are_text(), b.raw_bytes_are_text());
+    for (const char* k : {"source.ip", "source.port", "source.fqdn", "feed.name", "feed.code", "tlp", "raw",
+                          "time.source", "time.observation", "classification.type", "extra.v0", "extra.v7",
+                          "extra.count", "extra.nothing", "extra.only_dirty"}) {
+        const Key key(k);
+        EXPECT_EQ(a.HasKey(key), b.HasKey(key)) << k;
+        EXPECT_EQ(a.HasOwnKey(key), b.HasOwnKey(key)) << k;
+        EXPECT_EQ(a.GetOr(k, "<none>"), b.GetOr(k, "<none>")) << k;
+        EXPECT_EQ(a.Find(key) != nullptr, b.Find(key) != nullptr) << k;
+    }
+    std::string da, db;
+    std::optional<std::string> ra, rb;
+    const bool ca = EncodeCompact(a, nullptr, da, ra), cb = EncodeCompact(b, nullptr, db, rb);
+    ASSERT_EQ(ca, cb);
+    if (!ca) return;
+    EXPECT_EQ(da, db);
+    EXPECT_EQ(ra, rb);
+    auto back = DecodeCompact(da, {}, ra ? &*ra : nullptr);
+    ASSERT_TRUE(back) << back.error().message;
+    EXPECT_EQ(back->ToJson(), b.ToJson());
+}
+
+TEST(Event, ClearedEventIsANewOne) {
+    const auto shared = SharedFields::Make({Field{Key("feed.name"), "Shared"}, Field{Key("tlp"), "AMBER"},
+                                            Field{Key("feed.code"), "code"}});
+    const auto other = SharedFields::Make({Field{Key("feed.name"), "Other"}});
+    // Ways to leave an event: every kind of change, values past the first chunk, many fields.
+    const std::vector<std::function<void(Event&)>> dirty = {
+        [](Event&) {},
+        [](Event& e) { ASSERT_TRUE(e.Set("source.ip", "192.0.2.1")); },
+        [](Event& e) {
+            for (int i = 0; i < 300; ++i)  // past the fields kept and the first chunk
+                e.Append("extra.v" + std::to_string(i), std::string(static_cast<std::size_t>(20 + i % 40), 'x'));
+        },
+        [&](Event& e) {
+            e.ShareFields(shared, 7);
+            ASSERT_TRUE(e.Set("feed.name", "Own"));
+            e.Remove("tlp");
+        },
+        [&](Event& e) {
+            e.ShareFields(shared, 5);
+            e.ShareFields(other, 1);
+            e.SetExtra("only_dirty", "1", JsonKind::kInt);
+        },
+        [](Event& e) {
+            e.SetRawBytes("a,b,c", true);
+            (void)e.Get("raw");  // its base64 computed
+        },
+        [](Event& e) {
+            e.ReserveBytes(100000);  // a first chunk larger than the one kept
+            e.SetRawBytes(std::string(50000, 'r'));
+            (void)e.Get("raw");
+            e.Remove("raw");
+            ASSERT_TRUE(e.Set("time.source", "2026-01-14 00:00:00"));
+        },
+        [](Event& e) {
+            ASSERT_TRUE(e.Set("raw", Base64Encode("abc")));
+            e.Append(Key(std::string(300, 'k')), "long key");
+            e.Remove("source.ip");
+        },
+    };
+    // Ways to fill it again.
+    const std::vector<std::function<void(Event&)>> fill = {
+        [](Event&) {},
+        [](Event& e) {
+            ASSERT_TRUE(e.Add(Key("source.ip"), "192.0.2.9", FieldType::kIp));
+            ASSERT_TRUE(e.Set("source.port", "443"));
+            e.SetExtra("count", "12", JsonKind::kInt);
+        },
+        [&](Event& e) {
+            e.ReserveBytes(700);
+            ASSERT_TRUE(e.AddUtf8(Key("time.source"), "2026-01-14 00:00:00", FieldType::kDateTime));
+            e.SetRawBytes("x,\"y\"", true);
+            e.ShareFields(shared, 3);
+        },
+        [&](Event& e) {
+            for (int i = 0; i < 40; ++i) e.Append("extra.v" + std::to_string(i), std::string(static_cast<std::size_t>(30), 'y'));
+            e.SetRawBytes(std::string("bin\xff\0", 5));
+            e.ShareFields(shared, 6);
+            ASSERT_TRUE(e.Set("tlp", "RED"));
+        },
+    };
+    for (std::size_t d = 0; d < dirty.size(); ++d)
+        for (std::size_t f = 0; f < fill.size(); ++f) {
+            SCOPED_TRACE("dirty " + std::to_string(d) + ", fill " + std::to_string(f));
+            Event reused;
+            dirty[d](reused);
+            reused.Clear();
+            ExpectSameFilled(reused, Event());
+            EXPECT_TRUE(reused.empty());
+            Event fresh;
+            fill[f](reused);
+            fill[f](fresh);
+            ExpectSameFilled(reused, fresh);
+            // Again: a second round on the same event, and copies and moves of it.
+            reused.Clear();
+            fill[f](reused);
+            ExpectSameFilled(reused, fresh);
+            Event copy = reused;
+            ExpectSameFilled(copy, fresh);
+            Event moved = std::move(reused);
+            ExpectSameFilled(moved, fresh);
+        }
+}
+
+// Values already canonical are kept as they are, others rewritten (each case as the general
+// sanitation writes it).
+TEST(Event, SanitisedValuesCanonicalOrRewritten) {
+    const std::vector<std::tuple<std::string, std::string, std::string>> cases = {
+        {"time.source", "2026-01-14 00:00:59", "2026-01-14T00:00:59+00:00"},
+        {"time.source", "2026-01-14t23:59:59Z", "2026-01-14T23:59:59+00:00"},
+        {"time.source", "2026-01-14T10:11:12+00:00", "2026-01-14T10:11:12+00:00"},
+        {"time.source", "2026-01-14 23:59:60", "2026-01-15T00:00:00+00:00"},  // a leap second rolls over
+        {"time.source", "2024-02-29 01:02:03", "2024-02-29T01:02:03+00:00"},
+        {"time.source", "0001-01-01 00:00:00", "0001-01-01T00:00:00+00:00"},
+        {"time.source", "2026-01-14 01:02:03+01:00", "2026-01-14T00:02:03+00:00"},
+        {"time.source", "2026-01-14 01:02:03.5Z", "2026-01-14T01:02:03.500000+00:00"},
+        {"time.source", " 2026-01-14 01:02:03 ", "2026-01-14T01:02:03+00:00"},
+        {"source.port", "443", "443"},
+        {"source.port", "0", "0"},
+        {"source.port", "0443", "443"},
+        {"source.port", "+80", "80"},
+        {"source.port", "80.0", "80"},
+        {"source.asn", "64496", "64496"},
+        {"source.asn", "AS64496", "64496"},
+        {"source.asn", "as064496", "64496"},
+        {"source.geolocation.cc", "PK", "PK"},
+        {"source.geolocation.cc", "pk", "PK"},
+        {"source.geolocation.cc", "Pk", "PK"},
+        {"source.ip", "192.0.2.1", "192.0.2.1"},
+        {"source.ip", "2001:DB8::1", "2001:db8::1"},
+    };
+    for (const auto& [key, in, want] : cases) {
+        Event e;
+        ASSERT_TRUE(e.Set(key, in)) << key << " " << in;
+        EXPECT_EQ(e.GetOr(key), want) << key << " " << in;
+        Event a;
+        ASSERT_TRUE(a.AddUtf8(Key(key), in, *TypeOf(key))) << key << " " << in;
+        EXPECT_EQ(a.GetOr(key), want) << key << " " << in;
+    }
+    for (const auto& [key, in] : std::vector<std::pair<std::string, std::string>>{
+             {"time.source", "2026-02-29 00:00:00"}, {"time.source", "2026-01-14 24:00:00"},
+             {"time.source", "2026-01-14 00:60:00"}, {"time.source", "2026-01-14 00:00:61"},
+             {"time.source", "2026-1a-14 00:00:00"}, {"source.port", "65536"}, {"source.port", "-1"},
+             {"source.asn", "0"}, {"source.asn", "4294967295"}, {"source.geolocation.cc", "P1"},
+             {"source.ip", "192.0.2.01"}, {"source.ip", "0.0.0.0"}, {"source.ip", "192.0.2.0/24"}}) {
+        Event e;
+        EXPECT_FALSE(e.Set(key, in)) << key << " " << in;
+    }
+}
+
+// Parsing with spare events (used ones, handed back) gives what parsing with new ones gives,
+// rejections included.
+TEST(Shadowserver, ReusedEventsParseAsNewOnes) {
+    ParseContext ctx = Ctx();
+    ctx.feed_url = "https://example.org/reports";
+    ctx.keep_raw = true;
+    std::vector<Event> spare;
+    for (const std::string name : {"scan_http", "scan_dns", "scan_snmp", "event4_sinkhole_http",
+                                   "compromised_website", "blocklist", "scan_http"}) {
+        SCOPED_TRACE(name);
+        const std::string text = Slurp(Data("shadowserver/" + name + ".csv"));
+        auto fresh_parser = MakeParser("shadowserver:" + name, ctx);
+        auto reuse_parser = MakeParser("shadowserver:" + name, ctx);
+        ASSERT_TRUE(fresh_parser && reuse_parser);
+        ParseOutput fresh = ParseAll(**fresh_parser, text);
+        // The spare events: the last report's, changed after parsing as the stages change them.
+        for (auto& e : spare) {
+            ASSERT_TRUE(e.Set("source.geolocation.cc", "DE"));
+            e.SetExtra("stage", "x");
+        }
+        const std::size_t had = spare.size();
+        ParseOutput reused = ParseAll(**reuse_parser, text, 300, &spare);
+        if (had) {
+            EXPECT_LT(spare.size(), had);  // some were taken
+        }
+        EXPECT_EQ(Render(reused), Render(fresh));
+        ASSERT_EQ(reused.events.size(), fresh.events.size());
+        for (std::size_t i = 0; i < fresh.events.size(); ++i) ExpectSameFilled(reused.events[i], fresh.events[i]);
+        ExpectSameStored(reused.events);
+        for (auto& e : reused.events) spare.push_back(std::move(e));
+    }
+    // Rejected records hand their event back.
+    const std::string bad = "\"timestamp\",\"severity\",\"ip\",\"protocol\",\"port\",\"hostname\",\"tag\",\"asn\","
+                            "\"geo\",\"region\",\"city\",\"naics\",\"hostname_source\",\"sector\",\"dns_version\","
+                            "\"min_amplification\"\n"
+                            "\"2026-01-14 00:00:00\",\"medium\",\"192.0.2.999\",\"udp\",53,\"\",\"\",1,\"TR\",\"\",\"\",0,\"\",\"\",\"\",1\n";
+    auto p = MakeParser("shadowserver:scan_dns", ctx);
+    ASSERT_TRUE(p);
+    const std::size_t had = spare.size();
+    ASSERT_GT(had, 0u);
+    ParseOutput out = ParseAll(**p, bad, 300, &spare);
+    EXPECT_TRUE(out.events.empty());
+    EXPECT_EQ(out.rejected.size(), 1u);
+    EXPECT_EQ(spare.size(), had);
 }
 
 // The allocation-free time text is the text of FormatEventTime, for any time.

@@ -115,12 +115,12 @@ const StageKeys& SK() {
 void Adopt(ParseOutput& parsed, Batch& batch) {
     batch.records += parsed.records;
     batch.events.reserve(batch.events.size() + parsed.events.size());
+    const bool timed = parsed.event_times.size() == parsed.events.size();
     for (std::size_t i = 0; i < parsed.events.size(); ++i) {
         RoutedEvent r;
         r.event = std::move(parsed.events[i]);
         r.line = parsed.event_lines[i];
-        if (const std::string_view* t = r.event.Find(SK().time_source))
-            r.time_source = ParseEventTime(*t).value_or(0);
+        r.time_source = timed ? parsed.event_times[i] : TimeSource(r.event);
         r.first_seen = r.last_seen = r.time_source;
         batch.events.push_back(std::move(r));
     }
