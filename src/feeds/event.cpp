@@ -1199,23 +1199,18 @@ void Event::Remove(std::string_view key) {
                   fields_.end());
 }
 
-const std::string_view* Event::Find(const Key& key) const {
-    if (Marked(key.info())) {
-        for (const auto& f : fields_)
-            if (f.key == key) return &f.value;
-    } else if (const Field* f = SharedField(key.info())) {
-        return &f->value;
-    }
-    if (has_raw_bytes_ && key == RawKey()) return &RawField()->value;
-    return nullptr;
-}
-
 const Field* Event::FindField(const Key& key) const {
     if (Marked(key.info())) {
         for (const auto& f : fields_)
             if (f.key == key) return &f;
     }
-    return SharedField(key.info());
+    return SharedField(key.info());  // (none for a key without a dense index)
+}
+
+const std::string_view* Event::Find(const Key& key) const {
+    if (const Field* f = FindField(key)) return &f->value;
+    if (has_raw_bytes_ && key == RawKey()) return &RawField()->value;
+    return nullptr;
 }
 
 const std::string_view* Event::Get(std::string_view key) const {

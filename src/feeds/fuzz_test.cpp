@@ -158,6 +158,12 @@ TEST(FeedsFuzz, EveryParserSurvivesMutatedSamplesAndAccountsForEveryRecord) {
             line += std::count(chunk.begin(), chunk.end(), '\n');
             if (!chunk.empty() && chunk.back() != '\n') ++line;
             ASSERT_EQ(out.events.size(), out.event_lines.size());
+            // A parser that gives the events' times gives each one's (Adopt uses them as they are).
+            if (!out.event_times.empty()) {
+                ASSERT_EQ(out.event_times.size(), out.events.size());
+                for (std::size_t i = 0; i < out.events.size(); ++i)
+                    ASSERT_EQ(out.event_times[i], TimeSource(out.events[i])) << out.events[i].ToJson();
+            }
             ASSERT_EQ(static_cast<std::int64_t>(out.events.size() + out.rejected.size()), out.records)
                 << fmt.format << " on a mutation of " << sample.name;
             for (const auto& r : out.rejected) EXPECT_FALSE(r.reason.empty());

@@ -631,19 +631,19 @@ void BlockBuilder::Add(RunContext& ctx, RoutedEvent& e, const CompactBase& base)
             if (keys[s].info().index != kOverflowKeyIndex) t[keys[s].info().index] = static_cast<std::uint8_t>(s + 1);
         return t;
     }();
+    Event& ev = e.event;
     const Field* found[kSlots] = {};
-    for (const Field& f : e.event.own_fields()) {
+    for (const Field& f : ev.own_fields()) {
         // (A dense index is one key's; the overflow index has no slot.)
         const std::uint8_t s = slot_of[f.key.info().index];
         if (s && !found[s - 1]) found[s - 1] = &f;
     }
     for (std::uint8_t s = 0; s < kSlots; ++s)
-        if (!found[s]) found[s] = e.event.FindField(keys[s]);  // shared (or a key without a dense index)
+        if (!found[s]) found[s] = ev.FindField(keys[s]);  // shared (or a key without a dense index)
     auto string_field = [&](Slot s) -> const Field* {
         return found[s] && found[s]->kind == JsonKind::kString ? found[s] : nullptr;
     };
     auto value_or = [&](Slot s, std::string_view fallback = {}) { return found[s] ? found[s]->value : fallback; };
-    Event& ev = e.event;
     const std::uint64_t key = (static_cast<std::uint64_t>(e.recipient_id) << 8) |
                               (static_cast<std::uint64_t>(e.route) << 1) | (e.notify ? 1u : 0u);
     auto [it, fresh] = index_.try_emplace(key, groups_.size());
