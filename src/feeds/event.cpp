@@ -1296,7 +1296,10 @@ std::vector<const Field*> Sorted(const Event::FieldRange& fields, const Field* e
     if (extra) items.push_back({KeyPrefix(extra->key), extra});
     std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) {
         if (a.prefix != b.prefix) return a.prefix < b.prefix;
-        return a.field->key.view() < b.field->key.view();
+        if (const int c = a.field->key.view().compare(b.field->key.view())) return c < 0;
+        // A key twice (a report with two columns of one field): by value, so that the text does
+        // not depend on the order the fields were set or stored in.
+        return a.field->value < b.field->value;
     });
     std::vector<const Field*> v;
     v.reserve(fields.size());

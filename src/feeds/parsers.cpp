@@ -43,7 +43,8 @@ struct Keys {
         classification_taxonomy{"classification.taxonomy"}, classification_type{"classification.type"},
         classification_identifier{"classification.identifier"}, protocol_application{"protocol.application"},
         protocol_transport{"protocol.transport"}, product_vulnerabilities{"product.vulnerabilities"},
-        event_description_text{"event_description.text"};
+        event_description_text{"event_description.text"}, source_url{"source.url"},
+        destination_url{"destination.url"}, raw{"raw"};
 };
 const Keys& K() {
     static const Keys* keys = new Keys();
@@ -424,6 +425,7 @@ public:
         if (!has_ip) return core::Invalid("header", "the header has no ip column");
         columns_ = cols;
         MakeConstants();
+        PlanShares();
         return core::Ok();
     }
 
@@ -488,158 +490,197 @@ public:
 
 private:
     static bool HasNul(std::string_view s) { return std::memchr(s.data(), 0, s.size()) != nullptr; }
-    bool Record(Event& e, std::string& reason) {
-        e.Reserve(actions_.size() + 10);
+    // Most columns of a report repeat their values from row to row (its sector, naics, region,
+    // protocol, port, tag...). Such a value is parsed once and shared by the events, like the
+    // report's constants (one list, list_: the constants, then at most one value per column),
+    // instead of being sanitised, copied, hashed and encoded for every row: a cell equal byte for
+    // byte to its column's shared value gives the event exactly the fields that parsing it
+    // would. Which value a column shares is learnt from its rows and renewed (RenewShared).
+    struct ColumnShare {
+        bool shareable = false;    // PlanShares
+        std::string text;          // the shared value's cell (when mask != 0)
+        std::uint64_t mask = 0;    // its fields in list_
+        std::size_t hits = 0;      // records that had it since the list was made
+        std::string candidate;     // Vote over every 4th record
+        std::size_t votes = 0, seen = 0;
+    };
+
+    // What the cells of a record tell the steps after them (the URL and description derived from
+    // several columns).
+    struct CellLocals {
         std::string_view url_path, host, scheme, category, detail;
         std::string url_side;
+    };
+
+    // One non-empty cell of column action `a` into `e` (false: the record is rejected, `reason`
+    // says why). For the shareable actions (ColumnShare) the fields it appends depend on the
+    // cell's text alone.
+    bool Cell(Event& e, const Action& a, std::string_view v, CellLocals& l, std::string& reason) const {
+        switch (a.act) {
+            case Act::kRequired:
+            case Act::kField: {
+                auto st = e.AddUtf8(a.key, v, a.type);
+                if (!st) {
+                    if (a.act == Act::kRequired) {
+                        reason = st.error().message;
+                        return false;
+                    }
+                    e.Append(a.extra_key, v);
+                }
+                break;
+            }
+            case Act::kExtra:
+                e.Append(a.key, v);
+                break;
+            case Act::kExtraInt: {
+                std::int64_t x;
+                if (ParseI64(v, x)) e.Append(a.key, std::to_string(x), JsonKind::kInt);
+                else e.Append(a.key, v);
+                break;
+            }
+            case Act::kExtraFloat: {
+                double d;
+                if (ParseF64(v, d)) e.Append(a.key, FloatText(d), JsonKind::kFloat);
+                else e.Append(a.key, v);
+                break;
+            }
+            case Act::kExtraDate: {
+                if (auto t = ParseHttpDate(v)) e.Append(a.key, FormatEventTimeText(*t).view());
+                else e.Append(a.key, v);
+                break;
+            }
+            case Act::kAsn: {
+                std::int64_t x;
+                if (ParseI64(v, x) && x == 0) break;
+                if (!e.AddUtf8(a.key, v, FieldType::kAsn)) e.Append(a.extra_key, v);
+                break;
+            }
+            case Act::kNaics: {
+                std::int64_t x;
+                if (ParseI64(v, x)) {
+                    if (x != 0) e.Append(a.key, std::to_string(x), JsonKind::kInt);
+                } else {
+                    e.Append(a.key, v);
+                }
+                break;
+            }
+            case Act::kTag: {
+                e.Append(a.key, v);
+                std::vector<std::string> cves;
+                std::size_t s = 0;
+                const std::string lower = LowerStr(v);
+                for (;;) {
+                    const auto c = lower.find(';', s);
+                    std::string item(TrimView(std::string_view(lower).substr(s, c == std::string::npos ? std::string::npos : c - s)));
+                    if (item.rfind("cve-", 0) == 0) {
+                        const auto dash = item.find('-', 4);
+                        bool ok = dash != std::string::npos && dash > 4 && dash + 1 < item.size();
+                        for (std::size_t k = 4; ok && k < item.size(); ++k)
+                            if (k != dash && !std::isdigit(static_cast<unsigned char>(item[k]))) ok = false;
+                        if (ok) cves.push_back(item);
+                    }
+                    if (c == std::string::npos) break;
+                    s = c + 1;
+                }
+                if (!cves.empty()) {
+                    std::sort(cves.begin(), cves.end());
+                    std::string joined;
+                    for (const auto& c : cves) {
+                        if (!joined.empty()) joined += ';';
+                        joined += c;
+                    }
+                    e.Append(K().product_vulnerabilities, joined);
+                }
+                break;
+            }
+            case Act::kIdentifier:
+                e.SetRaw(K().classification_identifier, LowerStr(TrimView(v)));
+                if (!e.HasKey(K().malware_name)) (void)e.AddUtf8(K().malware_name, v, FieldType::kLowercase);
+                break;
+            case Act::kIpOrNetwork: {
+                if (v.find('/') != std::string::npos) {
+                    auto st = e.AddUtf8(K().source_network, v, FieldType::kNetwork);
+                    if (!st) {
+                        reason = st.error().message;
+                        return false;
+                    }
+                } else {
+                    auto st = e.AddUtf8(K().source_ip, v, FieldType::kIp);
+                    if (!st) {
+                        reason = st.error().message;
+                        return false;
+                    }
+                }
+                break;
+            }
+            case Act::kUrlPath:
+                l.url_path = v;
+                l.url_side = a.side;
+                e.Append(a.extra_key, v);
+                break;
+            case Act::kHost:
+                l.host = v;
+                l.url_side = a.side;
+                if (!e.AddUtf8(a.key, v, FieldType::kFqdn)) e.Append(a.extra_key, v);
+                break;
+            case Act::kScheme:
+                l.scheme = v;
+                if (a.key.starts_with("extra.")) e.Append(a.key, v);
+                else (void)e.AddUtf8(a.key, v, FieldType::kLowercase);
+                break;
+            case Act::kCategory:
+                l.category = v;
+                e.Append(a.key, v);
+                break;
+            case Act::kDetail:
+                l.detail = v;
+                e.Append(a.key, v);
+                break;
+            case Act::kIgnore:
+                break;
+        }
+        return true;
+    }
+
+    bool Record(Event& e, std::string& reason) {
+        e.Reserve(actions_.size() + 10);
+        CellLocals l;
+        if (++rows_since_ >= next_renew_) RenewShared();
+        const bool sample = (rows_since_ & 3) == 0;
+        std::uint64_t column_mask = 0;
         for (std::size_t i = 0; i < actions_.size(); ++i) {
-            const Action& a = actions_[i];
             const std::string_view v = cells_[i];
             if (v.empty()) continue;
+            ColumnShare& cs = shares_[i];
+            if (cs.mask && v == cs.text) {
+                column_mask |= cs.mask;
+                ++cs.hits;
+                continue;
+            }
+            if (cs.shareable && sample) Vote(cs, v);
             if (!record_utf8_ && !IsUtf8(v)) {
                 reason = "column " + columns_[i] + ": the value is not valid UTF-8";
                 return false;
             }
-            switch (a.act) {
-                case Act::kRequired:
-                case Act::kField: {
-                    auto st = e.AddUtf8(a.key, v, a.type);
-                    if (!st) {
-                        if (a.act == Act::kRequired) {
-                            reason = st.error().message;
-                            return false;
-                        }
-                        e.Append(a.extra_key, v);
-                    }
-                    break;
-                }
-                case Act::kExtra:
-                    e.Append(a.key, v);
-                    break;
-                case Act::kExtraInt: {
-                    std::int64_t x;
-                    if (ParseI64(v, x)) e.Append(a.key, std::to_string(x), JsonKind::kInt);
-                    else e.Append(a.key, v);
-                    break;
-                }
-                case Act::kExtraFloat: {
-                    double d;
-                    if (ParseF64(v, d)) e.Append(a.key, FloatText(d), JsonKind::kFloat);
-                    else e.Append(a.key, v);
-                    break;
-                }
-                case Act::kExtraDate: {
-                    if (auto t = ParseHttpDate(v)) e.Append(a.key, FormatEventTimeText(*t).view());
-                    else e.Append(a.key, v);
-                    break;
-                }
-                case Act::kAsn: {
-                    std::int64_t x;
-                    if (ParseI64(v, x) && x == 0) break;
-                    if (!e.AddUtf8(a.key, v, FieldType::kAsn)) e.Append(a.extra_key, v);
-                    break;
-                }
-                case Act::kNaics: {
-                    std::int64_t x;
-                    if (ParseI64(v, x)) {
-                        if (x != 0) e.Append(a.key, std::to_string(x), JsonKind::kInt);
-                    } else {
-                        e.Append(a.key, v);
-                    }
-                    break;
-                }
-                case Act::kTag: {
-                    e.Append(a.key, v);
-                    std::vector<std::string> cves;
-                    std::size_t s = 0;
-                    const std::string lower = LowerStr(v);
-                    for (;;) {
-                        const auto c = lower.find(';', s);
-                        std::string item(TrimView(std::string_view(lower).substr(s, c == std::string::npos ? std::string::npos : c - s)));
-                        if (item.rfind("cve-", 0) == 0) {
-                            const auto dash = item.find('-', 4);
-                            bool ok = dash != std::string::npos && dash > 4 && dash + 1 < item.size();
-                            for (std::size_t k = 4; ok && k < item.size(); ++k)
-                                if (k != dash && !std::isdigit(static_cast<unsigned char>(item[k]))) ok = false;
-                            if (ok) cves.push_back(item);
-                        }
-                        if (c == std::string::npos) break;
-                        s = c + 1;
-                    }
-                    if (!cves.empty()) {
-                        std::sort(cves.begin(), cves.end());
-                        std::string joined;
-                        for (const auto& c : cves) {
-                            if (!joined.empty()) joined += ';';
-                            joined += c;
-                        }
-                        e.Append(K().product_vulnerabilities, joined);
-                    }
-                    break;
-                }
-                case Act::kIdentifier:
-                    e.SetRaw(K().classification_identifier, LowerStr(TrimView(v)));
-                    if (!e.HasKey(K().malware_name)) (void)e.AddUtf8(K().malware_name, v, FieldType::kLowercase);
-                    break;
-                case Act::kIpOrNetwork: {
-                    if (v.find('/') != std::string::npos) {
-                        auto st = e.AddUtf8(K().source_network, v, FieldType::kNetwork);
-                        if (!st) {
-                            reason = st.error().message;
-                            return false;
-                        }
-                    } else {
-                        auto st = e.AddUtf8(K().source_ip, v, FieldType::kIp);
-                        if (!st) {
-                            reason = st.error().message;
-                            return false;
-                        }
-                    }
-                    break;
-                }
-                case Act::kUrlPath:
-                    url_path = v;
-                    url_side = a.side;
-                    e.Append(a.extra_key, v);
-                    break;
-                case Act::kHost:
-                    host = v;
-                    url_side = a.side;
-                    if (!e.AddUtf8(a.key, v, FieldType::kFqdn)) e.Append(a.extra_key, v);
-                    break;
-                case Act::kScheme:
-                    scheme = v;
-                    if (a.key.starts_with("extra.")) e.Append(a.key, v);
-                    else (void)e.AddUtf8(a.key, v, FieldType::kLowercase);
-                    break;
-                case Act::kCategory:
-                    category = v;
-                    e.Append(a.key, v);
-                    break;
-                case Act::kDetail:
-                    detail = v;
-                    e.Append(a.key, v);
-                    break;
-                case Act::kIgnore:
-                    break;
-            }
+            if (!Cell(e, actions_[i], v, l, reason)) return false;
         }
+        if (column_mask) e.ShareFields(list_, column_mask);
         const Keys& k = K();
-        if (category.empty() && !detail.empty()) e.SetRaw(k.event_description_text, std::string(detail));
+        if (l.category.empty() && !l.detail.empty()) e.SetRaw(k.event_description_text, std::string(l.detail));
         // convert_http_host_and_url
-        if (!url_side.empty() && (!url_path.empty() || !host.empty())) {
-            std::string h(TrimView(host));
+        if (!l.url_side.empty() && (!l.url_path.empty() || !l.host.empty())) {
+            std::string h(TrimView(l.host));
             if (h.empty()) {
-                const std::string_view* rd = e.Get(url_side + ".reverse_dns");
-                const std::string_view* ip = e.Get(url_side + ".ip");
+                const std::string_view* rd = e.Get(l.url_side + ".reverse_dns");
+                const std::string_view* ip = e.Get(l.url_side + ".ip");
                 h = rd ? std::string(*rd) : ip ? std::string(*ip) : std::string();
             }
             if (!h.empty()) {
-                const std::string sch = LowerStr(TrimView(scheme));
-                std::string path = StripRequestLine(url_path);
+                const std::string sch = LowerStr(TrimView(l.scheme));
+                std::string path = StripRequestLine(l.url_path);
                 if (!path.empty() && path[0] != '/') path = "/" + path;
                 const std::string url = (sch == "https" ? "https" : "http") + std::string("://") + h + path;
-                (void)e.Add(url_side + ".url", url, FieldType::kUrl);
+                (void)e.Add(l.url_side + ".url", url, FieldType::kUrl);
             }
         }
         if (!e.HasKey(k.source_ip) && !e.HasKey(k.source_network)) {
@@ -696,6 +737,113 @@ private:
         constant_bytes_ = 64;  // the constants are not copied into the events
         const std::size_t n = constants_->size();
         all_constants_ = n >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << n) - 1;
+        list_ = constants_;
+        rows_since_ = 0;
+        next_renew_ = kFirstRenew;
+    }
+
+    // Which columns may share their values (ColumnShare): those whose action appends fields that
+    // depend on the cell alone, with keys no other column (nor a field derived from several
+    // columns) may set, so that an event never has one of them both shared and of its own.
+    void PlanShares() {
+        const Keys& k = K();
+        std::unordered_map<const KeyInfo*, int> setters;
+        const auto keys_of = [&](const Action& a) {
+            std::vector<const Key*> keys{&a.extra_key};
+            if (!a.key.empty() && !(a.key == a.extra_key)) keys.push_back(&a.key);
+            if (a.act == Act::kTag) keys.push_back(&k.product_vulnerabilities);
+            if (a.act == Act::kIpOrNetwork) keys.insert(keys.end(), {&k.source_ip, &k.source_network});
+            return keys;
+        };
+        for (const Action& a : actions_)
+            for (const Key* key : keys_of(a)) ++setters[&key->info()];
+        for (const Key* key : {&k.classification_identifier, &k.malware_name, &k.event_description_text,
+                               &k.source_url, &k.destination_url})
+            setters[&key->info()] += 2;
+        shares_.assign(actions_.size(), ColumnShare{});
+        for (std::size_t i = 0; i < actions_.size(); ++i) {
+            const Action& a = actions_[i];
+            switch (a.act) {
+                case Act::kRequired:
+                case Act::kField:
+                case Act::kExtra:
+                case Act::kExtraInt:
+                case Act::kExtraFloat:
+                case Act::kExtraDate:
+                case Act::kAsn:
+                case Act::kNaics:
+                case Act::kTag:
+                case Act::kIpOrNetwork:
+                    break;
+                default:
+                    continue;
+            }
+            bool alone = true;
+            for (const Key* key : keys_of(a)) alone = alone && setters[&key->info()] == 1;
+            shares_[i].shareable = alone;
+        }
+    }
+
+    // Boyer-Moore majority vote: the candidate ends as the column's most frequent value when one
+    // value is in more than half of the sampled rows (and `seen` counts its rows, to check).
+    static void Vote(ColumnShare& cs, std::string_view v) {
+        if (cs.votes == 0) {
+            cs.candidate.assign(v);
+            cs.votes = 1;
+            cs.seen = 1;
+        } else if (v == cs.candidate) {
+            ++cs.votes;
+            ++cs.seen;
+        } else {
+            --cs.votes;
+        }
+    }
+
+    // A new shared list: the constants, then for each shareable column the value it keeps (its
+    // shared value while at least a quarter of the rows since the last list had it) or the
+    // winner of its vote (when in at least a quarter of the sampled rows), parsed once here.
+    void RenewShared() {
+        std::vector<Field> fields(constants_->fields().begin(), constants_->fields().end());
+        std::array<std::uint64_t, kDenseKeys / 64> used = constants_->key_bits();
+        std::vector<std::string> values;  // the fields' values until Make copies them
+        values.reserve(64);
+        const std::size_t sampled = rows_since_ / 4;
+        for (std::size_t i = 0; i < shares_.size(); ++i) {
+            ColumnShare& cs = shares_[i];
+            const bool keep = cs.mask && cs.hits * 4 >= rows_since_;
+            const bool win = !keep && cs.votes > 0 && cs.seen * 4 >= sampled && sampled > 0;
+            cs.mask = 0;
+            cs.hits = cs.votes = cs.seen = 0;
+            if (!keep && !win) continue;
+            if (win) cs.text = cs.candidate;
+            if (!IsUtf8(cs.text)) continue;
+            std::string reason;
+            CellLocals l;
+            scratch_.Clear();
+            if (!Cell(scratch_, actions_[i], cs.text, l, reason)) continue;
+            const auto& got = scratch_.own_fields();
+            bool fits = !got.empty() && fields.size() + got.size() <= 64 && scratch_.shared_mask() == 0;
+            std::array<std::uint64_t, kDenseKeys / 64> with = used;
+            for (const Field& f : got) {
+                const KeyInfo& ki = f.key.info();
+                if (!fits || !f.key.interned() || ki.index == kOverflowKeyIndex || f.key == K().raw ||
+                    ((with[ki.index >> 6] >> (ki.index & 63)) & 1)) {
+                    fits = false;
+                    break;
+                }
+                with[ki.index >> 6] |= std::uint64_t{1} << (ki.index & 63);
+            }
+            if (!fits) continue;
+            used = with;
+            for (const Field& f : got) {
+                cs.mask |= std::uint64_t{1} << fields.size();
+                values.emplace_back(f.value);
+                fields.push_back(Field{f.key, values.back(), f.kind});
+            }
+        }
+        list_ = SharedFields::Make(std::move(fields));
+        rows_since_ = 0;
+        next_renew_ = std::min(next_renew_ * 2, kLastRenew);
     }
 
     // The constants for `e`: shared where its columns did not set the key, else as they were
@@ -717,7 +865,7 @@ private:
                     break;
             }
         }
-        e.ShareFields(constants_, mask);
+        e.ShareFields(list_, mask);
     }
 
     const ShadowserverReport* report_;
@@ -731,6 +879,13 @@ private:
     std::vector<Policy> policies_;                   // per constant
     std::uint64_t all_constants_ = 0;
     std::size_t constant_bytes_ = 256;  // bytes of the values every event gets besides its cells
+    // The constants and the columns' shared values (RenewShared), given to every event.
+    std::shared_ptr<const SharedFields> list_;
+    std::vector<ColumnShare> shares_;  // per column
+    static constexpr std::size_t kFirstRenew = 64, kLastRenew = 8192;
+    std::size_t rows_since_ = 0;           // records since the list was made
+    std::size_t next_renew_ = kFirstRenew;      // renewed after 64, 128, ... 8192 records
+    Event scratch_;                            // a value parsed for the list
 };
 
 // ---- Generic CSV -------------------------------------------------------------------------------

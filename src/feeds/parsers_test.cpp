@@ -9,6 +9,7 @@
 #include <functional>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <tuple>
 
@@ -344,6 +345,67 @@ TEST(SharedFields, GeneratedRowsWithColumnsOverConstants) {
     EXPECT_GT(shared_severity, 0u);
     ExpectSameStored(out.events);
     for (std::size_t i = 0; i < 8; ++i) ExpectSameAfterChanges(out.events[i]);
+}
+
+// Column values that repeat from row to row are parsed once and shared (the parser learns them
+// from the rows): every event must be exactly the event its row gives when parsed on its own
+// (a parser that has seen no other row shares nothing but the constants), through values that
+// change their frequency, fail their type, are dropped (asn 0), are not UTF-8 (the record is
+// rejected) or are empty, or share their key with another column, and through chunk boundaries.
+TEST(SharedFields, RepeatingColumnValuesAreSharedAndParseAsAlone) {
+    const std::string header =
+        "\"timestamp\",\"severity\",\"ip\",\"protocol\",\"port\",\"hostname\",\"tag\",\"asn\",\"geo\",\"region\","
+        "\"city\",\"naics\",\"sector\",\"http\",\"http_code\",\"server\",\"content_length\",\"src_hostname\"\n";
+    std::mt19937 rng(7);
+    std::vector<std::string> rows;
+    for (int i = 0; i < 3000; ++i) {
+        const unsigned r = rng();
+        const std::string asn = r % 50 == 0 ? "0" : r % 61 == 0 ? "AS-bad" : std::to_string(64496 + (r >> 8) % 3);
+        const std::string city = r % 97 == 0 ? "L\xff" "AHORE" : i < 1800 ? "LAHORE" : "KARACHI";
+        const std::string tag = (r >> 3) % 9 == 0 ? "http;CVE-2021-41773" : "http";
+        rows.push_back("\"2026-01-14 0" + std::to_string(i % 10) + ":00:0" + std::to_string(i % 7) + "\",\"" +
+                       ((r >> 5) % 4 == 0 ? "" : "info") + "\",\"192.0." + std::to_string(i % 3 ? 2 : 113) + "." +
+                       std::to_string(i % 250 + 1) + "\",\"tcp\"," + ((r >> 7) % 4 ? "80" : "443") + ",\"" +
+                       ((r >> 9) % 2 ? "h" + std::to_string(i) + ".example.net" : std::string()) + "\",\"" + tag +
+                       "\"," + asn + ",\"" + ((r >> 11) % 5 ? "PK" : "DE") + "\",\"" +
+                       (i < 1000 ? "PUNJAB" : i < 1010 ? "" : "SINDH") + "\",\"" + city + "\"," +
+                       ((r >> 13) % 20 ? "517311" : "0") + ",\"Communications, Service Provider, and Hosting\","
+                       "\"HTTP/1.1\"," + ((r >> 15) % 3 ? "200" : "404") + ",\"nginx\"," + std::to_string(r % 4096) +
+                       ",\"b.example.org\"\n");  // a second column of source.reverse_dns
+    }
+    std::string csv = header;
+    for (const auto& row : rows) csv += row;
+    ParseContext ctx = Ctx();
+    ctx.keep_raw = true;
+    auto p = MakeParser("shadowserver:scan_http", ctx);
+    ASSERT_TRUE(p);
+    const ParseOutput all = ParseAll(**p, csv, 7000);
+    std::size_t next = 0, rejected = 0, shared_columns = 0;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        auto alone = MakeParser("shadowserver:scan_http", ctx);
+        ASSERT_TRUE(alone);
+        const ParseOutput one = ParseAll(**alone, header + rows[i]);
+        if (one.events.empty()) {
+            ASSERT_EQ(one.rejected.size(), 1u) << i;
+            ASSERT_LT(rejected, all.rejected.size());
+            EXPECT_EQ(all.rejected[rejected].line, static_cast<std::int64_t>(i + 2));
+            EXPECT_EQ(all.rejected[rejected].reason, one.rejected[0].reason);
+            ++rejected;
+            continue;
+        }
+        ASSERT_LT(next, all.events.size());
+        const Event& e = all.events[next++];
+        ExpectSameEvent(e, Unshared(one.events[0]));
+        EXPECT_EQ(e.ToJson(), one.events[0].ToJson()) << "row " << i;
+        if (e.own_fields().size() + 8 <= one.events[0].own_fields().size()) ++shared_columns;
+    }
+    EXPECT_EQ(next, all.events.size());
+    EXPECT_EQ(rejected, all.rejected.size());
+    EXPECT_GT(rejected, 10u);
+    // Most rows share most of their repeating columns (not copied into each event).
+    EXPECT_GT(shared_columns, rows.size() / 2);
+    ExpectSameStored(all.events);
+    for (std::size_t i = 0; i < all.events.size(); i += 97) ExpectSameAfterChanges(all.events[i]);
 }
 
 TEST(Event, CompactFormRoundTrips) {
