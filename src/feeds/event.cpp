@@ -375,13 +375,31 @@ EventTimeText FormatEventTimeText(core::Micros t) {
 
 std::optional<core::Micros> ParseEventTime(std::string_view s) {
     s = Trim(s);
-    int y, mo, d, h = 0, mi = 0, se = 0;
-    if (!Num(s, 0, 4, y) || s.size() < 10 || s[4] != '-' || !Num(s, 5, 2, mo) || s[7] != '-' || !Num(s, 8, 2, d))
-        return std::nullopt;
-    if (mo < 1 || mo > 12 || d < 1 || d > 31) return std::nullopt;
-    static const int kDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    if (d > kDays[mo - 1] || (mo == 2 && d == 29 && !leap)) return std::nullopt;
+    int h = 0, mi = 0, se = 0;
+    // The times of a feed are mostly of a few days: the last valid date's day number is kept
+    // (per thread) and reused when the next text starts with the same ten bytes.
+    struct LastDate {
+        char text[10] = {};
+        std::int64_t days = 0;
+        bool valid = false;
+    };
+    thread_local LastDate last;
+    std::int64_t days;
+    if (last.valid && s.size() >= 10 && std::memcmp(s.data(), last.text, 10) == 0) {
+        days = last.days;
+    } else {
+        int y, mo, d;
+        if (!Num(s, 0, 4, y) || s.size() < 10 || s[4] != '-' || !Num(s, 5, 2, mo) || s[7] != '-' || !Num(s, 8, 2, d))
+            return std::nullopt;
+        if (mo < 1 || mo > 12 || d < 1 || d > 31) return std::nullopt;
+        static const int kDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+        const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+        if (d > kDays[mo - 1] || (mo == 2 && d == 29 && !leap)) return std::nullopt;
+        days = core::DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
+        std::memcpy(last.text, s.data(), 10);
+        last.days = days;
+        last.valid = true;
+    }
     std::size_t i = 10;
     std::int64_t micros = 0;
     if (s.size() == 10) return std::nullopt;  // a date without a time
@@ -423,8 +441,7 @@ std::optional<core::Micros> ParseEventTime(std::string_view s) {
             return std::nullopt;
         }
     }
-    const std::int64_t secs = core::DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 +
-                              h * 3600 + mi * 60 + se - offset;
+    const std::int64_t secs = days * 86400 + h * 3600 + mi * 60 + se - offset;
     return secs * 1000000 + micros;
 }
 
@@ -1122,20 +1139,21 @@ void Event::ShareFields(const std::shared_ptr<const SharedFields>& shared, std::
     if (!shared_) return;
     const auto& sf = shared_->fields();
     if (sf.size() < 64) mask &= (std::uint64_t{1} << sf.size()) - 1;
-    // Only when the event has a key of the list itself: replace its value by the shared one.
-    std::uint64_t overlap = 0;
-    for (std::size_t w = 0; w < present_.size(); ++w) overlap |= present_[w] & shared_->key_bits()[w];
-    for (std::uint64_t b = overlap ? mask : 0; b; b &= b - 1) {
-        const std::size_t i = static_cast<std::size_t>(__builtin_ctzll(b));
-        if (HasOwnKey(sf[i].key)) {
+    // Only for the keys the event has itself (their presence bits; the list's keys all have a
+    // dense index): replace its value by the shared one.
+    for (std::size_t w = 0; w < present_.size(); ++w) {
+        for (std::uint64_t o = present_[w] & shared_->key_bits()[w]; o; o &= o - 1) {
+            const std::uint32_t slot = shared_->SlotAt(static_cast<std::uint32_t>(w * 64 + __builtin_ctzll(o)));
+            if (!slot || !((mask >> (slot - 1)) & 1)) continue;
+            const Field& f = sf[slot - 1];
             // Replaced as SetRaw would: the own value takes the shared one.
             for (auto& existing : fields_)
-                if (existing.key == sf[i].key) {
-                    existing.value = Store(sf[i].value);
-                    existing.kind = sf[i].kind;
+                if (existing.key == f.key) {
+                    existing.value = Store(f.value);
+                    existing.kind = f.kind;
                     break;
                 }
-            mask &= ~(std::uint64_t{1} << i);
+            mask &= ~(std::uint64_t{1} << (slot - 1));
         }
     }
     shared_mask_ |= mask;

@@ -175,6 +175,7 @@ public:
     [[nodiscard]] std::size_t size() const noexcept { return fields_.size(); }
     // The position + 1 of the field with this dense key index (0: none).
     [[nodiscard]] std::uint32_t SlotOf(const KeyInfo& k) const noexcept { return slot_[k.index]; }
+    [[nodiscard]] std::uint32_t SlotAt(std::uint32_t dense_index) const noexcept { return slot_[dense_index]; }
     // Event::Hash's term of field i (0 for time.observation, which the default hash leaves out).
     [[nodiscard]] std::uint64_t hash_term(std::size_t i) const noexcept { return hash_terms_[i]; }
     // Distinct for every list made in the process (for caches keyed by list).

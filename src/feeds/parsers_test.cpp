@@ -11,6 +11,7 @@
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <thread>
 #include <tuple>
 
 #include "core/csv.hpp"
@@ -1056,6 +1057,26 @@ TEST(Event, EventTimeTextIsFormatEventTime) {
                            core::Micros{253402300800000000}, core::Micros{9000000000000000000}}) {
         EXPECT_EQ(FormatEventTimeText(t).view(), FormatEventTime(t)) << t;
     }
+}
+
+// ParseEventTime keeps the last date it parsed (per thread): a text after another gives what it
+// gives alone (parsed on a new thread, which has seen no other).
+TEST(Event, EventTimesParseTheSameAfterOthers) {
+    const std::vector<std::string> texts = {
+        "2026-01-14 00:00:00",      "2026-01-14T23:59:59Z",       "2026-01-14 24:00:00",
+        "2026-01-14",               "2026-01-14x",                "2026-01-14T10:00:00.5+05:00",
+        "2026-01-14 10:00",         "2026-02-30 00:00:00",        "2026-02-30 00:00:01",
+        "2024-02-29T00:00:00Z",     "2023-02-29T00:00:00Z",       "2023-02-29T00:00:00Z",
+        std::string(10, '\0') + "T00:00:00", "2026-01-14 00:00:00", "  2026-01-14 01:00:00  ",
+        "2026-01-14T01:00:00-0130", "2026-01-14T01:00:00+25:00",  "2026-01-14 01:00:00 GMT"};
+    for (const auto& t : texts) {
+        std::optional<core::Micros> alone;
+        std::thread([&] { alone = ParseEventTime(t); }).join();
+        EXPECT_EQ(ParseEventTime(t), alone) << t;
+    }
+    EXPECT_FALSE(ParseEventTime(std::string(10, '\0') + "T00:00:00"));
+    EXPECT_TRUE(ParseEventTime("2024-02-29T00:00:00Z"));
+    EXPECT_FALSE(ParseEventTime("2023-02-29T00:00:00Z"));
 }
 
 // The intern table is bounded: past its limit, new keys are held by their Key (owned) and every
