@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <time.h>
+#include <openssl/evp.h>
 #include <sodium.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -47,24 +48,41 @@ std::string HexOf(const unsigned char* d, std::size_t n) {
     return s;
 }
 
+// SHA-256 through OpenSSL (which uses the CPU's SHA instructions where it has them: several
+// times faster than portable code on a report of many megabytes).
+class Sha256 {
+public:
+    Sha256() : ctx_(EVP_MD_CTX_new()) {
+        if (!ctx_ || EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr) != 1) throw std::runtime_error("SHA-256 is not available");
+    }
+    ~Sha256() { EVP_MD_CTX_free(ctx_); }
+    Sha256(const Sha256&) = delete;
+    Sha256& operator=(const Sha256&) = delete;
+    void Update(const void* data, std::size_t size) { EVP_DigestUpdate(ctx_, data, size); }
+    void Update(std::string_view data) { Update(data.data(), data.size()); }
+    [[nodiscard]] std::string Hex() {
+        unsigned char out[EVP_MAX_MD_SIZE];
+        unsigned n = 0;
+        EVP_DigestFinal_ex(ctx_, out, &n);
+        return HexOf(out, n);
+    }
+
+private:
+    EVP_MD_CTX* ctx_;
+};
+
 }  // namespace
 
 std::string FingerprintData(std::string_view data) {
-    unsigned char out[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256_state st;
-    crypto_hash_sha256_init(&st);
+    Sha256 sha;
     if (static_cast<std::int64_t>(data.size()) <= kFullHashLimit) {
-        crypto_hash_sha256_update(&st, reinterpret_cast<const unsigned char*>(data.data()), data.size());
-        crypto_hash_sha256_final(&st, out);
-        return "sha256:" + HexOf(out, sizeof out);
+        sha.Update(data);
+        return "sha256:" + sha.Hex();
     }
-    const std::string size = std::to_string(data.size());
-    crypto_hash_sha256_update(&st, reinterpret_cast<const unsigned char*>(size.data()), size.size());
-    crypto_hash_sha256_update(&st, reinterpret_cast<const unsigned char*>(data.data()), kSampleBytes);
-    crypto_hash_sha256_update(&st, reinterpret_cast<const unsigned char*>(data.data() + data.size() - kSampleBytes),
-                              kSampleBytes);
-    crypto_hash_sha256_final(&st, out);
-    return "sample-sha256:" + HexOf(out, sizeof out);
+    sha.Update(std::to_string(data.size()));
+    sha.Update(data.substr(0, kSampleBytes));
+    sha.Update(data.substr(data.size() - kSampleBytes));
+    return "sample-sha256:" + sha.Hex();
 }
 
 core::Result<std::string> FingerprintFile(const std::string& path, std::int64_t& size) {
@@ -76,15 +94,13 @@ core::Result<std::string> FingerprintFile(const std::string& path, std::int64_t&
         return core::Invalid("file", path + " is not a regular file");
     }
     size = sb.st_size;
-    unsigned char out[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256_state st;
-    crypto_hash_sha256_init(&st);
+    Sha256 sha;
     std::string buf(1 << 20, '\0');
     auto feed = [&](std::int64_t from, std::int64_t len) -> bool {
         while (len > 0) {
             const auto n = ::pread(fd, buf.data(), static_cast<std::size_t>(std::min<std::int64_t>(len, 1 << 20)), from);
             if (n <= 0) return n == 0;
-            crypto_hash_sha256_update(&st, reinterpret_cast<const unsigned char*>(buf.data()), static_cast<std::size_t>(n));
+            sha.Update(buf.data(), static_cast<std::size_t>(n));
             from += n;
             len -= n;
         }
@@ -96,15 +112,13 @@ core::Result<std::string> FingerprintFile(const std::string& path, std::int64_t&
         ok = feed(0, size);
         prefix = "sha256:";
     } else {
-        const std::string s = std::to_string(size);
-        crypto_hash_sha256_update(&st, reinterpret_cast<const unsigned char*>(s.data()), s.size());
+        sha.Update(std::to_string(size));
         ok = feed(0, kSampleBytes) && feed(size - kSampleBytes, kSampleBytes);
         prefix = "sample-sha256:";
     }
     ::close(fd);
     if (!ok) return core::Invalid("file", "cannot read " + path);
-    crypto_hash_sha256_final(&st, out);
-    return prefix + HexOf(out, sizeof out);
+    return prefix + sha.Hex();
 }
 
 // ---- ChunkReader -----------------------------------------------------------------------------

@@ -135,6 +135,30 @@ TEST(Routing, OwnedForeignPartnerUnknownV4AndV6) {
     EXPECT_EQ(by_url.organisation_id, kOwner);
 }
 
+// A report's fingerprint is the SHA-256 of its bytes (of its size and first and last 4 MiB beyond
+// 64 MiB), the same from memory and from a file (FIPS 180-2 test vector).
+TEST(Fingerprint, Sha256OfTheReport) {
+    EXPECT_EQ(FingerprintData("abc"), "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    EXPECT_EQ(FingerprintData(""), "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    const fs::path dir = fs::temp_directory_path() / ("muhafiz-fingerprint-" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    for (const std::size_t bytes : {std::size_t{3}, std::size_t{3} << 20, (std::size_t{64} << 20) + 1}) {
+        std::string data(bytes, '\0');
+        for (std::size_t i = 0; i < bytes; ++i) data[i] = static_cast<char>((i * 2654435761u) >> 13);
+        const std::string path = (dir / "report.csv").string();
+        std::ofstream(path, std::ios::binary) << data;
+        std::int64_t size = 0;
+        auto file = FingerprintFile(path, size);
+        ASSERT_TRUE(file) << file.error().message;
+        EXPECT_EQ(size, static_cast<std::int64_t>(bytes));
+        EXPECT_EQ(*file, FingerprintData(data));
+        EXPECT_EQ(file->rfind(bytes > (std::size_t{64} << 20) ? "sample-sha256:" : "sha256:", 0), 0u) << *file;
+        data[bytes / 2] ^= 1;  // the middle of a sampled report is not in its fingerprint
+        EXPECT_EQ(FingerprintData(data) == *file, bytes > (std::size_t{64} << 20));
+    }
+    fs::remove_all(dir);
+}
+
 TEST(Routing, FeedRules) {
     auto dir = Directory::Build(Orgs());
     FeedConfig feed = DefaultFeed("t", "jsonl");
