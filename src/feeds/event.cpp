@@ -373,6 +373,32 @@ EventTimeText FormatEventTimeText(core::Micros t) {
     return text;
 }
 
+bool IsEventTimeText(std::string_view text, core::Micros t) {
+    constexpr core::Micros kDay = core::Micros{86400} * 1000000;
+    // Whole seconds from 1970 on: "YYYY-MM-DDThh:mm:ss+00:00", the date part formatted once per
+    // day (per thread), the time of day compared digit by digit.
+    if (t < 0 || t >= core::Micros{253402300800000000} || t % 1000000 != 0 || text.size() != 25)  // (years 1970-9999)
+        return text == FormatEventTimeText(t).view();
+    struct LastDay {
+        core::Micros day = -1;
+        char date[11] = {};
+    };
+    thread_local LastDay last;
+    const core::Micros day = t / kDay;
+    if (day != last.day) {
+        std::memcpy(last.date, FormatEventTimeText(day * kDay).data, 11);  // "YYYY-MM-DDT"
+        last.day = day;
+    }
+    const auto secs = static_cast<int>((t % kDay) / 1000000);
+    const int hms[3] = {secs / 3600, secs / 60 % 60, secs % 60};
+    const char* p = text.data();
+    if (std::memcmp(p, last.date, 11) != 0 || std::memcmp(p + 19, "+00:00", 6) != 0 || p[13] != ':' || p[16] != ':')
+        return false;
+    for (int i = 0; i < 3; ++i)
+        if (p[11 + 3 * i] != '0' + hms[i] / 10 || p[12 + 3 * i] != '0' + hms[i] % 10) return false;
+    return true;
+}
+
 std::optional<core::Micros> ParseEventTime(std::string_view s) {
     s = Trim(s);
     int h = 0, mi = 0, se = 0;
@@ -1535,11 +1561,20 @@ std::uint64_t Event::Hash(const std::vector<std::string>& only, const std::vecto
     for (const Field& f : fields_) field_hash(f);
     if (shared_mask_) {
         if (only_keys.empty() && skip_keys.empty()) {
-            // Each shared field's term computed once (time.observation's is 0).
-            for (std::uint64_t b = shared_mask_; b; b &= b - 1) {
-                const std::size_t i = static_cast<std::size_t>(__builtin_ctzll(b));
-                if (const std::uint64_t t = shared_->hash_term(i)) h += t;
+            // Each shared field's term computed once (time.observation's is 0), and their sum once
+            // per list and mask (kept per thread: the events of a report have few masks).
+            struct TermSum {
+                std::uint64_t serial = 0, mask = 0, sum = 0;
+            };
+            thread_local std::array<TermSum, 64> sums;
+            const std::uint64_t serial = shared_->serial();
+            TermSum& c = sums[((shared_mask_ ^ serial) * 0x9E3779B97F4A7C15ULL) >> 58];
+            if (c.serial != serial || c.mask != shared_mask_) {
+                c = TermSum{serial, shared_mask_, 0};
+                for (std::uint64_t b = shared_mask_; b; b &= b - 1)
+                    c.sum += shared_->hash_term(static_cast<std::size_t>(__builtin_ctzll(b)));
             }
+            h += c.sum;
         } else {
             for (std::uint64_t b = shared_mask_; b; b &= b - 1)
                 field_hash(shared_->fields()[static_cast<std::size_t>(__builtin_ctzll(b))]);
@@ -1928,16 +1963,37 @@ bool EncodeCompact(const Event& e, const CompactBase* base, std::string& data, s
                         sc.cover[i] = static_cast<std::uint8_t>(b + 1);
                 }
             }
-            for (std::uint64_t m = shared_left; m; m &= m - 1) {
-                const unsigned i = static_cast<unsigned>(__builtin_ctzll(m));
-                const unsigned b = sc.cover[i];
-                if (!b) continue;
-                const std::uint64_t bb = std::uint64_t{1} << (b - 1);
-                if (seen & bb) continue;
-                seen |= bb;
-                mask |= bb;
-                shared_left &= ~(std::uint64_t{1} << i);
+            // The base fields the shared ones cover and the shared ones left, for `seen` (the base
+            // keys the event's own fields met: none of the shared keys, which the event has not of
+            // its own, so the result is kept per list, base and shared_left, per thread).
+            const auto cover_shared = [&](std::uint64_t met, std::uint64_t left, std::uint64_t& bits) {
+                bits = 0;
+                for (std::uint64_t m = left; m; m &= m - 1) {
+                    const unsigned i = static_cast<unsigned>(__builtin_ctzll(m));
+                    const unsigned b = sc.cover[i];
+                    if (!b) continue;
+                    const std::uint64_t bb = std::uint64_t{1} << (b - 1);
+                    if ((met | bits) & bb) continue;
+                    bits |= bb;
+                    left &= ~(std::uint64_t{1} << i);
+                }
+                return left;
+            };
+            struct Covered {
+                std::uint64_t serial = 0, id = 0;
+                const Field* fields = nullptr;
+                std::uint64_t left = 0, bits = 0, rest = 0;
+            };
+            thread_local std::array<Covered, 64> memo;
+            Covered& c = memo[((shared_left ^ sc.serial) * 0x9E3779B97F4A7C15ULL) >> 58];
+            if (c.serial != sc.serial || c.id != sc.id || c.fields != sc.fields || c.left != shared_left) {
+                c = Covered{sc.serial, sc.id, sc.fields, shared_left, 0, 0};
+                c.rest = cover_shared(0, shared_left, c.bits);
             }
+            std::uint64_t bits = c.bits;
+            shared_left = (seen & c.bits) ? cover_shared(seen, shared_left, bits) : c.rest;
+            seen |= bits;
+            mask |= bits;
         }
     }
     char buf[24];

@@ -215,6 +215,8 @@ struct EventTimeText {
     [[nodiscard]] std::string_view view() const { return {data, size}; }
 };
 [[nodiscard]] EventTimeText FormatEventTimeText(core::Micros t);
+// text == FormatEventTimeText(t).view(), without formatting the whole time for most texts.
+[[nodiscard]] bool IsEventTimeText(std::string_view text, core::Micros t);
 // Parses ISO 8601 with a zone, or without one (taken as UTC, as add_UTC_to_timestamp does).
 [[nodiscard]] std::optional<core::Micros> ParseEventTime(std::string_view text);
 

@@ -1057,6 +1057,22 @@ TEST(Event, EventTimeTextIsFormatEventTime) {
                            core::Micros{253402300800000000}, core::Micros{9000000000000000000}}) {
         EXPECT_EQ(FormatEventTimeText(t).view(), FormatEventTime(t)) << t;
     }
+    // IsEventTimeText is the comparison with the formatted text: for the text itself, for it
+    // changed at each position, and for the texts of other times, one after another.
+    std::vector<core::Micros> times = {0, 1, -1000000, 1768349233000000, 1768349233123456, 1768435199000000,
+                                       1768435200000000, 253402300799000000, 253402300800000000, 951782400000000};
+    for (core::Micros t = 1768349233000000; t < 1768349233000000 + 200 * 1000000; t += 37 * 1000000) times.push_back(t);
+    for (const core::Micros t : times) {
+        const std::string text(FormatEventTimeText(t).view());
+        for (const core::Micros u : {t, t + 1000000, t - 86400 * core::Micros{1000000}, t + 1}) {
+            EXPECT_EQ(IsEventTimeText(text, u), text == FormatEventTimeText(u).view()) << text << " " << u;
+            for (std::size_t i = 0; i < text.size(); ++i) {
+                std::string changed = text;
+                changed[i] = changed[i] == '0' ? '1' : '0';
+                EXPECT_EQ(IsEventTimeText(changed, u), changed == FormatEventTimeText(u).view()) << changed << " " << u;
+            }
+        }
+    }
 }
 
 // ParseEventTime keeps the last date it parsed (per thread): a text after another gives what it

@@ -695,7 +695,7 @@ void BlockBuilder::Add(RunContext& ctx, RoutedEvent& e, const CompactBase& base)
         leave_out[n_out++] = &keys[kObs];
         b.block_observation = true;
     }
-    if (const Field* f = string_field(kTs); f && f->value == FormatEventTimeText(e.time_source).view()) {
+    if (const Field* f = string_field(kTs); f && IsEventTimeText(f->value, e.time_source)) {
         leave_out[n_out++] = &keys[kTs];
         b.derived_time_source = true;
     }
