@@ -1,5 +1,6 @@
 #include "core/csv.hpp"
 
+#include <bit>
 #include <cstring>
 
 namespace muhafiz::core {
@@ -13,6 +14,26 @@ std::int64_t CountLines(std::string_view text, std::size_t from, std::size_t to)
          p < end && (p = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)))) != nullptr; ++p)
         ++n;
     return n;
+}
+
+// The position of the first '"' at or after `from` (npos: none). Quoted fields are mostly short:
+// eight bytes at a time in a register (the lowest byte equal to '"' found exactly), without the
+// call and set-up of a library search per field.
+std::size_t FindQuote(std::string_view text, std::size_t from) {
+    static_assert(std::endian::native == std::endian::little, "the lowest set bit is the first byte");
+    const char* p = text.data() + from;
+    const char* end = text.data() + text.size();
+    constexpr std::uint64_t kOnes = 0x0101010101010101ULL, kHighs = 0x8080808080808080ULL;
+    for (; end - p >= 8; p += 8) {
+        std::uint64_t w;
+        std::memcpy(&w, p, 8);
+        const std::uint64_t x = w ^ (kOnes * '"');
+        if (const std::uint64_t m = (x - kOnes) & ~x & kHighs)
+            return static_cast<std::size_t>(p - text.data()) + static_cast<std::size_t>(__builtin_ctzll(m) >> 3);
+    }
+    for (; p < end; ++p)
+        if (*p == '"') return static_cast<std::size_t>(p - text.data());
+    return std::string_view::npos;
 }
 }  // namespace
 
@@ -86,7 +107,7 @@ CsvTokenizer::Outcome CsvTokenizer::Next(std::vector<std::string_view>& fields, 
             bool escaped = false;
             std::size_t scratch_at = 0;
             for (;;) {
-                const std::size_t q = text_.find('"', pos_);
+                const std::size_t q = FindQuote(text_, pos_);
                 if (q == std::string_view::npos) {
                     error_line_ = record_line_;
                     if (options_.unclosed_quote_consumes_rest) {
