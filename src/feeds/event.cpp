@@ -1136,8 +1136,7 @@ std::shared_ptr<const SharedFields> SharedFields::Make(std::vector<Field> fields
         const KeyInfo& k = fields[i].key.info();
         if (!fields[i].key.interned() || k.index == kOverflowKeyIndex || fields[i].key == RawKey())
             throw std::invalid_argument("a shared field needs a harmonised key: " + k.name);
-        if (s->slot_[k.index]) throw std::invalid_argument("a shared key twice: " + k.name);
-        s->slot_[k.index] = static_cast<std::uint8_t>(i + 1);
+        s->slots_[k.index] |= std::uint64_t{1} << i;
         s->key_bits_[k.index >> 6] |= std::uint64_t{1} << (k.index & 63);
     }
     s->fields_.assign(fields.begin(), fields.end());
@@ -1169,9 +1168,9 @@ void Event::ShareFields(const std::shared_ptr<const SharedFields>& shared, std::
     // dense index): replace its value by the shared one.
     for (std::size_t w = 0; w < present_.size(); ++w) {
         for (std::uint64_t o = present_[w] & shared_->key_bits()[w]; o; o &= o - 1) {
-            const std::uint32_t slot = shared_->SlotAt(static_cast<std::uint32_t>(w * 64 + __builtin_ctzll(o)));
-            if (!slot || !((mask >> (slot - 1)) & 1)) continue;
-            const Field& f = sf[slot - 1];
+            const std::uint64_t slots = shared_->SlotsAt(static_cast<std::uint32_t>(w * 64 + __builtin_ctzll(o)));
+            if (!(slots & mask)) continue;
+            const Field& f = sf[static_cast<std::size_t>(__builtin_ctzll(slots & mask))];
             // Replaced as SetRaw would: the own value takes the shared one.
             for (auto& existing : fields_)
                 if (existing.key == f.key) {
@@ -1179,7 +1178,7 @@ void Event::ShareFields(const std::shared_ptr<const SharedFields>& shared, std::
                     existing.kind = f.kind;
                     break;
                 }
-            mask &= ~(std::uint64_t{1} << (slot - 1));
+            mask &= ~slots;
         }
     }
     shared_mask_ |= mask;
@@ -1827,8 +1826,7 @@ bool EncodeCompact(const Event& e, const CompactBase* base, std::string& data, s
     std::uint64_t shared_left = e.shared_mask();  // shared fields the base does not cover
     if (shared_left)
         for (const Key* k : leave_out)
-            if (const std::uint32_t slot = k->info().index != kOverflowKeyIndex ? shared->SlotOf(k->info()) : 0)
-                shared_left &= ~(std::uint64_t{1} << (slot - 1));
+            if (k->info().index != kOverflowKeyIndex) shared_left &= ~shared->SlotsOf(k->info());
     std::uint64_t mask = 0;
     // Which of the event's fields are not written: the fields left out, and those the base covers
     // (the first field of each base key, when equal).

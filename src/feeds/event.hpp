@@ -162,20 +162,21 @@ private:
 };
 
 // Fields that many events share (constants of a feed, report or run: feed.*, tlp,
-// time.observation, the report's classification...): built once, immutable, held by the events
-// through a shared pointer with a mask of the fields that apply to each (Event::ShareFields). At
-// most 64 fields, each with a distinct interned key that has a dense index (a harmonised key).
+// time.observation, the report's classification, the values a report's columns repeat...): built
+// once, immutable, held by the events through a shared pointer with a mask of the fields that
+// apply to each (Event::ShareFields). At most 64 fields, each with an interned key that has a
+// dense index (a harmonised key); a key may have several values in the list (a column's frequent
+// values), of which at most one applies to an event.
 // Thread-safety: immutable once made; safe to read from any thread.
 class SharedFields {
 public:
-    // Throws std::invalid_argument for more than 64 fields, a repeated key or a key without a
-    // dense index.
+    // Throws std::invalid_argument for more than 64 fields or a key without a dense index.
     [[nodiscard]] static std::shared_ptr<const SharedFields> Make(std::vector<Field> fields);
     [[nodiscard]] const FieldList& fields() const noexcept { return fields_; }
     [[nodiscard]] std::size_t size() const noexcept { return fields_.size(); }
-    // The position + 1 of the field with this dense key index (0: none).
-    [[nodiscard]] std::uint32_t SlotOf(const KeyInfo& k) const noexcept { return slot_[k.index]; }
-    [[nodiscard]] std::uint32_t SlotAt(std::uint32_t dense_index) const noexcept { return slot_[dense_index]; }
+    // The positions of the fields of this key (bit i: fields()[i]; 0: none).
+    [[nodiscard]] std::uint64_t SlotsOf(const KeyInfo& k) const noexcept { return slots_[k.index]; }
+    [[nodiscard]] std::uint64_t SlotsAt(std::uint32_t dense_index) const noexcept { return slots_[dense_index]; }
     // Event::Hash's term of field i (0 for time.observation, which the default hash leaves out).
     [[nodiscard]] std::uint64_t hash_term(std::size_t i) const noexcept { return hash_terms_[i]; }
     // Distinct for every list made in the process (for caches keyed by list).
@@ -187,7 +188,7 @@ private:
     std::array<std::uint64_t, kDenseKeys / 64> key_bits_{};
     std::uint64_t serial_ = 0;
     FieldList fields_;
-    std::array<std::uint8_t, kDenseKeys> slot_{};
+    std::array<std::uint64_t, kDenseKeys> slots_{};
     std::vector<std::uint64_t> hash_terms_;
 };
 
@@ -358,7 +359,8 @@ public:
     // Gives the event the fields of `shared` selected by `mask` as if they were its own (later
     // Set/Remove/Append of one of their keys copies or masks it). A field of `mask` whose key
     // the event has already (its own) replaces its value, as SetRaw would. Shared fields of
-    // another list that the event had become its own first.
+    // another list that the event had become its own first. `mask` (with the fields the event
+    // shares already) selects at most one field of each key.
     void ShareFields(const std::shared_ptr<const SharedFields>& shared, std::uint64_t mask);
     [[nodiscard]] bool empty() const { return fields_.empty() && !shared_mask_ && !has_raw_bytes_; }
     void Reserve(std::size_t n) { fields_.reserve(n); }
@@ -413,16 +415,12 @@ private:
     // The shared field of `k` when it applies to this event (else nullptr).
     [[nodiscard]] const Field* SharedField(const KeyInfo& k) const noexcept {
         if (!shared_mask_) return nullptr;
-        const std::uint32_t s = shared_->SlotOf(k);
-        if (!s || !((shared_mask_ >> (s - 1)) & 1)) return nullptr;
-        return &shared_->fields()[s - 1];
+        const std::uint64_t m = shared_->SlotsOf(k) & shared_mask_;
+        return m ? &shared_->fields()[static_cast<std::size_t>(__builtin_ctzll(m))] : nullptr;
     }
     [[nodiscard]] bool SharedHas(const KeyInfo& k) const noexcept { return SharedField(k) != nullptr; }
     // Masks the shared field of `k` (if it applies): the event no longer has it.
-    void Unshare(const KeyInfo& k) noexcept {
-        const std::uint32_t s = shared_->SlotOf(k);
-        if (s) shared_mask_ &= ~(std::uint64_t{1} << (s - 1));
-    }
+    void Unshare(const KeyInfo& k) noexcept { shared_mask_ &= ~shared_->SlotsOf(k); }
     // The bytes of `v` copied into the event's value storage (chunks that never move).
     std::string_view Store(std::string_view v) {
         if (v.empty()) return {};

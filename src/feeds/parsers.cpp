@@ -7,6 +7,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <boost/unordered/unordered_flat_map.hpp>
+
 #include "core/json.hpp"
 #include "core/net.hpp"
 
@@ -491,19 +493,51 @@ public:
 private:
     static bool HasNul(std::string_view s) { return std::memchr(s.data(), 0, s.size()) != nullptr; }
     // Most columns of a report repeat their values from row to row (its sector, naics, region,
-    // protocol, port, tag...). Such a value is parsed once and shared by the events, like the
-    // report's constants (one list, list_: the constants, then at most one value per column),
-    // instead of being sanitised, copied, hashed and encoded for every row: a cell equal byte for
-    // byte to its column's shared value gives the event exactly the fields that parsing it
-    // would. Which value a column shares is learnt from its rows and renewed (RenewShared).
-    struct ColumnShare {
-        bool shareable = false;    // PlanShares
-        std::string text;          // the shared value's cell (when mask != 0)
-        std::uint64_t mask = 0;    // its fields in list_
-        std::size_t hits = 0;      // records that had it since the list was made
-        std::string candidate;     // Vote over every 4th record
-        std::size_t votes = 0, seen = 0;
+    // city, protocol, port, tag, asn...). Such a value is parsed once and shared by the events,
+    // like the report's constants (one list, list_: the constants, then the frequent values of
+    // the columns), instead of being sanitised, copied, hashed and encoded for every row: a cell
+    // equal byte for byte to one of its column's shared values gives the event exactly the
+    // fields that parsing it would. Which values a column shares is learnt from a sample of its
+    // rows and renewed (RenewShared).
+    struct TextHash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
     };
+    struct TextEq {
+        using is_transparent = void;
+        bool operator()(std::string_view a, std::string_view b) const noexcept { return a == b; }
+    };
+    struct ColumnShare {
+        bool shareable = false;  // PlanShares
+        struct Value {
+            std::string text;        // the cell
+            std::uint64_t mask = 0;  // its fields in list_
+            std::size_t hits = 0;    // records that had it since the list was made
+        };
+        std::vector<Value> values;  // at most kValuesPerColumn
+        // How many sampled records had each other value (at most kCounted values are counted;
+        // once that many are all different, no more until the list is renewed).
+        boost::unordered_flat_map<std::string, std::uint32_t, TextHash, TextEq> counts;
+        std::size_t repeats = 0;
+        [[nodiscard]] std::uint64_t Match(std::string_view v) {
+            for (Value& x : values)
+                if (x.text.size() == v.size() && std::memcmp(x.text.data(), v.data(), v.size()) == 0) {
+                    ++x.hits;
+                    return x.mask;
+                }
+            return 0;
+        }
+        void Count(std::string_view v) {
+            if (counts.size() >= kCounted && repeats == 0) return;
+            if (auto it = counts.find(v); it != counts.end()) {
+                ++it->second;
+                ++repeats;
+            } else if (counts.size() < kCounted) {
+                counts.emplace(std::string(v), 1);
+            }
+        }
+    };
+    static constexpr std::size_t kValuesPerColumn = 8, kCounted = 64;
 
     // What the cells of a record tell the steps after them (the URL and description derived from
     // several columns).
@@ -646,18 +680,19 @@ private:
         e.Reserve(actions_.size() + 10);
         CellLocals l;
         if (++rows_since_ >= next_renew_) RenewShared();
-        const bool sample = (rows_since_ & 3) == 0;
+        const bool sample = (rows_since_ & 7) == 0;
         std::uint64_t column_mask = 0;
         for (std::size_t i = 0; i < actions_.size(); ++i) {
             const std::string_view v = cells_[i];
             if (v.empty()) continue;
             ColumnShare& cs = shares_[i];
-            if (cs.mask && v == cs.text) {
-                column_mask |= cs.mask;
-                ++cs.hits;
-                continue;
+            if (cs.shareable) {
+                if (const std::uint64_t m = cs.Match(v)) {
+                    column_mask |= m;
+                    continue;
+                }
+                if (sample) cs.Count(v);
             }
-            if (cs.shareable && sample) Vote(cs, v);
             if (!record_utf8_ && !IsUtf8(v)) {
                 reason = "column " + columns_[i] + ": the value is not valid UTF-8";
                 return false;
@@ -784,62 +819,77 @@ private:
         }
     }
 
-    // Boyer-Moore majority vote: the candidate ends as the column's most frequent value when one
-    // value is in more than half of the sampled rows (and `seen` counts its rows, to check).
-    static void Vote(ColumnShare& cs, std::string_view v) {
-        if (cs.votes == 0) {
-            cs.candidate.assign(v);
-            cs.votes = 1;
-            cs.seen = 1;
-        } else if (v == cs.candidate) {
-            ++cs.votes;
-            ++cs.seen;
-        } else {
-            --cs.votes;
-        }
-    }
-
-    // A new shared list: the constants, then for each shareable column the value it keeps (its
-    // shared value while at least a quarter of the rows since the last list had it) or the
-    // winner of its vote (when in at least a quarter of the sampled rows), parsed once here.
+    // A new shared list: the constants, then the values of the shareable columns that came in
+    // at least 1/32 of the records (the shared ones counted in every record, the others in every
+    // 8th; the most frequent first, up to kValuesPerColumn per column and 64 fields in all), each
+    // parsed once here.
     void RenewShared() {
         std::vector<Field> fields(constants_->fields().begin(), constants_->fields().end());
+        // The keys taken: the constants', and each column's (column_keys: a key is one column's alone).
         std::array<std::uint64_t, kDenseKeys / 64> used = constants_->key_bits();
-        std::vector<std::string> values;  // the fields' values until Make copies them
-        values.reserve(64);
-        const std::size_t sampled = rows_since_ / 4;
+        std::vector<std::string> texts;  // the fields' values until Make copies them
+        texts.reserve(64);
+        const std::size_t sampled = rows_since_ / 8;
+        struct Candidate {
+            std::uint32_t n;
+            std::size_t column;
+            std::string_view text;
+        };
+        std::vector<Candidate> candidates;
+        // The values shared until now (their hits in records, counted as in the sample) and the
+        // others counted in the sample.
+        std::vector<std::vector<ColumnShare::Value>> before(shares_.size());
         for (std::size_t i = 0; i < shares_.size(); ++i) {
-            ColumnShare& cs = shares_[i];
-            const bool keep = cs.mask && cs.hits * 4 >= rows_since_;
-            const bool win = !keep && cs.votes > 0 && cs.seen * 4 >= sampled && sampled > 0;
-            cs.mask = 0;
-            cs.hits = cs.votes = cs.seen = 0;
-            if (!keep && !win) continue;
-            if (win) cs.text = cs.candidate;
-            if (!IsUtf8(cs.text)) continue;
-            std::string reason;
-            CellLocals l;
+            before[i] = std::move(shares_[i].values);
+            shares_[i].values.clear();
+            for (const auto& v : before[i])
+                if (const auto n = static_cast<std::uint32_t>(v.hits / 8); n >= 2 && n * 32 >= sampled)
+                    candidates.push_back({n, i, v.text});
+            for (const auto& [text, n] : shares_[i].counts)
+                if (n >= 2 && n * 32 >= sampled) candidates.push_back({n, i, text});
+        }
+        std::sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
+            return a.n != b.n ? a.n > b.n : a.column != b.column ? a.column < b.column : a.text < b.text;
+        });
+        std::vector<std::array<std::uint64_t, kDenseKeys / 64>> column_keys(shares_.size());
+        std::string reason;
+        CellLocals l;
+        for (const Candidate& c : candidates) {
+            ColumnShare& cs = shares_[c.column];
+            if (cs.values.size() >= kValuesPerColumn || !IsUtf8(c.text)) continue;
             scratch_.Clear();
-            if (!Cell(scratch_, actions_[i], cs.text, l, reason)) continue;
+            if (!Cell(scratch_, actions_[c.column], c.text, l, reason)) continue;
             const auto& got = scratch_.own_fields();
-            bool fits = !got.empty() && fields.size() + got.size() <= 64 && scratch_.shared_mask() == 0;
-            std::array<std::uint64_t, kDenseKeys / 64> with = used;
+            bool fits = !got.empty() && fields.size() + got.size() <= 64;
+            std::array<std::uint64_t, kDenseKeys / 64> own{};  // this value's keys
             for (const Field& f : got) {
                 const KeyInfo& ki = f.key.info();
-                if (!fits || !f.key.interned() || ki.index == kOverflowKeyIndex || f.key == K().raw ||
-                    ((with[ki.index >> 6] >> (ki.index & 63)) & 1)) {
+                const std::uint64_t bit = std::uint64_t{1} << (ki.index & 63);
+                const std::size_t w = ki.index >> 6;
+                const bool elsewhere = (used[w] & bit) && !(column_keys[c.column][w] & bit);  // constants, other columns
+                if (!fits || !f.key.interned() || ki.index == kOverflowKeyIndex || f.key == K().raw || elsewhere ||
+                    (own[w] & bit)) {
                     fits = false;
                     break;
                 }
-                with[ki.index >> 6] |= std::uint64_t{1} << (ki.index & 63);
+                own[ki.index >> 6] |= bit;
             }
             if (!fits) continue;
-            used = with;
-            for (const Field& f : got) {
-                cs.mask |= std::uint64_t{1} << fields.size();
-                values.emplace_back(f.value);
-                fields.push_back(Field{f.key, values.back(), f.kind});
+            for (std::size_t w = 0; w < own.size(); ++w) {
+                column_keys[c.column][w] |= own[w];
+                used[w] |= own[w];
             }
+            ColumnShare::Value& value = cs.values.emplace_back();
+            value.text.assign(c.text);
+            for (const Field& f : got) {
+                value.mask |= std::uint64_t{1} << fields.size();
+                texts.emplace_back(f.value);
+                fields.push_back(Field{f.key, texts.back(), f.kind});
+            }
+        }
+        for (auto& cs : shares_) {
+            cs.counts.clear();
+            cs.repeats = 0;
         }
         list_ = SharedFields::Make(std::move(fields));
         rows_since_ = 0;
