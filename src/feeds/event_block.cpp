@@ -1,5 +1,7 @@
 #include "feeds/event_block.hpp"
 
+#include <lz4.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cstring>
@@ -147,6 +149,44 @@ std::uint64_t DedupHashAt(std::string_view column, std::size_t i) {
     std::uint64_t v = 0;
     (void)std::from_chars(column.data() + i * 16, column.data() + i * 16 + 16, v, 16);
     return v;
+}
+
+namespace {
+constexpr char kPacked = '\x01';
+}  // namespace
+
+std::string PackBlockText(std::string_view text) {
+    if (text.size() > static_cast<std::size_t>(LZ4_MAX_INPUT_SIZE)) return std::string(text);
+    const int in = static_cast<int>(text.size());
+    const int bound = LZ4_compressBound(in);
+    char head[24];
+    head[0] = kPacked;
+    char* h = std::to_chars(head + 1, head + sizeof head - 1, text.size()).ptr;
+    *h++ = ':';
+    const auto head_size = static_cast<std::size_t>(h - head);
+    // Packed into a buffer kept per thread (not zeroed again for every block), then copied out.
+    thread_local std::string buffer;
+    if (buffer.size() < head_size + static_cast<std::size_t>(bound)) buffer.resize(head_size + static_cast<std::size_t>(bound));
+    std::memcpy(buffer.data(), head, head_size);
+    const int n = LZ4_compress_default(text.data(), buffer.data() + head_size, in, bound);
+    if (n <= 0) return std::string(text);  // (not with a buffer of the bound's size)
+    return std::string(buffer.data(), head_size + static_cast<std::size_t>(n));
+}
+
+core::Result<std::string> UnpackBlockText(std::string stored) {
+    if (stored.empty() || stored.front() != kPacked) return stored;
+    const auto damaged = [] { return core::Invalid("data", "a stored block of events is damaged (its packed text does not decode)"); };
+    const auto colon = stored.find(':');
+    std::size_t size = 0;
+    if (colon == std::string::npos ||
+        std::from_chars(stored.data() + 1, stored.data() + colon, size).ptr != stored.data() + colon ||
+        size > static_cast<std::size_t>(LZ4_MAX_INPUT_SIZE))
+        return damaged();
+    std::string text(size, '\0');
+    const int n = LZ4_decompress_safe(stored.data() + colon + 1, text.data(), static_cast<int>(stored.size() - colon - 1),
+                                      static_cast<int>(size));
+    if (n < 0 || static_cast<std::size_t>(n) != size) return damaged();
+    return text;
 }
 
 void AddClass(std::string& set, std::string_view value) {

@@ -74,6 +74,15 @@ private:
 };
 
 // The text of a block's set of classifications: "|a|b|" (each taxonomy and type once).
+// The stored form of a block's text (feed_event_blocks.data): as it is, or packed (LZ4): the
+// byte 0x01, the text's size in decimal, ':', then the text as one LZ4 block. A text as it is
+// starts with its first event's line number (a digit or '-'), so the two cannot be mistaken.
+// SQLite stores blocks packed (the database ~4x smaller, less to write); PostgreSQL compresses
+// large values itself and stores them as they are.
+[[nodiscard]] std::string PackBlockText(std::string_view text);
+// The text of a stored block (packed or not); an error when a packed one does not decode.
+[[nodiscard]] core::Result<std::string> UnpackBlockText(std::string stored);
+
 void AddClass(std::string& set, std::string_view value);
 [[nodiscard]] bool HasClass(std::string_view set, std::string_view value);
 

@@ -135,7 +135,7 @@ struct BlockHead {
     std::string run_uuid, recipient_uuid, recipient_name, data;
 };
 
-BlockHead BlockFromRow(const db::Row& r, bool names) {
+core::Result<BlockHead> BlockFromRow(const db::Row& r, bool names) {
     BlockHead b;
     b.id = r.Int(0);
     b.n = r.Int(1);
@@ -156,7 +156,7 @@ BlockHead BlockFromRow(const db::Row& r, bool names) {
         b.run_uuid = r.Str(15);
         b.recipient_uuid = r.Str(16);
         b.recipient_name = r.Str(17);
-        b.data = r.Str(18);
+        b.data = MUHAFIZ_TRY(UnpackBlockText(r.Str(18)));
     }
     return b;
 }
@@ -497,7 +497,22 @@ core::Status FeedStore::WriteBatch(db::Connection& conn, RunRecord& run, Batch& 
                 }
                 id += std::get<std::int64_t>(row[1]);
             }
-            MUHAFIZ_CHECK(conn.BulkInsert("feed_event_blocks", kBlockCols, batch.block_rows));
+            // SQLite: the texts packed (PackBlockText), and put back in the rows once written (the
+            // caller reuses their buffers).
+            constexpr std::size_t kData = 17;
+            std::vector<std::string> texts;
+            if (conn.dialect() == db::Dialect::kSqlite)
+                for (auto& row : batch.block_rows)
+                    if (auto* text = std::get_if<std::string>(&row[kData])) {
+                        texts.push_back(PackBlockText(*text));
+                        std::swap(texts.back(), *text);
+                    }
+            auto inserted = conn.BulkInsert("feed_event_blocks", kBlockCols, batch.block_rows);
+            std::size_t t = 0;
+            if (!texts.empty())
+                for (auto& row : batch.block_rows)
+                    if (auto* text = std::get_if<std::string>(&row[kData])) std::swap(texts[t++], *text);
+            MUHAFIZ_CHECK(inserted);
             // In key order: each insert lands next to the previous one in the owners' B-tree.
             std::sort(owners.begin(), owners.end(), [](const Params& a, const Params& b) {
                 return std::get<std::int64_t>(a[0]) < std::get<std::int64_t>(b[0]);
@@ -574,7 +589,7 @@ core::Status FeedStore::FinishRun(db::Connection& conn, RunRecord& run, const st
                  "SELECT recipient_id, n, data FROM feed_event_blocks WHERE id > ? AND run_id = ?", {after, run.id}))) {
             const std::int64_t recipient = r.Int(0);
             stored[recipient] += r.Int(1);
-            const std::string data = r.Str(2);
+            const std::string data = MUHAFIZ_TRY(UnpackBlockText(r.Str(2)));
             BlockReader reader(data);
             BlockEvent be;
             while (MUHAFIZ_TRY(reader.Next(be)))
@@ -715,7 +730,7 @@ core::Result<Page<StoredEvent>> FeedStore::ListEvents(const EventFilter& f, cons
             for (const auto& r : MUHAFIZ_TRY(conn->Query(std::string("SELECT ") + kBlockHead +
                                                              " FROM feed_event_blocks b" + w_part.sql,
                                                          w_part.params))) {
-                const BlockHead b = BlockFromRow(r, false);
+                const BlockHead b = MUHAFIZ_TRY(BlockFromRow(r, false));
                 if (match.All(b)) total += b.n;  // (not reached: the SQL says the same)
                 else partial.push_back(b.id);
             }
@@ -724,7 +739,7 @@ core::Result<Page<StoredEvent>> FeedStore::ListEvents(const EventFilter& f, cons
         for (const std::int64_t id : partial) {
             const auto rows = MUHAFIZ_TRY(conn->Query("SELECT data FROM feed_event_blocks WHERE id = ?", {id}));
             if (rows.empty()) continue;
-            const std::string data = rows[0].Str(0);
+            const std::string data = MUHAFIZ_TRY(UnpackBlockText(rows[0].Str(0)));
             BlockReader reader(data);
             while (MUHAFIZ_TRY(reader.Next(be)))
                 if (match.Matches(be)) ++total;
@@ -758,7 +773,7 @@ core::Result<Page<StoredEvent>> FeedStore::ListEvents(const EventFilter& f, cons
                                                         bp));
             if (blocks.empty()) break;
             for (const auto& r : blocks) {
-                const BlockHead b = BlockFromRow(r, true);
+                const BlockHead b = MUHAFIZ_TRY(BlockFromRow(r, true));
                 below = b.id;
                 // The matching events (views into the block's text), then only the newest of them
                 // that the page still needs are decoded (a block may hold many thousands).
@@ -796,7 +811,7 @@ core::Result<std::shared_ptr<const std::string>> FeedStore::BlockTexts::Get(db::
     }
     const auto rows = MUHAFIZ_TRY(conn.Query("SELECT data FROM feed_event_blocks WHERE id = ?", {block_id}));
     if (rows.empty()) return std::make_shared<const std::string>();  // removed since its head was read: no events
-    auto text = std::make_shared<const std::string>(rows[0].Str(0));
+    auto text = std::make_shared<const std::string>(MUHAFIZ_TRY(UnpackBlockText(rows[0].Str(0))));
     ++reads_;
     while (!entries_.empty() && bytes_ + text->size() > max_bytes_) {
         auto oldest = entries_.begin();
@@ -839,7 +854,7 @@ core::Result<std::vector<StoredEvent>> FeedStore::EventsFor(db::Connection& conn
             {org, org, above, org, above}));
         if (blocks.empty()) break;
         for (const auto& r : blocks) {
-            const BlockHead b = BlockFromRow(r, true);
+            const BlockHead b = MUHAFIZ_TRY(BlockFromRow(r, true));
             above = b.id;
             if (b.id + b.n - 1 <= after) continue;
             std::shared_ptr<const std::string> cached;

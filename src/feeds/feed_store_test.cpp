@@ -5,6 +5,8 @@
 // restart, counts, and the query plans of the block queries.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -441,7 +443,11 @@ TEST_P(FeedStoreTest, AnOwnersDigestReadsItsSliceOfTheBlocks) {
     int at_offset = 0;
     for (const auto& r : entries) {
         const std::int64_t owner = r.Int(0), first = r.Int(1), at = r.Int(2), n = r.Int(3);
-        const std::string data = r.Str(5);
+        // SQLite stores the text packed, PostgreSQL as it is.
+        const std::string stored = r.Str(5);
+        ASSERT_FALSE(stored.empty());
+        EXPECT_EQ(stored.front() == '\x01', GetParam() == "sqlite");
+        const std::string data = *UnpackBlockText(stored);
         ASSERT_GE(at, 0);
         ASSERT_GT(n, 0);
         ASSERT_LE(first + n, r.Int(4));
@@ -496,6 +502,29 @@ TEST_P(FeedStoreTest, AnOwnersDigestReadsItsSliceOfTheBlocks) {
     EXPECT_GT(shared.reads(), 0);
     EXPECT_LE(shared.reads(), blocks);
     EXPECT_GT(tiny.reads(), blocks);  // nothing kept: read again each time
+    // Blocks stored as they are (SQLite before packing; PostgreSQL) and packed ones (SQLite: a
+    // text column holds any bytes there) read alike; a damaged packed block is an error, not
+    // missing events.
+    std::map<std::int64_t, std::vector<std::int64_t>> before;
+    for (const std::int64_t org : {kBank, shop_, kPower, kSector, kRoot, kPartner})
+        before[org] = Ids(*store_->EventsFor(*conn, org, 0, 100000));
+    const auto stored = *conn->Query("SELECT id, data FROM feed_event_blocks ORDER BY id");
+    for (std::size_t i = 0; i < stored.size(); ++i) {
+        const std::string text = *UnpackBlockText(stored[i].Str(1));
+        ASSERT_TRUE(conn->Execute("UPDATE feed_event_blocks SET data = ? WHERE id = ?",
+                                  {i % 2 && GetParam() == "sqlite" ? PackBlockText(text) : text, stored[i].Int(0)}));
+    }
+    for (const auto& [org, ids] : before) EXPECT_EQ(Ids(*store_->EventsFor(*conn, org, 0, 100000)), ids) << org;
+    EXPECT_EQ(All(EventFilter{}, {}, 500).size(), all.size());
+    if (GetParam() == "sqlite") {
+        std::string damaged = PackBlockText(*UnpackBlockText(stored[0].Str(1)));
+        damaged[damaged.size() / 2] ^= 0x5a;
+        damaged.resize(damaged.size() - 3);
+        ASSERT_TRUE(conn->Execute("UPDATE feed_event_blocks SET data = ? WHERE id = ?", {damaged, stored[0].Int(0)}));
+        auto read = store_->EventsFor(*conn, kSector, 0, 100000);
+        ASSERT_FALSE(read);
+        EXPECT_NE(read.error().message.find("damaged"), std::string::npos) << read.error().message;
+    }
 }
 
 // The block text: every field back as written, ids and views intact; damage is an error.
@@ -554,6 +583,25 @@ TEST(EventBlock, RoundTrip) {
     EXPECT_EQ(x.severity, "high");
     EXPECT_EQ(x.taxonomy, "");
     EXPECT_FALSE(*r.Next(x));
+    // The stored form: packed (LZ4) or as it is, both read back to the text; a damaged packed
+    // text is an error.
+    for (const std::string& t : {text, std::string(), std::string(200000, 'x') + text}) {
+        const std::string packed = PackBlockText(t);
+        ASSERT_FALSE(packed.empty());
+        EXPECT_EQ(packed.front(), '\x01');
+        EXPECT_EQ(*UnpackBlockText(packed), t);
+        if (!t.empty()) {
+            EXPECT_EQ(*UnpackBlockText(t), t);  // as it is
+        }
+        for (const std::size_t cut : {std::size_t{1}, std::size_t{3}, packed.size() / 2}) {
+            if (cut < packed.size()) {
+                EXPECT_FALSE(UnpackBlockText(packed.substr(0, packed.size() - cut))) << cut;
+            }
+        }
+    }
+    EXPECT_LT(PackBlockText(std::string(200000, 'x') + text).size(), 2000u);
+    EXPECT_FALSE(UnpackBlockText("\x01" "12x:abc"));
+    EXPECT_FALSE(UnpackBlockText("\x01" "99999999999999:abc"));
     BlockReader bad(text.substr(0, text.size() / 2));
     ASSERT_TRUE(*bad.Next(x));
     EXPECT_FALSE(bad.Next(x));

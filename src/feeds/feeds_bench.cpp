@@ -22,6 +22,7 @@
 #include "core/ids.hpp"
 #include "core/net.hpp"
 #include "db/migrations.hpp"
+#include "feeds/event_block.hpp"
 #include "feeds/pipeline.hpp"
 
 namespace fs = std::filesystem;
@@ -256,18 +257,25 @@ int EndToEnd(const std::string& url, const std::string& label, const std::string
             std::printf("  database size: %.0f MiB (%.0f bytes per event)\n",
                         static_cast<double>((*size)[0].Int(0)) / (1 << 20),
                         static_cast<double>((*size)[0].Int(0)) / std::max<double>(1, static_cast<double>(s->run.events)));
-        // How the events are stored (migration 019): blocks, their text, owner entries.
+        // How the events are stored (migration 019): blocks, their text (as stored: packed on
+        // SQLite), owner entries.
+        const bool sqlite = (*conn)->dialect() == db::Dialect::kSqlite;
         auto blocks = (*conn)->Query(
-            "SELECT COUNT(*), COALESCE(SUM(n), 0), COALESCE(SUM(LENGTH(data)), 0), "
-            "(SELECT COUNT(*) FROM feed_event_block_owners) FROM feed_event_blocks WHERE run_id = ?",
+            std::string("SELECT COUNT(*), COALESCE(SUM(n), 0), COALESCE(SUM(") +
+                (sqlite ? "LENGTH(CAST(data AS BLOB))" : "OCTET_LENGTH(data)") +
+                "), 0), (SELECT COUNT(*) FROM feed_event_block_owners) FROM feed_event_blocks WHERE run_id = ?",
             {s->run.id});
+        double text_bytes = 0;
+        if (auto texts = (*conn)->Query("SELECT data FROM feed_event_blocks WHERE run_id = ?", {s->run.id}))
+            for (const auto& r : *texts)
+                if (auto text = UnpackBlockText(r.Str(0))) text_bytes += static_cast<double>(text->size());
         if (blocks && !blocks->empty()) {
             const auto& b = (*blocks)[0];
             const double n = std::max<double>(1, static_cast<double>(b.Int(1)));
-            std::printf("  stored as %lld blocks (%.0f events each), %.0f bytes of block text per event, "
+            std::printf("  stored as %lld blocks (%.0f events each), %.0f bytes of block text per event (%.0f as stored), "
                         "%lld owner entries\n",
                         static_cast<long long>(b.Int(0)), n / std::max<double>(1, static_cast<double>(b.Int(0))),
-                        static_cast<double>(b.Int(2)) / n, static_cast<long long>(b.Int(3)));
+                        text_bytes / n, static_cast<double>(b.Int(2)) / n, static_cast<long long>(b.Int(3)));
         }
     }
     (void)rows;
