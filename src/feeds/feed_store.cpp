@@ -499,7 +499,8 @@ core::Status FeedStore::WriteBatch(db::Connection& conn, RunRecord& run, Batch& 
             }
             // SQLite: the texts packed (PackBlockText), and put back in the rows once written (the
             // caller reuses their buffers).
-            constexpr std::size_t kData = 17;
+            static const auto kData = static_cast<std::size_t>(
+                std::find(kBlockCols.begin(), kBlockCols.end(), "data") - kBlockCols.begin());
             std::vector<std::string> texts;
             if (conn.dialect() == db::Dialect::kSqlite)
                 for (auto& row : batch.block_rows)
