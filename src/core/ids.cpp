@@ -1,5 +1,6 @@
 #include "core/ids.hpp"
 
+#include <openssl/evp.h>
 #include <sodium.h>
 
 #include <array>
@@ -91,9 +92,24 @@ std::string HexEncode(std::string_view bytes) {
 }
 
 std::string Sha256Hex(std::string_view data) {
-    unsigned char digest[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(data.data()), data.size());
-    return HexEncode(std::string_view(reinterpret_cast<const char*>(digest), sizeof digest));
+    Sha256 sha;
+    sha.Update(data);
+    return sha.Hex();
+}
+
+Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
+    if (!ctx_ || EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr) != 1) std::abort();  // (out of memory)
+}
+
+Sha256::~Sha256() { EVP_MD_CTX_free(ctx_); }
+
+void Sha256::Update(std::string_view data) { EVP_DigestUpdate(ctx_, data.data(), data.size()); }
+
+std::string Sha256::Hex() {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned n = 0;
+    EVP_DigestFinal_ex(ctx_, digest, &n);
+    return HexEncode(std::string_view(reinterpret_cast<const char*>(digest), n));
 }
 
 std::string Base64UrlEncode(std::string_view bytes) {

@@ -32,6 +32,15 @@ TEST(Ids, UuidV4) {
 TEST(Ids, ReferencesAndEncodings) {
     EXPECT_EQ(ShortReference("INC", 2026, 123), "INC-2026-000123");
     EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    // Fed in pieces: the same digest (FIPS 180-2, the two-block message).
+    const std::string two_blocks = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+    EXPECT_EQ(Sha256Hex(two_blocks), "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+    for (std::size_t cut : {std::size_t{0}, std::size_t{1}, std::size_t{30}, two_blocks.size()}) {
+        Sha256 sha;
+        sha.Update(std::string_view(two_blocks).substr(0, cut));
+        sha.Update(std::string_view(two_blocks).substr(cut));
+        EXPECT_EQ(sha.Hex(), Sha256Hex(two_blocks)) << cut;
+    }
     std::string back;
     ASSERT_TRUE(Base64UrlDecode(Base64UrlEncode("\x01\xff hello?"), back));
     EXPECT_EQ(back, "\x01\xff hello?");

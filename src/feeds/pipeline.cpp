@@ -4,7 +4,6 @@
 #include <pthread.h>
 #include <signal.h>
 #include <time.h>
-#include <openssl/evp.h>
 #include <sodium.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -37,44 +36,10 @@ namespace {
 constexpr std::int64_t kFullHashLimit = std::int64_t{64} << 20;
 constexpr std::int64_t kSampleBytes = std::int64_t{4} << 20;
 
-std::string HexOf(const unsigned char* d, std::size_t n) {
-    static const char* kHex = "0123456789abcdef";
-    std::string s;
-    s.reserve(n * 2);
-    for (std::size_t i = 0; i < n; ++i) {
-        s += kHex[d[i] >> 4];
-        s += kHex[d[i] & 15];
-    }
-    return s;
-}
-
-// SHA-256 through OpenSSL (which uses the CPU's SHA instructions where it has them: several
-// times faster than portable code on a report of many megabytes).
-class Sha256 {
-public:
-    Sha256() : ctx_(EVP_MD_CTX_new()) {
-        if (!ctx_ || EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr) != 1) throw std::runtime_error("SHA-256 is not available");
-    }
-    ~Sha256() { EVP_MD_CTX_free(ctx_); }
-    Sha256(const Sha256&) = delete;
-    Sha256& operator=(const Sha256&) = delete;
-    void Update(const void* data, std::size_t size) { EVP_DigestUpdate(ctx_, data, size); }
-    void Update(std::string_view data) { Update(data.data(), data.size()); }
-    [[nodiscard]] std::string Hex() {
-        unsigned char out[EVP_MAX_MD_SIZE];
-        unsigned n = 0;
-        EVP_DigestFinal_ex(ctx_, out, &n);
-        return HexOf(out, n);
-    }
-
-private:
-    EVP_MD_CTX* ctx_;
-};
-
 }  // namespace
 
 std::string FingerprintData(std::string_view data) {
-    Sha256 sha;
+    core::Sha256 sha;
     if (static_cast<std::int64_t>(data.size()) <= kFullHashLimit) {
         sha.Update(data);
         return "sha256:" + sha.Hex();
@@ -94,13 +59,13 @@ core::Result<std::string> FingerprintFile(const std::string& path, std::int64_t&
         return core::Invalid("file", path + " is not a regular file");
     }
     size = sb.st_size;
-    Sha256 sha;
+    core::Sha256 sha;
     std::string buf(1 << 20, '\0');
     auto feed = [&](std::int64_t from, std::int64_t len) -> bool {
         while (len > 0) {
             const auto n = ::pread(fd, buf.data(), static_cast<std::size_t>(std::min<std::int64_t>(len, 1 << 20)), from);
             if (n <= 0) return n == 0;
-            sha.Update(buf.data(), static_cast<std::size_t>(n));
+            sha.Update(std::string_view(buf.data(), static_cast<std::size_t>(n)));
             from += n;
             len -= n;
         }
