@@ -3,6 +3,10 @@
 #include <bit>
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace muhafiz::core {
 
 namespace {
@@ -35,7 +39,128 @@ std::size_t FindQuote(std::string_view text, std::size_t from) {
         if (*p == '"') return static_cast<std::size_t>(p - text.data());
     return std::string_view::npos;
 }
+
+// Bit i: the i-th position at or before it holds an odd number of set bits of `x` (the positions
+// inside quotes, counting the opening quote, when `x` marks the quotes).
+std::uint64_t PrefixXor(std::uint64_t x) {
+    x ^= x << 1;
+    x ^= x << 2;
+    x ^= x << 4;
+    x ^= x << 8;
+    x ^= x << 16;
+    x ^= x << 32;
+    return x;
+}
+
+// Records longer than this are left to the byte-at-a-time reader (which a stray quote would make
+// scan far anyway), so that the fast path never reads much beyond it.
+constexpr std::size_t kFastRecordBytes = 1 << 20;
 }  // namespace
+
+const CsvTokenizer::Masks& CsvTokenizer::BlockMasks(std::size_t at) {
+    if (masks_.at == at) return masks_;
+    masks_.at = at;
+    const char* p = text_.data() + at;
+    alignas(16) char tail[64];
+    if (text_.size() - at < 64) {
+        // The last block: the bytes after the text are NUL, which is none of the special bytes.
+        std::memset(tail, 0, sizeof tail);
+        std::memcpy(tail, p, text_.size() - at);
+        p = tail;
+    }
+#if defined(__SSE2__)
+    __m128i v[4];
+    for (int i = 0; i < 4; ++i) v[i] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * i));
+    const auto eq = [&v](char c) {
+        const __m128i k = _mm_set1_epi8(c);
+        std::uint64_t m = 0;
+        for (int i = 0; i < 4; ++i)
+            m |= static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v[i], k))))
+                 << (16 * i);
+        return m;
+    };
+#else
+    const auto eq = [p](char c) {
+        std::uint64_t m = 0;
+        for (int i = 0; i < 64; ++i) m |= static_cast<std::uint64_t>(p[i] == c) << i;
+        return m;
+    };
+#endif
+    masks_.quote = eq('"');
+    masks_.delimiter = eq(options_.delimiter);
+    masks_.newline = eq('\n');
+    masks_.cr = eq('\r');
+    return masks_;
+}
+
+bool CsvTokenizer::FastRecord(std::vector<std::string_view>& fields, std::size_t& count) {
+    const std::size_t start = pos_, size = text_.size();
+    std::size_t field_start = start;
+    // Counts of quotes, line ends and '\r' from the record's start to the current block, and
+    // the quotes before the current field.
+    std::uint64_t quotes = 0, newlines = 0, crs = 0, field_quotes = 0;
+    bool inside = false;  // the current block starts inside quotes
+    // The field [from, to) with `n` quotes in it: quoted ("..." with no quote inside) or plain
+    // (none). Anything else is the other reader's to accept or reject.
+    const auto field = [&](std::size_t from, std::size_t to, std::uint64_t n) {
+        std::string_view f;
+        if (to > from && text_[from] == '"') {
+            if (n != 2 || to - from < 2 || text_[to - 1] != '"') return false;
+            f = text_.substr(from + 1, to - from - 2);
+        } else {
+            if (n != 0) return false;
+            f = text_.substr(from, to - from);
+        }
+        if (count == fields.size()) fields.emplace_back();
+        fields[count++] = f;
+        return true;
+    };
+    // The record ends at `end` (its line end, or the end of the text), with `n_cr` '\r' before
+    // it and `n_newlines` line ends (inside quotes) before it: a '\r' may only come right before
+    // the end.
+    const auto finish = [&](std::size_t end, std::uint64_t n_quotes, std::uint64_t n_newlines, std::uint64_t n_cr) {
+        std::size_t to = end;
+        if (n_cr > 1 || (n_cr == 1 && text_[end - 1] != '\r')) return false;
+        if (n_cr == 1) --to;
+        if (!field(field_start, to, n_quotes - field_quotes)) return false;
+        line_ = record_line_ + static_cast<std::int64_t>(n_newlines);
+        record_text_ = text_.substr(start, to - start);
+        return true;
+    };
+    for (std::size_t at = start & ~std::size_t{63}; at < size; at += 64) {
+        if (at - (start & ~std::size_t{63}) > kFastRecordBytes) return false;
+        const Masks& m = BlockMasks(at);
+        std::uint64_t valid = ~std::uint64_t{0};
+        if (at < start) valid <<= start - at;
+        const std::uint64_t q = m.quote & valid, nl = m.newline & valid, cr = m.cr & valid;
+        const std::uint64_t in_quotes = PrefixXor(q) ^ (inside ? ~std::uint64_t{0} : 0);
+        for (std::uint64_t ends = (m.delimiter | nl) & valid & ~in_quotes; ends; ends &= ends - 1) {
+            const int bit = std::countr_zero(ends);
+            const std::uint64_t below = (std::uint64_t{1} << bit) - 1;
+            const std::size_t e = at + static_cast<std::size_t>(bit);
+            const std::uint64_t q_e = quotes + static_cast<std::uint64_t>(std::popcount(q & below));
+            if ((nl >> bit) & 1) {
+                if (!finish(e, q_e, newlines + static_cast<std::uint64_t>(std::popcount(nl & below)),
+                            crs + static_cast<std::uint64_t>(std::popcount(cr & below))))
+                    return false;
+                pos_ = e + 1;
+                ++line_;
+                return true;
+            }
+            if (!field(field_start, e, q_e - field_quotes)) return false;
+            field_start = e + 1;
+            field_quotes = q_e;
+        }
+        quotes += static_cast<std::uint64_t>(std::popcount(q));
+        newlines += static_cast<std::uint64_t>(std::popcount(nl));
+        crs += static_cast<std::uint64_t>(std::popcount(cr));
+        inside = (in_quotes >> 63) != 0;
+    }
+    // The end of the text ends the record (outside quotes only).
+    if (inside || !finish(size, quotes, newlines, crs)) return false;
+    pos_ = size;
+    return true;
+}
 
 CsvTokenizer::Outcome CsvTokenizer::Fail(ErrorKind kind, std::size_t skip_from, std::size_t start) {
     error_kind_ = kind;
@@ -93,6 +218,12 @@ CsvTokenizer::Outcome CsvTokenizer::Next(std::vector<std::string_view>& fields, 
             ++line_;
             return Outcome::kBlank;
         }
+    }
+    if (!bare_cr && !options_.byte_at_a_time && delim != '\0' && delim != '"' && delim != '\n' && delim != '\r') {
+        if (FastRecord(fields, count)) return Outcome::kRecord;
+        pos_ = start;
+        line_ = record_line_;
+        count = 0;
     }
     // Line ends can only be inside quoted fields: they are counted once (CountLines) where the
     // line is needed (the record's end, an error), not for every quoted field.

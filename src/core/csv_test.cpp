@@ -231,4 +231,82 @@ TEST(CsvTokenizer, FieldsOfAnyLengthRoundTrip) {
 }
 
 }  // namespace
+// The reader of 64-byte masks and the byte-at-a-time one give the same records, fields, lines,
+// record texts and errors: on valid CSV (quoted fields with delimiters and line ends inside,
+// fields across the 64-byte blocks, CRLF line ends, a last line without its end) and on
+// arbitrary bytes (stray quotes, doubled quotes, lone '\r', unclosed quotes, blank lines).
+TEST(CsvTokenizer, MaskReaderAgreesWithByteReader) {
+    std::uint64_t seed = 29;
+    const auto next = [&] {
+        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        return static_cast<std::size_t>(seed >> 33);
+    };
+    const auto compare = [](const std::string& text, char delimiter) {
+        CsvTokenizer::Options fast_options, byte_options;
+        fast_options.delimiter = byte_options.delimiter = delimiter;
+        byte_options.byte_at_a_time = true;
+        CsvTokenizer fast(text, 1, fast_options), bytes(text, 1, byte_options);
+        std::vector<std::string_view> ff, bf;
+        std::size_t records = 0;
+        for (int guard = 0; guard < 100000; ++guard) {
+            std::size_t fn = 0, bn = 0;
+            const auto fo = fast.Next(ff, fn);
+            const auto bo = bytes.Next(bf, bn);
+            EXPECT_EQ(fo, bo) << "record " << records << " of " << text;
+            if (fo != bo) return 0;
+            if (fo == CsvTokenizer::Outcome::kEnd) return static_cast<int>(records);
+            ++records;
+            EXPECT_EQ(fast.record_line(), bytes.record_line()) << text;
+            EXPECT_EQ(fast.line(), bytes.line()) << text;
+            EXPECT_EQ(fast.record_text(), bytes.record_text()) << text;
+            if (fo == CsvTokenizer::Outcome::kError) {
+                EXPECT_EQ(fast.error_kind(), bytes.error_kind()) << text;
+                EXPECT_EQ(fast.error_line(), bytes.error_line()) << text;
+                continue;
+            }
+            if (fo != CsvTokenizer::Outcome::kRecord) continue;
+            EXPECT_EQ(fn, bn) << text;
+            if (fn != bn) return 0;
+            for (std::size_t i = 0; i < fn; ++i) EXPECT_EQ(ff[i], bf[i]) << "field " << i << " of " << text;
+        }
+        ADD_FAILURE() << "no end";
+        return 0;
+    };
+    // Valid CSV as the writer writes it, with CRLF or LF line ends.
+    int fast_records = 0;
+    for (int round = 0; round < 300; ++round) {
+        const char delimiter = round % 5 == 4 ? ';' : ',';
+        const bool crlf = round % 3 == 2;
+        std::string text;
+        const std::size_t n_records = 1 + next() % 12;
+        for (std::size_t r = 0; r < n_records; ++r) {
+            const std::size_t n_fields = 1 + next() % 9;
+            for (std::size_t f = 0; f < n_fields; ++f) {
+                if (f) text += delimiter;
+                std::string value;
+                const std::size_t len = next() % 4 == 0 ? next() % 150 : next() % 12;
+                for (std::size_t i = 0; i < len; ++i) value += "abcdefgh xyz,;\n0123"[next() % 20];
+                if (next() % 3 == 0 || value.find_first_of(",;\n") != std::string::npos) {
+                    text += '"';
+                    text += value;
+                    text += '"';
+                } else {
+                    text += value;
+                }
+            }
+            if (r + 1 < n_records || next() % 2) text += crlf ? "\r\n" : "\n";
+        }
+        fast_records += compare(text, delimiter);
+    }
+    EXPECT_GT(fast_records, 1000);
+    // Arbitrary bytes of the special kinds.
+    for (int round = 0; round < 3000; ++round) {
+        std::string text;
+        const std::size_t len = next() % (round % 10 == 0 ? 400 : 90);
+        for (std::size_t i = 0; i < len; ++i) text += "ab ,\"\n\r;x\"\n,"[next() % 14];
+        if (round % 7 == 0) text = "\xEF\xBB\xBF" + text;
+        compare(text, round % 4 == 3 ? ';' : ',');
+    }
+}
+
 }  // namespace muhafiz::core
