@@ -69,15 +69,16 @@ const CsvTokenizer::Masks& CsvTokenizer::BlockMasks(std::size_t at) {
         p = tail;
     }
 #if defined(__SSE2__)
-    __m128i v[4];
-    for (int i = 0; i < 4; ++i) v[i] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * i));
-    const auto eq = [&v](char c) {
+    const __m128i v0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const __m128i v1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16));
+    const __m128i v2 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 32));
+    const __m128i v3 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 48));
+    const auto eq = [&](char c) {
         const __m128i k = _mm_set1_epi8(c);
-        std::uint64_t m = 0;
-        for (int i = 0; i < 4; ++i)
-            m |= static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v[i], k))))
-                 << (16 * i);
-        return m;
+        const auto bits = [&k](__m128i v) {
+            return static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, k))));
+        };
+        return bits(v0) | (bits(v1) << 16) | (bits(v2) << 32) | (bits(v3) << 48);
     };
 #else
     const auto eq = [p](char c) {
@@ -95,69 +96,75 @@ const CsvTokenizer::Masks& CsvTokenizer::BlockMasks(std::size_t at) {
 
 bool CsvTokenizer::FastRecord(std::vector<std::string_view>& fields, std::size_t& count) {
     const std::size_t start = pos_, size = text_.size();
+    const char delim = options_.delimiter;
     std::size_t field_start = start;
-    // Counts of quotes, line ends and '\r' from the record's start to the current block, and
-    // the quotes before the current field.
-    std::uint64_t quotes = 0, newlines = 0, crs = 0, field_quotes = 0;
-    bool inside = false;  // the current block starts inside quotes
-    // The field [from, to) with `n` quotes in it: quoted ("..." with no quote inside) or plain
-    // (none). Anything else is the other reader's to accept or reject.
-    const auto field = [&](std::size_t from, std::size_t to, std::uint64_t n) {
-        std::string_view f;
-        if (to > from && text_[from] == '"') {
-            if (n != 2 || to - from < 2 || text_[to - 1] != '"') return false;
-            f = text_.substr(from + 1, to - from - 2);
-        } else {
-            if (n != 0) return false;
-            f = text_.substr(from, to - from);
-        }
+    std::int64_t newlines = 0;  // line ends inside quotes before the current block
+    bool inside = false;        // the current block starts inside quotes
+    bool after_separator = false;  // the byte before the current block ends a field
+    // The field [from, to): "..." (with no quote inside: checked below) or plain (none).
+    const auto field = [&](std::size_t from, std::size_t to) {
+        const char* b = text_.data() + from;
+        const std::string_view f = to > from && *b == '"' ? std::string_view(b + 1, to - from - 2)
+                                                          : std::string_view(b, to - from);
         if (count == fields.size()) fields.emplace_back();
         fields[count++] = f;
-        return true;
     };
-    // The record ends at `end` (its line end, or the end of the text), with `n_cr` '\r' before
-    // it and `n_newlines` line ends (inside quotes) before it: a '\r' may only come right before
-    // the end.
-    const auto finish = [&](std::size_t end, std::uint64_t n_quotes, std::uint64_t n_newlines, std::uint64_t n_cr) {
-        std::size_t to = end;
-        if (n_cr > 1 || (n_cr == 1 && text_[end - 1] != '\r')) return false;
-        if (n_cr == 1) --to;
-        if (!field(field_start, to, n_quotes - field_quotes)) return false;
-        line_ = record_line_ + static_cast<std::int64_t>(n_newlines);
+    // The record ends at `end` (its line end, or the end of the text; a '\r' before it is not
+    // part of it) with `inner` line ends inside quotes.
+    const auto finish = [&](std::size_t end, std::int64_t inner) {
+        const std::size_t to = end > field_start && text_[end - 1] == '\r' ? end - 1 : end;
+        field(field_start, to);
+        line_ = record_line_ + inner;
         record_text_ = text_.substr(start, to - start);
-        return true;
     };
-    for (std::size_t at = start & ~std::size_t{63}; at < size; at += 64) {
-        if (at - (start & ~std::size_t{63}) > kFastRecordBytes) return false;
+    const std::size_t first_block = start & ~std::size_t{63};
+    for (std::size_t at = first_block; at < size; at += 64) {
+        if (at - first_block > kFastRecordBytes) return false;
         const Masks& m = BlockMasks(at);
-        std::uint64_t valid = ~std::uint64_t{0};
-        if (at < start) valid <<= start - at;
+        const std::size_t left = size - at;  // bytes of the text from this block on
+        const std::uint64_t valid = at < start ? ~std::uint64_t{0} << (start - at) : ~std::uint64_t{0};
         const std::uint64_t q = m.quote & valid, nl = m.newline & valid, cr = m.cr & valid;
         const std::uint64_t in_quotes = PrefixXor(q) ^ (inside ? ~std::uint64_t{0} : 0);
-        for (std::uint64_t ends = (m.delimiter | nl) & valid & ~in_quotes; ends; ends &= ends - 1) {
+        const std::uint64_t separators = (m.delimiter | nl) & valid & ~in_quotes;
+        // What follows each byte: a separator or '\r' (or the end of the text), and a line end
+        // (or the end of the text).
+        const std::uint64_t end_bit = left < 64 ? std::uint64_t{1} << left : 0;
+        const char next = left > 64 ? text_[at + 64] : '\0';
+        const std::uint64_t last = std::uint64_t{1} << 63;
+        const std::uint64_t before_separator =
+            ((m.delimiter | m.newline | m.cr | end_bit) >> 1) |
+            (left == 64 || (left > 64 && (next == delim || next == '\n' || next == '\r')) ? last : 0);
+        const std::uint64_t before_newline =
+            ((m.newline | end_bit) >> 1) | (left == 64 || (left > 64 && next == '\n') ? last : 0);
+        const std::uint64_t field_starts =
+            (separators << 1) | (at < start ? std::uint64_t{1} << (start - at) : (at == start || after_separator));
+        // Each quote opens a field (at its start) or closes one (right before a separator, a
+        // '\r' or the end of the text): no doubled quote, no quote inside a plain field; and a
+        // '\r' comes only before a line end. Else the other reader decides.
+        if ((q & in_quotes & ~field_starts) || (q & ~in_quotes & ~before_separator) || (cr & ~before_newline))
+            return false;
+        for (std::uint64_t ends = separators; ends; ends &= ends - 1) {
             const int bit = std::countr_zero(ends);
-            const std::uint64_t below = (std::uint64_t{1} << bit) - 1;
             const std::size_t e = at + static_cast<std::size_t>(bit);
-            const std::uint64_t q_e = quotes + static_cast<std::uint64_t>(std::popcount(q & below));
             if ((nl >> bit) & 1) {
-                if (!finish(e, q_e, newlines + static_cast<std::uint64_t>(std::popcount(nl & below)),
-                            crs + static_cast<std::uint64_t>(std::popcount(cr & below))))
-                    return false;
+                std::int64_t inner = newlines;
+                if (const std::uint64_t quoted_nl = nl & in_quotes & ((std::uint64_t{1} << bit) - 1))
+                    inner += std::popcount(quoted_nl);
+                finish(e, inner);
                 pos_ = e + 1;
                 ++line_;
                 return true;
             }
-            if (!field(field_start, e, q_e - field_quotes)) return false;
+            field(field_start, e);
             field_start = e + 1;
-            field_quotes = q_e;
         }
-        quotes += static_cast<std::uint64_t>(std::popcount(q));
-        newlines += static_cast<std::uint64_t>(std::popcount(nl));
-        crs += static_cast<std::uint64_t>(std::popcount(cr));
+        if (const std::uint64_t quoted_nl = nl & in_quotes) newlines += std::popcount(quoted_nl);
         inside = (in_quotes >> 63) != 0;
+        after_separator = (separators >> 63) != 0;
     }
     // The end of the text ends the record (outside quotes only).
-    if (inside || !finish(size, quotes, newlines, crs)) return false;
+    if (inside) return false;
+    finish(size, newlines);
     pos_ = size;
     return true;
 }

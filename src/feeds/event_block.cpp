@@ -41,7 +41,7 @@ bool ReadRepeatable(std::string_view& in, std::string_view& s) {
 
 }  // namespace
 
-unsigned AppendBlockEvent(std::string& out, const BlockEvent& e, const BlockEvent* previous) {
+unsigned AppendBlockEvent(std::string& out, const BlockEvent& e, const BlockEvent* previous, std::size_t* written_at) {
     const unsigned flags = (e.notify ? kNotify : 0u) | (e.compact ? kCompact : 0u) | (e.has_raw ? kHasRaw : 0u) |
                            (e.asn ? kHasAsn : 0u) | (e.block_observation ? kObservation : 0u) |
                            (e.derived_time_source ? kTimeSource : 0u) | (e.header_ip ? kHeaderIp : 0u) |
@@ -73,6 +73,8 @@ unsigned AppendBlockEvent(std::string& out, const BlockEvent& e, const BlockEven
                            Part{e.raw, false}};
     static constexpr unsigned kRepeatedBit[9] = {kRepeatedScope,      0, kRepeatedTaxonomy, kRepeatedType, kRepeatedIdentifier,
                                                  kRepeatedSeverity, kRepeatedCc, 0, 0};
+    // parts -> written_at (-1: not a repeatable value)
+    static constexpr int kWrittenAt[9] = {0, -1, 1, 2, 3, 4, 5, -1, -1};
     const std::size_t n_parts = e.has_raw ? 9 : 8;
     // Written in place: the room for the numbers (at most 20 characters and the separator each)
     // and the strings, then cut to what was written.
@@ -96,6 +98,7 @@ unsigned AppendBlockEvent(std::string& out, const BlockEvent& e, const BlockEven
         const std::string_view s = parts[i].s;
         o = std::to_chars(o, o + 20, s.size()).ptr;
         *o++ = ':';
+        if (written_at && kWrittenAt[i] >= 0) written_at[kWrittenAt[i]] = static_cast<std::size_t>(o - out.data());
         if (!s.empty()) std::memcpy(o, s.data(), s.size());
         o += s.size();
     }

@@ -49,11 +49,16 @@ struct BlockEvent {
 };
 
 // Appends one event to a block's text; `previous`: the event appended before it (nullptr for the
-// first; its time_source and repeatable values are what this event is written against). Returns
-// which repeatable values were written as '=' (equal to the previous event's): kRepeated* bits.
+// first; its time_source and repeatable values are what this event is written against; its values
+// may be views of `out`, which are read before `out` grows). Returns which repeatable values were
+// written as '=' (equal to the previous event's): kRepeated* bits. `written_at` (when given)
+// receives, for each repeatable value written out (not as '='), where its bytes start in `out`:
+// [0] scope_path, [1] taxonomy, [2] type, [3] identifier, [4] severity, [5] cc.
 inline constexpr unsigned kRepeatedScope = 1, kRepeatedTaxonomy = 2, kRepeatedType = 4, kRepeatedIdentifier = 8,
                           kRepeatedSeverity = 16, kRepeatedCc = 32;
-unsigned AppendBlockEvent(std::string& out, const BlockEvent& e, const BlockEvent* previous);
+inline constexpr std::size_t kRepeatableValues = 6;
+unsigned AppendBlockEvent(std::string& out, const BlockEvent& e, const BlockEvent* previous,
+                          std::size_t* written_at = nullptr);
 
 // Appends a dedup hash to a block's dedup column (16 hexadecimal digits) / reads the i-th.
 void AppendDedupHash(std::string& out, std::uint64_t hash);

@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
@@ -408,6 +410,11 @@ struct RunContext;
 class BlockBuilder {
 public:
     void Add(RunContext& ctx, RoutedEvent& e, const CompactBase& base);
+    // Fetches into the cache what Add will read for `e`, a few events ahead: the slot of its
+    // owner in its group's run table (far ahead), then its run and where its group writes next
+    // (nearer). Without effect on what is stored.
+    void PrefetchSlot(const RoutedEvent& e) const;
+    void PrefetchRun(const RoutedEvent& e) const;
     // Closes the open blocks (and those already closed) into `rows`; the row's id (its first
     // event id) is set by the store, which allocates the ids.
     void Flush(RunContext& ctx, std::vector<db::Params>& rows);
@@ -422,34 +429,98 @@ private:
     // first event (migration 020: an owner's digest reads only its slice).
     struct Run {
         std::int64_t owner = 0, n = 0;
-        // The previous event's repeatable values (a value equal to it is written as '=').
-        std::string scope, taxonomy, type, identifier, severity, cc;
-        core::Micros time = 0;
-        // `repeated`: the values AppendBlockEvent found equal to these (kRepeated* bits).
-        void Remember(const BlockEvent& b, unsigned repeated) {
+        core::Micros time = 0;  // the previous event's time_source
+        // Where the previous event's repeatable values are in the group's arena (AppendBlockEvent's
+        // order: scope, taxonomy, type, identifier, severity, cc; a value written as '=' is where
+        // the event it repeats has it): offsets, not copies, so that a run stays small.
+        std::array<std::size_t, kRepeatableValues> at{};
+        std::array<std::uint32_t, kRepeatableValues> size{};
+        // `repeated`: the values AppendBlockEvent found equal to these (kRepeated* bits);
+        // `written_at`: where it wrote the others.
+        void Remember(const BlockEvent& b, unsigned repeated, const std::size_t* written_at) {
             time = b.time_source;
-            auto keep = [repeated](std::string& to, std::string_view v, unsigned bit) {
-                if (!(repeated & bit)) to.assign(v);
-            };
-            keep(scope, b.scope_path, kRepeatedScope);
-            keep(taxonomy, b.taxonomy, kRepeatedTaxonomy);
-            keep(type, b.type, kRepeatedType);
-            keep(identifier, b.identifier, kRepeatedIdentifier);
-            keep(severity, b.severity, kRepeatedSeverity);
-            keep(cc, b.cc, kRepeatedCc);
+            const std::string_view values[kRepeatableValues] = {b.scope_path, b.taxonomy, b.type,
+                                                                b.identifier, b.severity, b.cc};
+            for (std::size_t i = 0; i < kRepeatableValues; ++i)
+                if (!(repeated & (1u << i))) {
+                    at[i] = written_at[i];
+                    size[i] = static_cast<std::uint32_t>(values[i].size());
+                }
         }
-        // Sets what AppendBlockEvent reads of the previous event (in place: a BlockEvent made for
-        // every event cost a visible share of Add).
-        const BlockEvent& Previous(BlockEvent& p) const {
+        // Sets what AppendBlockEvent reads of the previous event (views of `arena`).
+        const BlockEvent& Previous(BlockEvent& p, const std::string& arena) const {
+            const auto view = [&](std::size_t i) { return std::string_view(arena.data() + at[i], size[i]); };
             p.time_source = time;
-            p.scope_path = scope;
-            p.taxonomy = taxonomy;
-            p.type = type;
-            p.identifier = identifier;
-            p.severity = severity;
-            p.cc = cc;
+            p.scope_path = view(0);
+            p.taxonomy = view(1);
+            p.type = view(2);
+            p.identifier = view(3);
+            p.severity = view(4);
+            p.cc = view(5);
             return p;
         }
+    };
+    static_assert(kRepeatedScope == 1 && kRepeatedTaxonomy == 2 && kRepeatedType == 4 && kRepeatedIdentifier == 8 &&
+                  kRepeatedSeverity == 16 && kRepeatedCc == 32);
+    // Owner -> index of its run in a group: open addressing with linear probing, so that the slot
+    // of an event's owner can be fetched into the cache a few events ahead (Prefetch).
+    class RunTable {
+    public:
+        // The run of `owner`; `fresh` (recorded as its run) when it has none yet.
+        std::uint32_t FindOrAdd(std::int64_t owner, std::uint32_t fresh, bool& added) {
+            if ((used_ + 1) * 2 > slots_.size()) Grow();
+            for (std::size_t i = Home(owner);; i = (i + 1) & (slots_.size() - 1)) {
+                Entry& s = slots_[i];
+                if (s.run == 0) {
+                    s = Entry{owner, fresh + 1};
+                    ++used_;
+                    added = true;
+                    return fresh;
+                }
+                if (s.owner == owner) {
+                    added = false;
+                    return s.run - 1;
+                }
+            }
+        }
+        // The run of `owner` (-1: none).
+        [[nodiscard]] std::int64_t Find(std::int64_t owner) const {
+            if (slots_.empty()) return -1;
+            for (std::size_t i = Home(owner);; i = (i + 1) & (slots_.size() - 1)) {
+                const Entry& s = slots_[i];
+                if (s.run == 0) return -1;
+                if (s.owner == owner) return static_cast<std::int64_t>(s.run) - 1;
+            }
+        }
+        void Prefetch(std::int64_t owner) const {
+            if (!slots_.empty()) __builtin_prefetch(&slots_[Home(owner)]);
+        }
+
+    private:
+        struct Entry {
+            std::int64_t owner = 0;
+            std::uint32_t run = 0;  // run index + 1 (0: a free slot)
+        };
+        [[nodiscard]] std::size_t Home(std::int64_t owner) const {
+            return static_cast<std::size_t>((static_cast<std::uint64_t>(owner) * 0x9E3779B97F4A7C15ULL) >> shift_);
+        }
+        void Grow() {
+            std::vector<Entry> old = std::move(slots_);
+            const std::size_t size = old.empty() ? 64 : old.size() * 2;
+            slots_.assign(size, Entry{});
+            shift_ = 64 - std::countr_zero(size);
+            used_ = 0;
+            for (const Entry& e : old)
+                if (e.run) {
+                    std::size_t i = Home(e.owner);
+                    while (slots_[i].run) i = (i + 1) & (size - 1);
+                    slots_[i] = e;
+                    ++used_;
+                }
+        }
+        std::vector<Entry> slots_;
+        std::size_t used_ = 0;
+        int shift_ = 64;
     };
     struct Group {
         std::int64_t recipient = 0;
@@ -459,7 +530,7 @@ private:
         core::Micros time_min = 0, time_max = 0;
         std::string scope_min, scope_max, classes, observation;
         std::vector<Run> runs;  // by owner, in the order first seen (sorted when closed)
-        boost::unordered_flat_map<std::int64_t, std::size_t> run_index;  // owner -> runs
+        RunTable run_index;     // owner -> runs
         // The events in the order they came: their encodings one after another in `arena`
         // (ordered by owner when the block is closed).
         struct Slot {
@@ -470,6 +541,10 @@ private:
         std::string arena;
         std::vector<Slot> slots;
     };
+    [[nodiscard]] static std::uint64_t GroupKey(const RoutedEvent& e) {
+        return (static_cast<std::uint64_t>(e.recipient_id) << 8) | (static_cast<std::uint64_t>(e.route) << 1) |
+               (e.notify ? 1u : 0u);
+    }
     void Close(RunContext& ctx, Group& g, std::vector<db::Params>& rows);
 
     std::vector<Group> groups_;
@@ -590,6 +665,25 @@ void BlockBuilder::Flush(RunContext& ctx, std::vector<db::Params>& rows) {
     bytes_ = 0;
 }
 
+void BlockBuilder::PrefetchSlot(const RoutedEvent& e) const {
+    if (const auto it = index_.find(GroupKey(e)); it != index_.end())
+        groups_[it->second].run_index.Prefetch(e.organisation_id);
+}
+
+void BlockBuilder::PrefetchRun(const RoutedEvent& e) const {
+    const auto it = index_.find(GroupKey(e));
+    if (it == index_.end()) return;
+    const Group& g = groups_[it->second];
+    if (const std::int64_t r = g.run_index.Find(e.organisation_id); r >= 0) {
+        const char* run = reinterpret_cast<const char*>(&g.runs[static_cast<std::size_t>(r)]);
+        __builtin_prefetch(run);
+        __builtin_prefetch(run + sizeof(Run) - 1);
+    }
+    const char* end = g.arena.data() + g.arena.size();
+    __builtin_prefetch(end, 1);
+    __builtin_prefetch(end + 64, 1);
+}
+
 void BlockBuilder::Add(RunContext& ctx, RoutedEvent& e, const CompactBase& base) {
     // The fields Add reads, found in one pass over the event's own fields (a table by dense key
     // index), then among its shared ones: not one search of the fields per key.
@@ -623,9 +717,7 @@ void BlockBuilder::Add(RunContext& ctx, RoutedEvent& e, const CompactBase& base)
         return found[s] && found[s]->kind == JsonKind::kString ? found[s] : nullptr;
     };
     auto value_or = [&](Slot s, std::string_view fallback = {}) { return found[s] ? found[s]->value : fallback; };
-    const std::uint64_t key = (static_cast<std::uint64_t>(e.recipient_id) << 8) |
-                              (static_cast<std::uint64_t>(e.route) << 1) | (e.notify ? 1u : 0u);
-    auto [it, fresh] = index_.try_emplace(key, groups_.size());
+    auto [it, fresh] = index_.try_emplace(GroupKey(e), groups_.size());
     if (fresh) {
         Group& ng = groups_.emplace_back();
         ng.recipient = e.recipient_id;
@@ -633,9 +725,11 @@ void BlockBuilder::Add(RunContext& ctx, RoutedEvent& e, const CompactBase& base)
         ng.notify = e.notify;
     }
     Group* g = &groups_[it->second];
-    auto [rit, new_run] = g->run_index.try_emplace(e.organisation_id, g->runs.size());
+    bool new_run = false;
+    const std::uint32_t run_at =
+        g->run_index.FindOrAdd(e.organisation_id, static_cast<std::uint32_t>(g->runs.size()), new_run);
     if (new_run) g->runs.emplace_back().owner = e.organisation_id;
-    Run* run = &g->runs[rit->second];
+    Run* run = &g->runs[run_at];
     if (g->n == 0 && g->arena.capacity() < 4096 && !spare_.empty()) {
         g->arena = std::move(spare_.back());
         spare_.pop_back();
@@ -702,13 +796,14 @@ void BlockBuilder::Add(RunContext& ctx, RoutedEvent& e, const CompactBase& base)
     b.has_raw = raw_.has_value();
     if (raw_) b.raw = *raw_;
     const std::size_t before = g->arena.size();
-    const unsigned repeated = AppendBlockEvent(g->arena, b, run->n == 0 ? nullptr : &run->Previous(previous_));
-    g->slots.push_back({before, static_cast<std::uint32_t>(g->arena.size() - before), static_cast<std::uint32_t>(rit->second),
-                        e.dedup_hash});
+    std::size_t written_at[kRepeatableValues];
+    const unsigned repeated =
+        AppendBlockEvent(g->arena, b, run->n == 0 ? nullptr : &run->Previous(previous_, g->arena), written_at);
+    g->slots.push_back({before, static_cast<std::uint32_t>(g->arena.size() - before), run_at, e.dedup_hash});
     // (A classification equal to the previous event's is in the set already.)
     if (!(repeated & kRepeatedTaxonomy)) AddClass(g->classes, b.taxonomy);
     if (!(repeated & kRepeatedType)) AddClass(g->classes, b.type);
-    run->Remember(b, repeated);
+    run->Remember(b, repeated, written_at);
     ++run->n;
     if (g->n == 0) {
         g->time_min = g->time_max = e.time_source;
@@ -739,7 +834,14 @@ void BuildBlocks(RunContext& ctx, Batch& batch) {
     }
     std::vector<Event> done;
     if (ctx.recycler) done.reserve(batch.events.size());
-    for (auto& e : batch.events) {
+    // The run of an event is far in memory from the last one's (one of thousands, in one of
+    // dozens of groups): fetched ahead, in two steps (its table slot, then the run it names).
+    constexpr std::size_t kSlotAhead = 8, kRunAhead = 4;
+    const std::size_t n = batch.events.size();
+    for (std::size_t i = 0; i < n; ++i) {
+        if (i + kSlotAhead < n) ctx.blocks.PrefetchSlot(batch.events[i + kSlotAhead]);
+        if (i + kRunAhead < n) ctx.blocks.PrefetchRun(batch.events[i + kRunAhead]);
+        auto& e = batch.events[i];
         ctx.blocks.Add(ctx, e, *ctx.block_base);
         if (ctx.recycler) done.push_back(std::move(e.event));
     }
