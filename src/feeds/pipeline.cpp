@@ -415,6 +415,7 @@ public:
     // (nearer). Without effect on what is stored.
     void PrefetchSlot(const RoutedEvent& e) const;
     void PrefetchRun(const RoutedEvent& e) const;
+    void PrefetchPrevious(const RoutedEvent& e) const;  // its run's previous values (nearer still)
     // Closes the open blocks (and those already closed) into `rows`; the row's id (its first
     // event id) is set by the store, which allocates the ids.
     void Flush(RunContext& ctx, std::vector<db::Params>& rows);
@@ -684,6 +685,17 @@ void BlockBuilder::PrefetchRun(const RoutedEvent& e) const {
     __builtin_prefetch(end + 64, 1);
 }
 
+void BlockBuilder::PrefetchPrevious(const RoutedEvent& e) const {
+    const auto it = index_.find(GroupKey(e));
+    if (it == index_.end()) return;
+    const Group& g = groups_[it->second];
+    if (const std::int64_t r = g.run_index.Find(e.organisation_id); r >= 0) {
+        const Run& run = g.runs[static_cast<std::size_t>(r)];
+        if (run.n == 0) return;
+        for (std::size_t i = 0; i < kRepeatableValues; ++i) __builtin_prefetch(g.arena.data() + run.at[i]);
+    }
+}
+
 void BlockBuilder::Add(RunContext& ctx, RoutedEvent& e, const CompactBase& base) {
     // The fields Add reads, found in one pass over the event's own fields (a table by dense key
     // index), then among its shared ones: not one search of the fields per key.
@@ -835,12 +847,14 @@ void BuildBlocks(RunContext& ctx, Batch& batch) {
     std::vector<Event> done;
     if (ctx.recycler) done.reserve(batch.events.size());
     // The run of an event is far in memory from the last one's (one of thousands, in one of
-    // dozens of groups): fetched ahead, in two steps (its table slot, then the run it names).
-    constexpr std::size_t kSlotAhead = 8, kRunAhead = 4;
+    // dozens of groups): fetched ahead, in steps (its table slot, the run it names, then the
+    // previous values the run points to).
+    constexpr std::size_t kSlotAhead = 12, kRunAhead = 8, kPreviousAhead = 4;
     const std::size_t n = batch.events.size();
     for (std::size_t i = 0; i < n; ++i) {
         if (i + kSlotAhead < n) ctx.blocks.PrefetchSlot(batch.events[i + kSlotAhead]);
         if (i + kRunAhead < n) ctx.blocks.PrefetchRun(batch.events[i + kRunAhead]);
+        if (i + kPreviousAhead < n) ctx.blocks.PrefetchPrevious(batch.events[i + kPreviousAhead]);
         auto& e = batch.events[i];
         ctx.blocks.Add(ctx, e, *ctx.block_base);
         if (ctx.recycler) done.push_back(std::move(e.event));
