@@ -1929,7 +1929,7 @@ bool EncodeCompact(const Event& e, const CompactBase* base, std::string& data, s
             const std::uint64_t bb = std::uint64_t{1} << b;
             if (seen & bb) continue;  // not the first field of this key
             seen |= bb;
-            if (fields[i].kind == bf.kind && fields[i].value == bf.value) {
+            if (fields[i].kind == bf.kind && SameBytes(fields[i].value, bf.value)) {
                 mask |= bb;
                 cover(i);
             }

@@ -1,4 +1,5 @@
 #include "feeds/event_block.hpp"
+#include "feeds/event.hpp"
 
 #include <lz4.h>
 
@@ -60,7 +61,7 @@ unsigned AppendBlockEvent(std::string& out, const BlockEvent& e, const BlockEven
         bool repeated;
     };
     const auto rep = [&](std::string_view s, std::string_view BlockEvent::*field) {
-        return Part{s, previous && previous->*field == s};
+        return Part{s, previous && SameBytes(previous->*field, s)};
     };
     const Part parts[9] = {rep(e.scope_path, &BlockEvent::scope_path),
                            Part{e.ip, false},

@@ -521,7 +521,7 @@ private:
         std::size_t repeats = 0;
         [[nodiscard]] std::uint64_t Match(std::string_view v) {
             for (Value& x : values)
-                if (x.text.size() == v.size() && std::memcmp(x.text.data(), v.data(), v.size()) == 0) {
+                if (SameBytes(x.text, v)) {
                     ++x.hits;
                     return x.mask;
                 }

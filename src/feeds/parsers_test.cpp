@@ -1112,6 +1112,24 @@ TEST(Event, EventTimeTextIsFormatEventTime) {
 
 // ParseEventTime keeps the last date it parsed (per thread): a text after another gives what it
 // gives alone (parsed on a new thread, which has seen no other).
+// SameBytes is ==: for every length around its 4-, 8- and 16-byte loads, equal texts (at
+// different addresses) and texts differing in any one byte or in length.
+TEST(Event, SameBytesIsEquality) {
+    std::string a(48, 'x'), b(48, 'x');
+    for (std::size_t i = 0; i < a.size(); ++i) a[i] = b[i] = static_cast<char>('a' + i % 26);
+    for (std::size_t n = 0; n <= 40; ++n) {
+        const std::string_view va(a.data(), n), vb(b.data() + 0, n);
+        EXPECT_TRUE(SameBytes(va, vb)) << n;
+        EXPECT_FALSE(SameBytes(va, std::string_view(b.data(), n + 1))) << n;
+        for (std::size_t i = 0; i < n; ++i) {
+            std::string c(b.data(), n);
+            c[i] = static_cast<char>(c[i] ^ 0x20);
+            EXPECT_FALSE(SameBytes(va, c)) << n << " differs at " << i;
+            EXPECT_EQ(SameBytes(va, c), va == std::string_view(c));
+        }
+    }
+}
+
 TEST(Event, EventTimesParseTheSameAfterOthers) {
     const std::vector<std::string> texts = {
         "2026-01-14 00:00:00",      "2026-01-14T23:59:59Z",       "2026-01-14 24:00:00",
