@@ -1200,8 +1200,13 @@ void Event::SetExtra(std::string_view name, std::string_view value, JsonKind kin
 }
 
 void Event::SetRawBytes(std::string_view bytes, bool text) {
-    if (has_raw_bytes_ || (!fields_.empty() && HasOwnKey(RawKey()))) Remove("raw");
+    SetRawView(bytes, text);
     raw_bytes_ = Store(bytes);
+}
+
+void Event::SetRawView(std::string_view bytes, bool text) {
+    if (has_raw_bytes_ || (!fields_.empty() && HasOwnKey(RawKey()))) Remove("raw");
+    raw_bytes_ = bytes;
     raw_text_ = text;
     has_raw_bytes_ = true;
     raw_base64_valid_ = false;

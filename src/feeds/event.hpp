@@ -270,6 +270,9 @@ public:
     // `text`: the caller has found the bytes to be valid UTF-8 without NUL (stored as text
     // without another check).
     void SetRawBytes(std::string_view bytes, bool text = false);
+    // The same without a copy: raw is a view of `bytes`, which the caller keeps unchanged while
+    // the event's raw is read (a copy of the event copies them; Clear forgets them).
+    void SetRawView(std::string_view bytes, bool text = false);
     // The original bytes of `raw` when it was set by SetRawBytes (else nullptr: then raw, if
     // any, is an ordinary base64 field).
     [[nodiscard]] const std::string_view* raw_bytes() const { return has_raw_bytes_ ? &raw_bytes_ : nullptr; }
@@ -442,7 +445,7 @@ private:
     char* cur_ = nullptr;     // free bytes of the newest chunk
     std::size_t left_ = 0;
     std::uint32_t first_chunk_ = 512;
-    std::string_view raw_bytes_;  // in the value storage
+    std::string_view raw_bytes_;  // in the value storage (or the caller's: SetRawView)
     bool has_raw_bytes_ = false;
     bool raw_text_ = false;  // raw_bytes_ known to be UTF-8 without NUL
     mutable std::string raw_base64_text_;  // raw as base64 for Get/ToJson (computed once, from raw_bytes_)

@@ -1281,10 +1281,13 @@ core::Result<IngestSummary> Pipeline::Ingest(const IngestRequest& req) {
     const bool csv = parser->csv_records();
     std::thread parse_thread([&] {
         pthread_setname_np(pthread_self(), "feeds-parse");
-        std::string chunk;
         std::int64_t seq = 0;
         std::vector<Event> spare;  // events handed back, reused by the parser
         for (;;) {
+            // Each chunk goes with its batch: the events' raw values are views of it (not for
+            // an aggregated feed, whose aggregates outlive their batch).
+            auto text = std::make_unique<std::string>();
+            std::string& chunk = *text;
             auto more = reader->Next(chunk, req.chunk_bytes, csv);
             if (!more) {
                 set_error(more.error());
@@ -1293,6 +1296,7 @@ core::Result<IngestSummary> Pipeline::Ingest(const IngestRequest& req) {
             if (!*more) break;
             ParseOutput out;
             out.spare = &spare;
+            out.raw_views = !feed.aggregate;
             parser->Parse(chunk, line, out);
             line += static_cast<std::int64_t>(CountByte(chunk.data(), chunk.size(), '\n'));
             if (!chunk.empty() && chunk.back() != '\n') ++line;
@@ -1301,6 +1305,7 @@ core::Result<IngestSummary> Pipeline::Ingest(const IngestRequest& req) {
             Adopt(out, b);
             b.end_offset = reader->offset();
             b.end_line = line;
+            if (out.raw_views) b.text = std::move(text);
             if (!parsed.Push(std::move(b))) break;
             recycler.Drain(spare);
         }

@@ -321,6 +321,21 @@ TEST_P(PipelineTest, IngestRoutesAndIsIdempotent) {
         }
     }
     EXPECT_EQ(owned, 1);
+    // Each event's raw is its own line of the report (read in chunks of 512 bytes, each chunk
+    // freed once its events are stored: raw values viewed the chunk until then).
+    {
+        std::ifstream in(req.path, std::ios::binary);
+        std::vector<std::string> lines(1);
+        for (std::string l; std::getline(in, l);) lines.push_back(l);
+        for (const auto& e : all->items) {
+            auto ev = Event::FromJsonText(e.data);
+            ASSERT_TRUE(ev) << e.data;
+            std::string raw;
+            ASSERT_TRUE(Base64Decode(ev->GetOr("raw"), raw));
+            ASSERT_LT(static_cast<std::size_t>(e.line), lines.size());
+            EXPECT_EQ(raw, lines[static_cast<std::size_t>(e.line)]) << e.line;
+        }
+    }
     // A constituent's scope sees only its own events.
     f.organisation = "00000000-0000-7000-8000-000000000003";
     auto mine = store_->ListEvents(f);

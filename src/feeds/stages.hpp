@@ -91,6 +91,9 @@ struct AggregateUpdate {
 struct Batch {
     std::int64_t seq = 0;
     std::vector<RoutedEvent> events;
+    // The input chunk the events were parsed from, when their raw values are views of it
+    // (ParseOutput::raw_views): kept until the events are built into rows or blocks.
+    std::unique_ptr<const std::string> text;
     std::vector<Rejection> rejected;
     std::vector<AggregateUpdate> updates;
     std::vector<db::Params> event_rows;  // the events as feed_events rows (built off the store thread)
