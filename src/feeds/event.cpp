@@ -937,6 +937,7 @@ void Event::Clear() noexcept {
     else fields_.clear();
     shared_.reset();
     shared_mask_ = 0;
+    borrowed_ = {};
     raw_bytes_ = {};
     has_raw_bytes_ = false;
     raw_text_ = false;
@@ -979,9 +980,11 @@ Event::Event(Event&& o) noexcept
       cur_(o.cur_),
       left_(o.left_),
       first_chunk_(o.first_chunk_),
+      borrowed_(o.borrowed_),
       raw_bytes_(o.raw_bytes_),
       has_raw_bytes_(o.has_raw_bytes_),
       raw_text_(o.raw_text_) {
+    o.borrowed_ = {};
     o.raw_bytes_ = {};
     o.chunks_ = nullptr;
     o.cur_ = nullptr;
@@ -1013,6 +1016,8 @@ Event& Event::operator=(Event&& o) noexcept {
     cur_ = o.cur_;
     left_ = o.left_;
     first_chunk_ = o.first_chunk_;
+    borrowed_ = o.borrowed_;
+    o.borrowed_ = {};
     raw_bytes_ = o.raw_bytes_;
     o.raw_bytes_ = {};
     has_raw_bytes_ = o.has_raw_bytes_;
@@ -1200,13 +1205,8 @@ void Event::SetExtra(std::string_view name, std::string_view value, JsonKind kin
 }
 
 void Event::SetRawBytes(std::string_view bytes, bool text) {
-    SetRawView(bytes, text);
-    raw_bytes_ = Store(bytes);
-}
-
-void Event::SetRawView(std::string_view bytes, bool text) {
     if (has_raw_bytes_ || (!fields_.empty() && HasOwnKey(RawKey()))) Remove("raw");
-    raw_bytes_ = bytes;
+    raw_bytes_ = Store(bytes);
     raw_text_ = text;
     has_raw_bytes_ = true;
     raw_base64_valid_ = false;

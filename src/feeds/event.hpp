@@ -270,9 +270,10 @@ public:
     // `text`: the caller has found the bytes to be valid UTF-8 without NUL (stored as text
     // without another check).
     void SetRawBytes(std::string_view bytes, bool text = false);
-    // The same without a copy: raw is a view of `bytes`, which the caller keeps unchanged while
-    // the event's raw is read (a copy of the event copies them; Clear forgets them).
-    void SetRawView(std::string_view bytes, bool text = false);
+    // Values (and raw) set from now on that are bytes of `text` are kept as views of it instead
+    // of copies (a parser's cells, unchanged by sanitising): the caller keeps `text` unchanged
+    // while the event's values are read. A copy of the event copies them; Clear forgets `text`.
+    void Borrow(std::string_view text) noexcept { borrowed_ = text; }
     // The original bytes of `raw` when it was set by SetRawBytes (else nullptr: then raw, if
     // any, is an ordinary base64 field).
     [[nodiscard]] const std::string_view* raw_bytes() const { return has_raw_bytes_ ? &raw_bytes_ : nullptr; }
@@ -427,6 +428,11 @@ private:
     // The bytes of `v` copied into the event's value storage (chunks that never move).
     std::string_view Store(std::string_view v) {
         if (v.empty()) return {};
+        // Bytes of the borrowed text stay where they are.
+        if (v.size() <= borrowed_.size() &&
+            reinterpret_cast<std::uintptr_t>(v.data()) - reinterpret_cast<std::uintptr_t>(borrowed_.data()) <=
+                borrowed_.size() - v.size())
+            return v;
         if (v.size() > left_) Grow(v.size());
         char* p = cur_;
         std::memcpy(p, v.data(), v.size());
@@ -445,7 +451,8 @@ private:
     char* cur_ = nullptr;     // free bytes of the newest chunk
     std::size_t left_ = 0;
     std::uint32_t first_chunk_ = 512;
-    std::string_view raw_bytes_;  // in the value storage (or the caller's: SetRawView)
+    std::string_view borrowed_;   // (Borrow)
+    std::string_view raw_bytes_;  // in the value storage (or the borrowed text)
     bool has_raw_bytes_ = false;
     bool raw_text_ = false;  // raw_bytes_ known to be UTF-8 without NUL
     mutable std::string raw_base64_text_;  // raw as base64 for Get/ToJson (computed once, from raw_bytes_)

@@ -473,7 +473,11 @@ public:
             }
             Event& e = out.events.back();
             // The values are about the record's bytes plus the report's constants.
-            e.ReserveBytes(tok.record_text().size() * (ctx_.keep_raw && !out.raw_views ? 2 : 1) + constant_bytes_);
+            // (Cells and raw are views of the text when it is lent: only rewritten values are
+            // copied.)
+            if (out.lend_text) e.Borrow(text);
+            e.ReserveBytes(out.lend_text ? constant_bytes_ + 64
+                                         : tok.record_text().size() * (ctx_.keep_raw ? 2 : 1) + constant_bytes_);
             std::string reason;
             // A valid record has valid cells (they are cut at ASCII bytes): one check per record.
             record_utf8_ = IsUtf8(tok.record_text());
@@ -483,11 +487,7 @@ public:
                 out.events.pop_back();
                 continue;
             }
-            if (ctx_.keep_raw) {
-                const bool text = record_utf8_ && !HasNul(tok.record_text());
-                if (out.raw_views) e.SetRawView(tok.record_text(), text);
-                else e.SetRawBytes(tok.record_text(), text);
-            }
+            if (ctx_.keep_raw) e.SetRawBytes(tok.record_text(), record_utf8_ && !HasNul(tok.record_text()));
             AddConstants(e);
             out.event_lines.push_back(tok.record_line());
             out.event_times.push_back(TimeSource(e));

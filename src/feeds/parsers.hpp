@@ -50,10 +50,10 @@ struct ParseOutput {
     // Events done with, for the parser to reuse (Event::Clear) instead of allocating new ones
     // (null: none). A parser that does not reuse events leaves them there.
     std::vector<Event>* spare = nullptr;
-    // The text given to Parse stays unchanged while the events' raw values are read (the
-    // pipeline keeps each chunk with its batch until the batch is stored): raw may be a view
-    // of it (Event::SetRawView) instead of a copy.
-    bool raw_views = false;
+    // The text given to Parse stays unchanged while the events' values are read (the pipeline
+    // keeps each chunk with its batch until its events are built into blocks): the events may
+    // keep views of it (Event::Borrow) instead of copies.
+    bool lend_text = false;
 };
 
 // What every parser adds to its events.

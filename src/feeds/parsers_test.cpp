@@ -5,6 +5,8 @@
 // MUHAFIZ_UPDATE_GOLDEN=1 rewrites the golden files (review the diff!).
 #include <gtest/gtest.h>
 
+#include <deque>
+
 #include <cstdlib>
 #include <functional>
 #include <filesystem>
@@ -52,8 +54,10 @@ ParseContext Ctx() {
 
 // Parses a whole text the way the pipeline does (header first, then the rest in small chunks so
 // chunk boundaries are exercised).
-// `spare`: events to reuse (as the pipeline hands back those it is done with).
-ParseOutput ParseAll(Parser& p, const std::string& text, std::size_t chunk = 300, std::vector<Event>* spare = nullptr) {
+// `spare`: events to reuse (as the pipeline hands back those it is done with). `lent`: the chunks
+// are kept there and lent to the events (ParseOutput::lend_text, as the pipeline does).
+ParseOutput ParseAll(Parser& p, const std::string& text, std::size_t chunk = 300, std::vector<Event>* spare = nullptr,
+                     std::deque<std::string>* lent = nullptr) {
     auto reader = ChunkReader::FromData(text);
     std::int64_t line = 1;
     if (p.has_header()) {
@@ -71,8 +75,11 @@ ParseOutput ParseAll(Parser& p, const std::string& text, std::size_t chunk = 300
         if (!more || !*more) break;
         ParseOutput out;
         out.spare = spare;
-        p.Parse(c, line, out);
-        line += std::count(c.begin(), c.end(), '\n');
+        out.lend_text = lent != nullptr;
+        if (lent) lent->push_back(std::move(c));
+        const std::string& parsed = lent ? lent->back() : c;
+        p.Parse(parsed, line, out);
+        line += std::count(parsed.begin(), parsed.end(), '\n');
         for (std::size_t i = 0; i < out.events.size(); ++i) {
             all.events.push_back(std::move(out.events[i]));
             all.event_lines.push_back(out.event_lines[i]);
@@ -1068,6 +1075,28 @@ TEST(Shadowserver, ReusedEventsParseAsNewOnes) {
         ASSERT_EQ(reused.events.size(), fresh.events.size());
         for (std::size_t i = 0; i < fresh.events.size(); ++i) ExpectSameFilled(reused.events[i], fresh.events[i]);
         ExpectSameStored(reused.events);
+        // With the chunks lent (values and raw are views of them): the same events; a copy of
+        // one owns its values (the chunks overwritten, then gone, do not change it).
+        {
+            auto lend_parser = MakeParser("shadowserver:" + name, ctx);
+            ASSERT_TRUE(lend_parser);
+            std::deque<std::string> lent;
+            ParseOutput borrowed = ParseAll(**lend_parser, text, 300, nullptr, &lent);
+            EXPECT_EQ(Render(borrowed), Render(fresh));
+            ASSERT_EQ(borrowed.events.size(), fresh.events.size());
+            for (std::size_t i = 0; i < fresh.events.size(); ++i) ExpectSameFilled(borrowed.events[i], fresh.events[i]);
+            ASSERT_FALSE(borrowed.events.empty());
+            const std::string_view* raw = borrowed.events[0].raw_bytes();
+            ASSERT_TRUE(raw);
+            EXPECT_TRUE(std::any_of(lent.begin(), lent.end(), [&](const std::string& t) {
+                return raw->data() >= t.data() && raw->data() < t.data() + t.size();
+            }));  // a view, not a copy
+            std::vector<Event> copies(borrowed.events.begin(), borrowed.events.end());
+            for (auto& t : lent) std::fill(t.begin(), t.end(), 'x');
+            lent.clear();
+            borrowed.events.clear();
+            for (std::size_t i = 0; i < fresh.events.size(); ++i) EXPECT_EQ(copies[i].ToJson(), fresh.events[i].ToJson());
+        }
         for (auto& e : reused.events) spare.push_back(std::move(e));
     }
     // Rejected records hand their event back.

@@ -1284,8 +1284,8 @@ core::Result<IngestSummary> Pipeline::Ingest(const IngestRequest& req) {
         std::int64_t seq = 0;
         std::vector<Event> spare;  // events handed back, reused by the parser
         for (;;) {
-            // Each chunk goes with its batch: the events' raw values are views of it (not for
-            // an aggregated feed, whose aggregates outlive their batch).
+            // Each chunk goes with its batch: the events' values are views of it (not for an
+            // aggregated feed, whose aggregates outlive their batch).
             auto text = std::make_unique<std::string>();
             std::string& chunk = *text;
             auto more = reader->Next(chunk, req.chunk_bytes, csv);
@@ -1296,7 +1296,7 @@ core::Result<IngestSummary> Pipeline::Ingest(const IngestRequest& req) {
             if (!*more) break;
             ParseOutput out;
             out.spare = &spare;
-            out.raw_views = !feed.aggregate;
+            out.lend_text = !feed.aggregate;
             parser->Parse(chunk, line, out);
             line += static_cast<std::int64_t>(CountByte(chunk.data(), chunk.size(), '\n'));
             if (!chunk.empty() && chunk.back() != '\n') ++line;
@@ -1305,7 +1305,7 @@ core::Result<IngestSummary> Pipeline::Ingest(const IngestRequest& req) {
             Adopt(out, b);
             b.end_offset = reader->offset();
             b.end_line = line;
-            if (out.raw_views) b.text = std::move(text);
+            if (out.lend_text) b.text = std::move(text);
             if (!parsed.Push(std::move(b))) break;
             recycler.Drain(spare);
         }

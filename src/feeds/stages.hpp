@@ -91,8 +91,8 @@ struct AggregateUpdate {
 struct Batch {
     std::int64_t seq = 0;
     std::vector<RoutedEvent> events;
-    // The input chunk the events were parsed from, when their raw values are views of it
-    // (ParseOutput::raw_views): kept until the events are built into rows or blocks.
+    // The input chunk the events were parsed from, when their values are views of it
+    // (ParseOutput::lend_text): kept until the events are built into blocks.
     std::unique_ptr<const std::string> text;
     std::vector<Rejection> rejected;
     std::vector<AggregateUpdate> updates;
