@@ -40,6 +40,29 @@ bool ReadRepeatable(std::string_view& in, std::string_view& s) {
     return ReadStr(in, s);
 }
 
+// Decimal text of `v` at `o` (room for 20 characters); the end. Most numbers of an event's head
+// (counts, flags, the sizes of its values) have one to three digits: written without a call.
+char* WriteDecimal(char* o, std::int64_t v) {
+    static constexpr char kPairs[] =
+        "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+        "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+        "8081828384858687888990919293949596979899";
+    if (v >= 0 && v < 1000) {
+        if (v < 10) {
+            *o = static_cast<char>('0' + v);
+            return o + 1;
+        }
+        if (v < 100) {
+            std::memcpy(o, kPairs + 2 * v, 2);
+            return o + 2;
+        }
+        *o = static_cast<char>('0' + v / 100);
+        std::memcpy(o + 1, kPairs + 2 * (v % 100), 2);
+        return o + 3;
+    }
+    return std::to_chars(o, o + 20, v).ptr;
+}
+
 }  // namespace
 
 unsigned AppendBlockEvent(std::string& out, const BlockEvent& e, const BlockEvent* previous, std::size_t* written_at) {
@@ -86,7 +109,7 @@ unsigned AppendBlockEvent(std::string& out, const BlockEvent& e, const BlockEven
     out.resize(at + room);
     char* o = out.data() + at;
     for (int i = 0; i < 8; ++i) {
-        o = std::to_chars(o, o + 20, numbers[i]).ptr;
+        o = WriteDecimal(o, numbers[i]);
         *o++ = i < 7 ? ',' : ';';
     }
     unsigned repeated = 0;
@@ -97,7 +120,7 @@ unsigned AppendBlockEvent(std::string& out, const BlockEvent& e, const BlockEven
             continue;
         }
         const std::string_view s = parts[i].s;
-        o = std::to_chars(o, o + 20, s.size()).ptr;
+        o = WriteDecimal(o, static_cast<std::int64_t>(s.size()));
         *o++ = ':';
         if (written_at && kWrittenAt[i] >= 0) written_at[kWrittenAt[i]] = static_cast<std::size_t>(o - out.data());
         if (!s.empty()) std::memcpy(o, s.data(), s.size());

@@ -528,6 +528,47 @@ TEST_P(FeedStoreTest, AnOwnersDigestReadsItsSliceOfTheBlocks) {
 }
 
 // The block text: every field back as written, ids and views intact; damage is an error.
+// The numbers and sizes of an event's head read back for every width around the short forms
+// (one to three digits, then the general one) and below zero.
+TEST(EventBlock, NumbersOfEveryWidthRoundTrip) {
+    const std::int64_t values[] = {0, 1, 9, 10, 11, 99, 100, 101, 999, 1000, 1001, 65535, 1768353510000000,
+                                   -1, -9, -10, -99, -100, -999, -1000, -1768353510000000};
+    std::string text;
+    std::vector<BlockEvent> in;
+    for (std::size_t k = 0; k < std::size(values); ++k) {
+        const std::int64_t v = values[k];
+        BlockEvent e;
+        e.line = v;
+        e.time_source = v * 3;
+        e.first_seen = e.time_source + v;
+        e.last_seen = e.time_source - v;
+        e.count = v;
+        e.organisation_id = v;
+        e.asn = v;
+        static std::vector<std::string> keep;
+        keep.push_back(std::string(static_cast<std::size_t>(std::abs(v) % 1200), 'x'));
+        e.identifier = keep.back();
+        e.data = keep.back();
+        AppendBlockEvent(text, e, k ? &in.back() : nullptr);
+        in.push_back(e);
+    }
+    BlockReader r(text);
+    BlockEvent x;
+    for (const BlockEvent& e : in) {
+        ASSERT_TRUE(*r.Next(x));
+        EXPECT_EQ(x.line, e.line);
+        EXPECT_EQ(x.time_source, e.time_source);
+        EXPECT_EQ(x.first_seen, e.first_seen);
+        EXPECT_EQ(x.last_seen, e.last_seen);
+        EXPECT_EQ(x.count, e.count);
+        EXPECT_EQ(x.organisation_id, e.organisation_id);
+        EXPECT_EQ(x.asn, e.asn);
+        EXPECT_EQ(x.identifier, e.identifier);
+        EXPECT_EQ(x.data, e.data);
+    }
+    EXPECT_FALSE(*r.Next(x));
+}
+
 TEST(EventBlock, RoundTrip) {
     std::string text;
     BlockEvent a;
