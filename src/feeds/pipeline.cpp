@@ -10,12 +10,12 @@
 
 #include <algorithm>
 #include <array>
-#include <bit>
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <chrono>
 #include <cstring>
+#include <limits>
 #include <map>
 #include <thread>
 #include <optional>
@@ -31,6 +31,7 @@
 #include "core/ids.hpp"
 #include "feeds/bounded_queue.hpp"
 #include "feeds/event_block.hpp"
+#include "feeds/open_table.hpp"
 
 namespace muhafiz::feeds {
 namespace {
@@ -465,66 +466,6 @@ private:
     };
     static_assert(kRepeatedScope == 1 && kRepeatedTaxonomy == 2 && kRepeatedType == 4 && kRepeatedIdentifier == 8 &&
                   kRepeatedSeverity == 16 && kRepeatedCc == 32);
-    // Owner -> index of its run in a group: open addressing with linear probing, so that the slot
-    // of an event's owner can be fetched into the cache a few events ahead (Prefetch).
-    class RunTable {
-    public:
-        // The run of `owner`; `fresh` (recorded as its run) when it has none yet.
-        std::uint32_t FindOrAdd(std::int64_t owner, std::uint32_t fresh, bool& added) {
-            if ((used_ + 1) * 2 > slots_.size()) Grow();
-            for (std::size_t i = Home(owner);; i = (i + 1) & (slots_.size() - 1)) {
-                Entry& s = slots_[i];
-                if (s.run == 0) {
-                    s = Entry{owner, fresh + 1};
-                    ++used_;
-                    added = true;
-                    return fresh;
-                }
-                if (s.owner == owner) {
-                    added = false;
-                    return s.run - 1;
-                }
-            }
-        }
-        // The run of `owner` (-1: none).
-        [[nodiscard]] std::int64_t Find(std::int64_t owner) const {
-            if (slots_.empty()) return -1;
-            for (std::size_t i = Home(owner);; i = (i + 1) & (slots_.size() - 1)) {
-                const Entry& s = slots_[i];
-                if (s.run == 0) return -1;
-                if (s.owner == owner) return static_cast<std::int64_t>(s.run) - 1;
-            }
-        }
-        void Prefetch(std::int64_t owner) const {
-            if (!slots_.empty()) __builtin_prefetch(&slots_[Home(owner)]);
-        }
-
-    private:
-        struct Entry {
-            std::int64_t owner = 0;
-            std::uint32_t run = 0;  // run index + 1 (0: a free slot)
-        };
-        [[nodiscard]] std::size_t Home(std::int64_t owner) const {
-            return static_cast<std::size_t>((static_cast<std::uint64_t>(owner) * 0x9E3779B97F4A7C15ULL) >> shift_);
-        }
-        void Grow() {
-            std::vector<Entry> old = std::move(slots_);
-            const std::size_t size = old.empty() ? 64 : old.size() * 2;
-            slots_.assign(size, Entry{});
-            shift_ = 64 - std::countr_zero(size);
-            used_ = 0;
-            for (const Entry& e : old)
-                if (e.run) {
-                    std::size_t i = Home(e.owner);
-                    while (slots_[i].run) i = (i + 1) & (size - 1);
-                    slots_[i] = e;
-                    ++used_;
-                }
-        }
-        std::vector<Entry> slots_;
-        std::size_t used_ = 0;
-        int shift_ = 64;
-    };
     struct Group {
         std::int64_t recipient = 0;
         Route route = Route::kUnrouted;
@@ -533,7 +474,8 @@ private:
         core::Micros time_min = 0, time_max = 0;
         std::string scope_min, scope_max, classes, observation;
         std::vector<Run> runs;  // by owner, in the order first seen (sorted when closed)
-        RunTable run_index;     // owner -> runs
+        // owner -> runs (fetched ahead: Prefetch*)
+        OpenTable<std::uint32_t, std::numeric_limits<std::uint32_t>::max()> run_index;
         // The events in the order they came: their encodings one after another in `arena`
         // (ordered by owner when the block is closed).
         struct Slot {
@@ -670,15 +612,15 @@ void BlockBuilder::Flush(RunContext& ctx, std::vector<db::Params>& rows) {
 
 void BlockBuilder::PrefetchSlot(const RoutedEvent& e) const {
     if (const auto it = index_.find(GroupKey(e)); it != index_.end())
-        groups_[it->second].run_index.Prefetch(e.organisation_id);
+        groups_[it->second].run_index.Prefetch(static_cast<std::uint64_t>(e.organisation_id));
 }
 
 void BlockBuilder::PrefetchRun(const RoutedEvent& e) const {
     const auto it = index_.find(GroupKey(e));
     if (it == index_.end()) return;
     const Group& g = groups_[it->second];
-    if (const std::int64_t r = g.run_index.Find(e.organisation_id); r >= 0) {
-        const char* run = reinterpret_cast<const char*>(&g.runs[static_cast<std::size_t>(r)]);
+    if (const std::uint32_t* r = g.run_index.Find(static_cast<std::uint64_t>(e.organisation_id))) {
+        const char* run = reinterpret_cast<const char*>(&g.runs[*r]);
         __builtin_prefetch(run);
         __builtin_prefetch(run + sizeof(Run) - 1);
     }
@@ -691,8 +633,8 @@ void BlockBuilder::PrefetchPrevious(const RoutedEvent& e) const {
     const auto it = index_.find(GroupKey(e));
     if (it == index_.end()) return;
     const Group& g = groups_[it->second];
-    if (const std::int64_t r = g.run_index.Find(e.organisation_id); r >= 0) {
-        const Run& run = g.runs[static_cast<std::size_t>(r)];
+    if (const std::uint32_t* r = g.run_index.Find(static_cast<std::uint64_t>(e.organisation_id))) {
+        const Run& run = g.runs[*r];
         if (run.n == 0) return;
         // (Written one after another: the first and the last mostly cover them all.)
         __builtin_prefetch(g.arena.data() + run.at[0]);
@@ -742,8 +684,8 @@ void BlockBuilder::Add(RunContext& ctx, RoutedEvent& e, const CompactBase& base)
     }
     Group* g = &groups_[it->second];
     bool new_run = false;
-    const std::uint32_t run_at =
-        g->run_index.FindOrAdd(e.organisation_id, static_cast<std::uint32_t>(g->runs.size()), new_run);
+    const std::uint32_t run_at = *g->run_index.FindOrAdd(static_cast<std::uint64_t>(e.organisation_id),
+                                                         static_cast<std::uint32_t>(g->runs.size()), new_run);
     if (new_run) g->runs.emplace_back().owner = e.organisation_id;
     Run* run = &g->runs[run_at];
     if (g->n == 0 && g->arena.capacity() < 4096 && !spare_.empty()) {

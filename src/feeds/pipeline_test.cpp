@@ -4,6 +4,8 @@
 // killed with SIGKILL mid-file, and digests received by a real SMTP server
 // (tests/support/smtp_sink.py), PGP-encrypted when the organisation registered a key.
 #include <gtest/gtest.h>
+
+#include <unordered_map>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -137,6 +139,58 @@ TEST(Routing, OwnedForeignPartnerUnknownV4AndV6) {
 
 // A report's fingerprint is the SHA-256 of its bytes (of its size and first and last 4 MiB beyond
 // 64 MiB), the same from memory and from a file (FIPS 180-2 test vector).
+// The deduplicator against a plain map: events whose hashed fields repeat (within and across
+// batches, past the table's growth), hashes seeded from storage, and the window (a hash seen
+// longer ago than the window is new again).
+TEST(Dedup, RepeatsWithinTheWindowOnly) {
+    const core::Micros window = 1000;
+    Deduplicator dedup({}, window);
+    std::unordered_map<std::uint64_t, core::Micros> oracle;
+    // Seeded: the hash of value 7 seen at 500, of value 8 long ago.
+    const auto hash_of = [](int v) {
+        Event e;
+        EXPECT_TRUE(e.Set("source.ip", "10.0." + std::to_string(v / 250) + "." + std::to_string(v % 250 + 1)));
+        return e.Hash({});
+    };
+    dedup.Remember(hash_of(7), 500);
+    oracle[hash_of(7)] = 500;
+    dedup.Remember(hash_of(8), -5000);
+    oracle[hash_of(8)] = -5000;
+    std::uint64_t seed = 3;
+    for (int round = 0; round < 6; ++round) {
+        const core::Micros now = 1000 + round * 400;
+        Batch b;
+        std::vector<int> values;
+        for (int i = 0; i < 20000; ++i) {
+            seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+            const int v = static_cast<int>((seed >> 33) % 30000);
+            values.push_back(v);
+            RoutedEvent r;
+            ASSERT_TRUE(r.event.Set("source.ip", "10.0." + std::to_string(v / 250) + "." + std::to_string(v % 250 + 1)));
+            b.events.push_back(std::move(r));
+        }
+        std::int64_t expected = 0;
+        std::vector<int> kept;
+        for (const int v : values) {
+            const std::uint64_t h = hash_of(v);
+            auto [it, fresh] = oracle.try_emplace(h, now);
+            if (!fresh) {
+                if (now - it->second < window) {
+                    ++expected;
+                    continue;
+                }
+                it->second = now;
+            }
+            kept.push_back(v);
+        }
+        dedup.Process(b, now);
+        EXPECT_EQ(b.duplicates, expected) << round;
+        ASSERT_EQ(b.events.size(), kept.size());
+        for (std::size_t i = 0; i < kept.size(); ++i) EXPECT_EQ(b.events[i].dedup_hash, hash_of(kept[i]));
+    }
+    EXPECT_EQ(dedup.size(), oracle.size());
+}
+
 TEST(Fingerprint, Sha256OfTheReport) {
     EXPECT_EQ(FingerprintData("abc"), "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     EXPECT_EQ(FingerprintData(""), "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");

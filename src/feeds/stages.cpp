@@ -135,16 +135,20 @@ void Deduplicator::Process(Batch& batch, core::Micros now) {
         if (i + 2 < n) batch.events[i + 2].event.Prefetch();
         batch.events[i].dedup_hash = batch.events[i].event.Hash(fields_);
     }
+    constexpr std::size_t kAhead = 8;
+    for (std::size_t i = 0; i < n && i < kAhead; ++i) seen_.Prefetch(batch.events[i].dedup_hash);
     std::size_t out = 0;
     for (std::size_t i = 0; i < n; ++i) {
+        if (i + kAhead < n) seen_.Prefetch(batch.events[i + kAhead].dedup_hash);
         RoutedEvent& e = batch.events[i];
-        auto [it, inserted] = seen_.try_emplace(e.dedup_hash, now);
+        bool inserted = false;
+        core::Micros* seen = seen_.FindOrAdd(e.dedup_hash, now, inserted);
         if (!inserted) {
-            if (now - it->second < window_) {
+            if (now - *seen < window_) {
                 ++batch.duplicates;
                 continue;
             }
-            it->second = now;
+            *seen = now;
         }
         if (out != i) batch.events[out] = std::move(e);
         ++out;

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -25,6 +26,7 @@
 #include "core/result.hpp"
 #include "db/database.hpp"
 #include "feeds/event.hpp"
+#include "feeds/open_table.hpp"
 #include "feeds/feed_config.hpp"
 #include "feeds/network_data.hpp"
 #include "feeds/parsers.hpp"
@@ -113,7 +115,10 @@ class Deduplicator {
 public:
     Deduplicator(std::vector<std::string> fields, core::Micros window) : fields_(std::move(fields)), window_(window) {}
     // Seeds the window with hashes already stored (observed at `seen`).
-    void Remember(std::uint64_t hash, core::Micros seen) { seen_[hash] = seen; }
+    void Remember(std::uint64_t hash, core::Micros seen) {
+        bool inserted = false;
+        *seen_.FindOrAdd(hash, seen, inserted) = seen;
+    }
     // Computes dedup hashes and removes duplicates (counted in batch.duplicates).
     void Process(Batch& batch, core::Micros now);
     [[nodiscard]] std::size_t size() const { return seen_.size(); }
@@ -121,8 +126,8 @@ public:
 private:
     std::vector<std::string> fields_;
     core::Micros window_;
-    // Open addressing (no node per hash): one insert per event of every run.
-    boost::unordered_flat_map<std::uint64_t, core::Micros> seen_;
+    // Hash -> when it was last seen (one insert per event of every run; fetched ahead).
+    OpenTable<core::Micros, std::numeric_limits<core::Micros>::min()> seen_;
 };
 
 class Enricher {

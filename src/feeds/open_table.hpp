@@ -1,0 +1,79 @@
+// A hash table of 64-bit keys with open addressing (linear probing, at most half full) whose
+// slot for a key can be fetched into the CPU's cache ahead of its use: the pipeline's large
+// per-event tables (dedup hashes, an open block's owners) are far larger than the cache, and a
+// loop over events asks for the slot of an event a few events before it gets to it.
+// `kFree` is a value no entry holds (it marks free slots).
+// Thread-safety: a plain value (one thread at a time).
+#pragma once
+
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+namespace muhafiz::feeds {
+
+template <typename Value, Value kFree>
+class OpenTable {
+public:
+    // Where the value of `key` is; added as `fresh` (`inserted`) when the key is not there.
+    Value* FindOrAdd(std::uint64_t key, Value fresh, bool& inserted) {
+        if ((used_ + 1) * 2 > slots_.size()) Grow();
+        const std::size_t mask = slots_.size() - 1;
+        for (std::size_t i = Home(key);; i = (i + 1) & mask) {
+            Entry& s = slots_[i];
+            if (s.value == kFree) {
+                s = Entry{key, fresh};
+                ++used_;
+                inserted = true;
+                return &s.value;
+            }
+            if (s.key == key) {
+                inserted = false;
+                return &s.value;
+            }
+        }
+    }
+    // The value of `key` (nullptr: none).
+    [[nodiscard]] const Value* Find(std::uint64_t key) const {
+        if (slots_.empty()) return nullptr;
+        const std::size_t mask = slots_.size() - 1;
+        for (std::size_t i = Home(key);; i = (i + 1) & mask) {
+            const Entry& s = slots_[i];
+            if (s.value == kFree) return nullptr;
+            if (s.key == key) return &s.value;
+        }
+    }
+    // Asks the CPU for the slot `key` starts its search at.
+    void Prefetch(std::uint64_t key) const {
+        if (!slots_.empty()) __builtin_prefetch(&slots_[Home(key)]);
+    }
+    [[nodiscard]] std::size_t size() const { return used_; }
+
+private:
+    struct Entry {
+        std::uint64_t key = 0;
+        Value value = kFree;
+    };
+    [[nodiscard]] std::size_t Home(std::uint64_t key) const {
+        return static_cast<std::size_t>((key * 0x9E3779B97F4A7C15ULL) >> shift_);
+    }
+    void Grow() {
+        std::vector<Entry> old = std::move(slots_);
+        const std::size_t size = old.empty() ? 64 : old.size() * 2;
+        slots_.assign(size, Entry{});
+        shift_ = 64 - std::countr_zero(size);
+        for (const Entry& e : old)
+            if (e.value != kFree) {
+                std::size_t i = Home(e.key);
+                while (slots_[i].value != kFree) i = (i + 1) & (size - 1);
+                slots_[i] = e;
+            }
+    }
+    std::vector<Entry> slots_;
+    std::size_t used_ = 0;
+    int shift_ = 64;
+};
+
+}  // namespace muhafiz::feeds
