@@ -17,6 +17,7 @@
 #include <cstring>
 #include <limits>
 #include <map>
+#include <span>
 #include <thread>
 #include <optional>
 #include <unordered_set>
@@ -517,7 +518,7 @@ struct RunContext {
     // Non-aggregated feeds: the open blocks, and the run's compact base (made from the first
     // events: one base for every block of the run, so a block may span batches).
     BlockBuilder blocks;
-    Batch slice;  // (ProcessBatch)
+    std::vector<Event> done;  // events laid out in blocks, for the recycler (ProcessBatch)
     std::optional<CompactBase> block_base;
     // Events per organisation of this run (recipient, and owner when another organisation),
     // counted as the events are built into rows or blocks (a flat hash map: one lookup per event
@@ -780,33 +781,32 @@ void BlockBuilder::Add(RunContext& ctx, RoutedEvent& e, const CompactBase& base)
 // A non-aggregated feed's events (a slice of a batch, ProcessBatch) into the run's open blocks
 // (BlockBuilder): the batch keeps no events (its counters, dead letters and resume point go with
 // the unit the blocks are stored in).
-void BuildBlocks(RunContext& ctx, Batch& batch) {
-    if (!ctx.block_base && !batch.events.empty()) {
+// `events` (a part of a batch) into the run's open blocks; the events themselves go to
+// ctx.done (handed back to the parser once per batch: ProcessBatch).
+void BuildBlocks(RunContext& ctx, std::span<RoutedEvent> events,
+                 std::vector<std::pair<std::uint64_t, std::string>>& new_bases) {
+    if (!ctx.block_base && !events.empty()) {
         // The base: fields most of the run's first events share (feed, classification, report
         // constants).
         std::vector<const Event*> sample;
-        for (std::size_t i = 0; i < batch.events.size() && i < 32; ++i) sample.push_back(&batch.events[i].event);
+        for (std::size_t i = 0; i < events.size() && i < 32; ++i) sample.push_back(&events[i].event);
         ctx.block_base = MakeCompactBase(sample);
         if (ctx.block_base->id != 0 && ctx.bases.insert(ctx.block_base->id).second)
-            batch.new_bases.emplace_back(ctx.block_base->id, ctx.block_base->text);
+            new_bases.emplace_back(ctx.block_base->id, ctx.block_base->text);
     }
-    std::vector<Event> done;
-    if (ctx.recycler) done.reserve(batch.events.size());
     // The run of an event is far in memory from the last one's (one of thousands, in one of
     // dozens of groups): fetched ahead, in steps (its table slot, the run it names, then the
     // previous values the run points to).
     constexpr std::size_t kSlotAhead = 12, kRunAhead = 8, kPreviousAhead = 4;
-    const std::size_t n = batch.events.size();
+    const std::size_t n = events.size();
     for (std::size_t i = 0; i < n; ++i) {
-        if (i + kSlotAhead < n) ctx.blocks.PrefetchSlot(batch.events[i + kSlotAhead]);
-        if (i + kRunAhead < n) ctx.blocks.PrefetchRun(batch.events[i + kRunAhead]);
-        if (i + kPreviousAhead < n) ctx.blocks.PrefetchPrevious(batch.events[i + kPreviousAhead]);
-        auto& e = batch.events[i];
+        if (i + kSlotAhead < n) ctx.blocks.PrefetchSlot(events[i + kSlotAhead]);
+        if (i + kRunAhead < n) ctx.blocks.PrefetchRun(events[i + kRunAhead]);
+        if (i + kPreviousAhead < n) ctx.blocks.PrefetchPrevious(events[i + kPreviousAhead]);
+        auto& e = events[i];
         ctx.blocks.Add(ctx, e, *ctx.block_base);
-        if (ctx.recycler) done.push_back(std::move(e.event));
+        if (ctx.recycler) ctx.done.push_back(std::move(e.event));
     }
-    batch.events.clear();
-    if (ctx.recycler) ctx.recycler->Put(std::move(done));
 }
 
 // The events of an aggregated feed's batch as feed_events rows (compact form, data_format 1; JSON
@@ -891,22 +891,19 @@ void ProcessBatch(RunContext& ctx, Batch& batch) {
         // thousands of events of ~2 KB) is larger than the CPU's caches, so stages that each went
         // over the whole batch read every event from memory again; a slice stays in the cache
         // from the hash to the encoding (1M-row benchmark: ~9 % less CPU on this thread).
-        Batch& slice = ctx.slice;
+        // (In place: a slice is a part of the batch's events, which stay where they are.)
         const std::size_t n = batch.events.size();
+        if (ctx.recycler) ctx.done.reserve(n);
         for (std::size_t at = 0; at < n; at += kSliceEvents) {
-            slice.events.clear();
-            for (std::size_t i = at; i < std::min(n, at + kSliceEvents); ++i)
-                slice.events.push_back(std::move(batch.events[i]));
-            slice.duplicates = 0;
-            ctx.dedup->Process(slice, ctx.now);
+            std::span<RoutedEvent> slice(batch.events.data() + at, std::min(kSliceEvents, n - at));
+            slice = slice.first(ctx.dedup->Process(slice, ctx.now, batch.duplicates));
             ctx.enricher->Process(slice);
             ctx.router->Process(slice);
-            BuildBlocks(ctx, slice);
-            batch.duplicates += slice.duplicates;
-            for (auto& nb : slice.new_bases) batch.new_bases.push_back(std::move(nb));
-            slice.new_bases.clear();
+            BuildBlocks(ctx, slice, batch.new_bases);
         }
         batch.events.clear();
+        // The events go back to the parser (cleared there and reused) in one piece per batch.
+        if (ctx.recycler && !ctx.done.empty()) ctx.recycler->Put(std::exchange(ctx.done, {}));
         return;
     }
     ctx.dedup->Process(batch, ctx.now);

@@ -128,32 +128,36 @@ void Adopt(ParseOutput& parsed, Batch& batch) {
 }
 
 void Deduplicator::Process(Batch& batch, core::Micros now) {
+    batch.events.resize(Process(std::span<RoutedEvent>(batch.events), now, batch.duplicates));
+}
+
+std::size_t Deduplicator::Process(std::span<RoutedEvent> events, core::Micros now, std::int64_t& duplicates) {
     // The hashes first (each event asked for two ahead of its turn), then the look-ups in a loop
     // of their own: the table is large, and independent look-ups overlap their cache misses.
-    const std::size_t n = batch.events.size();
+    const std::size_t n = events.size();
     for (std::size_t i = 0; i < n; ++i) {
-        if (i + 2 < n) batch.events[i + 2].event.Prefetch();
-        batch.events[i].dedup_hash = batch.events[i].event.Hash(fields_);
+        if (i + 2 < n) events[i + 2].event.Prefetch();
+        events[i].dedup_hash = events[i].event.Hash(fields_);
     }
     constexpr std::size_t kAhead = 8;
-    for (std::size_t i = 0; i < n && i < kAhead; ++i) seen_.Prefetch(batch.events[i].dedup_hash);
+    for (std::size_t i = 0; i < n && i < kAhead; ++i) seen_.Prefetch(events[i].dedup_hash);
     std::size_t out = 0;
     for (std::size_t i = 0; i < n; ++i) {
-        if (i + kAhead < n) seen_.Prefetch(batch.events[i + kAhead].dedup_hash);
-        RoutedEvent& e = batch.events[i];
+        if (i + kAhead < n) seen_.Prefetch(events[i + kAhead].dedup_hash);
+        RoutedEvent& e = events[i];
         bool inserted = false;
         core::Micros* seen = seen_.FindOrAdd(e.dedup_hash, now, inserted);
         if (!inserted) {
             if (now - *seen < window_) {
-                ++batch.duplicates;
+                ++duplicates;
                 continue;
             }
             *seen = now;
         }
-        if (out != i) batch.events[out] = std::move(e);
+        if (out != i) events[out] = std::move(e);
         ++out;
     }
-    batch.events.resize(out);
+    return out;
 }
 
 // ---- Enricher --------------------------------------------------------------------------------
@@ -271,19 +275,19 @@ std::int64_t Enricher::EnrichFrom(Event& e, std::optional<core::IpAddress> ip, s
     return owner;
 }
 
-void Enricher::Process(Batch& batch) const {
+void Enricher::Process(std::span<RoutedEvent> events) const {
     // A batch is larger than the CPU's caches: each event is asked for two ahead of its turn.
     // The owners' longest-prefix matches of the whole batch are done first, in a loop of their
     // own: each is a chain of a few reads from a large table, and independent lookups overlap
     // (the CPU has many reads in flight) where one per event would wait for each in turn.
-    const std::size_t n = batch.events.size();
+    const std::size_t n = events.size();
     thread_local std::vector<std::optional<core::IpAddress>> ips;
     thread_local std::vector<std::int64_t> owners;
     ips.assign(n, std::nullopt);
     owners.assign(n, -1);
     for (std::size_t i = 0; i < n; ++i) {
-        if (i + 2 < n) batch.events[i + 2].event.Prefetch();
-        ips[i] = AddressOf(batch.events[i].event);
+        if (i + 2 < n) events[i + 2].event.Prefetch();
+        ips[i] = AddressOf(events[i].event);
     }
     if (owners_)
         for (std::size_t i = 0; i < n; ++i)
@@ -292,8 +296,8 @@ void Enricher::Process(Batch& batch) const {
                 owners[i] = m ? m->organisation_id : 0;
             }
     for (std::size_t i = 0; i < n; ++i) {
-        if (i + 2 < n) batch.events[i + 2].event.Prefetch();
-        batch.events[i].organisation_id = EnrichFrom(batch.events[i].event, ips[i], owners[i]);
+        if (i + 2 < n) events[i + 2].event.Prefetch();
+        events[i].organisation_id = EnrichFrom(events[i].event, ips[i], owners[i]);
     }
 }
 
@@ -404,17 +408,17 @@ void Router::RouteWith(RoutedEvent& r, std::int64_t hint_id, const OrgInfo* hint
     r.notify = !DoNotNotify(r);
 }
 
-void Router::Process(Batch& batch) const {
+void Router::Process(std::span<RoutedEvent> events) const {
     // The directory entries of the batch's owners first, in a loop of their own (independent
     // look-ups overlap their cache misses), then each event (routing reads few of its fields).
-    const std::size_t n = batch.events.size();
+    const std::size_t n = events.size();
     thread_local std::vector<const OrgInfo*> owners;
     owners.assign(n, nullptr);
     if (directory_)
         for (std::size_t i = 0; i < n; ++i)
-            if (const std::int64_t id = batch.events[i].organisation_id) owners[i] = directory_->Get(id);
+            if (const std::int64_t id = events[i].organisation_id) owners[i] = directory_->Get(id);
     for (std::size_t i = 0; i < n; ++i) {
-        RoutedEvent& r = batch.events[i];
+        RoutedEvent& r = events[i];
         RouteWith(r, r.organisation_id, owners[i]);
     }
 }

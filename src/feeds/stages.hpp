@@ -16,6 +16,7 @@
 #include <limits>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -121,6 +122,8 @@ public:
     }
     // Computes dedup hashes and removes duplicates (counted in batch.duplicates).
     void Process(Batch& batch, core::Micros now);
+    // The same on a part of a batch: the events kept move to its front; returns how many.
+    [[nodiscard]] std::size_t Process(std::span<RoutedEvent> events, core::Micros now, std::int64_t& duplicates);
     [[nodiscard]] std::size_t size() const { return seen_.size(); }
 
 private:
@@ -134,7 +137,8 @@ class Enricher {
 public:
     Enricher(std::shared_ptr<const NetworkData> network, std::shared_ptr<const constituency::OwnerIndex> owners)
         : network_(std::move(network)), owners_(std::move(owners)) {}
-    void Process(Batch& batch) const;
+    void Process(Batch& batch) const { Process(std::span<RoutedEvent>(batch.events)); }
+    void Process(std::span<RoutedEvent> events) const;
     // Adds prefix/AS/geo/registry fields and returns the owner organisation (0 when none).
     std::int64_t Enrich(Event& e) const;
 
@@ -151,7 +155,8 @@ class Router {
 public:
     // `home_country`: the platform's country (upper case).
     Router(const FeedConfig& feed, std::shared_ptr<const Directory> directory, std::string home_country);
-    void Process(Batch& batch) const;
+    void Process(Batch& batch) const { Process(std::span<RoutedEvent>(batch.events)); }
+    void Process(std::span<RoutedEvent> events) const;
     void Route(RoutedEvent& e) const;
 
 private:
