@@ -177,14 +177,6 @@ bool ParseInt(std::string_view s, std::int64_t& out) {
     return true;
 }
 
-// True when `s` is a non-negative decimal integer as to_chars writes it: digits only, no leading
-// zero (unless it is "0").
-bool CanonicalDigits(std::string_view s) {
-    if (s.empty() || s.size() > 18 || (s[0] == '0' && s.size() > 1)) return false;
-    for (const char c : s)
-        if (c < '0' || c > '9') return false;
-    return true;
-}
 
 bool ParseFloat(std::string_view s, double& out) {
     if (s.empty()) return false;
@@ -223,6 +215,13 @@ core::Result<std::string> SanitiseUrl(std::string_view key, std::string_view v) 
 }
 
 }  // namespace
+
+bool CanonicalDigits(std::string_view s) {
+    if (s.empty() || s.size() > 18 || (s[0] == '0' && s.size() > 1)) return false;
+    for (const char c : s)
+        if (c < '0' || c > '9') return false;
+    return true;
+}
 
 std::optional<FieldType> TypeOf(std::string_view key) {
     const auto& t = Table();

@@ -502,6 +502,10 @@ struct CompactBase {
 // True when `text` is valid UTF-8.
 [[nodiscard]] bool IsUtf8(std::string_view text);
 
+// True when `s` is a non-negative decimal integer as to_chars writes it: digits only, no leading
+// zero (unless it is "0"), at most 18 digits (so it fits an int64).
+[[nodiscard]] bool CanonicalDigits(std::string_view s);
+
 // a == b, for the short values of events compared once or more per event: up to 16 bytes in two
 // overlapping loads each, without a library call.
 [[nodiscard]] inline bool SameBytes(std::string_view a, std::string_view b) noexcept {

@@ -70,15 +70,6 @@ void AddCommon(Event& e, const ParseContext& ctx, std::string_view record, bool 
     if (!ctx.tlp.empty() && !e.HasKey(k.tlp)) e.SetRaw(k.tlp, ctx.tlp);
 }
 
-// A non-negative integer as std::to_chars writes it (digits, no leading zero): its text is its
-// canonical form as it is.
-bool CanonicalInt(std::string_view s) {
-    if (s.empty() || s.size() > 18 || (s[0] == '0' && s.size() > 1)) return false;
-    for (const char c : s)
-        if (c < '0' || c > '9') return false;
-    return true;
-}
-
 bool ParseI64(std::string_view s, std::int64_t& out) {
     s = TrimView(s);
     if (s.empty()) return false;
@@ -581,7 +572,7 @@ private:
                 break;
             case Act::kExtraInt: {
                 std::int64_t x;
-                if (CanonicalInt(v)) e.Append(a.key, v, JsonKind::kInt);
+                if (CanonicalDigits(v)) e.Append(a.key, v, JsonKind::kInt);
                 else if (ParseI64(v, x)) e.Append(a.key, std::to_string(x), JsonKind::kInt);
                 else e.Append(a.key, v);
                 break;
@@ -605,7 +596,7 @@ private:
             }
             case Act::kNaics: {
                 std::int64_t x;
-                if (CanonicalInt(v)) {
+                if (CanonicalDigits(v)) {
                     if (v != "0") e.Append(a.key, v, JsonKind::kInt);
                 } else if (ParseI64(v, x)) {
                     if (x != 0) e.Append(a.key, std::to_string(x), JsonKind::kInt);

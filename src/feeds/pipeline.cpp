@@ -779,10 +779,9 @@ void BlockBuilder::Add(RunContext& ctx, RoutedEvent& e, const CompactBase& base)
 }
 
 // A non-aggregated feed's events (a slice of a batch, ProcessBatch) into the run's open blocks
-// (BlockBuilder): the batch keeps no events (its counters, dead letters and resume point go with
-// the unit the blocks are stored in).
-// `events` (a part of a batch) into the run's open blocks; the events themselves go to
-// ctx.done (handed back to the parser once per batch: ProcessBatch).
+// (BlockBuilder); the events themselves go to ctx.done (handed back to the parser once per
+// batch). The batch keeps no events: its counters, dead letters and resume point go with the unit
+// the blocks are stored in.
 void BuildBlocks(RunContext& ctx, std::span<RoutedEvent> events,
                  std::vector<std::pair<std::uint64_t, std::string>>& new_bases) {
     if (!ctx.block_base && !events.empty()) {
