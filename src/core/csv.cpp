@@ -91,6 +91,13 @@ const CsvTokenizer::Masks& CsvTokenizer::BlockMasks(std::size_t at) {
     masks_.delimiter = eq(options_.delimiter);
     masks_.newline = eq('\n');
     masks_.cr = eq('\r');
+#if defined(__SSE2__)
+    const auto high = [](__m128i v) { return static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm_movemask_epi8(v))); };
+    masks_.not_ascii = eq('\0') | high(v0) | (high(v1) << 16) | (high(v2) << 32) | (high(v3) << 48);
+#else
+    masks_.not_ascii = eq('\0');
+    for (int i = 0; i < 64; ++i) masks_.not_ascii |= static_cast<std::uint64_t>(static_cast<unsigned char>(p[i]) >= 0x80) << i;
+#endif
     return masks_;
 }
 
@@ -101,6 +108,7 @@ bool CsvTokenizer::FastRecord(std::vector<std::string_view>& fields, std::size_t
     std::int64_t newlines = 0;  // line ends inside quotes before the current block
     bool inside = false;        // the current block starts inside quotes
     bool after_separator = false;  // the byte before the current block ends a field
+    std::uint64_t not_ascii = 0;   // of the record's blocks before the current one
     // The field [from, to): "..." (with no quote inside: checked below) or plain (none).
     const auto field = [&](std::size_t from, std::size_t to) {
         const char* b = text_.data() + from;
@@ -116,6 +124,7 @@ bool CsvTokenizer::FastRecord(std::vector<std::string_view>& fields, std::size_t
         field(field_start, to);
         line_ = record_line_ + inner;
         record_text_ = text_.substr(start, to - start);
+        record_ascii_ = not_ascii == 0;
     };
     const std::size_t first_block = start & ~std::size_t{63};
     for (std::size_t at = first_block; at < size; at += 64) {
@@ -124,6 +133,8 @@ bool CsvTokenizer::FastRecord(std::vector<std::string_view>& fields, std::size_t
         const std::size_t left = size - at;  // bytes of the text from this block on
         const std::uint64_t valid = at < start ? ~std::uint64_t{0} << (start - at) : ~std::uint64_t{0};
         const std::uint64_t q = m.quote & valid, nl = m.newline & valid, cr = m.cr & valid;
+        // (Bytes after the end of the text read as NUL: not counted.)
+        const std::uint64_t odd = m.not_ascii & valid & (left < 64 ? (std::uint64_t{1} << left) - 1 : ~std::uint64_t{0});
         const std::uint64_t in_quotes = PrefixXor(q) ^ (inside ? ~std::uint64_t{0} : 0);
         const std::uint64_t separators = (m.delimiter | nl) & valid & ~in_quotes;
         // What follows each byte: a separator or '\r' (or the end of the text), and a line end
@@ -147,6 +158,7 @@ bool CsvTokenizer::FastRecord(std::vector<std::string_view>& fields, std::size_t
             const int bit = std::countr_zero(ends);
             const std::size_t e = at + static_cast<std::size_t>(bit);
             if ((nl >> bit) & 1) {
+                not_ascii |= odd & ((std::uint64_t{1} << bit) - 1);
                 std::int64_t inner = newlines;
                 if (const std::uint64_t quoted_nl = nl & in_quotes & ((std::uint64_t{1} << bit) - 1))
                     inner += std::popcount(quoted_nl);
@@ -159,6 +171,7 @@ bool CsvTokenizer::FastRecord(std::vector<std::string_view>& fields, std::size_t
             field_start = e + 1;
         }
         if (const std::uint64_t quoted_nl = nl & in_quotes) newlines += std::popcount(quoted_nl);
+        not_ascii |= odd;
         inside = (in_quotes >> 63) != 0;
         after_separator = (separators >> 63) != 0;
     }
@@ -196,6 +209,7 @@ CsvTokenizer::Outcome CsvTokenizer::Fail(ErrorKind kind, std::size_t skip_from, 
 
 CsvTokenizer::Outcome CsvTokenizer::Next(std::vector<std::string_view>& fields, std::size_t& count) {
     count = 0;
+    record_ascii_ = false;
     error_.clear();
     error_kind_ = ErrorKind::kNone;
     scratch_.clear();

@@ -50,6 +50,9 @@ public:
     std::int64_t record_line() const { return record_line_; }
     // The record as it is in the text (without its line end).
     std::string_view record_text() const { return record_text_; }
+    // True when the record's text is known to be ASCII without NUL (found while it was read;
+    // false: not known, the caller checks itself).
+    bool record_ascii() const { return record_ascii_; }
     const std::string& error() const { return error_; }
     ErrorKind error_kind() const { return error_kind_; }
     // The line the error was found on (a quote that never closes: where it opened).
@@ -67,6 +70,7 @@ private:
     struct Masks {
         std::size_t at = static_cast<std::size_t>(-1);
         std::uint64_t quote = 0, delimiter = 0, newline = 0, cr = 0;
+        std::uint64_t not_ascii = 0;  // bytes 0x80-0xFF and NUL
     };
     const Masks& BlockMasks(std::size_t at);
     Masks masks_;
@@ -77,6 +81,7 @@ private:
     std::int64_t record_line_ = 0;
     std::int64_t error_line_ = 0;
     std::string_view record_text_;
+    bool record_ascii_ = false;
     std::string error_;
     ErrorKind error_kind_ = ErrorKind::kNone;
     std::string scratch_;  // unescaped quoted fields of the current record

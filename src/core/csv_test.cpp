@@ -241,7 +241,8 @@ TEST(CsvTokenizer, MaskReaderAgreesWithByteReader) {
         seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
         return static_cast<std::size_t>(seed >> 33);
     };
-    const auto compare = [](const std::string& text, char delimiter) {
+    int ascii_known = 0, not_ascii = 0;  // records
+    const auto compare = [&](const std::string& text, char delimiter) {
         CsvTokenizer::Options fast_options, byte_options;
         fast_options.delimiter = byte_options.delimiter = delimiter;
         byte_options.byte_at_a_time = true;
@@ -265,6 +266,17 @@ TEST(CsvTokenizer, MaskReaderAgreesWithByteReader) {
                 continue;
             }
             if (fo != CsvTokenizer::Outcome::kRecord) continue;
+            // Known to be ASCII without NUL: only when it is (never known by the byte reader).
+            const std::string_view rt = fast.record_text();
+            const bool ascii = std::all_of(rt.begin(), rt.end(), [](char c) {
+                return c != '\0' && static_cast<unsigned char>(c) < 0x80;
+            });
+            if (fast.record_ascii()) {
+                EXPECT_TRUE(ascii) << text;
+            }
+            EXPECT_FALSE(bytes.record_ascii());
+            ascii_known += fast.record_ascii();
+            not_ascii += !ascii;
             EXPECT_EQ(fn, bn) << text;
             if (fn != bn) return 0;
             for (std::size_t i = 0; i < fn; ++i) EXPECT_EQ(ff[i], bf[i]) << "field " << i << " of " << text;
@@ -286,6 +298,7 @@ TEST(CsvTokenizer, MaskReaderAgreesWithByteReader) {
                 std::string value;
                 const std::size_t len = next() % 4 == 0 ? next() % 150 : next() % 12;
                 for (std::size_t i = 0; i < len; ++i) value += "abcdefgh xyz,;\n0123"[next() % 20];
+                if (next() % 40 == 0) value += "\xC3\xA9";  // (and NUL, the alphabet's last byte)
                 if (next() % 3 == 0 || value.find_first_of(",;\n") != std::string::npos) {
                     text += '"';
                     text += value;
@@ -299,6 +312,8 @@ TEST(CsvTokenizer, MaskReaderAgreesWithByteReader) {
         fast_records += compare(text, delimiter);
     }
     EXPECT_GT(fast_records, 1000);
+    EXPECT_GT(ascii_known, 200);
+    EXPECT_GT(not_ascii, 200);
     // Arbitrary bytes of the special kinds.
     for (int round = 0; round < 3000; ++round) {
         std::string text;

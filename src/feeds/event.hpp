@@ -274,6 +274,12 @@ public:
     // of copies (a parser's cells, unchanged by sanitising): the caller keeps `text` unchanged
     // while the event's values are read. A copy of the event copies them; Clear forgets `text`.
     void Borrow(std::string_view text) noexcept { borrowed_ = text; }
+    // True when `v` (not empty) lies in the borrowed text.
+    [[nodiscard]] bool Borrows(std::string_view v) const noexcept {
+        return !v.empty() && v.size() <= borrowed_.size() &&
+               reinterpret_cast<std::uintptr_t>(v.data()) - reinterpret_cast<std::uintptr_t>(borrowed_.data()) <=
+                   borrowed_.size() - v.size();
+    }
     // The original bytes of `raw` when it was set by SetRawBytes (else nullptr: then raw, if
     // any, is an ordinary base64 field).
     [[nodiscard]] const std::string_view* raw_bytes() const { return has_raw_bytes_ ? &raw_bytes_ : nullptr; }
@@ -428,11 +434,7 @@ private:
     // The bytes of `v` copied into the event's value storage (chunks that never move).
     std::string_view Store(std::string_view v) {
         if (v.empty()) return {};
-        // Bytes of the borrowed text stay where they are.
-        if (v.size() <= borrowed_.size() &&
-            reinterpret_cast<std::uintptr_t>(v.data()) - reinterpret_cast<std::uintptr_t>(borrowed_.data()) <=
-                borrowed_.size() - v.size())
-            return v;
+        if (Borrows(v)) return v;  // bytes of the borrowed text stay where they are
         if (v.size() > left_) Grow(v.size());
         char* p = cur_;
         std::memcpy(p, v.data(), v.size());

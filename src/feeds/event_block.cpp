@@ -65,7 +65,8 @@ char* WriteDecimal(char* o, std::int64_t v) {
 
 }  // namespace
 
-unsigned AppendBlockEvent(std::string& out, const BlockEvent& e, const BlockEvent* previous, std::size_t* written_at) {
+unsigned AppendBlockEvent(std::string& out, const BlockEvent& e, const BlockEvent* previous, std::size_t* written_at,
+                          bool raw_follows) {
     const unsigned flags = (e.notify ? kNotify : 0u) | (e.compact ? kCompact : 0u) | (e.has_raw ? kHasRaw : 0u) |
                            (e.asn ? kHasAsn : 0u) | (e.block_observation ? kObservation : 0u) |
                            (e.derived_time_source ? kTimeSource : 0u) | (e.header_ip ? kHeaderIp : 0u) |
@@ -100,10 +101,11 @@ unsigned AppendBlockEvent(std::string& out, const BlockEvent& e, const BlockEven
     // parts -> written_at (-1: not a repeatable value)
     static constexpr int kWrittenAt[9] = {0, -1, 1, 2, 3, 4, 5, -1, -1};
     const std::size_t n_parts = e.has_raw ? 9 : 8;
+    const std::size_t raw_part = raw_follows ? 8 : 9;  // the part whose bytes are not written
     // Written in place: the room for the numbers (at most 20 characters and the separator each)
     // and the strings, then cut to what was written.
     std::size_t room = 8 * 21;
-    for (std::size_t i = 0; i < n_parts; ++i) room += parts[i].repeated ? 1 : 21 + parts[i].s.size();
+    for (std::size_t i = 0; i < n_parts; ++i) room += parts[i].repeated ? 1 : 21 + (i == raw_part ? 0 : parts[i].s.size());
     const std::size_t at = out.size();
     if (out.capacity() < at + room) out.reserve(std::max(at + room, out.capacity() * 2));
     out.resize(at + room);
@@ -123,6 +125,7 @@ unsigned AppendBlockEvent(std::string& out, const BlockEvent& e, const BlockEven
         o = WriteDecimal(o, static_cast<std::int64_t>(s.size()));
         *o++ = ':';
         if (written_at && kWrittenAt[i] >= 0) written_at[kWrittenAt[i]] = static_cast<std::size_t>(o - out.data());
+        if (i == raw_part) break;
         if (!s.empty()) std::memcpy(o, s.data(), s.size());
         o += s.size();
     }

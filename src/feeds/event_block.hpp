@@ -54,11 +54,13 @@ struct BlockEvent {
 // written as '=' (equal to the previous event's): kRepeated* bits. `written_at` (when given)
 // receives, for each repeatable value written out (not as '='), where its bytes start in `out`:
 // [0] scope_path, [1] taxonomy, [2] type, [3] identifier, [4] severity, [5] cc.
+// `raw_follows`: raw's size is written but not its bytes, which the caller appends right after
+// (the encoding ends with them).
 inline constexpr unsigned kRepeatedScope = 1, kRepeatedTaxonomy = 2, kRepeatedType = 4, kRepeatedIdentifier = 8,
                           kRepeatedSeverity = 16, kRepeatedCc = 32;
 inline constexpr std::size_t kRepeatableValues = 6;
 unsigned AppendBlockEvent(std::string& out, const BlockEvent& e, const BlockEvent* previous,
-                          std::size_t* written_at = nullptr);
+                          std::size_t* written_at = nullptr, bool raw_follows = false);
 
 // Appends a dedup hash to a block's dedup column (16 hexadecimal digits) / reads the i-th.
 void AppendDedupHash(std::string& out, std::uint64_t hash);

@@ -480,14 +480,15 @@ public:
                                          : tok.record_text().size() * (ctx_.keep_raw ? 2 : 1) + constant_bytes_);
             std::string reason;
             // A valid record has valid cells (they are cut at ASCII bytes): one check per record.
-            record_utf8_ = IsUtf8(tok.record_text());
+            record_utf8_ = tok.record_ascii() || IsUtf8(tok.record_text());
             if (!Record(e, reason)) {
                 out.rejected.push_back({tok.record_line(), reason, std::string(tok.record_text())});
                 if (out.spare) out.spare->push_back(std::move(e));
                 out.events.pop_back();
                 continue;
             }
-            if (ctx_.keep_raw) e.SetRawBytes(tok.record_text(), record_utf8_ && !HasNul(tok.record_text()));
+            if (ctx_.keep_raw)
+                e.SetRawBytes(tok.record_text(), tok.record_ascii() || (record_utf8_ && !HasNul(tok.record_text())));
             AddConstants(e);
             out.event_lines.push_back(tok.record_line());
             out.event_times.push_back(TimeSource(e));

@@ -478,13 +478,19 @@ private:
         // owner -> runs (fetched ahead: Prefetch*)
         OpenTable<std::uint32_t, std::numeric_limits<std::uint32_t>::max()> run_index;
         // The events in the order they came: their encodings one after another in `arena`
-        // (ordered by owner when the block is closed).
+        // (ordered by owner when the block is closed). An encoding may leave out its last part,
+        // raw's bytes, when they are bytes of an input chunk kept until the block is closed
+        // (RunContext::chunks_kept): `raw` points to them, and they are copied once, into the
+        // block's text, instead of twice.
         struct Slot {
             std::size_t offset = 0;
             std::uint32_t length = 0, run = 0;
             std::uint64_t dedup = 0;
+            const char* raw = nullptr;
+            std::size_t raw_size = 0;
         };
         std::string arena;
+        std::size_t raw_bytes = 0;  // of raws left out of the arena
         std::vector<Slot> slots;
     };
     [[nodiscard]] static std::uint64_t GroupKey(const RoutedEvent& e) {
@@ -507,6 +513,9 @@ private:
 struct RunContext {
     Recycler* recycler = nullptr;  // null: events are freed where they are done with
     TextPool* texts = nullptr;     // null: block texts are allocated for each block
+    // The input chunks that events borrow values from (Event::Borrow) are kept until the blocks
+    // are flushed (Batch::texts): the blocks may hold views of them (BlockBuilder::Group::Slot).
+    bool chunks_kept = false;
     FeedConfig feed;
     RunRecord* run = nullptr;
     core::Micros now = 0;
@@ -546,7 +555,7 @@ void BlockBuilder::Close(RunContext& ctx, Group& g, std::vector<db::Params>& row
     for (const auto& slot : g.slots) sorted[next[slot.run]++] = &slot;
     ctx.counting[g.recipient] += g.n;
     std::string text = ctx.texts ? ctx.texts->Take() : std::string();
-    text.reserve(g.arena.size());
+    text.reserve(g.arena.size() + g.raw_bytes);
     std::string dedup, owners, slices;
     dedup.reserve(g.slots.size() * 16);
     std::size_t at = 0;
@@ -571,6 +580,7 @@ void BlockBuilder::Close(RunContext& ctx, Group& g, std::vector<db::Params>& row
         for (std::int64_t k = 0; k < run.n; ++k, ++at) {
             const Group::Slot* slot = sorted[at];
             text.append(g.arena, slot->offset, slot->length);
+            if (slot->raw) text.append(slot->raw, slot->raw_size);
             AppendDedupHash(dedup, slot->dedup);
         }
         first += run.n;
@@ -754,11 +764,14 @@ void BlockBuilder::Add(RunContext& ctx, RoutedEvent& e, const CompactBase& base)
     b.data = data_;
     b.has_raw = raw_.has_value();
     if (raw_) b.raw = *raw_;
+    const bool raw_follows = b.has_raw && ctx.chunks_kept && ev.Borrows(b.raw);
     const std::size_t before = g->arena.size();
     std::size_t written_at[kRepeatableValues];
-    const unsigned repeated =
-        AppendBlockEvent(g->arena, b, run->n == 0 ? nullptr : &run->Previous(previous_, g->arena), written_at);
-    g->slots.push_back({before, static_cast<std::uint32_t>(g->arena.size() - before), run_at, e.dedup_hash});
+    const unsigned repeated = AppendBlockEvent(g->arena, b, run->n == 0 ? nullptr : &run->Previous(previous_, g->arena),
+                                               written_at, raw_follows);
+    g->slots.push_back({before, static_cast<std::uint32_t>(g->arena.size() - before), run_at, e.dedup_hash,
+                        raw_follows ? b.raw.data() : nullptr, raw_follows ? b.raw.size() : 0});
+    if (raw_follows) g->raw_bytes += b.raw.size();
     // (A classification equal to the previous event's is in the set already.)
     if (!(repeated & kRepeatedTaxonomy)) AddClass(g->classes, b.taxonomy);
     if (!(repeated & kRepeatedType)) AddClass(g->classes, b.type);
@@ -774,7 +787,7 @@ void BlockBuilder::Add(RunContext& ctx, RoutedEvent& e, const CompactBase& base)
         if (e.scope_path > g->scope_max) g->scope_max = e.scope_path;
     }
     ++events_;
-    bytes_ += g->arena.size() - before + 16;
+    bytes_ += g->arena.size() - before + (raw_follows ? b.raw.size() : 0) + 16;
     if (++g->n >= kMaxBlockEvents) Close(ctx, *g, closed_);
 }
 
@@ -913,10 +926,11 @@ void ProcessBatch(RunContext& ctx, Batch& batch) {
 }
 
 // Adds a processed batch of a non-aggregated feed (its events are in the open blocks) to the unit
-// being filled: its dead letters, new bases, counters and resume point (the unit's is its last
-// batch's).
+// being filled: its dead letters, new bases, counters, resume point (the unit's is its last
+// batch's) and input chunks (the open blocks may point into them until they are flushed).
 void MergeInto(Batch& unit, Batch& b) {
     unit.seq = b.seq;
+    for (auto& t : b.texts) unit.texts.push_back(std::move(t));
     if (unit.rejected.empty()) unit.rejected = std::move(b.rejected);
     else for (auto& r : b.rejected) unit.rejected.push_back(std::move(r));
     for (auto& u : b.updates) unit.updates.push_back(std::move(u));
@@ -1166,6 +1180,7 @@ core::Result<IngestSummary> Pipeline::Ingest(const IngestRequest& req) {
     ctx.recycler = &recycler;
     TextPool texts;
     ctx.texts = &texts;
+    ctx.chunks_kept = true;  // (the processing thread keeps a unit's chunks until its Flush)
 
     // SQLite: checkpoint the WAL less often while a large report streams in (fewer fsyncs; with
     // 32 KiB pages the WAL may reach 2 GiB before one); the default comes back when the run ends.
@@ -1243,7 +1258,7 @@ core::Result<IngestSummary> Pipeline::Ingest(const IngestRequest& req) {
             Adopt(out, b);
             b.end_offset = reader->offset();
             b.end_line = line;
-            if (out.lend_text) b.text = std::move(text);
+            if (out.lend_text) b.texts.push_back(std::move(text));
             if (!parsed.Push(std::move(b))) break;
             recycler.Drain(spare);
         }
@@ -1274,6 +1289,7 @@ core::Result<IngestSummary> Pipeline::Ingest(const IngestRequest& req) {
             open = true;
             if (ctx.blocks.events() >= unit_events || ctx.blocks.bytes() >= kUnitBytes) {
                 ctx.blocks.Flush(ctx, unit.block_rows);
+                unit.texts.clear();  // (the blocks' texts hold what they needed of them)
                 open = false;
                 if (!processed.Push(std::exchange(unit, Batch{}))) {
                     stopped = true;
@@ -1283,6 +1299,7 @@ core::Result<IngestSummary> Pipeline::Ingest(const IngestRequest& req) {
         }
         if (open && !stopped) {
             ctx.blocks.Flush(ctx, unit.block_rows);
+            unit.texts.clear();
             (void)processed.Push(std::move(unit));
         }
         processed.Close();

@@ -94,9 +94,10 @@ struct AggregateUpdate {
 struct Batch {
     std::int64_t seq = 0;
     std::vector<RoutedEvent> events;
-    // The input chunk the events were parsed from, when their values are views of it
-    // (ParseOutput::lend_text): kept until the events are built into blocks.
-    std::unique_ptr<const std::string> text;
+    // The input chunks the events were parsed from, when their values are views of them
+    // (ParseOutput::lend_text): kept until the blocks the events are built into are closed
+    // (a batch's one chunk; a unit of the store the chunks of its batches).
+    std::vector<std::unique_ptr<const std::string>> texts;
     std::vector<Rejection> rejected;
     std::vector<AggregateUpdate> updates;
     std::vector<db::Params> event_rows;  // the events as feed_events rows (built off the store thread)
