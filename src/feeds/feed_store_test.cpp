@@ -569,6 +569,44 @@ TEST(EventBlock, NumbersOfEveryWidthRoundTrip) {
     EXPECT_FALSE(*r.Next(x));
 }
 
+// Values of every length around the short copies (0 to 40 bytes, each byte different), and raw
+// written by the caller after the encoding (raw_follows) as well as by AppendBlockEvent.
+TEST(EventBlock, ValuesOfEveryLengthRoundTrip) {
+    std::string text;
+    std::vector<BlockEvent> in;
+    std::vector<std::string> keep;
+    keep.reserve(4 * 41);
+    const auto value = [&](std::size_t n, char base) -> std::string_view {
+        std::string v(n, ' ');
+        for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<char>(base + i % 40);
+        keep.push_back(std::move(v));
+        return keep.back();
+    };
+    for (std::size_t n = 0; n <= 40; ++n) {
+        BlockEvent e;
+        e.line = static_cast<std::int64_t>(n);
+        e.scope_path = value(n, 'A');
+        e.ip = value(40 - n, '0');
+        e.data = value(n, 'a');
+        e.has_raw = true;
+        e.raw = value((n * 7) % 41, '!');
+        const bool raw_follows = n % 2 == 1;
+        AppendBlockEvent(text, e, nullptr, nullptr, raw_follows);
+        if (raw_follows) text.append(e.raw);
+        in.push_back(e);
+    }
+    BlockReader r(text);
+    BlockEvent x;
+    for (const BlockEvent& e : in) {
+        ASSERT_TRUE(*r.Next(x));
+        EXPECT_EQ(x.scope_path, e.scope_path) << e.line;
+        EXPECT_EQ(x.ip, e.ip) << e.line;
+        EXPECT_EQ(x.data, e.data) << e.line;
+        EXPECT_EQ(x.raw, e.raw) << e.line;
+    }
+    EXPECT_FALSE(*r.Next(x));
+}
+
 TEST(EventBlock, RoundTrip) {
     std::string text;
     BlockEvent a;
