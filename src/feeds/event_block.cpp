@@ -63,6 +63,16 @@ char* WriteDecimal(char* o, std::int64_t v) {
     return std::to_chars(o, o + 20, v).ptr;
 }
 
+// The n bytes of `s` to `o` (sizeof(W) <= n <= 2 * sizeof(W)): a word from each end.
+template <typename W>
+inline void CopyEnds(char* o, const char* s, std::size_t n) {
+    W a, b;
+    std::memcpy(&a, s, sizeof a);
+    std::memcpy(&b, s + n - sizeof b, sizeof b);
+    std::memcpy(o, &a, sizeof a);
+    std::memcpy(o + n - sizeof b, &b, sizeof b);
+}
+
 // Copies the n bytes of `s` to `o`: most values of an event's head (scope path, address,
 // classification, severity, country) have at most 16 bytes, copied in two overlapping loads and
 // stores each instead of a library call.
@@ -70,17 +80,9 @@ inline void CopyBytes(char* o, const char* s, std::size_t n) {
     if (n > 16) {
         std::memcpy(o, s, n);
     } else if (n >= 8) {
-        std::uint64_t a, b;
-        std::memcpy(&a, s, 8);
-        std::memcpy(&b, s + n - 8, 8);
-        std::memcpy(o, &a, 8);
-        std::memcpy(o + n - 8, &b, 8);
+        CopyEnds<std::uint64_t>(o, s, n);
     } else if (n >= 4) {
-        std::uint32_t a, b;
-        std::memcpy(&a, s, 4);
-        std::memcpy(&b, s + n - 4, 4);
-        std::memcpy(o, &a, 4);
-        std::memcpy(o + n - 4, &b, 4);
+        CopyEnds<std::uint32_t>(o, s, n);
     } else if (n > 0) {
         o[0] = s[0];
         o[n / 2] = s[n / 2];
