@@ -398,7 +398,21 @@ bool IsEventTimeText(std::string_view text, core::Micros t) {
     return true;
 }
 
+namespace {
+// The canonical text ("YYYY-MM-DDThh:mm:ss+00:00") Sanitise wrote last on this thread, and its
+// time: the pipeline reads the time of the event it just sanitised back from that text
+// (TimeSource), which then is not parsed again.
+struct SanitisedTime {
+    char text[25] = {};
+    core::Micros t = 0;
+    bool valid = false;
+};
+thread_local SanitisedTime sanitised_time;
+}  // namespace
+
 std::optional<core::Micros> ParseEventTime(std::string_view s) {
+    if (s.size() == 25 && sanitised_time.valid && std::memcmp(s.data(), sanitised_time.text, 25) == 0)
+        return sanitised_time.t;
     s = Trim(s);
     int h = 0, mi = 0, se = 0;
     // The times of a feed are mostly of a few days: the last valid date's day number is kept
@@ -773,6 +787,9 @@ core::Status Sanitise(const Key& key, std::string_view in, FieldType type, std::
                 buf[10] = 'T';
                 std::memcpy(buf + 19, "+00:00", 6);
                 text(std::string_view(buf, 25));
+                std::memcpy(sanitised_time.text, buf, 25);
+                sanitised_time.t = *t;
+                sanitised_time.valid = true;
                 break;
             }
             text(std::string_view(buf, FormatEventTimeTo(*t, buf)));
