@@ -117,9 +117,8 @@ void Adopt(ParseOutput& parsed, Batch& batch) {
     batch.events.reserve(batch.events.size() + parsed.events.size());
     const bool timed = parsed.event_times.size() == parsed.events.size();
     for (std::size_t i = 0; i < parsed.events.size(); ++i) {
-        // (Built in place: an event moved once, not into a temporary and then again.)
-        RoutedEvent& r = batch.events.emplace_back();
-        r.event = std::move(parsed.events[i]);
+        // (Built in place: the event moved once, into the new RoutedEvent as it is constructed.)
+        RoutedEvent& r = batch.events.emplace_back(std::move(parsed.events[i]));
         r.line = parsed.event_lines[i];
         r.time_source = timed ? parsed.event_times[i] : TimeSource(r.event);
         r.first_seen = r.last_seen = r.time_source;
