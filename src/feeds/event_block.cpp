@@ -4,6 +4,7 @@
 #include <lz4.h>
 
 #include <algorithm>
+#include <bit>
 #include <charconv>
 #include <cstring>
 
@@ -194,9 +195,27 @@ core::Result<bool> BlockReader::Next(BlockEvent& e) {
 }
 
 void AppendDedupHash(std::string& out, std::uint64_t hash) {
-    static constexpr char kHex[] = "0123456789abcdef";
+    // Eight digits at a time: the nibbles of 32 bits spread into the bytes of a word (the most
+    // significant in the highest byte), each turned into '0'-'9' or 'a'-'f', then stored most
+    // significant first.
+    const auto digits = [](std::uint32_t v) {
+        std::uint64_t x = v;
+        x = (x | (x << 16)) & 0x0000FFFF0000FFFFULL;
+        x = (x | (x << 8)) & 0x00FF00FF00FF00FFULL;
+        x = (x | (x << 4)) & 0x0F0F0F0F0F0F0F0FULL;
+        const std::uint64_t letters = ((x + 0x0606060606060606ULL) >> 4) & 0x0101010101010101ULL;  // nibbles >= 10
+        x += 0x3030303030303030ULL + letters * ('a' - '0' - 10);
+        return __builtin_bswap64(x);
+    };
     char buf[16];
-    for (int i = 15; i >= 0; --i, hash >>= 4) buf[i] = kHex[hash & 15];
+    if constexpr (std::endian::native != std::endian::little) {
+        for (int i = 15; i >= 0; --i, hash >>= 4) buf[i] = "0123456789abcdef"[hash & 15];
+        out.append(buf, 16);
+        return;
+    }
+    const std::uint64_t hi = digits(static_cast<std::uint32_t>(hash >> 32)), lo = digits(static_cast<std::uint32_t>(hash));
+    std::memcpy(buf, &hi, 8);
+    std::memcpy(buf + 8, &lo, 8);
     out.append(buf, 16);
 }
 

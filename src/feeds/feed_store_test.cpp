@@ -8,6 +8,7 @@
 #include <map>
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -727,6 +728,19 @@ TEST(EventBlock, RoundTrip) {
     ASSERT_EQ(DedupHashCount(hashes), 2u);
     EXPECT_EQ(DedupHashAt(hashes, 0), 0xfedcba9876543210ULL);
     EXPECT_EQ(DedupHashAt(hashes, 1), 1u);
+    EXPECT_EQ(hashes, "fedcba98765432100000000000000001");
+    // Sixteen lowercase hexadecimal digits, as printf writes them, for every digit in every place.
+    std::uint64_t seed = 11;
+    for (int i = 0; i < 2000; ++i) {
+        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        const std::uint64_t h = i < 16 ? 0x1111111111111111ULL * static_cast<std::uint64_t>(i) : seed;
+        std::string one;
+        AppendDedupHash(one, h);
+        char expect[17];
+        std::snprintf(expect, sizeof expect, "%016llx", static_cast<unsigned long long>(h));
+        ASSERT_EQ(one, expect);
+        ASSERT_EQ(DedupHashAt(one, 0), h);
+    }
     std::string classes;
     AddClass(classes, "vulnerable");
     AddClass(classes, "vulnerable-system");

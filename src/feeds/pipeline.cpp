@@ -740,9 +740,8 @@ void BlockBuilder::Add(RunContext& ctx, RoutedEvent& e, const CompactBase& base)
         const std::string_view t = f->value;
         if (std::from_chars(t.data(), t.data() + t.size(), v).ec == std::errc()) {
             b.asn = v;
-            char canonical[24];
-            const auto r = std::to_chars(canonical, canonical + sizeof canonical, v);
-            if (f->kind == JsonKind::kInt && std::string_view(canonical, static_cast<std::size_t>(r.ptr - canonical)) == t) {
+            // (Canonical digits: the text to_chars writes for v, put back when read.)
+            if (f->kind == JsonKind::kInt && CanonicalDigits(t)) {
                 leave_out[n_out++] = &keys[kAsn];
                 b.header_asn = true;
             }
