@@ -1061,11 +1061,6 @@ void Event::Prefetch() const noexcept {
         const char* b = static_cast<const char*>(chunks_);
         for (const char* p = b; p < cur_ && p < b + 4096; p += 64) __builtin_prefetch(p);
     }
-    // Values that are views of a borrowed text lie in its line, which raw mostly is.
-    if (has_raw_bytes_ && !borrowed_.empty()) {
-        const char* r = raw_bytes_.data();
-        for (std::size_t i = 0; i < raw_bytes_.size() && i < 1024; i += 64) __builtin_prefetch(r + i);
-    }
 }
 
 void FieldList::Own() {
