@@ -2053,11 +2053,11 @@ bool EncodeCompact(const Event& e, const CompactBase* base, std::string& data, s
     const auto write = [&o](const Field& f) {
         *o++ = KindChar(f.kind);
         const std::string& k = f.key.info().compact;
-        std::memcpy(o, k.data(), k.size());
+        CopyBytes(o, k.data(), k.size());
         o += k.size();
-        o = std::to_chars(o, o + 20, f.value.size()).ptr;
+        o = WriteDecimal(o, static_cast<std::int64_t>(f.value.size()));
         *o++ = ':';
-        std::memcpy(o, f.value.data(), f.value.size());
+        CopyBytes(o, f.value.data(), f.value.size());
         o += f.value.size();
     };
     for (std::size_t i = 0; i < fields.size(); ++i)

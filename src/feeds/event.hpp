@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <cstdint>
 #include <cstring>
 #include <iterator>
@@ -533,6 +534,62 @@ struct CompactBase {
         return ((x ^ y) | (u ^ v)) == 0;
     }
     return n == 0 || (p[0] == q[0] && p[n / 2] == q[n / 2] && p[n - 1] == q[n - 1]);
+}
+
+// Decimal text of `v` at `o` (room for 20 characters); the end. Most numbers of a stored event
+// (counts, flags, the sizes of its values) have one to three digits: written without a call.
+inline char* WriteDecimal(char* o, std::int64_t v) noexcept {
+    static constexpr char kPairs[] =
+        "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+        "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+        "8081828384858687888990919293949596979899";
+    if (v >= 0 && v < 1000) {
+        if (v < 10) {
+            *o = static_cast<char>('0' + v);
+            return o + 1;
+        }
+        if (v < 100) {
+            std::memcpy(o, kPairs + 2 * v, 2);
+            return o + 2;
+        }
+        *o = static_cast<char>('0' + v / 100);
+        std::memcpy(o + 1, kPairs + 2 * (v % 100), 2);
+        return o + 3;
+    }
+    return std::to_chars(o, o + 20, v).ptr;
+}
+
+namespace detail {
+// The n bytes of `s` to `o` (sizeof(W) <= n <= 2 * sizeof(W)): a word from each end.
+template <typename W>
+inline void CopyEnds(char* o, const char* s, std::size_t n) noexcept {
+    W a, b;
+    std::memcpy(&a, s, sizeof a);
+    std::memcpy(&b, s + n - sizeof b, sizeof b);
+    std::memcpy(o, &a, sizeof a);
+    std::memcpy(o + n - sizeof b, &b, sizeof b);
+}
+struct Bytes16 {
+    unsigned char b[16];
+};
+}  // namespace detail
+
+// Copies the n bytes of `s` to `o` (not overlapping): the short values and keys written for
+// every event (up to 32 bytes) in two overlapping loads and stores, without a library call.
+inline void CopyBytes(char* o, const char* s, std::size_t n) noexcept {
+    if (n > 32) {
+        std::memcpy(o, s, n);
+    } else if (n >= 16) {
+        detail::CopyEnds<detail::Bytes16>(o, s, n);
+    } else if (n >= 8) {
+        detail::CopyEnds<std::uint64_t>(o, s, n);
+    } else if (n >= 4) {
+        detail::CopyEnds<std::uint32_t>(o, s, n);
+    } else if (n > 0) {
+        o[0] = s[0];
+        o[n / 2] = s[n / 2];
+        o[n - 1] = s[n - 1];
+    }
 }
 
 }  // namespace muhafiz::feeds

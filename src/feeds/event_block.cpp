@@ -41,56 +41,6 @@ bool ReadRepeatable(std::string_view& in, std::string_view& s) {
     return ReadStr(in, s);
 }
 
-// Decimal text of `v` at `o` (room for 20 characters); the end. Most numbers of an event's head
-// (counts, flags, the sizes of its values) have one to three digits: written without a call.
-char* WriteDecimal(char* o, std::int64_t v) {
-    static constexpr char kPairs[] =
-        "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-        "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-        "8081828384858687888990919293949596979899";
-    if (v >= 0 && v < 1000) {
-        if (v < 10) {
-            *o = static_cast<char>('0' + v);
-            return o + 1;
-        }
-        if (v < 100) {
-            std::memcpy(o, kPairs + 2 * v, 2);
-            return o + 2;
-        }
-        *o = static_cast<char>('0' + v / 100);
-        std::memcpy(o + 1, kPairs + 2 * (v % 100), 2);
-        return o + 3;
-    }
-    return std::to_chars(o, o + 20, v).ptr;
-}
-
-// The n bytes of `s` to `o` (sizeof(W) <= n <= 2 * sizeof(W)): a word from each end.
-template <typename W>
-inline void CopyEnds(char* o, const char* s, std::size_t n) {
-    W a, b;
-    std::memcpy(&a, s, sizeof a);
-    std::memcpy(&b, s + n - sizeof b, sizeof b);
-    std::memcpy(o, &a, sizeof a);
-    std::memcpy(o + n - sizeof b, &b, sizeof b);
-}
-
-// Copies the n bytes of `s` to `o`: most values of an event's head (scope path, address,
-// classification, severity, country) have at most 16 bytes, copied in two overlapping loads and
-// stores each instead of a library call.
-inline void CopyBytes(char* o, const char* s, std::size_t n) {
-    if (n > 16) {
-        std::memcpy(o, s, n);
-    } else if (n >= 8) {
-        CopyEnds<std::uint64_t>(o, s, n);
-    } else if (n >= 4) {
-        CopyEnds<std::uint32_t>(o, s, n);
-    } else if (n > 0) {
-        o[0] = s[0];
-        o[n / 2] = s[n / 2];
-        o[n - 1] = s[n - 1];
-    }
-}
-
 }  // namespace
 
 unsigned AppendBlockEvent(std::string& out, const BlockEvent& e, const BlockEvent* previous, std::size_t* written_at,
