@@ -2,10 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 
 #include "core/ids.hpp"
 #include "db/migrations.hpp"
@@ -18,6 +21,39 @@ std::vector<std::string> BackendNames() {
     return {"sqlite", "postgresql"};
 }
 
+namespace {
+
+// The SQLite files of the fresh databases this process made, removed when it exits (with their
+// -wal and -shm), so that test runs do not pile databases up in the temporary folder. Not by a
+// forked child that exits (its parent still uses them), nor with MUHAFIZ_TEST_KEEP_DB=1 (to look
+// at them after a failure).
+class CreatedFiles {
+public:
+    void Add(const std::string& path) {
+        std::lock_guard lock(mu_);
+        paths_.push_back(path);
+    }
+    ~CreatedFiles() {
+        const char* keep = std::getenv("MUHAFIZ_TEST_KEEP_DB");
+        if (::getpid() != owner_ || (keep && std::string(keep) == "1")) return;
+        std::error_code ec;
+        for (const auto& path : paths_)
+            for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix, ec);
+    }
+
+private:
+    std::mutex mu_;
+    std::vector<std::string> paths_;
+    const pid_t owner_ = ::getpid();
+};
+
+CreatedFiles& Created() {
+    static CreatedFiles files;
+    return files;
+}
+
+}  // namespace
+
 std::string FreshUrl(const std::string& backend) {
     static std::atomic<int> counter{0};
     const std::string tag = std::to_string(::getpid()) + "_" + std::to_string(counter++) + "_" +
@@ -27,6 +63,7 @@ std::string FreshUrl(const std::string& backend) {
         std::filesystem::create_directories(dir);
         std::string path = (dir / ("t_" + tag + ".db")).string();
         for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+        Created().Add(path);
         return path;
     }
     const char* file = std::getenv("MUHAFIZ_TEST_PG_FILE");

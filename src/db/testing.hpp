@@ -2,6 +2,8 @@
 // on SQLite and on PostgreSQL. The PostgreSQL server is the throw-away one that ctest starts
 // (fixture "postgres"; its URL is in the file named by MUHAFIZ_TEST_PG_FILE); each call gets a
 // schema of its own. Without that file the PostgreSQL case fails, unless MUHAFIZ_TEST_NO_PG=1.
+// SQLite databases are files in <temp>/muhafiz-test, removed when the test process exits
+// (MUHAFIZ_TEST_KEEP_DB=1 keeps them).
 #pragma once
 
 #include <memory>
