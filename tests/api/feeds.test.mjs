@@ -3,7 +3,7 @@
 // cursor pages, visibility), dead letters and replay, digest preferences and the digest log.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,9 +12,9 @@ import { startServer, adminClient, Client } from './harness.mjs';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const sample = (name) => readFileSync(path.join(root, 'tests/data/feeds/shadowserver', name), 'utf8');
 
-let server, admin, national, sector, bank, partner, bankUser;
+let server, admin, national, sector, bank, partner, bankUser, dir;
 before(async () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'muhafiz-feeds-'));
+  dir = mkdtempSync(path.join(tmpdir(), 'muhafiz-feeds-'));
   writeFileSync(path.join(dir, 'feeds.json'), JSON.stringify({
     feeds: [
       { name: 'shadowserver', format: 'shadowserver', provider: 'Shadowserver', tlp: 'AMBER' },
@@ -43,7 +43,10 @@ before(async () => {
   bankUser = new Client(server.base);
   assert.equal((await bankUser.login('bank.analyst', 'long-enough-password-1')).status, 200);
 });
-after(async () => { await server?.stop(); });
+after(async () => {
+  await server?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
 
 const upload = (client, feed, body, query = '') =>
   client.request('POST', `/api/v1/feeds/${feed}/reports${query}`, body, { 'content-type': 'text/csv' });

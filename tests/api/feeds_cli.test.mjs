@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import http from 'node:http';
-import { readFileSync, writeFileSync, mkdtempSync, mkdirSync, existsSync, readdirSync, createWriteStream } from 'node:fs';
+import { readFileSync, writeFileSync, mkdtempSync, mkdirSync, existsSync, readdirSync, createWriteStream, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,7 +27,10 @@ before(async () => {
   await new Promise((r) => httpServer.listen(0, '127.0.0.1', r));
   fetchPort = httpServer.address().port;
 });
-after(() => httpServer?.close());
+after(() => {
+  httpServer?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 function config(name, extra = {}) {
   const feeds = {
