@@ -23,6 +23,11 @@ std::vector<std::string> BackendNames() {
 
 namespace {
 
+void RemoveDatabaseFiles(const std::string& path) {
+    std::error_code ec;
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix, ec);
+}
+
 // The SQLite files of the fresh databases this process made, removed when it exits (with their
 // -wal and -shm), so that test runs do not pile databases up in the temporary folder. Not by a
 // forked child that exits (its parent still uses them), nor with MUHAFIZ_TEST_KEEP_DB=1 (to look
@@ -36,9 +41,7 @@ public:
     ~CreatedFiles() {
         const char* keep = std::getenv("MUHAFIZ_TEST_KEEP_DB");
         if (::getpid() != owner_ || (keep && std::string(keep) == "1")) return;
-        std::error_code ec;
-        for (const auto& path : paths_)
-            for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix, ec);
+        for (const auto& path : paths_) RemoveDatabaseFiles(path);
     }
 
 private:
@@ -62,7 +65,7 @@ std::string FreshUrl(const std::string& backend) {
         auto dir = std::filesystem::temp_directory_path() / "muhafiz-test";
         std::filesystem::create_directories(dir);
         std::string path = (dir / ("t_" + tag + ".db")).string();
-        for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+        RemoveDatabaseFiles(path);
         Created().Add(path);
         return path;
     }

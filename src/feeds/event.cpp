@@ -177,7 +177,6 @@ bool ParseInt(std::string_view s, std::int64_t& out) {
     return true;
 }
 
-
 bool ParseFloat(std::string_view s, double& out) {
     if (s.empty()) return false;
     if (s.front() == '+') s.remove_prefix(1);

@@ -50,9 +50,10 @@ struct ParseOutput {
     // Events done with, for the parser to reuse (Event::Clear) instead of allocating new ones
     // (null: none). A parser that does not reuse events leaves them there.
     std::vector<Event>* spare = nullptr;
-    // The text given to Parse stays unchanged while the events' values are read (the pipeline
-    // keeps each chunk with its batch until its events are built into blocks): the events may
-    // keep views of it (Event::Borrow) instead of copies.
+    // The text given to Parse stays unchanged while the events' values are read: the events may
+    // keep views of it (Event::Borrow) instead of copies. The pipeline keeps each chunk with its
+    // batch, then with its unit of the store until the unit's blocks are flushed (the blocks
+    // copy the events' raw lines from it when they are closed).
     bool lend_text = false;
 };
 

@@ -478,10 +478,10 @@ private:
         // owner -> runs (fetched ahead: Prefetch*)
         OpenTable<std::uint32_t, std::numeric_limits<std::uint32_t>::max()> run_index;
         // The events in the order they came: their encodings one after another in `arena`
-        // (ordered by owner when the block is closed). An encoding may leave out its last part,
-        // raw's bytes, when they are bytes of an input chunk kept until the block is closed
-        // (RunContext::chunks_kept): `raw` points to them, and they are copied once, into the
-        // block's text, instead of twice.
+        // (ordered by owner when the block is closed). An encoding leaves out its last part,
+        // raw's bytes, when they are bytes of the input chunk the event borrows from (which the
+        // ingest keeps until the blocks are flushed: Batch::texts): `raw` points to them, and
+        // they are copied once, into the block's text, instead of twice.
         struct Slot {
             std::size_t offset = 0;
             std::uint32_t length = 0, run = 0;
@@ -513,9 +513,6 @@ private:
 struct RunContext {
     Recycler* recycler = nullptr;  // null: events are freed where they are done with
     TextPool* texts = nullptr;     // null: block texts are allocated for each block
-    // The input chunks that events borrow values from (Event::Borrow) are kept until the blocks
-    // are flushed (Batch::texts): the blocks may hold views of them (BlockBuilder::Group::Slot).
-    bool chunks_kept = false;
     FeedConfig feed;
     RunRecord* run = nullptr;
     core::Micros now = 0;
@@ -763,7 +760,7 @@ void BlockBuilder::Add(RunContext& ctx, RoutedEvent& e, const CompactBase& base)
     b.data = data_;
     b.has_raw = raw_.has_value();
     if (raw_) b.raw = *raw_;
-    const bool raw_follows = b.has_raw && ctx.chunks_kept && ev.Borrows(b.raw);
+    const bool raw_follows = b.has_raw && ev.Borrows(b.raw);
     const std::size_t before = g->arena.size();
     std::size_t written_at[kRepeatableValues];
     const unsigned repeated = AppendBlockEvent(g->arena, b, run->n == 0 ? nullptr : &run->Previous(previous_, g->arena),
@@ -1179,7 +1176,6 @@ core::Result<IngestSummary> Pipeline::Ingest(const IngestRequest& req) {
     ctx.recycler = &recycler;
     TextPool texts;
     ctx.texts = &texts;
-    ctx.chunks_kept = true;  // (the processing thread keeps a unit's chunks until its Flush)
 
     // SQLite: checkpoint the WAL less often while a large report streams in (fewer fsyncs; with
     // 32 KiB pages the WAL may reach 2 GiB before one); the default comes back when the run ends.
