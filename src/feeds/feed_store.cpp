@@ -541,7 +541,7 @@ core::Status FeedStore::WriteBatch(db::Connection& conn, RunRecord& run, Batch& 
         run.next_line = batch.end_line;
         run.lines_read += batch.records;
         // (A batch's events are its rows, or in its blocks: those hold no Event any more.)
-        run.events += batch.event_rows.empty() ? block_events : static_cast<std::int64_t>(batch.events.size());
+        run.events += total;
         run.rejected += static_cast<std::int64_t>(batch.rejected.size());
         run.duplicates += batch.duplicates;
         run.aggregated += batch.aggregated;

@@ -152,11 +152,12 @@ void Stages(const std::string& report, std::int64_t rows, const std::shared_ptr<
         }
     };
     auto secs = [](double a, double b) { return b - a; };
-    std::vector<Event> spare;  // the events of the batch before, reused by the parser (as the pipeline does)
+    RoutedEvents used;  // the event list of the batch before, reused by the parser (as the pipeline does)
     while (*reader->Next(chunk, 1 << 20, true)) {
         auto t0 = clock::now();
         ParseOutput out;
-        out.spare = &spare;
+        out.events = std::move(used);
+        out.events.clear();
         parser->Parse(chunk, line, out);
         line += std::count(chunk.begin(), chunk.end(), '\n');
         Batch b;
@@ -190,8 +191,7 @@ void Stages(const std::string& report, std::int64_t rows, const std::shared_ptr<
         t_route += secs(t3, t4);
         t_rows += secs(t4, t5);
         events += static_cast<std::int64_t>(b.events.size());
-        spare.clear();
-        for (auto& e : b.events) spare.push_back(std::move(e.event));
+        used = std::move(b.events);
     }
     auto rate = [&](double t) { return static_cast<long long>(static_cast<double>(events) / std::max(t, 1e-9)); };
     std::printf("stages in memory (%lld events, one thread each, per CPU-second):\n", static_cast<long long>(events));

@@ -110,9 +110,9 @@ TEST(FeedsFuzz, EveryParserSurvivesMutatedSamplesAndAccountsForEveryRecord) {
     ctx.feed_code = "fuzz";
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
     std::int64_t runs = 0, events = 0, rejected = 0;
-    // Events of earlier runs (any parser, changed after parsing), reused by parsers on half the
-    // runs: what they parse must be what a fresh parse of the chunk gives.
-    std::vector<Event> spare;
+    // The event list of earlier runs (any parser, changed after parsing), reused by parsers on
+    // half the runs: what they parse must be what a fresh parse of the chunk gives.
+    RoutedEvents used;
     while (std::chrono::steady_clock::now() < deadline || runs < 200) {
         const Sample& sample = samples[rng() % samples.size()];
         const Format& fmt = formats[rng() % formats.size()];
@@ -142,27 +142,37 @@ TEST(FeedsFuzz, EveryParserSurvivesMutatedSamplesAndAccountsForEveryRecord) {
             if (reuse) {
                 ParseOutput fresh;
                 (*parser)->Parse(chunk, line, fresh);
-                out.spare = &spare;
+                out.events = std::move(used);
+                out.events.clear();
                 (*parser)->Parse(chunk, line, out);
                 ASSERT_EQ(out.events.size(), fresh.events.size());
                 ASSERT_EQ(out.rejected.size(), fresh.rejected.size());
                 for (std::size_t i = 0; i < out.events.size(); ++i) {
-                    ASSERT_EQ(out.events[i].ToJson(), fresh.events[i].ToJson());
-                    ASSERT_EQ(out.events[i].Hash(), fresh.events[i].Hash());
-                    ASSERT_EQ(out.events[i].fields().size(), fresh.events[i].fields().size());
+                    const Event& a = out.events[i].event;
+                    const Event& b = fresh.events[i].event;
+                    ASSERT_EQ(a.ToJson(), b.ToJson());
+                    ASSERT_EQ(a.Hash(), b.Hash());
+                    ASSERT_EQ(a.fields().size(), b.fields().size());
+                    ASSERT_EQ(out.events[i].line, fresh.events[i].line);
                 }
                 for (std::size_t i = 0; i < out.rejected.size(); ++i) ASSERT_EQ(out.rejected[i].reason, fresh.rejected[i].reason);
             } else {
                 (*parser)->Parse(chunk, line, out);
             }
+            const std::int64_t first_line = line;
             line += std::count(chunk.begin(), chunk.end(), '\n');
             if (!chunk.empty() && chunk.back() != '\n') ++line;
-            ASSERT_EQ(out.events.size(), out.event_lines.size());
-            // A parser that gives the events' times gives each one's (Adopt uses them as they are).
-            if (!out.event_times.empty()) {
-                ASSERT_EQ(out.event_times.size(), out.events.size());
-                for (std::size_t i = 0; i < out.events.size(); ++i)
-                    ASSERT_EQ(out.event_times[i], TimeSource(out.events[i])) << out.events[i].ToJson();
+            // Every event comes with its line and its time (Adopt uses them as they are), and
+            // nothing else set.
+            for (const RoutedEvent& r : out.events) {
+                ASSERT_GE(r.line, first_line);
+                ASSERT_LE(r.line, line);
+                ASSERT_EQ(r.time_source, TimeSource(r.event)) << r.event.ToJson();
+                ASSERT_EQ(r.first_seen, r.time_source);
+                ASSERT_EQ(r.last_seen, r.time_source);
+                ASSERT_EQ(r.organisation_id, 0);
+                ASSERT_EQ(r.dedup_hash, 0u);
+                ASSERT_TRUE(r.scope_path.empty());
             }
             ASSERT_EQ(static_cast<std::int64_t>(out.events.size() + out.rejected.size()), out.records)
                 << fmt.format << " on a mutation of " << sample.name;
@@ -171,11 +181,12 @@ TEST(FeedsFuzz, EveryParserSurvivesMutatedSamplesAndAccountsForEveryRecord) {
             // the event's own storage; raw marked as text by a parser is text).
             // ... also against a base of the chunk's events (their shared fields in it).
             std::vector<const Event*> sample;
-            for (const auto& e : out.events) sample.push_back(&e);
+            for (const auto& r : out.events) sample.push_back(&r.event);
             const CompactBase base = MakeCompactBase(sample);
             auto base_fields = DecodeCompactFields(base.text);
             ASSERT_TRUE(base_fields);
-            for (const auto& e : out.events) {
+            for (const auto& r : out.events) {
+                const Event& e = r.event;
                 const std::string json = e.ToJson();
                 const Event copy = e;
                 ASSERT_EQ(copy.ToJson(), json);
@@ -211,11 +222,16 @@ TEST(FeedsFuzz, EveryParserSurvivesMutatedSamplesAndAccountsForEveryRecord) {
             records += out.records;
             ev += static_cast<std::int64_t>(out.events.size());
             rej += static_cast<std::int64_t>(out.rejected.size());
-            for (auto& e : out.events) {
-                if (spare.size() >= 512) break;
-                if (rng() % 3 == 0) e.SetExtra("stage", "changed");
-                spare.push_back(std::move(e));
+            for (auto& r : out.events) {
+                if (rng() % 3 == 0) r.event.SetExtra("stage", "changed");
+                if (rng() % 3 == 0) {
+                    r.organisation_id = 5;
+                    r.scope_path = "/1/5/";
+                    r.dedup_hash = 1;
+                }
             }
+            used = std::move(out.events);  // (the next reuse clears it)
+            used.Trim(512);
         }
         EXPECT_LE(records, Lines(text)) << fmt.format << " on a mutation of " << sample.name;
         events += ev;

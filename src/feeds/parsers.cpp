@@ -22,6 +22,15 @@ core::Micros TimeSource(const Event& e) {
 
 namespace {
 
+// What a parser gives with each event it keeps: its line, and its time.source as a time.
+void Keep(RoutedEvent& r, std::int64_t line) {
+    r.line = line;
+    r.time_source = r.first_seen = r.last_seen = TimeSource(r.event);
+}
+
+// A parsed event moved into the output.
+void Keep(ParseOutput& out, Event&& e, std::int64_t line) { Keep(out.events.Add(std::move(e)), line); }
+
 std::string_view TrimView(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
     while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
@@ -435,10 +444,8 @@ public:
         CsvTokenizer tok(text, first_line);
         std::size_t n = 0;
         // Room for the chunk's events (a report row is a few hundred bytes): the events are not
-        // moved again and again while the vectors grow.
+        // moved again and again while the list grows.
         out.events.reserve(out.events.size() + text.size() / 192 + 8);
-        out.event_lines.reserve(out.events.capacity());
-        out.event_times.reserve(out.events.capacity());
         for (;;) {
             const auto o = tok.Next(cells_, n);
             if (o == CsvTokenizer::Outcome::kEnd) break;
@@ -455,23 +462,9 @@ public:
                                         std::string(tok.record_text())});
                 continue;
             }
-            // The event is built in place: a spare one (cleared, its storage kept) or a new one.
-            if (out.spare && !out.spare->empty()) {
-                std::vector<Event>& spare = *out.spare;
-                // The spare events come from another thread's core: the next ones are asked for
-                // ahead of their turn (the one after next, then its fields and values).
-                if (spare.size() >= 3) {
-                    const char* next = reinterpret_cast<const char*>(&spare[spare.size() - 3]);
-                    for (std::size_t b = 0; b < sizeof(Event); b += 64) __builtin_prefetch(next + b);
-                    spare[spare.size() - 2].Prefetch();
-                }
-                out.events.push_back(std::move(spare.back()));
-                spare.pop_back();
-                out.events.back().Clear();
-            } else {
-                out.events.emplace_back();
-            }
-            Event& e = out.events.back();
+            // The event is built in place: a kept one (cleared, its storage kept) or a new one.
+            RoutedEvent& r = out.events.Add();
+            Event& e = r.event;
             // The values are about the record's bytes plus the report's constants.
             // (Cells and raw are views of the text when it is lent: only rewritten values are
             // copied.)
@@ -483,15 +476,13 @@ public:
             record_utf8_ = tok.record_ascii() || IsUtf8(tok.record_text());
             if (!Record(e, reason)) {
                 out.rejected.push_back({tok.record_line(), reason, std::string(tok.record_text())});
-                if (out.spare) out.spare->push_back(std::move(e));
                 out.events.pop_back();
                 continue;
             }
             if (ctx_.keep_raw)
                 e.SetRawBytes(tok.record_text(), tok.record_ascii() || (record_utf8_ && !HasNul(tok.record_text())));
             AddConstants(e);
-            out.event_lines.push_back(tok.record_line());
-            out.event_times.push_back(TimeSource(e));
+            Keep(r, tok.record_line());
         }
     }
 
@@ -1079,8 +1070,7 @@ public:
             if (!e.Has("time.source")) e.SetRaw("time.source", FormatEventTimeText(ctx_.observation).view());
             e.CompleteClassification();
             AddCommon(e, ctx_, tok.record_text());
-            out.events.push_back(std::move(e));
-            out.event_lines.push_back(tok.record_line());
+            Keep(out, std::move(e), tok.record_line());
         }
     }
 
@@ -1142,8 +1132,7 @@ public:
             ParseContext c = ctx_;
             if (had_raw) c.keep_raw = false;
             AddCommon(*e, c, l);
-            out.events.push_back(std::move(*e));
-            out.event_lines.push_back(line);
+            Keep(out, std::move(*e), line);
         });
     }
 
@@ -1206,8 +1195,7 @@ public:
             e.SetRaw("time.source", FormatEventTimeText(ctx_.observation).view());
             if (!ctx_.feed_name.empty()) e.SetRaw("feed.name", ctx_.feed_name);
             AddCommon(e, ctx_, l);
-            out.events.push_back(std::move(e));
-            out.event_lines.push_back(line);
+            Keep(out, std::move(e), line);
         });
     }
 

@@ -27,6 +27,7 @@
 #include "core/result.hpp"
 #include "core/time.hpp"
 #include "feeds/event.hpp"
+#include "feeds/routed_event.hpp"
 
 namespace muhafiz::feeds {
 
@@ -40,16 +41,13 @@ struct Rejection {
 [[nodiscard]] core::Micros TimeSource(const Event& e);
 
 struct ParseOutput {
-    std::vector<Event> events;
-    std::vector<std::int64_t> event_lines;  // line of each event
-    // time.source of each event as a time (0: none), when the parser gives them (read while the
-    // event is still in the CPU's cache); empty: Adopt reads them from the events.
-    std::vector<core::Micros> event_times;
+    // The events, each with its line and its time.source as a time (RoutedEvent::time_source, 0:
+    // none; first_seen and last_seen the same), read while the event is still in the CPU's cache.
+    // The list may come with elements kept from an earlier batch (RoutedEvents): the parser
+    // builds its events in them (Add), reusing their storage.
+    RoutedEvents events;
     std::vector<Rejection> rejected;
     std::int64_t records = 0;  // records seen (good and bad), comments and blank lines excluded
-    // Events done with, for the parser to reuse (Event::Clear) instead of allocating new ones
-    // (null: none). A parser that does not reuse events leaves them there.
-    std::vector<Event>* spare = nullptr;
     // The text given to Parse stays unchanged while the events' values are read: the events may
     // keep views of it (Event::Borrow) instead of copies. The pipeline keeps each chunk with its
     // batch, then with its unit of the store until the unit's blocks are flushed (the blocks

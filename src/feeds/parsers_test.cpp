@@ -52,12 +52,22 @@ ParseContext Ctx() {
     return c;
 }
 
+// What ParseAll gives: the events of every chunk, with their lines.
+struct Parsed {
+    std::vector<Event> events;
+    std::vector<std::int64_t> event_lines;
+    std::vector<Rejection> rejected;
+    std::int64_t records = 0;
+};
+
 // Parses a whole text the way the pipeline does (header first, then the rest in small chunks so
 // chunk boundaries are exercised).
-// `spare`: events to reuse (as the pipeline hands back those it is done with). `lent`: the chunks
-// are kept there and lent to the events (ParseOutput::lend_text, as the pipeline does).
-ParseOutput ParseAll(Parser& p, const std::string& text, std::size_t chunk = 300, std::vector<Event>* spare = nullptr,
-                     std::deque<std::string>* lent = nullptr) {
+// `reuse`: an event list whose elements the parser reuses (as the pipeline hands back the lists of
+// the batches it is done with); the text's events are built in it, copied out, and stay there
+// for the caller. `lent`: the chunks are kept there and lent to the events
+// (ParseOutput::lend_text, as the pipeline does).
+Parsed ParseAll(Parser& p, const std::string& text, std::size_t chunk = 300, RoutedEvents* reuse = nullptr,
+                std::deque<std::string>* lent = nullptr) {
     auto reader = ChunkReader::FromData(text);
     std::int64_t line = 1;
     if (p.has_header()) {
@@ -67,26 +77,34 @@ ParseOutput ParseAll(Parser& p, const std::string& text, std::size_t chunk = 300
         EXPECT_TRUE(st) << (st ? "" : st.error().message);
         line = 2;
     }
-    ParseOutput all;
+    ParseOutput out;
+    if (reuse) {
+        out.events = std::move(*reuse);
+        out.events.clear();
+    }
     std::string c;
     while (true) {
         auto more = reader->Next(c, chunk, p.csv_records());
         EXPECT_TRUE(more);
         if (!more || !*more) break;
-        ParseOutput out;
-        out.spare = spare;
         out.lend_text = lent != nullptr;
         if (lent) lent->push_back(std::move(c));
         const std::string& parsed = lent ? lent->back() : c;
-        p.Parse(parsed, line, out);
+        p.Parse(parsed, line, out);  // (appends)
         line += std::count(parsed.begin(), parsed.end(), '\n');
-        for (std::size_t i = 0; i < out.events.size(); ++i) {
-            all.events.push_back(std::move(out.events[i]));
-            all.event_lines.push_back(out.event_lines[i]);
-        }
-        for (auto& r : out.rejected) all.rejected.push_back(std::move(r));
-        all.records += out.records;
     }
+    Parsed all;
+    for (RoutedEvent& r : out.events) {
+        EXPECT_EQ(r.first_seen, r.time_source);
+        EXPECT_EQ(r.last_seen, r.time_source);
+        EXPECT_EQ(r.time_source, TimeSource(r.event));
+        if (reuse) all.events.push_back(r.event);
+        else all.events.push_back(std::move(r.event));
+        all.event_lines.push_back(r.line);
+    }
+    all.rejected = std::move(out.rejected);
+    all.records = out.records;
+    if (reuse) *reuse = std::move(out.events);
     return all;
 }
 
@@ -96,7 +114,7 @@ std::string LowerStrForTest(std::string_view s) {
     return o;
 }
 
-std::string Render(const ParseOutput& out) {
+std::string Render(const Parsed& out) {
     std::string s;
     for (std::size_t i = 0; i < out.events.size(); ++i) s += out.events[i].ToJson() + "\n";
     for (const auto& r : out.rejected) s += "REJECTED line " + std::to_string(r.line) + ": " + r.reason + "\n";
@@ -122,7 +140,7 @@ TEST_P(ShadowserverGolden, MatchesGoldenFile) {
     // Detected from the file name.
     auto p = MakeParser("shadowserver", Ctx(), "2026-01-14-" + name + "-pk.csv");
     ASSERT_TRUE(p) << p.error().message;
-    ParseOutput out = ParseAll(**p, text);
+    Parsed out = ParseAll(**p, text);
     EXPECT_EQ(out.events.size(), 10u) << Render(out);
     EXPECT_TRUE(out.rejected.empty()) << Render(out);
     EXPECT_EQ((*p)->format(), "shadowserver:" + name);
@@ -153,7 +171,7 @@ TEST_P(ShadowserverGolden, MatchesGoldenFile) {
     if (name == "scan6_http") return;
     auto q = MakeParser("shadowserver", Ctx(), "report.csv");
     ASSERT_TRUE(q);
-    ParseOutput out2 = ParseAll(**q, text, 1 << 20);
+    Parsed out2 = ParseAll(**q, text, 1 << 20);
     EXPECT_EQ(Render(out2), Render(out));
 }
 
@@ -295,7 +313,7 @@ TEST(SharedFields, ReportConstantsAreSharedAndReadAsOwnFields) {
         SCOPED_TRACE(name);
         auto p = MakeParser("shadowserver:" + name, ctx);
         ASSERT_TRUE(p);
-        ParseOutput out = ParseAll(**p, Slurp(Data("shadowserver/" + name + ".csv")));
+        Parsed out = ParseAll(**p, Slurp(Data("shadowserver/" + name + ".csv")));
         ASSERT_FALSE(out.events.empty());
         for (const auto& e : out.events) {
             EXPECT_NE(e.shared_mask(), 0u);  // the constants are shared, not copied
@@ -356,7 +374,7 @@ TEST(SharedFields, GeneratedRowsWithColumnsOverConstants) {
     ctx.keep_raw = (csv.size() & 1) == 0;
     auto p = MakeParser("shadowserver:scan_http", ctx);
     ASSERT_TRUE(p);
-    ParseOutput out = ParseAll(**p, csv, 4096);
+    Parsed out = ParseAll(**p, csv, 4096);
     ASSERT_EQ(out.events.size(), 300u) << Render(out);
     std::size_t own_severity = 0, shared_severity = 0;
     for (std::size_t i = 0; i < out.events.size(); ++i) {
@@ -416,13 +434,13 @@ TEST(SharedFields, RepeatingColumnValuesAreSharedAndParseAsAlone) {
     ctx.keep_raw = true;
     auto p = MakeParser("shadowserver:scan_http", ctx);
     ASSERT_TRUE(p);
-    const ParseOutput all = ParseAll(**p, csv, 7000);
+    const Parsed all = ParseAll(**p, csv, 7000);
     std::size_t next = 0, rejected = 0, shared_columns = 0, shared_bad_asns = 0;
     std::set<std::string> shared_asns;
     for (std::size_t i = 0; i < rows.size(); ++i) {
         auto alone = MakeParser("shadowserver:scan_http", ctx);
         ASSERT_TRUE(alone);
-        const ParseOutput one = ParseAll(**alone, header + rows[i]);
+        const Parsed one = ParseAll(**alone, header + rows[i]);
         if (one.events.empty()) {
             ASSERT_EQ(one.rejected.size(), 1u) << i;
             ASSERT_LT(rejected, all.rejected.size());
@@ -571,7 +589,7 @@ TEST(Event, HostNamesAsNormaliseDomainHasThem) {
 TEST(Shadowserver, MappingDetails) {
     auto p = MakeParser("shadowserver:scan_http", Ctx());
     ASSERT_TRUE(p);
-    ParseOutput out = ParseAll(**p, Slurp(Data("shadowserver/scan_http.csv")));
+    Parsed out = ParseAll(**p, Slurp(Data("shadowserver/scan_http.csv")));
     ASSERT_GE(out.events.size(), 8u);
     const Event& e = out.events[1];
     EXPECT_EQ(e.GetOr("product.vulnerabilities"), "cve-2021-41773;cve-2021-42013");
@@ -583,7 +601,7 @@ TEST(Shadowserver, MappingDetails) {
     EXPECT_EQ(out.events[2].GetOr("extra.www_authenticate"), "Basic realm=\"admin\"");
 
     auto s = MakeParser("shadowserver:event4_sinkhole_http", Ctx());
-    ParseOutput sink = ParseAll(**s, Slurp(Data("shadowserver/event4_sinkhole_http.csv")));
+    Parsed sink = ParseAll(**s, Slurp(Data("shadowserver/event4_sinkhole_http.csv")));
     ASSERT_FALSE(sink.events.empty());
     EXPECT_EQ(sink.events[0].GetOr("destination.url"), "https://c2-0.example.com/andromeda/check");
     EXPECT_EQ(sink.events[0].GetOr("classification.identifier"), "andromeda");
@@ -591,7 +609,7 @@ TEST(Shadowserver, MappingDetails) {
     EXPECT_EQ(sink.events[1].GetOr("destination.url"), "http://c2-1.example.com/gate.php?id=1001");
 
     auto b = MakeParser("shadowserver:blocklist", Ctx());
-    ParseOutput bl = ParseAll(**b, Slurp(Data("shadowserver/blocklist.csv")));
+    Parsed bl = ParseAll(**b, Slurp(Data("shadowserver/blocklist.csv")));
     ASSERT_FALSE(bl.events.empty());
     EXPECT_EQ(bl.events[0].GetOr("source.network"), "192.0.2.0/25");
     EXPECT_FALSE(bl.events[0].Has("source.ip"));
@@ -618,7 +636,7 @@ TEST(BadInput, GoodLinesAroundBadOnesAreKept) {
                        "\"2026-01-14 00:00:00\",\"medium\",\"192.0.2.9\",\"udp\",53,\"trunc";  // truncated
     auto p = MakeParser("shadowserver:scan_dns", Ctx());
     ASSERT_TRUE(p);
-    ParseOutput out = ParseAll(**p, text, 64);
+    Parsed out = ParseAll(**p, text, 64);
     std::vector<std::string> ips;
     for (const auto& e : out.events) ips.emplace_back(e.GetOr("source.ip"));
     EXPECT_EQ(ips, (std::vector<std::string>{"192.0.2.1", "192.0.2.3", "198.51.100.8"}));
@@ -648,7 +666,7 @@ TEST(GenericCsv, MappingFileGolden) {
     auto p = MakeParser("csv", Ctx(), "sensors.csv", &*m);
     ASSERT_TRUE(p);
     const std::string text = Slurp(Data("generic/sensors.csv"));
-    ParseOutput out = ParseAll(**p, text, 50);
+    Parsed out = ParseAll(**p, text, 50);
     EXPECT_EQ(out.events.size(), 3u);
     EXPECT_EQ(out.rejected.size(), 2u);
     Golden("generic_sensors", Render(out));
@@ -661,7 +679,7 @@ TEST(GenericCsv, MappingFileGolden) {
 TEST(JsonLines, IntelMqGolden) {
     auto p = MakeParser("jsonl", Ctx());
     ASSERT_TRUE(p);
-    ParseOutput out = ParseAll(**p, Slurp(Data("intelmq/events.jsonl")), 100);
+    Parsed out = ParseAll(**p, Slurp(Data("intelmq/events.jsonl")), 100);
     EXPECT_EQ(out.events.size(), 3u);
     EXPECT_EQ(out.rejected.size(), 2u);
     Golden("intelmq_events", Render(out));
@@ -672,7 +690,7 @@ TEST(Blocklist, PlainListGolden) {
     c.classification_identifier = "drop";
     auto p = MakeParser("blocklist:blacklist", c);
     ASSERT_TRUE(p);
-    ParseOutput out = ParseAll(**p, Slurp(Data("blocklist/drop.txt")), 40);
+    Parsed out = ParseAll(**p, Slurp(Data("blocklist/drop.txt")), 40);
     EXPECT_EQ(out.events.size(), 5u);
     EXPECT_EQ(out.rejected.size(), 1u);
     Golden("blocklist_drop", Render(out));
@@ -1046,13 +1064,13 @@ TEST(Event, SanitisedValuesCanonicalOrRewritten) {
     }
 }
 
-// Parsing with spare events (used ones, handed back) gives what parsing with new ones gives,
-// rejections included.
+// Parsing into a list of used events (RoutedEvents, as the pipeline hands them back) gives what
+// parsing into new ones gives, rejections included.
 TEST(Shadowserver, ReusedEventsParseAsNewOnes) {
     ParseContext ctx = Ctx();
     ctx.feed_url = "https://example.org/reports";
     ctx.keep_raw = true;
-    std::vector<Event> spare;
+    RoutedEvents used;
     for (const std::string name : {"scan_http", "scan_dns", "scan_snmp", "event4_sinkhole_http",
                                    "compromised_website", "blocklist", "scan_http"}) {
         SCOPED_TRACE(name);
@@ -1060,16 +1078,23 @@ TEST(Shadowserver, ReusedEventsParseAsNewOnes) {
         auto fresh_parser = MakeParser("shadowserver:" + name, ctx);
         auto reuse_parser = MakeParser("shadowserver:" + name, ctx);
         ASSERT_TRUE(fresh_parser && reuse_parser);
-        ParseOutput fresh = ParseAll(**fresh_parser, text);
-        // The spare events: the last report's, changed after parsing as the stages change them.
-        for (auto& e : spare) {
-            ASSERT_TRUE(e.Set("source.geolocation.cc", "DE"));
-            e.SetExtra("stage", "x");
+        Parsed fresh = ParseAll(**fresh_parser, text);
+        // The used events: the last report's, changed after parsing as the stages change them.
+        for (RoutedEvent& r : used) {
+            ASSERT_TRUE(r.event.Set("source.geolocation.cc", "DE"));
+            r.event.SetExtra("stage", "x");
+            r.organisation_id = 7;
+            r.scope_path = "/1/7/";
+            r.dedup_hash = 99;
         }
-        const std::size_t had = spare.size();
-        ParseOutput reused = ParseAll(**reuse_parser, text, 300, &spare);
-        if (had) {
-            EXPECT_LT(spare.size(), had);  // some were taken
+        const std::size_t had = used.kept();
+        Parsed reused = ParseAll(**reuse_parser, text, 300, &used);
+        EXPECT_EQ(used.kept(), std::max(had, used.size()));  // the used ones were taken first
+        for (const RoutedEvent& r : used) {
+            EXPECT_EQ(r.organisation_id, 0);
+            EXPECT_EQ(r.scope_path, "");
+            EXPECT_EQ(r.dedup_hash, 0u);
+            EXPECT_FALSE(r.event.HasKey(Key("extra.stage")));
         }
         EXPECT_EQ(Render(reused), Render(fresh));
         ASSERT_EQ(reused.events.size(), fresh.events.size());
@@ -1081,7 +1106,7 @@ TEST(Shadowserver, ReusedEventsParseAsNewOnes) {
             auto lend_parser = MakeParser("shadowserver:" + name, ctx);
             ASSERT_TRUE(lend_parser);
             std::deque<std::string> lent;
-            ParseOutput borrowed = ParseAll(**lend_parser, text, 300, nullptr, &lent);
+            Parsed borrowed = ParseAll(**lend_parser, text, 300, nullptr, &lent);
             EXPECT_EQ(Render(borrowed), Render(fresh));
             ASSERT_EQ(borrowed.events.size(), fresh.events.size());
             for (std::size_t i = 0; i < fresh.events.size(); ++i) ExpectSameFilled(borrowed.events[i], fresh.events[i]);
@@ -1097,21 +1122,54 @@ TEST(Shadowserver, ReusedEventsParseAsNewOnes) {
             borrowed.events.clear();
             for (std::size_t i = 0; i < fresh.events.size(); ++i) EXPECT_EQ(copies[i].ToJson(), fresh.events[i].ToJson());
         }
-        for (auto& e : reused.events) spare.push_back(std::move(e));
     }
-    // Rejected records hand their event back.
+    // A rejected record's event stays in the list, for the next record.
     const std::string bad = "\"timestamp\",\"severity\",\"ip\",\"protocol\",\"port\",\"hostname\",\"tag\",\"asn\","
                             "\"geo\",\"region\",\"city\",\"naics\",\"hostname_source\",\"sector\",\"dns_version\","
                             "\"min_amplification\"\n"
                             "\"2026-01-14 00:00:00\",\"medium\",\"192.0.2.999\",\"udp\",53,\"\",\"\",1,\"TR\",\"\",\"\",0,\"\",\"\",\"\",1\n";
     auto p = MakeParser("shadowserver:scan_dns", ctx);
     ASSERT_TRUE(p);
-    const std::size_t had = spare.size();
+    const std::size_t had = used.kept();
     ASSERT_GT(had, 0u);
-    ParseOutput out = ParseAll(**p, bad, 300, &spare);
+    Parsed out = ParseAll(**p, bad, 300, &used);
     EXPECT_TRUE(out.events.empty());
     EXPECT_EQ(out.rejected.size(), 1u);
-    EXPECT_EQ(spare.size(), had);
+    EXPECT_TRUE(used.empty());
+    EXPECT_EQ(used.kept(), had);
+}
+
+// The event list keeps what is removed from it, for reuse; a moved list is empty.
+TEST(RoutedEvents, KeepsRemovedElementsForReuse) {
+    RoutedEvents list;
+    for (int i = 0; i < 5; ++i) {
+        RoutedEvent& r = list.Add();
+        r.line = i + 1;
+        r.scope_path = "/1/";
+        ASSERT_TRUE(r.event.Set("source.ip", "192.0.2." + std::to_string(i + 1)));
+    }
+    ASSERT_EQ(list.size(), 5u);
+    list.pop_back();
+    list.Truncate(3);
+    EXPECT_EQ(list.size(), 3u);
+    EXPECT_EQ(list.kept(), 5u);
+    EXPECT_EQ(list[2].line, 3);
+    RoutedEvent& again = list.Add();  // the fourth, as new
+    EXPECT_EQ(list.kept(), 5u);
+    EXPECT_EQ(again.line, 0);
+    EXPECT_EQ(again.scope_path, "");
+    EXPECT_TRUE(again.event.empty());
+    EXPECT_EQ(again.count, 1);
+    list.clear();
+    list.Trim(2);
+    EXPECT_EQ(list.kept(), 2u);
+    RoutedEvents moved = std::move(list);
+    EXPECT_EQ(moved.kept(), 2u);
+    EXPECT_TRUE(list.empty());  // NOLINT(bugprone-use-after-move): a moved list is empty
+    EXPECT_EQ(list.kept(), 0u);
+    list.Add().line = 9;
+    EXPECT_EQ(list.size(), 1u);
+    EXPECT_EQ(list[0].line, 9);
 }
 
 // The allocation-free time text is the text of FormatEventTime, for any time.

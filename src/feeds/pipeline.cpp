@@ -328,41 +328,47 @@ private:
 };
 
 // Everything one run's stages share.
-// Events handed back to the thread that allocated them (the parse thread), to be reused there
-// by the parser (Event::Clear keeps an event's storage: no allocation per record) or freed:
-// glibc frees of another thread's memory contend on its arena and were a visible cost.
+// The event lists of processed batches (RoutedEvents), handed back to the thread that allocated
+// their events (the parse thread), which builds the events of its next batches in them
+// (RoutedEvent::Reset keeps an event's storage: no allocation per record) or frees them: glibc
+// frees of another thread's memory contend on its arena and were a visible cost.
 class Recycler {
 public:
-    // Events kept for reuse at most (about two batches of 1 MiB of a report; each holds at most
-    // Event::kKeptChunkBytes of storage and Event::kKeptFields fields).
-    static constexpr std::size_t kKeepEvents = 8192;
-    void Put(std::vector<Event>&& events) {
+    // Lists kept for reuse at most (the batches in flight between the threads are a few).
+    static constexpr std::size_t kKeepLists = 4;
+    void Put(RoutedEvents&& events) {
+        events.clear();
         std::lock_guard lock(mu_);
-        bins_.push_back(std::move(events));
+        lists_.push_back(std::move(events));
     }
-    // Takes what was handed back (on the calling thread): into `spare` up to kKeepEvents, the
-    // rest freed.
-    void Drain(std::vector<Event>& spare) {
-        std::vector<std::vector<Event>> local;
+    // (On the calling thread.) A list handed back, empty, with at most RoutedEvents::kKeep
+    // elements kept; an empty list when none was. Lists beyond kKeepLists are freed.
+    RoutedEvents Take() {
+        std::vector<RoutedEvents> local;
         {
             std::lock_guard lock(mu_);
-            local.swap(bins_);
-        }
-        for (auto& bin : local) {
-            if (spare.empty() && bin.size() <= kKeepEvents) {
-                spare.swap(bin);
-                continue;
+            if (lists_.size() <= kKeepLists) {
+                if (lists_.empty()) return {};
+                RoutedEvents out = std::move(lists_.back());
+                lists_.pop_back();
+                out.Trim();
+                return out;
             }
-            for (auto& e : bin) {
-                if (spare.size() >= kKeepEvents) break;
-                spare.push_back(std::move(e));
-            }
+            local.swap(lists_);
         }
+        RoutedEvents out = std::move(local.back());
+        local.pop_back();
+        out.Trim();
+        {
+            std::lock_guard lock(mu_);
+            for (std::size_t i = 0; i < local.size() && lists_.size() < kKeepLists; ++i) lists_.push_back(std::move(local[i]));
+        }
+        return out;  // (the rest of `local` freed here)
     }
 
 private:
     std::mutex mu_;
-    std::vector<std::vector<Event>> bins_;
+    std::vector<RoutedEvents> lists_;
 };
 
 // Block texts (feed_event_blocks.data) handed back by the store thread once written, reused by
@@ -511,7 +517,7 @@ private:
 };
 
 struct RunContext {
-    Recycler* recycler = nullptr;  // null: events are freed where they are done with
+    Recycler* recycler = nullptr;  // null: event lists are freed where they are done with
     TextPool* texts = nullptr;     // null: block texts are allocated for each block
     FeedConfig feed;
     RunRecord* run = nullptr;
@@ -524,7 +530,6 @@ struct RunContext {
     // Non-aggregated feeds: the open blocks, and the run's compact base (made from the first
     // events: one base for every block of the run, so a block may span batches).
     BlockBuilder blocks;
-    std::vector<Event> done;  // events laid out in blocks, for the recycler (ProcessBatch)
     std::optional<CompactBase> block_base;
     // Events per organisation of this run (recipient, and owner when another organisation),
     // counted as the events are built into rows or blocks (a flat hash map: one lookup per event
@@ -788,9 +793,8 @@ void BlockBuilder::Add(RunContext& ctx, RoutedEvent& e, const CompactBase& base)
 }
 
 // A non-aggregated feed's events (a slice of a batch, ProcessBatch) into the run's open blocks
-// (BlockBuilder); the events themselves go to ctx.done (handed back to the parser once per
-// batch). The batch keeps no events: its counters, dead letters and resume point go with the unit
-// the blocks are stored in.
+// (BlockBuilder); the batch's event list then goes back to the parser. The batch keeps no events:
+// its counters, dead letters and resume point go with the unit the blocks are stored in.
 void BuildBlocks(RunContext& ctx, std::span<RoutedEvent> events,
                  std::vector<std::pair<std::uint64_t, std::string>>& new_bases) {
     if (!ctx.block_base && !events.empty()) {
@@ -811,9 +815,7 @@ void BuildBlocks(RunContext& ctx, std::span<RoutedEvent> events,
         if (i + kSlotAhead < n) ctx.blocks.PrefetchSlot(events[i + kSlotAhead]);
         if (i + kRunAhead < n) ctx.blocks.PrefetchRun(events[i + kRunAhead]);
         if (i + kPreviousAhead < n) ctx.blocks.PrefetchPrevious(events[i + kPreviousAhead]);
-        auto& e = events[i];
-        ctx.blocks.Add(ctx, e, *ctx.block_base);
-        if (ctx.recycler) ctx.done.push_back(std::move(e.event));
+        ctx.blocks.Add(ctx, events[i], *ctx.block_base);
     }
 }
 
@@ -834,8 +836,6 @@ void BuildRows(RunContext& ctx, Batch& batch) {
     UuidV7Source uuids;
     std::string data;
     std::optional<std::string> raw;
-    std::vector<Event> done;
-    if (ctx.recycler) done.reserve(batch.events.size());
     for (auto& e : batch.events) {
         const Event& ev = e.event;
         db::Value asn = nullptr;
@@ -882,12 +882,11 @@ void BuildRows(RunContext& ctx, Batch& batch) {
         data = std::string();
         ++ctx.counting[e.recipient_id];
         if (e.organisation_id != 0 && e.organisation_id != e.recipient_id) ++ctx.counting[e.organisation_id];
-        // The row is all the store needs (it counts batch.events): the fields go back to the
-        // parse thread that allocated them (or are freed here), not to the store thread.
-        if (ctx.recycler) done.push_back(std::move(e.event));
-        e.event = Event();
     }
-    if (ctx.recycler) ctx.recycler->Put(std::move(done));
+    // The rows are all the store needs: the events go back to the parse thread that allocated
+    // them, not to the store thread.
+    if (ctx.recycler) ctx.recycler->Put(std::move(batch.events));
+    else batch.events.clear();
 }
 
 // Events a non-aggregated feed's stages take at a time (ProcessBatch).
@@ -901,7 +900,6 @@ void ProcessBatch(RunContext& ctx, Batch& batch) {
         // from the hash to the encoding (1M-row benchmark: ~9 % less CPU on this thread).
         // (In place: a slice is a part of the batch's events, which stay where they are.)
         const std::size_t n = batch.events.size();
-        if (ctx.recycler) ctx.done.reserve(n);
         for (std::size_t at = 0; at < n; at += kSliceEvents) {
             std::span<RoutedEvent> slice(batch.events.data() + at, std::min(kSliceEvents, n - at));
             slice = slice.first(ctx.dedup->Process(slice, ctx.now, batch.duplicates));
@@ -909,9 +907,9 @@ void ProcessBatch(RunContext& ctx, Batch& batch) {
             ctx.router->Process(slice);
             BuildBlocks(ctx, slice, batch.new_bases);
         }
-        batch.events.clear();
-        // The events go back to the parser (cleared there and reused) in one piece per batch.
-        if (ctx.recycler && !ctx.done.empty()) ctx.recycler->Put(std::exchange(ctx.done, {}));
+        // The event list goes back to the parser, which builds its next events in it.
+        if (ctx.recycler) ctx.recycler->Put(std::move(batch.events));
+        else batch.events.clear();
         return;
     }
     ctx.dedup->Process(batch, ctx.now);
@@ -1230,7 +1228,6 @@ core::Result<IngestSummary> Pipeline::Ingest(const IngestRequest& req) {
     std::thread parse_thread([&] {
         pthread_setname_np(pthread_self(), "feeds-parse");
         std::int64_t seq = 0;
-        std::vector<Event> spare;  // events handed back, reused by the parser
         for (;;) {
             // Each chunk goes with its batch: the events' values are views of it (not for an
             // aggregated feed, whose aggregates outlive their batch).
@@ -1243,7 +1240,7 @@ core::Result<IngestSummary> Pipeline::Ingest(const IngestRequest& req) {
             }
             if (!*more) break;
             ParseOutput out;
-            out.spare = &spare;
+            out.events = recycler.Take();  // (the events of a batch processed already, to reuse)
             out.lend_text = !feed.aggregate;
             parser->Parse(chunk, line, out);
             line += static_cast<std::int64_t>(CountByte(chunk.data(), chunk.size(), '\n'));
@@ -1255,12 +1252,8 @@ core::Result<IngestSummary> Pipeline::Ingest(const IngestRequest& req) {
             b.end_line = line;
             if (out.lend_text) b.texts.push_back(std::move(text));
             if (!parsed.Push(std::move(b))) break;
-            recycler.Drain(spare);
         }
         parsed.Close();
-        spare.clear();
-        recycler.Drain(spare);
-        spare.clear();
         summary.parse_cpu_seconds = ThreadCpuSeconds();
     });
     std::thread process_thread([&] {

@@ -165,9 +165,8 @@ TEST(Dedup, RepeatsWithinTheWindowOnly) {
             seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
             const int v = static_cast<int>((seed >> 33) % 30000);
             values.push_back(v);
-            RoutedEvent r;
+            RoutedEvent& r = b.events.Add();
             ASSERT_TRUE(r.event.Set("source.ip", "10.0." + std::to_string(v / 250) + "." + std::to_string(v % 250 + 1)));
-            b.events.push_back(std::move(r));
         }
         std::int64_t expected = 0;
         std::vector<int> kept;

@@ -114,20 +114,17 @@ const StageKeys& SK() {
 
 void Adopt(ParseOutput& parsed, Batch& batch) {
     batch.records += parsed.records;
-    batch.events.reserve(batch.events.size() + parsed.events.size());
-    const bool timed = parsed.event_times.size() == parsed.events.size();
-    for (std::size_t i = 0; i < parsed.events.size(); ++i) {
-        // (Built in place: the event moved once, into the new RoutedEvent as it is constructed.)
-        RoutedEvent& r = batch.events.emplace_back(std::move(parsed.events[i]));
-        r.line = parsed.event_lines[i];
-        r.time_source = timed ? parsed.event_times[i] : TimeSource(r.event);
-        r.first_seen = r.last_seen = r.time_source;
+    if (batch.events.empty()) {
+        std::swap(batch.events, parsed.events);  // (the events stay where the parser built them)
+    } else {
+        for (RoutedEvent& r : parsed.events) batch.events.Add() = std::move(r);
+        parsed.events.clear();
     }
     for (auto& rej : parsed.rejected) batch.rejected.push_back(std::move(rej));
 }
 
 void Deduplicator::Process(Batch& batch, core::Micros now) {
-    batch.events.resize(Process(std::span<RoutedEvent>(batch.events), now, batch.duplicates));
+    batch.events.Truncate(Process(batch.events.span(), now, batch.duplicates));
 }
 
 std::size_t Deduplicator::Process(std::span<RoutedEvent> events, core::Micros now, std::int64_t& duplicates) {
@@ -468,7 +465,7 @@ void Aggregator::Process(Batch& batch) {
         if (out != i) batch.events[out] = std::move(e);
         ++out;
     }
-    batch.events.resize(out);
+    batch.events.Truncate(out);
     for (auto k : opened) open_[k].stored = true;
 }
 

@@ -31,6 +31,7 @@
 #include "feeds/feed_config.hpp"
 #include "feeds/network_data.hpp"
 #include "feeds/parsers.hpp"
+#include "feeds/routed_event.hpp"
 
 namespace muhafiz::feeds {
 
@@ -65,24 +66,6 @@ private:
     std::int64_t root_id_ = 0;
 };
 
-enum class Route { kOwner, kPartner, kUnrouted };
-[[nodiscard]] std::string_view RouteName(Route r);
-
-// An event on its way through the stages, with the columns storage needs.
-struct RoutedEvent {
-    Event event;
-    std::int64_t line = 0;
-    std::int64_t time_source = 0;
-    std::uint64_t dedup_hash = 0;
-    std::optional<std::uint64_t> aggregate_hash;
-    std::int64_t organisation_id = 0;  // owner, 0 = none
-    std::int64_t recipient_id = 0;
-    Route route = Route::kUnrouted;
-    std::string scope_path;
-    bool notify = true;
-    std::int64_t first_seen = 0, last_seen = 0, count = 1;
-};
-
 // An aggregate already stored in an earlier batch that grew.
 struct AggregateUpdate {
     std::uint64_t aggregate_hash = 0;
@@ -93,7 +76,7 @@ struct AggregateUpdate {
 
 struct Batch {
     std::int64_t seq = 0;
-    std::vector<RoutedEvent> events;
+    RoutedEvents events;
     // The input chunks the events were parsed from, when their values are views of them
     // (ParseOutput::lend_text): kept until the blocks the events are built into are closed
     // (a batch's one chunk; a unit of the store the chunks of its batches).
@@ -110,7 +93,8 @@ struct Batch {
     std::int64_t end_line = 1;
 };
 
-// Turns parsed events into routed events (time_source filled, nothing else).
+// Adds the parsed events (ParseOutput::events: their line and time_source set) and rejections
+// to the batch.
 void Adopt(ParseOutput& parsed, Batch& batch);
 
 class Deduplicator {
@@ -138,7 +122,7 @@ class Enricher {
 public:
     Enricher(std::shared_ptr<const NetworkData> network, std::shared_ptr<const constituency::OwnerIndex> owners)
         : network_(std::move(network)), owners_(std::move(owners)) {}
-    void Process(Batch& batch) const { Process(std::span<RoutedEvent>(batch.events)); }
+    void Process(Batch& batch) const { Process(batch.events.span()); }
     void Process(std::span<RoutedEvent> events) const;
     // Adds prefix/AS/geo/registry fields and returns the owner organisation (0 when none).
     std::int64_t Enrich(Event& e) const;
@@ -156,7 +140,7 @@ class Router {
 public:
     // `home_country`: the platform's country (upper case).
     Router(const FeedConfig& feed, std::shared_ptr<const Directory> directory, std::string home_country);
-    void Process(Batch& batch) const { Process(std::span<RoutedEvent>(batch.events)); }
+    void Process(Batch& batch) const { Process(batch.events.span()); }
     void Process(std::span<RoutedEvent> events) const;
     void Route(RoutedEvent& e) const;
 
