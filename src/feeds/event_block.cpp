@@ -181,6 +181,8 @@ namespace {
 constexpr char kPacked = '\x01';
 }  // namespace
 
+bool IsPackedBlockText(std::string_view stored) { return !stored.empty() && stored.front() == kPacked; }
+
 std::string PackBlockText(std::string_view text) {
     if (text.size() > static_cast<std::size_t>(LZ4_MAX_INPUT_SIZE)) return std::string(text);
     const int in = static_cast<int>(text.size());
@@ -200,7 +202,7 @@ std::string PackBlockText(std::string_view text) {
 }
 
 core::Result<std::string> UnpackBlockText(std::string stored) {
-    if (stored.empty() || stored.front() != kPacked) return stored;
+    if (!IsPackedBlockText(stored)) return stored;
     const auto damaged = [] { return core::Invalid("data", "a stored block of events is damaged (its packed text does not decode)"); };
     const auto colon = stored.find(':');
     std::size_t size = 0;

@@ -87,6 +87,8 @@ private:
 // SQLite stores blocks packed (the database ~4x smaller, less to write); PostgreSQL compresses
 // large values itself and stores them as they are.
 [[nodiscard]] std::string PackBlockText(std::string_view text);
+// True for a packed text (PackBlockText's).
+[[nodiscard]] bool IsPackedBlockText(std::string_view stored);
 // The text of a stored block (packed or not); an error when a packed one does not decode.
 [[nodiscard]] core::Result<std::string> UnpackBlockText(std::string stored);
 

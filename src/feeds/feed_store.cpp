@@ -497,22 +497,19 @@ core::Status FeedStore::WriteBatch(db::Connection& conn, RunRecord& run, Batch& 
                 }
                 id += std::get<std::int64_t>(row[1]);
             }
-            // SQLite: the texts packed (PackBlockText), and put back in the rows once written (the
-            // caller reuses their buffers).
+            // SQLite: the texts packed (PackBlockText; the pipeline packs them as it closes the
+            // blocks), and put back in the rows once written (the caller reuses their buffers).
             static const auto kData = static_cast<std::size_t>(
                 std::find(kBlockCols.begin(), kBlockCols.end(), "data") - kBlockCols.begin());
-            std::vector<std::string> texts;
+            std::vector<std::pair<std::string*, std::string>> packed;  // (row's text, the text as it was)
             if (conn.dialect() == db::Dialect::kSqlite)
                 for (auto& row : batch.block_rows)
-                    if (auto* text = std::get_if<std::string>(&row[kData])) {
-                        texts.push_back(PackBlockText(*text));
-                        std::swap(texts.back(), *text);
+                    if (auto* text = std::get_if<std::string>(&row[kData]); text && !IsPackedBlockText(*text)) {
+                        packed.emplace_back(text, PackBlockText(*text));
+                        std::swap(packed.back().second, *text);
                     }
             auto inserted = conn.BulkInsert("feed_event_blocks", kBlockCols, batch.block_rows);
-            std::size_t t = 0;
-            if (!texts.empty())
-                for (auto& row : batch.block_rows)
-                    if (auto* text = std::get_if<std::string>(&row[kData])) std::swap(texts[t++], *text);
+            for (auto& [text, was] : packed) std::swap(*text, was);
             MUHAFIZ_CHECK(inserted);
             // In key order: each insert lands next to the previous one in the owners' B-tree.
             std::sort(owners.begin(), owners.end(), [](const Params& a, const Params& b) {

@@ -371,8 +371,9 @@ private:
     std::vector<RoutedEvents> lists_;
 };
 
-// Block texts (feed_event_blocks.data) handed back by the store thread once written, reused by
-// the processing thread: fewer allocations, page faults and cross-thread frees per block. Bounded
+// Block texts (feed_event_blocks.data) handed back once packed (SQLite, RunContext::pack_blocks)
+// or by the store thread once written, reused by the processing thread: fewer allocations, page
+// faults and cross-thread frees per block. Bounded
 // by the capacity it holds (kPoolBytes) and by count (kPoolTexts).
 class TextPool {
 public:
@@ -519,6 +520,9 @@ private:
 struct RunContext {
     Recycler* recycler = nullptr;  // null: event lists are freed where they are done with
     TextPool* texts = nullptr;     // null: block texts are allocated for each block
+    // The texts of blocks packed as they are closed (SQLite stores them packed: PackBlockText),
+    // while they are in the CPU's cache; the buffer goes straight back to `texts` for the next.
+    bool pack_blocks = false;
     FeedConfig feed;
     RunRecord* run = nullptr;
     core::Micros now = 0;
@@ -586,6 +590,11 @@ void BlockBuilder::Close(RunContext& ctx, Group& g, std::vector<db::Params>& row
             AppendDedupHash(dedup, slot->dedup);
         }
         first += run.n;
+    }
+    if (ctx.pack_blocks) {
+        std::string packed = PackBlockText(text);
+        if (ctx.texts) ctx.texts->Put(std::move(text));
+        text = std::move(packed);
     }
     db::Params& row = rows.emplace_back();
     row.reserve(19);
@@ -944,6 +953,7 @@ core::Result<RunContext> PrepareContext(FeedStore& store, db::Connection& conn, 
     ctx.feed = feed;
     ctx.run = &run;
     ctx.now = core::NowMicros();
+    ctx.pack_blocks = conn.dialect() == db::Dialect::kSqlite;
     auto directory = MUHAFIZ_TRY(Directory::Load(conn));
     ctx.dedup = std::make_unique<Deduplicator>(feed.dedup_fields, feed.dedup_window);
     for (const auto& [h, t] : MUHAFIZ_TRY(store.LoadDedup(conn, feed.name, ctx.now - feed.dedup_window)))
@@ -1315,8 +1325,10 @@ core::Result<IngestSummary> Pipeline::Ingest(const IngestRequest& req) {
             for (;;) {
                 const std::int64_t events_before = run.events;
                 MUHAFIZ_CHECK(store_.WriteBatch(*conn, run, *cur, now));
-                for (auto& row : cur->block_rows)  // written: the texts go back to be filled again
-                    if (auto* text = std::get_if<std::string>(&row[kBlockDataColumn])) texts.Put(std::move(*text));
+                for (auto& row : cur->block_rows)  // written: the texts go back to be filled again (not
+                    // the packed ones: packing handed their buffers back already)
+                    if (auto* text = std::get_if<std::string>(&row[kBlockDataColumn]); text && !IsPackedBlockText(*text))
+                        texts.Put(std::move(*text));
                 events += static_cast<std::size_t>(run.events - events_before);
                 cur.reset();
                 if (events >= kGroupEvents || req.throttle_ms > 0) break;
