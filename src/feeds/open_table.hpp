@@ -6,6 +6,7 @@
 // Thread-safety: a plain value (one thread at a time).
 #pragma once
 
+#include <algorithm>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
@@ -50,6 +51,12 @@ public:
         if (!slots_.empty()) __builtin_prefetch(&slots_[Home(key)]);
     }
     [[nodiscard]] std::size_t size() const { return used_; }
+    // Empties the table, keeping its slots.
+    void Clear() {
+        if (used_ == 0) return;
+        std::fill(slots_.begin(), slots_.end(), Entry{});
+        used_ = 0;
+    }
 
 private:
     struct Entry {

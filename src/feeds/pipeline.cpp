@@ -371,10 +371,11 @@ private:
     std::vector<RoutedEvents> lists_;
 };
 
-// Block texts (feed_event_blocks.data) handed back once packed (SQLite, RunContext::pack_blocks)
-// or by the store thread once written, reused by the processing thread: fewer allocations, page
-// faults and cross-thread frees per block. Bounded
-// by the capacity it holds (kPoolBytes) and by count (kPoolTexts).
+// Large strings reused instead of allocated again: block texts (feed_event_blocks.data) handed
+// back once packed (SQLite, RunContext::pack_blocks) or by the store thread once written, for the
+// processing thread; input chunks handed back once their unit is flushed, for the parse thread.
+// Fewer allocations, page faults and cross-thread frees. Bounded by the capacity it holds
+// (kPoolBytes) and by count (kPoolTexts).
 class TextPool {
 public:
     static constexpr std::size_t kPoolBytes = std::size_t{64} << 20, kPoolTexts = 32768;
@@ -500,6 +501,21 @@ private:
         std::size_t raw_bytes = 0;  // of raws left out of the arena
         std::vector<Slot> slots;
     };
+    // Empties a closed group for its next block, keeping the capacity of its arena, slots, runs
+    // and run index (a block's worth: not allocated and grown again for every block).
+    static void Reset(Group& g) {
+        g.n = 0;
+        g.time_min = g.time_max = 0;
+        g.scope_min.clear();
+        g.scope_max.clear();
+        g.classes.clear();
+        g.observation.clear();
+        g.runs.clear();
+        g.run_index.Clear();
+        g.arena.clear();
+        g.raw_bytes = 0;
+        g.slots.clear();
+    }
     [[nodiscard]] static std::uint64_t GroupKey(const RoutedEvent& e) {
         return (static_cast<std::uint64_t>(e.recipient_id) << 8) | (static_cast<std::uint64_t>(e.route) << 1) |
                (e.notify ? 1u : 0u);
@@ -509,7 +525,11 @@ private:
     std::vector<Group> groups_;
     boost::unordered_flat_map<std::uint64_t, std::size_t> index_;  // (recipient, route, notify) -> groups_
     std::vector<db::Params> closed_;  // blocks that reached kMaxBlockEvents
-    std::vector<std::string> spare_;  // arenas of closed groups, reused
+    // Groups of flushed units (Reset), reused for new groups: at most kSpareGroups, holding
+    // arenas of kSpareBytes in all.
+    static constexpr std::size_t kSpareGroups = 256, kSpareBytes = std::size_t{64} << 20;
+    std::vector<Group> spare_;
+    std::size_t spare_bytes_ = 0;
     std::int64_t events_ = 0;
     std::size_t bytes_ = 0;
     std::string data_;  // scratch
@@ -617,15 +637,19 @@ void BlockBuilder::Close(RunContext& ctx, Group& g, std::vector<db::Params>& row
     row.emplace_back(std::move(dedup));
     row.emplace_back(std::move(text));
     row.emplace_back(std::move(slices));  // (not a column: the store writes the owners' entries from it)
-    g.arena.clear();
-    if (spare_.size() < 256) spare_.push_back(std::move(g.arena));
-    g = Group{g.recipient, g.route, g.notify};
+    Reset(g);
 }
 
 void BlockBuilder::Flush(RunContext& ctx, std::vector<db::Params>& rows) {
     for (auto& row : closed_) rows.push_back(std::move(row));
     closed_.clear();
-    for (auto& g : groups_) Close(ctx, g, rows);
+    for (auto& g : groups_) {
+        Close(ctx, g, rows);
+        if (spare_.size() < kSpareGroups && spare_bytes_ + g.arena.capacity() <= kSpareBytes) {
+            spare_bytes_ += g.arena.capacity();
+            spare_.push_back(std::move(g));
+        }
+    }
     groups_.clear();
     index_.clear();
     events_ = 0;
@@ -700,6 +724,11 @@ void BlockBuilder::Add(RunContext& ctx, RoutedEvent& e, const CompactBase& base)
     auto [it, fresh] = index_.try_emplace(GroupKey(e), groups_.size());
     if (fresh) {
         Group& ng = groups_.emplace_back();
+        if (!spare_.empty()) {
+            ng = std::move(spare_.back());
+            spare_.pop_back();
+            spare_bytes_ -= ng.arena.capacity();
+        }
         ng.recipient = e.recipient_id;
         ng.route = e.route;
         ng.notify = e.notify;
@@ -710,10 +739,6 @@ void BlockBuilder::Add(RunContext& ctx, RoutedEvent& e, const CompactBase& base)
                                                          static_cast<std::uint32_t>(g->runs.size()), new_run);
     if (new_run) g->runs.emplace_back().owner = e.organisation_id;
     Run* run = &g->runs[run_at];
-    if (g->n == 0 && g->arena.capacity() < 4096 && !spare_.empty()) {
-        g->arena = std::move(spare_.back());
-        spare_.pop_back();
-    }
     BlockEvent b;
     b.line = e.line;
     b.time_source = e.time_source;
@@ -1184,6 +1209,13 @@ core::Result<IngestSummary> Pipeline::Ingest(const IngestRequest& req) {
     ctx.recycler = &recycler;
     TextPool texts;
     ctx.texts = &texts;
+    // The input chunks of flushed units, read into again by the parse thread (not allocated,
+    // faulted in and freed across the threads ~1 MiB at a time).
+    TextPool chunk_pool;
+    auto recycle_chunks = [&chunk_pool](Batch& unit) {
+        for (auto& t : unit.texts) chunk_pool.Put(std::move(*t));
+        unit.texts.clear();
+    };
 
     // SQLite: checkpoint the WAL less often while a large report streams in (fewer fsyncs; with
     // 32 KiB pages the WAL may reach 2 GiB before one); the default comes back when the run ends.
@@ -1241,7 +1273,7 @@ core::Result<IngestSummary> Pipeline::Ingest(const IngestRequest& req) {
         for (;;) {
             // Each chunk goes with its batch: the events' values are views of it (not for an
             // aggregated feed, whose aggregates outlive their batch).
-            auto text = std::make_unique<std::string>();
+            auto text = std::make_unique<std::string>(chunk_pool.Take());
             std::string& chunk = *text;
             auto more = reader->Next(chunk, req.chunk_bytes, csv);
             if (!more) {
@@ -1261,6 +1293,7 @@ core::Result<IngestSummary> Pipeline::Ingest(const IngestRequest& req) {
             b.end_offset = reader->offset();
             b.end_line = line;
             if (out.lend_text) b.texts.push_back(std::move(text));
+            else chunk_pool.Put(std::move(*text));
             if (!parsed.Push(std::move(b))) break;
         }
         parsed.Close();
@@ -1287,7 +1320,7 @@ core::Result<IngestSummary> Pipeline::Ingest(const IngestRequest& req) {
             open = true;
             if (ctx.blocks.events() >= unit_events || ctx.blocks.bytes() >= kUnitBytes) {
                 ctx.blocks.Flush(ctx, unit.block_rows);
-                unit.texts.clear();  // (the blocks' texts hold what they needed of them)
+                recycle_chunks(unit);  // (the blocks' texts hold what they needed of them)
                 open = false;
                 if (!processed.Push(std::exchange(unit, Batch{}))) {
                     stopped = true;
@@ -1297,7 +1330,7 @@ core::Result<IngestSummary> Pipeline::Ingest(const IngestRequest& req) {
         }
         if (open && !stopped) {
             ctx.blocks.Flush(ctx, unit.block_rows);
-            unit.texts.clear();
+            recycle_chunks(unit);
             (void)processed.Push(std::move(unit));
         }
         processed.Close();

@@ -80,7 +80,7 @@ struct Batch {
     // The input chunks the events were parsed from, when their values are views of them
     // (ParseOutput::lend_text): kept until the blocks the events are built into are closed
     // (a batch's one chunk; a unit of the store the chunks of its batches).
-    std::vector<std::unique_ptr<const std::string>> texts;
+    std::vector<std::unique_ptr<std::string>> texts;  // (read only while lent)
     std::vector<Rejection> rejected;
     std::vector<AggregateUpdate> updates;
     std::vector<db::Params> event_rows;  // the events as feed_events rows (built off the store thread)
