@@ -344,26 +344,21 @@ public:
     // (On the calling thread.) A list handed back, empty, with at most RoutedEvents::kKeep
     // elements kept; an empty list when none was. Lists beyond kKeepLists are freed.
     RoutedEvents Take() {
-        std::vector<RoutedEvents> local;
+        RoutedEvents out;
+        std::vector<RoutedEvents> extra;  // (freed here, outside the lock)
         {
             std::lock_guard lock(mu_);
-            if (lists_.size() <= kKeepLists) {
-                if (lists_.empty()) return {};
-                RoutedEvents out = std::move(lists_.back());
+            if (!lists_.empty()) {
+                out = std::move(lists_.back());
                 lists_.pop_back();
-                out.Trim();
-                return out;
             }
-            local.swap(lists_);
+            while (lists_.size() > kKeepLists) {
+                extra.push_back(std::move(lists_.back()));
+                lists_.pop_back();
+            }
         }
-        RoutedEvents out = std::move(local.back());
-        local.pop_back();
         out.Trim();
-        {
-            std::lock_guard lock(mu_);
-            for (std::size_t i = 0; i < local.size() && lists_.size() < kKeepLists; ++i) lists_.push_back(std::move(local[i]));
-        }
-        return out;  // (the rest of `local` freed here)
+        return out;
     }
 
 private:

@@ -89,7 +89,6 @@ public:
     [[nodiscard]] const RoutedEvent& operator[](std::size_t i) const noexcept { return items_[i]; }
     [[nodiscard]] RoutedEvent& back() noexcept { return items_[size_ - 1]; }
     [[nodiscard]] std::span<RoutedEvent> span() noexcept { return {items_.data(), size_}; }
-    operator std::span<RoutedEvent>() noexcept { return span(); }  // NOLINT
 
     // A new last element, as new: a kept one reset (RoutedEvent::Reset), or a new one. The kept
     // ones were last written on another thread's core: the one after next is fetched ahead.
