@@ -502,7 +502,7 @@ core::Status FeedStore::WriteBatch(db::Connection& conn, RunRecord& run, Batch& 
             static const auto kData = static_cast<std::size_t>(
                 std::find(kBlockCols.begin(), kBlockCols.end(), "data") - kBlockCols.begin());
             std::vector<std::pair<std::string*, std::string>> packed;  // (row's text, the text as it was)
-            if (conn.dialect() == db::Dialect::kSqlite)
+            if (PacksBlocks(conn))
                 for (auto& row : batch.block_rows)
                     if (auto* text = std::get_if<std::string>(&row[kData]); text && !IsPackedBlockText(*text)) {
                         packed.emplace_back(text, PackBlockText(*text));

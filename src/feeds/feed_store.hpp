@@ -109,6 +109,9 @@ class FeedStore {
 public:
     explicit FeedStore(db::Database& db) : db_(db) {}
     db::Database& database() { return db_; }
+    // Whether this database stores block texts packed (PackBlockText: SQLite; PostgreSQL
+    // compresses large values itself). WriteBatch packs those not packed yet.
+    [[nodiscard]] static bool PacksBlocks(const db::Connection& conn) { return conn.dialect() == db::Dialect::kSqlite; }
 
     // ---- runs
     [[nodiscard]] core::Result<std::optional<RunRecord>> FindRunByHash(db::Connection& conn, const std::string& feed,

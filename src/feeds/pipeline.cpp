@@ -535,8 +535,8 @@ private:
 struct RunContext {
     Recycler* recycler = nullptr;  // null: event lists are freed where they are done with
     TextPool* texts = nullptr;     // null: block texts are allocated for each block
-    // The texts of blocks packed as they are closed (SQLite stores them packed: PackBlockText),
-    // while they are in the CPU's cache; the buffer goes straight back to `texts` for the next.
+    // The texts of blocks packed as they are closed (FeedStore::PacksBlocks: PackBlockText), while
+    // they are in the CPU's cache; the buffer goes straight back to `texts` for the next.
     bool pack_blocks = false;
     FeedConfig feed;
     RunRecord* run = nullptr;
@@ -973,7 +973,7 @@ core::Result<RunContext> PrepareContext(FeedStore& store, db::Connection& conn, 
     ctx.feed = feed;
     ctx.run = &run;
     ctx.now = core::NowMicros();
-    ctx.pack_blocks = conn.dialect() == db::Dialect::kSqlite;
+    ctx.pack_blocks = FeedStore::PacksBlocks(conn);
     auto directory = MUHAFIZ_TRY(Directory::Load(conn));
     ctx.dedup = std::make_unique<Deduplicator>(feed.dedup_fields, feed.dedup_window);
     for (const auto& [h, t] : MUHAFIZ_TRY(store.LoadDedup(conn, feed.name, ctx.now - feed.dedup_window)))
