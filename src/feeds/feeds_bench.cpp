@@ -241,7 +241,8 @@ int EndToEnd(const std::string& url, const std::string& label, const std::string
                 per_wall, cpu, per_core, label == "SQLite" && per_core < kTargetPerCore ? "  TARGET MISSED" : "",
                 s->queue_high_water);
     auto per = [&](double t) { return static_cast<long long>(static_cast<double>(s->run.events) / std::max(t, 1e-9)); };
-    std::printf("  CPU per thread: parse %.2f s (%lld events/s), process %.2f s (%lld events/s), store %.2f s "
+    std::printf("  CPU per thread: parse + stages %.2f s (%lld events/s), process (closing blocks) %.2f s "
+                "(%lld events/s), store %.2f s "
                 "(%lld events/s)\n",
                 s->parse_cpu_seconds, per(s->parse_cpu_seconds), s->process_cpu_seconds, per(s->process_cpu_seconds),
                 s->store_cpu_seconds, per(s->store_cpu_seconds));

@@ -22,14 +22,16 @@ core::Micros TimeSource(const Event& e) {
 
 namespace {
 
-// What a parser gives with each event it keeps: its line, and its time.source as a time.
-void Keep(RoutedEvent& r, std::int64_t line) {
+// What a parser gives with each event it keeps: its line, and its time.source as a time; the
+// events go to ParseOutput::ready when it takes them.
+void Keep(ParseOutput& out, RoutedEvent& r, std::int64_t line) {
     r.line = line;
     r.time_source = r.first_seen = r.last_seen = TimeSource(r.event);
+    if (out.ready && out.events.size() >= out.ready_every) out.ready(out.events);
 }
 
 // A parsed event moved into the output.
-void Keep(ParseOutput& out, Event&& e, std::int64_t line) { Keep(out.events.Add(std::move(e)), line); }
+void Keep(ParseOutput& out, Event&& e, std::int64_t line) { Keep(out, out.events.Add(std::move(e)), line); }
 
 std::string_view TrimView(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
@@ -445,7 +447,7 @@ public:
         std::size_t n = 0;
         // Room for the chunk's events (a report row is a few hundred bytes): the events are not
         // moved again and again while the list grows.
-        out.events.reserve(out.events.size() + text.size() / 192 + 8);
+        if (!out.ready) out.events.reserve(out.events.size() + text.size() / 192 + 8);
         for (;;) {
             const auto o = tok.Next(cells_, n);
             if (o == CsvTokenizer::Outcome::kEnd) break;
@@ -482,7 +484,7 @@ public:
             if (ctx_.keep_raw)
                 e.SetRawBytes(tok.record_text(), tok.record_ascii() || (record_utf8_ && !HasNul(tok.record_text())));
             AddConstants(e);
-            Keep(r, tok.record_line());
+            Keep(out, r, tok.record_line());
         }
     }
 

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -53,6 +54,12 @@ struct ParseOutput {
     // batch, then with its unit of the store until the unit's blocks are flushed (the blocks
     // copy the events' raw lines from it when they are closed).
     bool lend_text = false;
+    // When set, the parser hands its events over as it goes: whenever `events` holds
+    // `ready_every`, it calls `ready`, which takes them (and leaves the list empty, its elements
+    // kept for reuse). The events then go through the stages while they are still in the CPU's
+    // cache, and the list stays small. Those parsed since the last call stay in `events`.
+    std::function<void(RoutedEvents&)> ready;
+    std::size_t ready_every = 64;
 };
 
 // What every parser adds to its events.

@@ -65,9 +65,10 @@ struct Parsed {
 // `reuse`: an event list whose elements the parser reuses (as the pipeline hands back the lists of
 // the batches it is done with); the text's events are built in it, copied out, and stay there
 // for the caller. `lent`: the chunks are kept there and lent to the events
-// (ParseOutput::lend_text, as the pipeline does).
+// (ParseOutput::lend_text, as the pipeline does). `ready_every`: the events are taken as they are
+// parsed, that many at a time (ParseOutput::ready, as the pipeline does), then the rest.
 Parsed ParseAll(Parser& p, const std::string& text, std::size_t chunk = 300, RoutedEvents* reuse = nullptr,
-                std::deque<std::string>* lent = nullptr) {
+                std::deque<std::string>* lent = nullptr, std::size_t ready_every = 0) {
     auto reader = ChunkReader::FromData(text);
     std::int64_t line = 1;
     if (p.has_header()) {
@@ -82,6 +83,25 @@ Parsed ParseAll(Parser& p, const std::string& text, std::size_t chunk = 300, Rou
         out.events = std::move(*reuse);
         out.events.clear();
     }
+    Parsed all;
+    auto take = [&](RoutedEvents& events) {
+        for (RoutedEvent& r : events) {
+            EXPECT_EQ(r.first_seen, r.time_source);
+            EXPECT_EQ(r.last_seen, r.time_source);
+            EXPECT_EQ(r.time_source, TimeSource(r.event));
+            if (reuse) all.events.push_back(r.event);
+            else all.events.push_back(std::move(r.event));
+            all.event_lines.push_back(r.line);
+        }
+    };
+    if (ready_every) {
+        out.ready_every = ready_every;
+        out.ready = [&](RoutedEvents& events) {
+            EXPECT_EQ(events.size(), ready_every);
+            take(events);
+            events.clear();
+        };
+    }
     std::string c;
     while (true) {
         auto more = reader->Next(c, chunk, p.csv_records());
@@ -93,15 +113,8 @@ Parsed ParseAll(Parser& p, const std::string& text, std::size_t chunk = 300, Rou
         p.Parse(parsed, line, out);  // (appends)
         line += std::count(parsed.begin(), parsed.end(), '\n');
     }
-    Parsed all;
-    for (RoutedEvent& r : out.events) {
-        EXPECT_EQ(r.first_seen, r.time_source);
-        EXPECT_EQ(r.last_seen, r.time_source);
-        EXPECT_EQ(r.time_source, TimeSource(r.event));
-        if (reuse) all.events.push_back(r.event);
-        else all.events.push_back(std::move(r.event));
-        all.event_lines.push_back(r.line);
-    }
+    EXPECT_LT(out.events.size(), ready_every ? ready_every : SIZE_MAX);
+    take(out.events);
     all.rejected = std::move(out.rejected);
     all.records = out.records;
     if (reuse) *reuse = std::move(out.events);
@@ -694,6 +707,41 @@ TEST(Blocklist, PlainListGolden) {
     EXPECT_EQ(out.events.size(), 5u);
     EXPECT_EQ(out.rejected.size(), 1u);
     Golden("blocklist_drop", Render(out));
+}
+
+// Events handed over as they are parsed (ParseOutput::ready, a few at a time: the pipeline's
+// stages take them while they are in the cache) are the events parsed in one go, in the same order
+// with the same lines, by every kind of parser; rejections are unchanged.
+TEST(Parsers, EventsHandedOverAsParsedAreTheSame) {
+    auto mapping = ParseCsvMapping(R"({"delimiter": ";", "header": true,
+        "columns": {"addr": "source.ip", "seen": "time.source", "port": "source.port", "what": "classification.identifier"},
+        "constants": {"classification.type": "scanner"}, "time_format": "%d/%m/%Y %H:%M"})");
+    ASSERT_TRUE(mapping) << mapping.error().message;
+    struct Case {
+        std::string format, file;
+    };
+    std::vector<Case> cases = {{"csv", "generic/sensors.csv"},
+                               {"jsonl", "intelmq/events.jsonl"},
+                               {"blocklist:blacklist", "blocklist/drop.txt"}};
+    for (const std::string name : {"scan_http", "scan_dns", "scan_snmp", "event4_sinkhole_http", "compromised_website"})
+        cases.push_back({"shadowserver:" + name, "shadowserver/" + name + ".csv"});
+    for (const auto& c : cases) {
+        SCOPED_TRACE(c.format);
+        const std::string text = Slurp(Data(c.file));
+        for (const bool lend : {false, true})
+            for (const std::size_t every : {std::size_t{1}, std::size_t{2}, std::size_t{3}}) {
+                auto whole = MakeParser(c.format, Ctx(), "x", &*mapping);
+                auto taken = MakeParser(c.format, Ctx(), "x", &*mapping);
+                ASSERT_TRUE(whole && taken);
+                std::deque<std::string> chunks_whole, chunks_taken;
+                const Parsed a = ParseAll(**whole, text, 64, nullptr, lend ? &chunks_whole : nullptr);
+                const Parsed b = ParseAll(**taken, text, 64, nullptr, lend ? &chunks_taken : nullptr, every);
+                ASSERT_GE(a.events.size(), 3u);
+                EXPECT_EQ(Render(a), Render(b));
+                EXPECT_EQ(a.event_lines, b.event_lines);
+                EXPECT_EQ(a.records, b.records);
+            }
+    }
 }
 
 TEST(Event, SanitationRules) {

@@ -411,26 +411,38 @@ struct RunContext;
 
 // The open blocks of a non-aggregated feed's run (migration 019, feeds/event_block.hpp): one per
 // recipient, route and notify flag, kept open across batches so that a block holds the events of
-// many input chunks. An event is encoded into its block's text when it is processed (the Event
-// itself is freed at once: only the compact text is held); Flush closes every open block as a
-// feed_event_blocks row. A block holds at most kMaxBlockEvents events. Used by one thread.
+// many input chunks. An event is encoded into its block's group when it is processed (the Event is
+// then reused for the next one: only the encoding is held). A block holds at most kMaxBlockEvents
+// events. Seal hands a unit's groups over, and Close turns each into a feed_event_blocks row: the
+// ingest seals on the thread that runs the stages and closes on the next one (the ordering by
+// owner and the packing of the text are a third of the work after parsing, and need nothing of
+// the events). Add, the Prefetch* and Seal are for one thread; Close and GiveBack for any.
 class BlockBuilder {
 public:
-    void Add(RunContext& ctx, RoutedEvent& e, const CompactBase& base);
+    struct Group;
+    using Groups = std::vector<Group>;
+    void Add(RoutedEvent& e, const CompactBase& base);
     // Fetches into the cache what Add will read for `e`, a few events ahead: the slot of its
     // owner in its group's run table (far ahead), then its run and where its group writes next
     // (nearer). Without effect on what is stored.
     void PrefetchSlot(const RoutedEvent& e) const;
     void PrefetchRun(const RoutedEvent& e) const;
     void PrefetchPrevious(const RoutedEvent& e) const;  // its run's previous values (nearer still)
-    // Closes the open blocks (and those already closed) into `rows`; the row's id (its first
-    // event id) is set by the store, which allocates the ids.
+    // Hands over the blocks of the unit: those that reached kMaxBlockEvents and the open ones
+    // (appended to `out`, in that order), to be closed; the next event opens new ones.
+    void Seal(Groups& out);
+    // A sealed block as a row of `rows` (the row's id, its first event id, is set by the store,
+    // which allocates the ids); counts its events in ctx.counting, and empties the group. Only
+    // reads the rest of `ctx` (what is set before the first block is sealed).
+    static void Close(RunContext& ctx, Group& g, std::vector<db::Params>& rows);
+    // Closed groups, back for new blocks (their arenas, slots and tables keep their capacity).
+    void GiveBack(Groups&& groups);
+    // Seal, Close and GiveBack on the calling thread.
     void Flush(RunContext& ctx, std::vector<db::Params>& rows);
-    // Events and bytes of text since the last Flush.
+    // Events and bytes of text since the last Seal.
     [[nodiscard]] std::int64_t events() const { return events_; }
     [[nodiscard]] std::size_t bytes() const { return bytes_; }
 
-private:
     // One owner's events in an open block (owner 0: none). Each is encoded against the owner's
     // previous event (its first on its own: nothing repeated from another owner's events), and
     // the block's text holds them one after another, so that a reader may start at an owner's
@@ -470,6 +482,8 @@ private:
     };
     static_assert(kRepeatedScope == 1 && kRepeatedTaxonomy == 2 && kRepeatedType == 4 && kRepeatedIdentifier == 8 &&
                   kRepeatedSeverity == 16 && kRepeatedCc == 32);
+
+public:
     struct Group {
         std::int64_t recipient = 0;
         Route route = Route::kUnrouted;
@@ -496,6 +510,8 @@ private:
         std::size_t raw_bytes = 0;  // of raws left out of the arena
         std::vector<Slot> slots;
     };
+
+private:
     // Empties a closed group for its next block, keeping the capacity of its arena, slots, runs
     // and run index (a block's worth: not allocated and grown again for every block).
     static void Reset(Group& g) {
@@ -515,16 +531,21 @@ private:
         return (static_cast<std::uint64_t>(e.recipient_id) << 8) | (static_cast<std::uint64_t>(e.route) << 1) |
                (e.notify ? 1u : 0u);
     }
-    void Close(RunContext& ctx, Group& g, std::vector<db::Params>& rows);
+    // A group for a new block of (recipient, route, notify): a spare one when there is one.
+    Group NewGroup(const RoutedEvent& e);
 
-    std::vector<Group> groups_;
+    Groups groups_;
     boost::unordered_flat_map<std::uint64_t, std::size_t> index_;  // (recipient, route, notify) -> groups_
-    std::vector<db::Params> closed_;  // blocks that reached kMaxBlockEvents
-    // Groups of flushed units (Reset), reused for new groups: at most kSpareGroups, holding
-    // arenas of kSpareBytes in all.
+    Groups sealed_;  // blocks that reached kMaxBlockEvents
+    // Closed groups (Reset), reused for new blocks: at most kSpareGroups, holding arenas of
+    // kSpareBytes in all. (GiveBack may be called on another thread than Add.)
     static constexpr std::size_t kSpareGroups = 256, kSpareBytes = std::size_t{64} << 20;
-    std::vector<Group> spare_;
-    std::size_t spare_bytes_ = 0;
+    struct Spares {
+        std::mutex mu;
+        Groups groups;
+        std::size_t bytes = 0;
+    };
+    std::unique_ptr<Spares> spare_ = std::make_unique<Spares>();
     std::int64_t events_ = 0;
     std::size_t bytes_ = 0;
     std::string data_;  // scratch
@@ -635,20 +656,48 @@ void BlockBuilder::Close(RunContext& ctx, Group& g, std::vector<db::Params>& row
     Reset(g);
 }
 
-void BlockBuilder::Flush(RunContext& ctx, std::vector<db::Params>& rows) {
-    for (auto& row : closed_) rows.push_back(std::move(row));
-    closed_.clear();
-    for (auto& g : groups_) {
-        Close(ctx, g, rows);
-        if (spare_.size() < kSpareGroups && spare_bytes_ + g.arena.capacity() <= kSpareBytes) {
-            spare_bytes_ += g.arena.capacity();
-            spare_.push_back(std::move(g));
-        }
-    }
+void BlockBuilder::Seal(Groups& out) {
+    for (auto& g : sealed_) out.push_back(std::move(g));
+    sealed_.clear();
+    for (auto& g : groups_)
+        if (g.n > 0) out.push_back(std::move(g));
     groups_.clear();
     index_.clear();
     events_ = 0;
     bytes_ = 0;
+}
+
+void BlockBuilder::GiveBack(Groups&& groups) {
+    std::lock_guard lock(spare_->mu);
+    for (auto& g : groups) {
+        if (spare_->groups.size() >= kSpareGroups || spare_->bytes + g.arena.capacity() > kSpareBytes) break;
+        spare_->bytes += g.arena.capacity();
+        spare_->groups.push_back(std::move(g));
+    }
+    groups.clear();
+}
+
+BlockBuilder::Group BlockBuilder::NewGroup(const RoutedEvent& e) {
+    Group g;
+    {
+        std::lock_guard lock(spare_->mu);
+        if (!spare_->groups.empty()) {
+            g = std::move(spare_->groups.back());
+            spare_->groups.pop_back();
+            spare_->bytes -= g.arena.capacity();
+        }
+    }
+    g.recipient = e.recipient_id;
+    g.route = e.route;
+    g.notify = e.notify;
+    return g;
+}
+
+void BlockBuilder::Flush(RunContext& ctx, std::vector<db::Params>& rows) {
+    Groups groups;
+    Seal(groups);
+    for (auto& g : groups) Close(ctx, g, rows);
+    GiveBack(std::move(groups));
 }
 
 void BlockBuilder::PrefetchSlot(const RoutedEvent& e) const {
@@ -683,7 +732,7 @@ void BlockBuilder::PrefetchPrevious(const RoutedEvent& e) const {
     }
 }
 
-void BlockBuilder::Add(RunContext& ctx, RoutedEvent& e, const CompactBase& base) {
+void BlockBuilder::Add(RoutedEvent& e, const CompactBase& base) {
     // The fields Add reads, found in one pass over the event's own fields (a table by dense key
     // index), then among its shared ones: not one search of the fields per key.
     enum Slot : std::uint8_t { kObs, kTs, kIp, kAsn, kNet, kTax, kType, kId, kSev, kCc, kSlots };
@@ -717,17 +766,7 @@ void BlockBuilder::Add(RunContext& ctx, RoutedEvent& e, const CompactBase& base)
     };
     auto value_or = [&](Slot s, std::string_view fallback = {}) { return found[s] ? found[s]->value : fallback; };
     auto [it, fresh] = index_.try_emplace(GroupKey(e), groups_.size());
-    if (fresh) {
-        Group& ng = groups_.emplace_back();
-        if (!spare_.empty()) {
-            ng = std::move(spare_.back());
-            spare_.pop_back();
-            spare_bytes_ -= ng.arena.capacity();
-        }
-        ng.recipient = e.recipient_id;
-        ng.route = e.route;
-        ng.notify = e.notify;
-    }
+    if (fresh) groups_.push_back(NewGroup(e));
     Group* g = &groups_[it->second];
     bool new_run = false;
     const std::uint32_t run_at = *g->run_index.FindOrAdd(static_cast<std::uint64_t>(e.organisation_id),
@@ -818,7 +857,9 @@ void BlockBuilder::Add(RunContext& ctx, RoutedEvent& e, const CompactBase& base)
     }
     ++events_;
     bytes_ += g->arena.size() - before + (raw_follows ? b.raw.size() : 0) + 16;
-    if (++g->n >= kMaxBlockEvents) Close(ctx, *g, closed_);
+    if (++g->n >= kMaxBlockEvents) {
+        sealed_.push_back(std::exchange(*g, NewGroup(e)));
+    }
 }
 
 // A non-aggregated feed's events (a slice of a batch, ProcessBatch) into the run's open blocks
@@ -844,7 +885,7 @@ void BuildBlocks(RunContext& ctx, std::span<RoutedEvent> events,
         if (i + kSlotAhead < n) ctx.blocks.PrefetchSlot(events[i + kSlotAhead]);
         if (i + kRunAhead < n) ctx.blocks.PrefetchRun(events[i + kRunAhead]);
         if (i + kPreviousAhead < n) ctx.blocks.PrefetchPrevious(events[i + kPreviousAhead]);
-        ctx.blocks.Add(ctx, events[i], *ctx.block_base);
+        ctx.blocks.Add(events[i], *ctx.block_base);
     }
 }
 
@@ -918,24 +959,28 @@ void BuildRows(RunContext& ctx, Batch& batch) {
     else batch.events.clear();
 }
 
-// Events a non-aggregated feed's stages take at a time (ProcessBatch).
+// Events a non-aggregated feed's stages take at a time: the parser hands them over as it goes
+// (ParseOutput::ready) or ProcessBatch takes a batch's this many at a time.
 constexpr std::size_t kSliceEvents = 64;
+
+// A non-aggregated feed's events (of `batch`, parsed) through every stage and into the blocks, a
+// slice at a time: a batch (an input chunk, thousands of events of ~2 KB) is larger than the
+// CPU's caches, so stages that each went over the whole batch read every event from memory
+// again; a slice stays in the cache from the hash to the encoding (1M-row benchmark: ~9 % less
+// CPU), all the more when the parser has just built it (ParseOutput::ready). In place: the events
+// stay where they are.
+void ProcessSlice(RunContext& ctx, std::span<RoutedEvent> slice, Batch& batch) {
+    slice = slice.first(ctx.dedup->Process(slice, ctx.now, batch.duplicates));
+    ctx.enricher->Process(slice);
+    ctx.router->Process(slice);
+    BuildBlocks(ctx, slice, batch.new_bases);
+}
 
 void ProcessBatch(RunContext& ctx, Batch& batch) {
     if (!ctx.feed.aggregate) {
-        // A slice at a time through every stage and into the blocks: a batch (an input chunk,
-        // thousands of events of ~2 KB) is larger than the CPU's caches, so stages that each went
-        // over the whole batch read every event from memory again; a slice stays in the cache
-        // from the hash to the encoding (1M-row benchmark: ~9 % less CPU on this thread).
-        // (In place: a slice is a part of the batch's events, which stay where they are.)
         const std::size_t n = batch.events.size();
-        for (std::size_t at = 0; at < n; at += kSliceEvents) {
-            std::span<RoutedEvent> slice(batch.events.data() + at, std::min(kSliceEvents, n - at));
-            slice = slice.first(ctx.dedup->Process(slice, ctx.now, batch.duplicates));
-            ctx.enricher->Process(slice);
-            ctx.router->Process(slice);
-            BuildBlocks(ctx, slice, batch.new_bases);
-        }
+        for (std::size_t at = 0; at < n; at += kSliceEvents)
+            ProcessSlice(ctx, std::span<RoutedEvent>(batch.events.data() + at, std::min(kSliceEvents, n - at)), batch);
         // The event list goes back to the parser, which builds its next events in it.
         if (ctx.recycler) ctx.recycler->Put(std::move(batch.events));
         else batch.events.clear();
@@ -1250,9 +1295,20 @@ core::Result<IngestSummary> Pipeline::Ingest(const IngestRequest& req) {
     const std::int64_t unit_events = req.unit_events > 0   ? static_cast<std::int64_t>(req.unit_events)
                                      : req.throttle_ms > 0 ? 1
                                                            : kUnitEvents;
+    // The threads: the parse thread reads and parses the input, and for a feed that is not
+    // aggregated runs the stages and builds the blocks too, while the events are in its CPU's
+    // cache (handed to another thread, each event was read again from memory there: measured on
+    // 1M rows, ~0.5-1 CPU s more in all); it hands over units (the batches of one unit with their
+    // sealed blocks). The processing thread closes a unit's blocks (ordered by owner, packed), or
+    // runs the stages of an aggregated feed's batches (one unit per batch), and the store writes.
     // (A unit holds many batches' events as text: one waits while another is written.)
-    BoundedQueue<Batch> parsed(options_.queue_capacity),
-        processed(feed.aggregate ? options_.queue_capacity : std::min<std::size_t>(options_.queue_capacity, 1));
+    struct Unit {
+        Batch batch;
+        BlockBuilder::Groups blocks;  // sealed, to be closed (not an aggregated feed)
+    };
+    const std::size_t queue = feed.aggregate ? options_.queue_capacity : std::min<std::size_t>(options_.queue_capacity, 1);
+    BoundedQueue<Unit> parsed(queue);
+    BoundedQueue<Batch> processed(queue);
     std::mutex err_mu;
     std::optional<core::Error> error;
     auto set_error = [&](const core::Error& e) {
@@ -1265,6 +1321,15 @@ core::Result<IngestSummary> Pipeline::Ingest(const IngestRequest& req) {
     std::thread parse_thread([&] {
         pthread_setname_np(pthread_self(), "feeds-parse");
         std::int64_t seq = 0;
+        // Not an aggregated feed: the unit being filled (the batches whose events are in the open
+        // blocks), handed over every unit_events events or kUnitBytes of text, and at the end.
+        Unit unit;
+        bool open = false;
+        auto hand_over = [&] {
+            ctx.blocks.Seal(unit.blocks);
+            open = false;
+            return parsed.Push(std::exchange(unit, Unit{}));
+        };
         for (;;) {
             // Each chunk goes with its batch: the events' values are views of it (not for an
             // aggregated feed, whose aggregates outlive their batch).
@@ -1275,58 +1340,55 @@ core::Result<IngestSummary> Pipeline::Ingest(const IngestRequest& req) {
                 set_error(more.error());
                 break;
             }
-            if (!*more) break;
+            if (!*more) {
+                if (open) (void)hand_over();
+                break;
+            }
+            Batch b;
             ParseOutput out;
             out.events = recycler.Take();  // (the events of a batch processed already, to reuse)
             out.lend_text = !feed.aggregate;
+            if (!feed.aggregate) {
+                // The events through the stages as they are parsed, a slice at a time.
+                out.ready = [&](RoutedEvents& events) {
+                    ProcessSlice(ctx, events.span(), b);
+                    events.clear();
+                };
+                out.ready_every = kSliceEvents;
+            }
             parser->Parse(chunk, line, out);
             line += static_cast<std::int64_t>(CountByte(chunk.data(), chunk.size(), '\n'));
             if (!chunk.empty() && chunk.back() != '\n') ++line;
-            Batch b;
             b.seq = seq++;
             Adopt(out, b);
             b.end_offset = reader->offset();
             b.end_line = line;
             if (out.lend_text) b.texts.push_back(std::move(text));
             else chunk_pool.Put(std::move(*text));
-            if (!parsed.Push(std::move(b))) break;
+            if (feed.aggregate) {
+                if (!parsed.Push(Unit{std::move(b), {}})) break;
+                continue;
+            }
+            ProcessBatch(ctx, b);  // (the events parsed since the last slice)
+            MergeInto(unit.batch, b);
+            open = true;
+            if ((ctx.blocks.events() >= unit_events || ctx.blocks.bytes() >= kUnitBytes) && !hand_over()) break;
         }
         parsed.Close();
         summary.parse_cpu_seconds = ThreadCpuSeconds();
     });
     std::thread process_thread([&] {
         pthread_setname_np(pthread_self(), "feeds-process");
-        // Aggregated feeds: one unit per batch (their rows). Others: the batches' events go into
-        // the run's open blocks, and the blocks with everything of the batches they hold go to the
-        // store as one unit every unit_events events or kUnitBytes of text, and at the end.
-        Batch unit;
-        bool open = false;
-        bool stopped = false;
-        while (auto b = parsed.Pop()) {
-            ProcessBatch(ctx, *b);
+        while (auto u = parsed.Pop()) {
+            Batch& b = u->batch;
             if (feed.aggregate) {
-                if (!processed.Push(std::move(*b))) {
-                    stopped = true;
-                    break;
-                }
-                continue;
+                ProcessBatch(ctx, b);
+            } else {
+                for (auto& g : u->blocks) BlockBuilder::Close(ctx, g, b.block_rows);
+                ctx.blocks.GiveBack(std::move(u->blocks));
+                recycle_chunks(b);  // (the blocks' texts hold what they needed of them)
             }
-            MergeInto(unit, *b);
-            open = true;
-            if (ctx.blocks.events() >= unit_events || ctx.blocks.bytes() >= kUnitBytes) {
-                ctx.blocks.Flush(ctx, unit.block_rows);
-                recycle_chunks(unit);  // (the blocks' texts hold what they needed of them)
-                open = false;
-                if (!processed.Push(std::exchange(unit, Batch{}))) {
-                    stopped = true;
-                    break;
-                }
-            }
-        }
-        if (open && !stopped) {
-            ctx.blocks.Flush(ctx, unit.block_rows);
-            recycle_chunks(unit);
-            (void)processed.Push(std::move(unit));
+            if (!processed.Push(std::move(b))) break;
         }
         processed.Close();
         summary.process_cpu_seconds = ThreadCpuSeconds();

@@ -66,8 +66,10 @@ struct IngestSummary {
     std::vector<std::pair<std::int64_t, std::int64_t>> per_recipient;  // organisation id, events
     double seconds = 0;
     std::size_t queue_high_water = 0;
-    // CPU time of the parse thread, the processing thread (dedup, enrich, route, aggregate, rows)
-    // and the calling thread's store work (measurement: feeds_bench prints them).
+    // CPU time of the parse thread (reading and parsing; and for a feed that is not aggregated the
+    // stages and the building of blocks), the processing thread (closing blocks: ordered by owner
+    // and packed; an aggregated feed's stages and rows) and the calling thread's store work
+    // (measurement: feeds_bench prints them).
     double parse_cpu_seconds = 0, process_cpu_seconds = 0, store_cpu_seconds = 0;
 };
 

@@ -22,6 +22,7 @@
 #include "core/net.hpp"
 #include "db/testing.hpp"
 #include "feeds/digest.hpp"
+#include "feeds/event_block.hpp"
 #include "feeds/pipeline.hpp"
 #include "notify/notify_test_support.hpp"
 #include "notify/smtp_channel.hpp"
@@ -779,6 +780,58 @@ TEST_P(PipelineTest, MergedUnitsSpanChunksAndResumeAfterSigkill) {
         f.cursor = *page->next;
     }
     EXPECT_EQ(lines.size(), 29970u);
+    fs::remove(file);
+}
+
+// A block holds at most kMaxBlockEvents events: the recipient's next events open a new block in
+// the same unit (the full one is sealed and closed with the others), and every event is stored once.
+TEST_P(PipelineTest, AFullBlockIsSealedAndTheNextOneOpens) {
+    const std::string sample = Slurp(Data("shadowserver/scan_http.csv"));
+    const fs::path file = fs::temp_directory_path() / ("feeds-full-" + core::RandomToken(6) + ".csv");
+    constexpr int kRows = static_cast<int>(kMaxBlockEvents) + 4000, kEvery = 25;  // one row in 25 unowned
+    int owned = 0;
+    {
+        std::ofstream out(file);
+        out << sample.substr(0, sample.find('\n') + 1);
+        for (int i = 0; i < kRows; ++i) {
+            const bool mine = i % kEvery != 0;
+            owned += mine;
+            char when[32];
+            std::snprintf(when, sizeof when, "2026-01-14 %02d:%02d:%02d", i / 3600, i / 60 % 60, i % 60);
+            out << "\"" << when << "\",\"info\",\"" << (mine ? "192.0.2." : "203.0.113.") << (i % 100 + 1)
+                << "\",\"tcp\",80,\"\",\"http\",64496,\"PK\",\"\",\"\",0,\"\",\"\",\"HTTP/1.1\",200,\"OK\",\"text/html\","
+                   "\"close\",\"\",\"\",\"nginx\",100,\"\",\"\",\"\"\n";
+        }
+    }
+    ASSERT_GT(owned, kMaxBlockEvents);
+    IngestRequest req;
+    req.feed = "shadowserver";
+    req.path = file.string();
+    req.file_name = "scan_http-full.csv";
+    req.unit_events = 1 << 20;  // one unit
+    auto p = NewPipeline(Config());
+    auto s = p->Ingest(req);
+    ASSERT_TRUE(s) << s.error().message;
+    EXPECT_EQ(s->run.events, kRows);
+    EXPECT_EQ(s->run.duplicates, 0);
+    auto conn = *db_->Acquire();
+    // (The owner's events go to its CERT.)
+    const auto blocks = *conn->Query("SELECT n FROM feed_event_blocks WHERE run_id = ? AND recipient_id = ? ORDER BY id",
+                                     {s->run.id, kSector});
+    ASSERT_EQ(blocks.size(), 2u);
+    EXPECT_EQ(blocks[0].Int(0), kMaxBlockEvents);
+    EXPECT_EQ(blocks[1].Int(0), owned - kMaxBlockEvents);
+    EXPECT_EQ(*store_->CountEvents("shadowserver"), kRows);
+    auto mine = store_->EventsFor(*conn, kOwner, 0, 2 * kRows);
+    ASSERT_TRUE(mine) << mine.error().message;
+    std::set<std::int64_t> lines;
+    for (const auto& e : *mine) {
+        EXPECT_EQ(e.organisation_id, kOwner);
+        EXPECT_NE((e.line - 2) % kEvery, 0) << e.line;
+        EXPECT_EQ(e.source_ip, "192.0.2." + std::to_string((e.line - 2) % 100 + 1)) << e.line;
+        lines.insert(e.line);
+    }
+    EXPECT_EQ(lines.size(), static_cast<std::size_t>(owned));
     fs::remove(file);
 }
 

@@ -1,7 +1,7 @@
 // An event on its way through the feed pipeline (parsers.hpp fills them, stages.hpp routes them,
 // pipeline.cpp stores them), and the reusable list a batch keeps them in.
-// Thread-safety: plain values; a RoutedEvents is used by one thread at a time (a batch is handed
-// from the parse thread to the processing thread, and its list back again).
+// Thread-safety: plain values; a RoutedEvents is used by one thread at a time (an aggregated
+// feed's batch is handed from the parse thread to the processing thread, and its list back again).
 #pragma once
 
 #include <cstddef>
@@ -50,10 +50,12 @@ struct RoutedEvent {
 };
 
 // The events of a batch, in a list that keeps its elements when they are removed: those past
-// size() stay constructed, with the storage of their events, and Add reuses them. A batch's list
-// goes back to the parse thread once the batch is processed, and the parser fills it again in
-// place: an event is built where the stages read it and never moved between the threads (moving,
-// then destroying, every event on its way was a visible part of both threads).
+// size() stay constructed, with the storage of their events, and Add reuses them. The parser
+// fills it in place: an event is built where the stages read it and is never moved (moving, then
+// destroying, every event on its way was a visible part of the threads). For a feed stored in
+// blocks the stages take the events as they are parsed (ParseOutput::ready) and the list is
+// emptied for the next ones; an aggregated feed's batch list goes back to the parse thread once
+// the batch is processed.
 class RoutedEvents {
 public:
     // Elements kept beyond size() at most (Trim): a list goes back and forth between the threads
@@ -91,7 +93,8 @@ public:
     [[nodiscard]] std::span<RoutedEvent> span() noexcept { return {items_.data(), size_}; }
 
     // A new last element, as new: a kept one reset (RoutedEvent::Reset), or a new one. The kept
-    // ones were last written on another thread's core: the one after next is fetched ahead.
+    // ones may have been last written long ago or on another thread's core: the one after next is
+    // fetched ahead.
     RoutedEvent& Add() {
         if (size_ < items_.size()) {
             if (size_ + 2 < items_.size()) {
