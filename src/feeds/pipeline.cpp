@@ -421,13 +421,21 @@ class BlockBuilder {
 public:
     struct Group;
     using Groups = std::vector<Group>;
-    void Add(RoutedEvent& e, const CompactBase& base);
-    // Fetches into the cache what Add will read for `e`, a few events ahead: the slot of its
-    // owner in its group's run table (far ahead), then its run and where its group writes next
-    // (nearer). Without effect on what is stored.
-    void PrefetchSlot(const RoutedEvent& e) const;
-    void PrefetchRun(const RoutedEvent& e) const;
-    void PrefetchPrevious(const RoutedEvent& e) const;  // its run's previous values (nearer still)
+    // The open block an event goes to, when there is one (kNoGroup otherwise): found for a slice
+    // of events at once, then given to the Prefetch* and to Add (one look-up per event).
+    static constexpr std::uint32_t kNoGroup = std::numeric_limits<std::uint32_t>::max();
+    [[nodiscard]] std::uint32_t Find(const RoutedEvent& e) const {
+        const auto it = index_.find(GroupKey(e));
+        return it == index_.end() ? kNoGroup : static_cast<std::uint32_t>(it->second);
+    }
+    // Adds `e` to its open block (`group`: Find(e), or kNoGroup when it was not open then).
+    void Add(RoutedEvent& e, std::uint32_t group, const CompactBase& base);
+    // Fetches into the cache what Add will read for `e` (of `group`: Find(e)), a few events ahead:
+    // the slot of its owner in its group's run table (far ahead), then its run and where its group
+    // writes next (nearer). Without effect on what is stored.
+    void PrefetchSlot(const RoutedEvent& e, std::uint32_t group) const;
+    void PrefetchRun(const RoutedEvent& e, std::uint32_t group) const;
+    void PrefetchPrevious(const RoutedEvent& e, std::uint32_t group) const;  // its run's previous values (nearer)
     // Hands over the blocks of the unit: those that reached kMaxBlockEvents and the open ones
     // (appended to `out`, in that order), to be closed; the next event opens new ones.
     void Seal(Groups& out);
@@ -700,15 +708,13 @@ void BlockBuilder::Flush(RunContext& ctx, std::vector<db::Params>& rows) {
     GiveBack(std::move(groups));
 }
 
-void BlockBuilder::PrefetchSlot(const RoutedEvent& e) const {
-    if (const auto it = index_.find(GroupKey(e)); it != index_.end())
-        groups_[it->second].run_index.Prefetch(static_cast<std::uint64_t>(e.organisation_id));
+void BlockBuilder::PrefetchSlot(const RoutedEvent& e, std::uint32_t group) const {
+    if (group != kNoGroup) groups_[group].run_index.Prefetch(static_cast<std::uint64_t>(e.organisation_id));
 }
 
-void BlockBuilder::PrefetchRun(const RoutedEvent& e) const {
-    const auto it = index_.find(GroupKey(e));
-    if (it == index_.end()) return;
-    const Group& g = groups_[it->second];
+void BlockBuilder::PrefetchRun(const RoutedEvent& e, std::uint32_t group) const {
+    if (group == kNoGroup) return;
+    const Group& g = groups_[group];
     if (const std::uint32_t* r = g.run_index.Find(static_cast<std::uint64_t>(e.organisation_id))) {
         const char* run = reinterpret_cast<const char*>(&g.runs[*r]);
         __builtin_prefetch(run);
@@ -719,10 +725,9 @@ void BlockBuilder::PrefetchRun(const RoutedEvent& e) const {
     __builtin_prefetch(end + 64, 1);
 }
 
-void BlockBuilder::PrefetchPrevious(const RoutedEvent& e) const {
-    const auto it = index_.find(GroupKey(e));
-    if (it == index_.end()) return;
-    const Group& g = groups_[it->second];
+void BlockBuilder::PrefetchPrevious(const RoutedEvent& e, std::uint32_t group) const {
+    if (group == kNoGroup) return;
+    const Group& g = groups_[group];
     if (const std::uint32_t* r = g.run_index.Find(static_cast<std::uint64_t>(e.organisation_id))) {
         const Run& run = g.runs[*r];
         if (run.n == 0) return;
@@ -732,7 +737,7 @@ void BlockBuilder::PrefetchPrevious(const RoutedEvent& e) const {
     }
 }
 
-void BlockBuilder::Add(RoutedEvent& e, const CompactBase& base) {
+void BlockBuilder::Add(RoutedEvent& e, std::uint32_t group, const CompactBase& base) {
     // The fields Add reads, found in one pass over the event's own fields (a table by dense key
     // index), then among its shared ones: not one search of the fields per key.
     enum Slot : std::uint8_t { kObs, kTs, kIp, kAsn, kNet, kTax, kType, kId, kSev, kCc, kSlots };
@@ -765,9 +770,12 @@ void BlockBuilder::Add(RoutedEvent& e, const CompactBase& base) {
         return found[s] && found[s]->kind == JsonKind::kString ? found[s] : nullptr;
     };
     auto value_or = [&](Slot s, std::string_view fallback = {}) { return found[s] ? found[s]->value : fallback; };
-    auto [it, fresh] = index_.try_emplace(GroupKey(e), groups_.size());
-    if (fresh) groups_.push_back(NewGroup(e));
-    Group* g = &groups_[it->second];
+    if (group == kNoGroup) {
+        auto [it, fresh] = index_.try_emplace(GroupKey(e), groups_.size());
+        if (fresh) groups_.push_back(NewGroup(e));
+        group = static_cast<std::uint32_t>(it->second);
+    }
+    Group* g = &groups_[group];
     bool new_run = false;
     const std::uint32_t run_at = *g->run_index.FindOrAdd(static_cast<std::uint64_t>(e.organisation_id),
                                                          static_cast<std::uint32_t>(g->runs.size()), new_run);
@@ -857,16 +865,23 @@ void BlockBuilder::Add(RoutedEvent& e, const CompactBase& base) {
     }
     ++events_;
     bytes_ += g->arena.size() - before + (raw_follows ? b.raw.size() : 0) + 16;
-    if (++g->n >= kMaxBlockEvents) {
-        sealed_.push_back(std::exchange(*g, NewGroup(e)));
-    }
+    if (++g->n >= kMaxBlockEvents) sealed_.push_back(std::exchange(*g, NewGroup(e)));
 }
 
-// A non-aggregated feed's events (a slice of a batch, ProcessBatch) into the run's open blocks
-// (BlockBuilder); the batch's event list then goes back to the parser. The batch keeps no events:
-// its counters, dead letters and resume point go with the unit the blocks are stored in.
+// Events a non-aggregated feed's stages take at a time: the parser hands them over as it goes
+// (ParseOutput::ready) or ProcessBatch takes a batch's this many at a time.
+constexpr std::size_t kSliceEvents = 64;
+
+// A non-aggregated feed's events (a slice, ProcessSlice) into the run's open blocks
+// (BlockBuilder). The batch keeps no events: its counters, dead letters and resume point go with
+// the unit the blocks are stored in.
 void BuildBlocks(RunContext& ctx, std::span<RoutedEvent> events,
                  std::vector<std::pair<std::uint64_t, std::string>>& new_bases) {
+    if (events.size() > kSliceEvents) {
+        BuildBlocks(ctx, events.first(kSliceEvents), new_bases);
+        BuildBlocks(ctx, events.subspan(kSliceEvents), new_bases);
+        return;
+    }
     if (!ctx.block_base && !events.empty()) {
         // The base: fields most of the run's first events share (feed, classification, report
         // constants).
@@ -881,11 +896,13 @@ void BuildBlocks(RunContext& ctx, std::span<RoutedEvent> events,
     // previous values the run points to).
     constexpr std::size_t kSlotAhead = 12, kRunAhead = 8, kPreviousAhead = 4;
     const std::size_t n = events.size();
+    std::uint32_t group[kSliceEvents];
+    for (std::size_t i = 0; i < n; ++i) group[i] = ctx.blocks.Find(events[i]);
     for (std::size_t i = 0; i < n; ++i) {
-        if (i + kSlotAhead < n) ctx.blocks.PrefetchSlot(events[i + kSlotAhead]);
-        if (i + kRunAhead < n) ctx.blocks.PrefetchRun(events[i + kRunAhead]);
-        if (i + kPreviousAhead < n) ctx.blocks.PrefetchPrevious(events[i + kPreviousAhead]);
-        ctx.blocks.Add(events[i], *ctx.block_base);
+        if (i + kSlotAhead < n) ctx.blocks.PrefetchSlot(events[i + kSlotAhead], group[i + kSlotAhead]);
+        if (i + kRunAhead < n) ctx.blocks.PrefetchRun(events[i + kRunAhead], group[i + kRunAhead]);
+        if (i + kPreviousAhead < n) ctx.blocks.PrefetchPrevious(events[i + kPreviousAhead], group[i + kPreviousAhead]);
+        ctx.blocks.Add(events[i], group[i], *ctx.block_base);
     }
 }
 
@@ -958,10 +975,6 @@ void BuildRows(RunContext& ctx, Batch& batch) {
     if (ctx.recycler) ctx.recycler->Put(std::move(batch.events));
     else batch.events.clear();
 }
-
-// Events a non-aggregated feed's stages take at a time: the parser hands them over as it goes
-// (ParseOutput::ready) or ProcessBatch takes a batch's this many at a time.
-constexpr std::size_t kSliceEvents = 64;
 
 // A non-aggregated feed's events (of `batch`, parsed) through every stage and into the blocks, a
 // slice at a time: a batch (an input chunk, thousands of events of ~2 KB) is larger than the
