@@ -327,9 +327,9 @@ private:
     std::uint64_t counter_ = 0;
 };
 
-// Everything one run's stages share.
 // The event lists of processed batches (RoutedEvents), handed back to the thread that allocated
-// their events (the parse thread), which builds the events of its next batches in them
+// their events (the parse thread; an aggregated feed's lists come back from the processing
+// thread, a block-stored feed's never leave it), which builds the events of its next batches in them
 // (RoutedEvent::Reset keeps an event's storage: no allocation per record) or frees them: glibc
 // frees of another thread's memory contend on its arena and were a visible cost.
 class Recycler {
@@ -561,6 +561,7 @@ private:
     BlockEvent previous_;                  // scratch (Run::Previous)
 };
 
+// Everything one run's stages share.
 struct RunContext {
     Recycler* recycler = nullptr;  // null: event lists are freed where they are done with
     TextPool* texts = nullptr;     // null: block texts are allocated for each block
