@@ -1312,7 +1312,7 @@ core::Result<IngestSummary> Pipeline::Ingest(const IngestRequest& req) {
     // The threads: the parse thread reads and parses the input, and for a feed that is not
     // aggregated runs the stages and builds the blocks too, while the events are in its CPU's
     // cache (handed to another thread, each event was read again from memory there: measured on
-    // 1M rows, ~0.5-1 CPU s more in all); it hands over units (the batches of one unit with their
+    // 1M rows, ~0.4 CPU s more in all, ~6 %); it hands over units (the batches of one unit with their
     // sealed blocks). The processing thread closes a unit's blocks (ordered by owner, packed), or
     // runs the stages of an aggregated feed's batches (one unit per batch), and the store writes.
     // (A unit holds many batches' events as text: one waits while another is written.)
