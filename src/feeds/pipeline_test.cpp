@@ -811,6 +811,7 @@ TEST_P(PipelineTest, AFullBlockIsSealedAndTheNextOneOpens) {
     req.unit_events = 1 << 20;  // one unit
     auto p = NewPipeline(Config());
     auto s = p->Ingest(req);
+    fs::remove(file);
     ASSERT_TRUE(s) << s.error().message;
     EXPECT_EQ(s->run.events, kRows);
     EXPECT_EQ(s->run.duplicates, 0);
@@ -832,7 +833,6 @@ TEST_P(PipelineTest, AFullBlockIsSealedAndTheNextOneOpens) {
         lines.insert(e.line);
     }
     EXPECT_EQ(lines.size(), static_cast<std::size_t>(owned));
-    fs::remove(file);
 }
 
 TEST_P(PipelineTest, DigestsReachARealSmtpServer) {
