@@ -17,7 +17,9 @@ TEST(Config, FileEnvironmentAndPrecedence) {
                "national_cert_name = \"National CERT of Testland\"  # trailing\n";
     }
     Config c;
-    ASSERT_TRUE(ApplyConfigFile(c, path.string()));
+    const auto read = ApplyConfigFile(c, path.string());
+    std::filesystem::remove(path);
+    ASSERT_TRUE(read);
     EXPECT_EQ(c.listen, "127.0.0.1:9000");
     EXPECT_EQ(c.threads, 3);
     EXPECT_TRUE(c.require_admin_mfa);
@@ -37,6 +39,7 @@ TEST(Config, BadValuesNameTheLine) {
     }
     Config c;
     auto s = ApplyConfigFile(c, path.string());
+    std::filesystem::remove(path);
     ASSERT_FALSE(s);
     EXPECT_NE(s.error().message.find(":2:"), std::string::npos) << s.error().message;
     EXPECT_FALSE(ApplySetting(c, "colour", "red"));
