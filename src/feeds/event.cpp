@@ -407,6 +407,13 @@ struct SanitisedTime {
     bool valid = false;
 };
 thread_local SanitisedTime sanitised_time;
+// The IPv4 address Sanitise took last on this thread (as it is: the canonical dotted quad), read
+// by AddUtf8 right after (Event::SanitisedV4).
+struct LastV4 {
+    std::string_view text;
+    std::uint32_t value = 0;
+};
+thread_local LastV4 sanitised_v4;
 }  // namespace
 
 std::optional<core::Micros> ParseEventTime(std::string_view s) {
@@ -802,6 +809,7 @@ core::Status Sanitise(const Key& key, std::string_view in, FieldType type, std::
             if (!ip->v6 && ip->V4() == 0) return Bad(key, "0.0.0.0 is not an address");
             if (!ip->v6) {
                 out = v;  // ParseIp takes only the canonical dotted quad (no leading zeros)
+                sanitised_v4 = LastV4{v, ip->V4()};
                 break;
             }
             scratch = core::FormatIp(*ip);
@@ -953,6 +961,7 @@ void Event::Clear() noexcept {
     shared_.reset();
     shared_mask_ = 0;
     borrowed_ = {};
+    v4_ = {};
     raw_bytes_ = {};
     has_raw_bytes_ = false;
     raw_text_ = false;
@@ -977,6 +986,7 @@ Event::Event(const Event& o)
       shared_(o.shared_),
       shared_mask_(o.shared_mask_),
       first_chunk_(o.first_chunk_),
+      v4_(o.v4_),
       has_raw_bytes_(o.has_raw_bytes_),
       raw_text_(o.raw_text_) {
     std::size_t total = o.raw_bytes_.size();
@@ -996,6 +1006,7 @@ Event::Event(Event&& o) noexcept
       left_(o.left_),
       first_chunk_(o.first_chunk_),
       borrowed_(o.borrowed_),
+      v4_(o.v4_),
       raw_bytes_(o.raw_bytes_),
       has_raw_bytes_(o.has_raw_bytes_),
       raw_text_(o.raw_text_) {
@@ -1033,6 +1044,7 @@ Event& Event::operator=(Event&& o) noexcept {
     first_chunk_ = o.first_chunk_;
     borrowed_ = o.borrowed_;
     o.borrowed_ = {};
+    v4_ = o.v4_;
     raw_bytes_ = o.raw_bytes_;
     o.raw_bytes_ = {};
     has_raw_bytes_ = o.has_raw_bytes_;
@@ -1123,8 +1135,15 @@ core::Status Event::AddUtf8(const Key& key, std::string_view value, FieldType ty
     if (Trim(value).empty()) return core::Ok();
     std::string_view v;
     JsonKind kind;
+    if (type == FieldType::kIp) sanitised_v4.text = {};
     MUHAFIZ_CHECK(Sanitise(key, value, type, SanitiseScratch(), v, kind));
-    if (!v.empty()) Append(key, v, kind);
+    if (v.empty()) return core::Ok();
+    Append(key, v, kind);
+    if (type == FieldType::kIp && !sanitised_v4.text.empty() && sanitised_v4.text.size() <= sizeof v4_.text) {
+        std::memcpy(v4_.text, sanitised_v4.text.data(), sanitised_v4.text.size());
+        v4_.size = static_cast<std::uint8_t>(sanitised_v4.text.size());
+        v4_.value = sanitised_v4.value;
+    }
     return core::Ok();
 }
 

@@ -275,6 +275,14 @@ public:
     // of copies (a parser's cells, unchanged by sanitising): the caller keeps `text` unchanged
     // while the event's values are read. A copy of the event copies them; Clear forgets `text`.
     void Borrow(std::string_view text) noexcept { borrowed_ = text; }
+    // The IPv4 address `text` is, when it is the dotted quad AddUtf8 last sanitised as an address
+    // for this event (its text is kept with it): the enricher reads source.ip without parsing it
+    // again. nullopt: not known (parse it).
+    [[nodiscard]] std::optional<std::uint32_t> SanitisedV4(std::string_view text) const noexcept {
+        if (text.size() != v4_.size || text.empty() || std::memcmp(text.data(), v4_.text, text.size()) != 0)
+            return std::nullopt;
+        return v4_.value;
+    }
     // True when `v` (not empty) lies in the borrowed text.
     [[nodiscard]] bool Borrows(std::string_view v) const noexcept {
         return !v.empty() && v.size() <= borrowed_.size() &&
@@ -455,6 +463,11 @@ private:
     std::size_t left_ = 0;
     std::uint32_t first_chunk_ = 512;
     std::string_view borrowed_;   // (Borrow)
+    struct SanitisedAddress {     // (SanitisedV4)
+        char text[15] = {};
+        std::uint8_t size = 0;
+        std::uint32_t value = 0;
+    } v4_;
     std::string_view raw_bytes_;  // in the value storage (or the borrowed text)
     bool has_raw_bytes_ = false;
     bool raw_text_ = false;  // raw_bytes_ known to be UTF-8 without NUL

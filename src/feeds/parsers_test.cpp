@@ -1265,6 +1265,36 @@ TEST(Event, SameBytesIsEquality) {
     }
 }
 
+// The address AddUtf8 took as source.ip is known for exactly its text (the enricher reads it
+// instead of parsing it again), across copies and moves, and forgotten with Clear.
+TEST(Event, SanitisedAddressIsKnownForItsTextOnly) {
+    Event e;
+    EXPECT_FALSE(e.SanitisedV4("0.0.0.0"));
+    EXPECT_FALSE(e.SanitisedV4(""));
+    ASSERT_TRUE(e.AddUtf8(Key("source.ip"), " 198.51.100.200 ", FieldType::kIp));
+    EXPECT_EQ(e.SanitisedV4("198.51.100.200"), std::optional<std::uint32_t>(0xC63364C8u));
+    EXPECT_FALSE(e.SanitisedV4("198.51.100.20"));
+    EXPECT_FALSE(e.SanitisedV4("198.51.100.201"));
+    EXPECT_FALSE(e.SanitisedV4(" 198.51.100.200"));
+    // Another address sanitised later replaces it; a rejected one or an IPv6 one is not taken.
+    ASSERT_TRUE(e.AddUtf8(Key("destination.ip"), "203.0.113.7", FieldType::kIp));
+    EXPECT_EQ(e.SanitisedV4("203.0.113.7"), std::optional<std::uint32_t>(0xCB007107u));
+    EXPECT_FALSE(e.SanitisedV4("198.51.100.200"));
+    EXPECT_FALSE(e.AddUtf8(Key("source.ip"), "192.0.2.300", FieldType::kIp));
+    EXPECT_FALSE(e.SanitisedV4("192.0.2.300"));
+    ASSERT_TRUE(e.AddUtf8(Key("source.ip"), "2001:db8::1", FieldType::kIp));
+    EXPECT_EQ(e.SanitisedV4("203.0.113.7"), std::optional<std::uint32_t>(0xCB007107u));
+    // (Another field's text is no address.)
+    ASSERT_TRUE(e.AddUtf8(Key("source.fqdn"), "host.example", FieldType::kFqdn));
+    EXPECT_EQ(e.SanitisedV4("203.0.113.7"), std::optional<std::uint32_t>(0xCB007107u));
+    Event copy(e);
+    EXPECT_EQ(copy.SanitisedV4("203.0.113.7"), std::optional<std::uint32_t>(0xCB007107u));
+    Event moved(std::move(copy));
+    EXPECT_EQ(moved.SanitisedV4("203.0.113.7"), std::optional<std::uint32_t>(0xCB007107u));
+    e.Clear();
+    EXPECT_FALSE(e.SanitisedV4("203.0.113.7"));
+}
+
 TEST(Event, EventTimesParseTheSameAfterOthers) {
     const std::vector<std::string> texts = {
         "2026-01-14 00:00:00",      "2026-01-14T23:59:59Z",       "2026-01-14 24:00:00",

@@ -187,7 +187,8 @@ std::optional<core::IpAddress> Enricher::AddressOf(const Event& e) {
     const StageKeys& k = SK();
     std::optional<core::IpAddress> ip;
     if (const std::string_view* s = e.Find(k.source_ip)) {
-        if (auto p = core::ParseIp(*s)) ip = *p;
+        if (const auto v4 = e.SanitisedV4(*s)) ip = core::IpAddress::FromV4(*v4);
+        else if (auto p = core::ParseIp(*s)) ip = *p;
     } else if (const std::string_view* n = e.Find(k.source_network)) {
         if (auto p = core::ParsePrefix(*n)) ip = p->address;
     }
