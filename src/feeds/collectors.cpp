@@ -289,6 +289,7 @@ std::string JobToJson(const UploadJob& j) {
                                      {"format", j.format},
                                      {"file_name", j.file_name},
                                      {"created_by", j.created_by},
+                                     {"fingerprint", j.fingerprint},
                                      {"force", j.force},
                                      {"size", j.size},
                                      {"status", j.status},
@@ -330,6 +331,7 @@ core::Result<UploadJob> JobFromJson(std::string_view text) {
     j.format = str("format");
     j.file_name = str("file_name");
     j.created_by = str("created_by");
+    j.fingerprint = str("fingerprint");  // (none in jobs spooled before it was kept)
     j.force = flag("force");
     j.size = num("size");
     j.status = str("status");
@@ -430,24 +432,39 @@ std::size_t UploadQueue::pending() const {
 }
 
 core::Result<UploadJob> UploadQueue::Submit(UploadJob spec, const std::string& body) {
+    UploadJob job = std::move(spec);
+    job.fingerprint = FingerprintData(body);
+    const std::string key = job.feed + '\n' + job.fingerprint;
     {
         std::lock_guard lock(mu_);
         std::size_t waiting = reserved_;
-        for (const auto& [id, j] : jobs_)
-            if (j.status == "queued" || j.status == "running") ++waiting;
+        for (const auto& [id, j] : jobs_) {
+            if (j.status != "queued" && j.status != "running") continue;
+            ++waiting;
+            if (j.feed == job.feed && j.fingerprint == job.fingerprint)
+                return core::Fail(core::ErrorCode::kConflict,
+                                  "the same report (" + j.file_name + ") is " +
+                                      (j.status == "queued" ? "queued already" : "being ingested") + " as upload " + id);
+        }
+        if (submitting_.contains(key))
+            return core::Fail(core::ErrorCode::kConflict, "the same report is being uploaded at this moment");
         if (waiting >= capacity_)
             return core::Fail(core::ErrorCode::kTooManyRequests, "the upload queue is full (" + std::to_string(capacity_) +
                                                                      " reports waiting): try again later");
         ++reserved_;
+        submitting_.insert(key);
     }
     struct Release {
         UploadQueue* q;
+        const std::string& key;
         ~Release() {
             std::lock_guard lock(q->mu_);
             --q->reserved_;
+            q->submitting_.erase(key);
         }
-    } release{this};
-    UploadJob job = std::move(spec);
+    } release{this, key};
+    // Ingested now by another collector or process.
+    MUHAFIZ_CHECK(pipeline_.RefuseIfBeingIngested(job.feed, job.fingerprint, job.file_name));
     job.id = core::NewUuidV7();
     job.status = "queued";
     job.size = static_cast<std::int64_t>(body.size());

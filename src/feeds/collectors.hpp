@@ -21,6 +21,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -69,6 +70,7 @@ private:
 struct UploadJob {
     std::string id;  // UUIDv7 (time-ordered)
     std::string feed, format, file_name, created_by;
+    std::string fingerprint;  // of the report (FingerprintData): one job of a report at a time
     bool force = false;
     std::int64_t size = 0;
     std::string status = "queued";  // queued, running, done, failed
@@ -94,7 +96,9 @@ public:
     // Creates the folder and reads the jobs found there (queued and interrupted ones are queued
     // again; finished ones older than `keep` are removed).
     [[nodiscard]] core::Status Open(std::chrono::hours keep = std::chrono::hours(24 * 7));
-    // Spools the report durably and queues it. kTooManyRequests when the queue is full.
+    // Spools the report durably and queues it. kTooManyRequests when the queue is full;
+    // kConflict when the same report (feed and content) is queued or being ingested already, as a
+    // job of this queue or by any ingest (Pipeline::RefuseIfBeingIngested).
     [[nodiscard]] core::Result<UploadJob> Submit(UploadJob spec, const std::string& body);
     [[nodiscard]] std::optional<UploadJob> Get(const std::string& id) const;
     struct Page {
@@ -130,6 +134,7 @@ private:
     std::map<std::string, UploadJob> jobs_;  // by id
     std::deque<std::string> queue_;
     std::size_t reserved_ = 0;  // submissions being written
+    std::set<std::string> submitting_;  // their feed + '\n' + fingerprint
     bool stop_ = false;
     std::thread worker_;
 };

@@ -1083,13 +1083,16 @@ public:
         std::lock_guard lock(mu());
         const std::string key = feed + '\n' + hash;
         auto& m = map();
-        if (auto it = m.find(key); it != m.end())
-            return tl::unexpected(core::Error{core::ErrorCode::kConflict,
-                               "report " + file_name + " is being ingested by this process (pid " + std::to_string(getpid()) +
-                                   ") since " + core::FormatRfc3339(it->second.first),
-                               "file"});
+        if (auto it = m.find(key); it != m.end()) return tl::unexpected(Busy(file_name, it->second.first));
         m.emplace(key, std::make_pair(core::NowMicros(), file_name));
         return std::unique_ptr<ActiveReport>(new ActiveReport(key));
+    }
+    // The error Enter would give now (none: the report is not being ingested here).
+    static core::Status Check(const std::string& feed, const std::string& hash, const std::string& file_name) {
+        std::lock_guard lock(mu());
+        if (auto it = map().find(feed + '\n' + hash); it != map().end())
+            return tl::unexpected(Busy(file_name, it->second.first));
+        return core::Ok();
     }
     ~ActiveReport() {
         std::lock_guard lock(mu());
@@ -1098,6 +1101,12 @@ public:
 
 private:
     explicit ActiveReport(std::string key) : key_(std::move(key)) {}
+    static core::Error Busy(const std::string& file_name, core::Micros since) {
+        return core::Error{core::ErrorCode::kConflict,
+                           "report " + file_name + " is being ingested by this process (pid " +
+                               std::to_string(getpid()) + ") since " + core::FormatRfc3339(since),
+                           "file"};
+    }
     static std::mutex& mu() {
         static std::mutex m;
         return m;
@@ -1148,6 +1157,16 @@ bool Blank(std::string_view s) {
 }
 
 }  // namespace
+
+core::Status Pipeline::RefuseIfBeingIngested(const std::string& feed, const std::string& hash,
+                                             const std::string& file_name) {
+    MUHAFIZ_CHECK(ActiveReport::Check(feed, hash, file_name));
+    auto conn = MUHAFIZ_TRY(store_.database().Acquire());
+    auto existing = MUHAFIZ_TRY(store_.FindRunByHash(*conn, feed, hash));
+    if (existing && existing->status == "running" && LeaseHeld(*existing, LeaseOwner()))
+        return tl::unexpected(BeingIngested(file_name, *existing));
+    return core::Ok();
+}
 
 core::Result<IngestSummary> Pipeline::Ingest(const IngestRequest& req) {
     const auto started = std::chrono::steady_clock::now();

@@ -88,6 +88,11 @@ public:
              PipelineOptions options);
 
     [[nodiscard]] core::Result<IngestSummary> Ingest(const IngestRequest& request);
+    // kConflict when the report with fingerprint `hash` (FingerprintData/File) of `feed` is being
+    // ingested now, by this process or by another live one (its run's lease): what Ingest would
+    // answer, asked before an ingest is queued. `file_name` names the report in the message.
+    [[nodiscard]] core::Status RefuseIfBeingIngested(const std::string& feed, const std::string& hash,
+                                                     const std::string& file_name);
     // Parses open dead letters again (after a fix of the mapping or the parser); those that now
     // parse are stored as events of a new 'replay' run and marked replayed.
     struct ReplayResult {

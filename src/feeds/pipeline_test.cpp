@@ -514,10 +514,21 @@ TEST_P(PipelineTest, RefusesAConcurrentIngestOfTheSameReport) {
     ASSERT_FALSE(second);
     EXPECT_EQ(second.error().code, core::ErrorCode::kConflict);
     EXPECT_NE(second.error().message.find("is being ingested by"), std::string::npos) << second.error().message;
+    // What an upload is told before it is queued (the same answer, by fingerprint).
+    std::int64_t http_size = 0;
+    const std::string http_hash = *FingerprintFile(slow.path, http_size);
+    EXPECT_EQ(http_hash, FingerprintData(Slurp(slow.path)));
+    const auto asked = p->RefuseIfBeingIngested("shadowserver", http_hash, "upload.csv");
+    ASSERT_FALSE(asked);
+    EXPECT_EQ(asked.error().code, core::ErrorCode::kConflict);
+    EXPECT_NE(asked.error().message.find("report upload.csv is being ingested by this process"), std::string::npos)
+        << asked.error().message;
+    EXPECT_TRUE(p->RefuseIfBeingIngested("other-feed", http_hash, "upload.csv"));
     t.join();
     ASSERT_TRUE(first) << first.error().message;
     EXPECT_EQ(first->run.events, 10);
     EXPECT_TRUE(first->run.lease_owner.empty());  // released when done
+    EXPECT_TRUE(p->RefuseIfBeingIngested("shadowserver", http_hash, "upload.csv"));  // done: not refused
 
     // Another process holds a running run of this report (its lease renewed a moment ago).
     IngestRequest dns;
@@ -538,6 +549,11 @@ TEST_P(PipelineTest, RefusesAConcurrentIngestOfTheSameReport) {
     EXPECT_EQ(refused.error().code, core::ErrorCode::kConflict);
     EXPECT_NE(refused.error().message.find("being ingested by elsewhere.example:4242 since"), std::string::npos)
         << refused.error().message;
+    const auto asked_elsewhere = p->RefuseIfBeingIngested("shadowserver", hash, dns.file_name);
+    ASSERT_FALSE(asked_elsewhere);
+    EXPECT_EQ(asked_elsewhere.error().code, core::ErrorCode::kConflict);
+    EXPECT_NE(asked_elsewhere.error().message.find("being ingested by elsewhere.example:4242 since"), std::string::npos)
+        << asked_elsewhere.error().message;
     // A process of this host that is gone holds nothing: its run is resumed.
     const pid_t child = fork();
     if (child == 0) _exit(0);
@@ -546,6 +562,7 @@ TEST_P(PipelineTest, RefusesAConcurrentIngestOfTheSameReport) {
     gethostname(host, sizeof host - 1);
     ASSERT_TRUE(conn->Execute("UPDATE feed_runs SET lease_owner = ? WHERE uuid = '00000000-0000-7000-8000-0000000000b1'",
                               {std::string(host) + ":" + std::to_string(child)}));
+    EXPECT_TRUE(p->RefuseIfBeingIngested("shadowserver", hash, dns.file_name));  // (its process is gone)
     auto resumed = p->Ingest(dns);
     ASSERT_TRUE(resumed) << resumed.error().message;
     EXPECT_TRUE(resumed->resumed);

@@ -1,7 +1,8 @@
 // Feeds operations over the API: network data that changes while the server runs (background
 // check every feeds_network_reload_interval seconds, POST /feeds/network-data/reload, a broken
 // file keeps the previous data and shows its error, `muhafiz feeds network-data status`), and
-// upload jobs that survive a restart of the server (spooled before 202, taken up again).
+// upload jobs that survive a restart of the server (spooled before 202, taken up again; the same
+// report twice is refused with 409).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, renameSync, mkdtempSync, rmSync } from 'node:fs';
@@ -188,6 +189,11 @@ test('an accepted upload is not lost when the server is killed before ingesting 
   const id = r.json.id;
   assert.equal(r.json.status, 'queued');
   assert.equal(r.json.size, sample('scan_http.csv').length);
+  // The same report again (under another name) while it waits: refused (409), nothing kept.
+  const again = await post(admin, sample('scan_http.csv'), 'again.csv');
+  assert.equal(again.status, 409, again.text);
+  assert.equal(again.json.error.code, 'conflict');
+  assert.match(again.json.error.message, new RegExp(`2026-01-14-scan_http-pk\\.csv\\) is queued already as upload ${id}`));
   const r2 = await post(admin, sample('scan_dns.csv'), '2026-01-14-scan_dns-pk.csv');
   assert.equal(r2.status, 202, r2.text);
   // The queue is bounded: a third is refused (429) and nothing of it is kept.
