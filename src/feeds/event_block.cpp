@@ -217,6 +217,76 @@ core::Result<std::string> UnpackBlockText(std::string stored) {
     return text;
 }
 
+namespace {
+constexpr int kAddressProbes = 3;
+// The bit of probe i of `hash` in a filter of `bits` bits (a power of two): double hashing, with
+// an odd step so that the probes differ.
+std::size_t AddressBit(std::uint64_t hash, int i, std::size_t bits) {
+    const std::uint64_t step = (hash >> 32) | 1;
+    return static_cast<std::size_t>(hash + static_cast<std::uint64_t>(i) * step) & (bits - 1);
+}
+}  // namespace
+
+std::uint64_t AddressHash(std::string_view ip) {
+    // Eight (or four) bytes at a time, the last load overlapping the one before, read as
+    // little-endian numbers whatever the machine (stored filters are read the same everywhere),
+    // then mixed.
+    const char* p = ip.data();
+    const std::size_t n = ip.size();
+    const auto load = [p]<typename T>(std::size_t at, T) {
+        T w;
+        std::memcpy(&w, p + at, sizeof w);
+        if constexpr (std::endian::native == std::endian::big) {
+            if constexpr (sizeof w == 8) w = __builtin_bswap64(w);
+            else w = __builtin_bswap32(w);
+        }
+        return static_cast<std::uint64_t>(w);
+    };
+    std::uint64_t h = 0x9E3779B97F4A7C15ULL ^ n;
+    const auto mix = [&h](std::uint64_t w) {
+        h = (h ^ w) * 0xff51afd7ed558ccdULL;
+        h ^= h >> 32;
+    };
+    if (n >= 8) {
+        for (std::size_t i = 0; i + 8 <= n; i += 8) mix(load(i, std::uint64_t{}));
+        if (n % 8) mix(load(n - 8, std::uint64_t{}));
+    } else if (n >= 4) {
+        mix(load(0, std::uint32_t{}) | (load(n - 4, std::uint32_t{}) << 32));
+    } else {
+        for (std::size_t i = 0; i < n; ++i) mix(static_cast<unsigned char>(p[i]));
+    }
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+    return h;
+}
+
+std::string MakeAddressFilter(const std::vector<std::uint64_t>& hashes) {
+    const std::size_t bits = std::bit_ceil(std::max<std::size_t>(64, hashes.size() * 10));
+    std::vector<std::uint8_t> nibbles(bits / 4, 0);
+    for (const std::uint64_t h : hashes)
+        for (int i = 0; i < kAddressProbes; ++i) {
+            const std::size_t b = AddressBit(h, i, bits);
+            nibbles[b >> 2] = static_cast<std::uint8_t>(nibbles[b >> 2] | (1u << (b & 3)));
+        }
+    std::string text(nibbles.size(), '0');
+    for (std::size_t i = 0; i < nibbles.size(); ++i) text[i] = "0123456789abcdef"[nibbles[i]];
+    return text;
+}
+
+bool MayHoldAddress(std::string_view filter, std::uint64_t hash) {
+    const std::size_t bits = filter.size() * 4;
+    if (bits < 64 || !std::has_single_bit(bits)) return true;  // none kept (or not one of ours)
+    for (int i = 0; i < kAddressProbes; ++i) {
+        const std::size_t b = AddressBit(hash, i, bits);
+        const char c = filter[b >> 2];
+        const int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (v < 0) return true;
+        if (!((v >> (b & 3)) & 1)) return false;
+    }
+    return true;
+}
+
 void AddClass(std::string& set, std::string_view value) {
     if (HasClass(set, value)) return;
     if (set.empty()) set.push_back('|');

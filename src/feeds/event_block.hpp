@@ -92,6 +92,17 @@ private:
 // The text of a stored block (packed or not); an error when a packed one does not decode.
 [[nodiscard]] core::Result<std::string> UnpackBlockText(std::string stored);
 
+// A block's address filter (migration 021, feed_event_blocks.ip_filter): a Bloom filter of its
+// events' ip texts (BlockEvent::ip), so that a list filtered by address reads only the blocks
+// that may hold it (about 1 in 50 of the others passes). Its text: hexadecimal digits of 4 bits
+// each (bit i is bit i % 4 of digit i / 4), a power of two of at least 64 bits, about 10 to 20
+// bits per event, 3 probes. "" (blocks written before the filter was kept): may hold any address.
+[[nodiscard]] std::uint64_t AddressHash(std::string_view ip);
+// The filter of a block whose events' ips have these AddressHash values.
+[[nodiscard]] std::string MakeAddressFilter(const std::vector<std::uint64_t>& hashes);
+// False only when no event of the filter's block has the address of `hash` (AddressHash).
+[[nodiscard]] bool MayHoldAddress(std::string_view filter, std::uint64_t hash);
+
 void AddClass(std::string& set, std::string_view value);
 [[nodiscard]] bool HasClass(std::string_view set, std::string_view value);
 

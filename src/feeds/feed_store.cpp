@@ -283,6 +283,7 @@ core::Status FillOwners(db::Connection& conn, std::vector<StoredEvent>& events) 
 struct EventMatch {
     std::vector<std::pair<std::string, std::string>> ranges;  // scope_path ranges (all must hold)
     std::string classification, ip;
+    std::uint64_t ip_hash = 0;  // AddressHash(ip)
     std::optional<core::Micros> since, until;
 
     bool Matches(const BlockEvent& e) const {
@@ -320,6 +321,9 @@ struct EventMatch {
         if (p.sql.empty()) p.sql = "1=1";
         return p;
     }
+    // False when the block whose address filter (ip_filter) is `filter` holds no event of the
+    // address asked for.
+    bool MayHold(std::string_view filter) const { return ip.empty() || MayHoldAddress(filter, ip_hash); }
     // The block conditions (a superset of the blocks holding a matching event).
     void AddBlockConditions(db::Where& w) const {
         for (const auto& [lo, hi] : ranges) w.And("b.scope_max >= ? AND b.scope_min < ?", {lo, hi});
@@ -454,7 +458,7 @@ core::Status FeedStore::WriteBatch(db::Connection& conn, RunRecord& run, Batch& 
         "data_format", "base_id",      "raw",        "id"};
     static const std::vector<std::string> kBlockCols = {
         "id", "n", "feed", "run_id", "observed_at", "recipient_id", "route", "notify", "time_min", "time_max",
-        "scope_min", "scope_max", "classes", "base_id", "owners", "observation", "dedup", "data"};
+        "scope_min", "scope_max", "classes", "base_id", "owners", "observation", "dedup", "data", "ip_filter"};
     static const std::vector<std::string> kDeadCols = {"uuid", "feed", "run_id", "file_name", "line",
                                                        "reason", "raw_base64", "state", "created_at"};
     {
@@ -706,6 +710,7 @@ core::Result<Page<StoredEvent>> FeedStore::ListEvents(const EventFilter& f, cons
     if (f.until) w.And("e.time_source < ?", {*f.until});
     match.classification = f.classification;
     match.ip = f.ip;
+    match.ip_hash = AddressHash(f.ip);
     match.since = f.since;
     match.until = f.until;
     match.AddBlockConditions(bw);
@@ -726,17 +731,19 @@ core::Result<Page<StoredEvent>> FeedStore::ListEvents(const EventFilter& f, cons
             db::Where w_part = bw;
             if (whole) w_part.And("NOT (" + whole->sql + ")", whole->params);
             for (const auto& r : MUHAFIZ_TRY(conn->Query(std::string("SELECT ") + kBlockHead +
+                                                             (match.ip.empty() ? ", ''" : ", b.ip_filter") +
                                                              " FROM feed_event_blocks b" + w_part.sql,
                                                          w_part.params))) {
                 const BlockHead b = MUHAFIZ_TRY(BlockFromRow(r, false));
                 if (match.All(b)) total += b.n;  // (not reached: the SQL says the same)
-                else partial.push_back(b.id);
+                else if (match.MayHold(r.Str(15))) partial.push_back(b.id);  // (15: after kBlockHead)
             }
         }
         BlockEvent be;
         for (const std::int64_t id : partial) {
             const auto rows = MUHAFIZ_TRY(conn->Query("SELECT data FROM feed_event_blocks WHERE id = ?", {id}));
             if (rows.empty()) continue;
+            blocks_decoded_.fetch_add(1, std::memory_order_relaxed);
             const std::string data = MUHAFIZ_TRY(UnpackBlockText(rows[0].Str(0)));
             BlockReader reader(data);
             while (MUHAFIZ_TRY(reader.Next(be)))
@@ -765,14 +772,25 @@ core::Result<Page<StoredEvent>> FeedStore::ListEvents(const EventFilter& f, cons
             db::Where page = bw;
             if (below) page.And("b.id < ?", {*below});
             Params bp = page.params;
-            bp.push_back(std::int64_t{8});
-            const auto blocks = MUHAFIZ_TRY(conn->Query(std::string("SELECT ") + kBlockHead + kBlockNames + kBlockJoins +
-                                                            page.sql + " ORDER BY b.id DESC LIMIT ?",
-                                                        bp));
+            // By address: the heads and filters of more blocks at a time, and the text only of
+            // those that may hold it.
+            const bool by_address = !match.ip.empty();
+            bp.push_back(std::int64_t{by_address ? 64 : 8});
+            const auto blocks = MUHAFIZ_TRY(conn->Query(
+                std::string("SELECT ") + kBlockHead + (by_address ? kBlockNamesWithoutData : kBlockNames) +
+                    (by_address ? ", b.ip_filter" : "") + kBlockJoins + page.sql + " ORDER BY b.id DESC LIMIT ?",
+                bp));
             if (blocks.empty()) break;
             for (const auto& r : blocks) {
-                const BlockHead b = MUHAFIZ_TRY(BlockFromRow(r, true));
-                below = b.id;
+                below = r.Int(0);
+                if (by_address && !match.MayHold(r.Str(19))) continue;  // (19: after the names)
+                BlockHead b = MUHAFIZ_TRY(BlockFromRow(r, true));
+                if (by_address) {
+                    const auto text = MUHAFIZ_TRY(conn->Query("SELECT data FROM feed_event_blocks WHERE id = ?", {b.id}));
+                    if (text.empty()) continue;
+                    b.data = MUHAFIZ_TRY(UnpackBlockText(text[0].Str(0)));
+                }
+                blocks_decoded_.fetch_add(1, std::memory_order_relaxed);
                 // The matching events (views into the block's text), then only the newest of them
                 // that the page still needs are decoded (a block may hold many thousands).
                 std::vector<std::pair<std::int64_t, BlockEvent>> mine;

@@ -274,6 +274,35 @@ TEST_P(FeedStoreTest, ReadersSeeOldRowsAndBlocks) {
     check(f, [](const StoredEvent& e) { return e.source_ip == "192.0.2.5"; });
     f.ip = "192.0.2.200";  // an old row
     check(f, [](const StoredEvent& e) { return e.source_ip == "192.0.2.200"; });
+    // By address only the blocks whose address filter (migration 021) may hold it are decoded;
+    // blocks without a filter (written before) are decoded, with the same events found.
+    {
+        std::set<std::int64_t> holding;  // the blocks of the events with the address
+        const auto heads = *conn->Query("SELECT id, n FROM feed_event_blocks");
+        for (const auto& e : all)
+            if (e.source_ip == "192.0.2.5")
+                for (const auto& h : heads)
+                    if (e.id >= h.Int(0) && e.id < h.Int(0) + h.Int(1)) holding.insert(h.Int(0));
+        ASSERT_FALSE(holding.empty());
+        ASSERT_LT(holding.size() * 2, heads.size());
+        f = {};
+        f.ip = "192.0.2.5";
+        std::int64_t at = store_->blocks_decoded();
+        const auto found = Ids(All(f, {}, 500));
+        const std::int64_t filtered = store_->blocks_decoded() - at;
+        // (Each block read twice: for the total, then for the page.)
+        EXPECT_GE(filtered, 2 * static_cast<std::int64_t>(holding.size()));
+        EXPECT_LT(filtered, static_cast<std::int64_t>(heads.size()));
+        f.ip = "198.51.100.254";  // no event has it
+        at = store_->blocks_decoded();
+        EXPECT_TRUE(All(f, {}, 500).empty());
+        EXPECT_LT(store_->blocks_decoded() - at, static_cast<std::int64_t>(heads.size()) / 2);
+        ASSERT_TRUE(conn->Execute("UPDATE feed_event_blocks SET ip_filter = ''"));
+        f.ip = "192.0.2.5";
+        at = store_->blocks_decoded();
+        EXPECT_EQ(Ids(All(f, {}, 500)), found);
+        EXPECT_GE(store_->blocks_decoded() - at, static_cast<std::int64_t>(heads.size()));
+    }
     f = {};
     f.since = 1767225600000000LL + 100 * 60000000LL;
     f.until = 1767225600000000LL + 200 * 60000000LL;
@@ -606,6 +635,35 @@ TEST(EventBlock, ValuesOfEveryLengthRoundTrip) {
         EXPECT_EQ(x.raw, e.raw) << e.line;
     }
     EXPECT_FALSE(*r.Next(x));
+}
+
+// The address filter of a block: every address of the block passes; few others do (a Bloom
+// filter of 10-20 bits per address); no filter, or one that is not ours, lets every address pass.
+TEST(EventBlock, AddressFilterPassesItsAddressesAndFewOthers) {
+    for (const std::size_t n : {0u, 1u, 6u, 100u, 5051u, 20000u}) {
+        std::vector<std::uint64_t> hashes;
+        for (std::size_t i = 0; i < n; ++i)
+            hashes.push_back(AddressHash(i % 7 == 0 ? "2001:db8::" + std::to_string(i)
+                                                    : "10." + std::to_string(i / 65536) + "." +
+                                                          std::to_string(i / 256 % 256) + "." + std::to_string(i % 256)));
+        const std::string filter = MakeAddressFilter(hashes);
+        EXPECT_GE(filter.size() * 4, std::max<std::size_t>(64, n * 10)) << n;
+        EXPECT_LE(filter.size() * 4, std::max<std::size_t>(64, n * 20)) << n;
+        EXPECT_EQ(filter.find_first_not_of("0123456789abcdef"), std::string::npos);
+        for (const auto h : hashes) EXPECT_TRUE(MayHoldAddress(filter, h)) << n;
+        std::size_t passed = 0;
+        const std::size_t others = 20000;
+        for (std::size_t i = 0; i < others; ++i)
+            passed += MayHoldAddress(filter, AddressHash("192.168." + std::to_string(i / 256) + "." + std::to_string(i % 256)));
+        EXPECT_LT(passed, n == 0 ? 1 : others / 20) << n;  // under 5 %
+    }
+    EXPECT_EQ(AddressHash("192.0.2.1"), AddressHash(std::string("192.0.2.1")));
+    EXPECT_NE(AddressHash("192.0.2.1"), AddressHash("192.0.2.10"));
+    EXPECT_TRUE(MayHoldAddress("", AddressHash("192.0.2.1")));
+    EXPECT_TRUE(MayHoldAddress("0000", AddressHash("192.0.2.1")));               // too short to be ours
+    EXPECT_TRUE(MayHoldAddress(std::string(24, '0'), AddressHash("192.0.2.1")));  // not a power of two
+    EXPECT_FALSE(MayHoldAddress(std::string(16, '0'), AddressHash("192.0.2.1")));
+    EXPECT_TRUE(MayHoldAddress(std::string(16, 'f'), AddressHash("192.0.2.1")));
 }
 
 TEST(EventBlock, RoundTrip) {

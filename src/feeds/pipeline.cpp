@@ -517,6 +517,7 @@ public:
         std::string arena;
         std::size_t raw_bytes = 0;  // of raws left out of the arena
         std::vector<Slot> slots;
+        std::vector<std::uint64_t> addresses;  // AddressHash of each event's ip (the block's address filter)
     };
 
 private:
@@ -534,6 +535,7 @@ private:
         g.arena.clear();
         g.raw_bytes = 0;
         g.slots.clear();
+        g.addresses.clear();
     }
     [[nodiscard]] static std::uint64_t GroupKey(const RoutedEvent& e) {
         return (static_cast<std::uint64_t>(e.recipient_id) << 8) | (static_cast<std::uint64_t>(e.route) << 1) |
@@ -655,7 +657,7 @@ void BlockBuilder::Close(RunContext& ctx, Group& g, std::vector<db::Params>& row
         text = std::move(packed);
     }
     db::Params& row = rows.emplace_back();
-    row.reserve(19);
+    row.reserve(20);
     row.emplace_back(std::int64_t{0});
     row.emplace_back(g.n);
     row.emplace_back(ctx.feed.name);
@@ -674,6 +676,7 @@ void BlockBuilder::Close(RunContext& ctx, Group& g, std::vector<db::Params>& row
     row.emplace_back(std::move(g.observation));
     row.emplace_back(std::move(dedup));
     row.emplace_back(std::move(text));
+    row.emplace_back(MakeAddressFilter(g.addresses));
     row.emplace_back(std::move(slices));  // (not a column: the store writes the owners' entries from it)
     Reset(g);
 }
@@ -862,6 +865,7 @@ void BlockBuilder::Add(RoutedEvent& e, std::uint32_t group, const CompactBase& b
                                                written_at, raw_follows);
     g->slots.push_back({before, static_cast<std::uint32_t>(g->arena.size() - before), run_at, e.dedup_hash,
                         raw_follows ? b.raw.data() : nullptr, raw_follows ? b.raw.size() : 0});
+    g->addresses.push_back(AddressHash(b.ip));
     if (raw_follows) g->raw_bytes += b.raw.size();
     // (A classification equal to the previous event's is in the set already.)
     if (!(repeated & kRepeatedTaxonomy)) AddClass(g->classes, b.taxonomy);

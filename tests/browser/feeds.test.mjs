@@ -102,6 +102,15 @@ describe('feeds UI', { timeout: 120_000 }, () => {
       // Every event of the feed, routed: bank's own and the rest to the National CERT.
       await page.goto(`${server.url}/feeds/events?feed=${encodeURIComponent(FEED)}`);
       await page.getByTestId('events-total').filter({ hasText: '10 events' }).waitFor();
+      // Looked up by address (the blocks' address filters leave out those without it).
+      const filters = page.getByTestId('events-filters');
+      await filters.getByLabel('Address', { exact: true }).fill('192.0.2.31');
+      await filters.getByRole('button', { name: 'Filter' }).click();
+      await page.getByTestId('events-total').filter({ hasText: /·\s*1 event\b/ }).waitFor();
+      await page.getByTestId('events-table').getByText('192.0.2.31').first().waitFor();
+      await filters.getByLabel('Address', { exact: true }).fill('192.0.2.254');
+      await filters.getByRole('button', { name: 'Filter' }).click();
+      await page.getByTestId('events-total').filter({ hasText: /·\s*0 events\b/ }).waitFor();
 
       // The notification log opens and digests can be sent.
       await page.goto(`${server.url}/feeds/digests`);
