@@ -218,7 +218,7 @@ core::Result<std::string> UnpackBlockText(std::string stored) {
 }
 
 namespace {
-constexpr int kAddressProbes = 3;
+constexpr int kAddressProbes = 4;
 // The bit of probe i of `hash` in a filter of `bits` bits (a power of two): double hashing, with
 // an odd step so that the probes differ.
 std::size_t AddressBit(std::uint64_t hash, int i, std::size_t bits) {
@@ -262,7 +262,7 @@ std::uint64_t AddressHash(std::string_view ip) {
 }
 
 std::string MakeAddressFilter(const std::vector<std::uint64_t>& hashes) {
-    const std::size_t bits = std::bit_ceil(std::max<std::size_t>(64, hashes.size() * 10));
+    const std::size_t bits = std::bit_ceil(std::max<std::size_t>(64, hashes.size() * 16));
     std::vector<std::uint8_t> nibbles(bits / 4, 0);
     for (const std::uint64_t h : hashes)
         for (int i = 0; i < kAddressProbes; ++i) {

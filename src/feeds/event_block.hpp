@@ -94,9 +94,9 @@ private:
 
 // A block's address filter (migration 021, feed_event_blocks.ip_filter): a Bloom filter of its
 // events' ip texts (BlockEvent::ip), so that a list filtered by address reads only the blocks
-// that may hold it (about 1 in 50 of the others passes). Its text: hexadecimal digits of 4 bits
-// each (bit i is bit i % 4 of digit i / 4), a power of two of at least 64 bits, about 10 to 20
-// bits per event, 3 probes. "" (blocks written before the filter was kept): may hold any address.
+// that may hold it (fewer than 1 in 400 of the others passes). Its text: hexadecimal digits of 4
+// bits each (bit i is bit i % 4 of digit i / 4), a power of two of at least 64 bits, 16 to 32
+// bits per event, 4 probes. "" (blocks written before the filter was kept): may hold any address.
 [[nodiscard]] std::uint64_t AddressHash(std::string_view ip);
 // The filter of a block whose events' ips have these AddressHash values.
 [[nodiscard]] std::string MakeAddressFilter(const std::vector<std::uint64_t>& hashes);
