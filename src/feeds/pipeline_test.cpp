@@ -493,6 +493,53 @@ TEST_P(PipelineTest, StoresCompactlyAndReadsOldRows) {
     EXPECT_EQ(olds->items[0].data, old_json);
 }
 
+// An owner's events are written against its previous one (repeated values as '='): values short
+// enough for the run to keep a copy of and longer ones (read back from the block being built),
+// alternating, come back as they were.
+TEST_P(PipelineTest, AnOwnersRepeatedValuesReadBackShortAndLong) {
+    FeedsConfig config = Config();
+    config.feeds.push_back(DefaultFeed("lines", "jsonl"));
+    auto p = NewPipeline(config);
+    // (Values of the same size in turn: one taken for the other would show.)
+    const std::string long_a(70, 'x'), long_b(70, 'y'), long_type = "unauthorised-information-modification";
+    const std::vector<std::pair<std::string, std::string>> values = {
+        {"a", "scanner"},   {"a", "scanner"},   {"b", "scanner"},   {"a", "exploit"},   {long_a, long_type},
+        {long_a, long_type}, {long_b, "scanner"}, {long_a, long_type}, {"b", long_type},  {"b", "scanner"}};
+    const fs::path path = fs::temp_directory_path() / ("muhafiz-repeats-" + core::RandomToken(6) + ".jsonl");
+    {
+        std::ofstream out(path, std::ios::binary);
+        for (std::size_t i = 0; i < values.size(); ++i)
+            out << R"({"source.ip":"192.0.2.)" << 10 + i << R"(","classification.identifier":")" << values[i].first
+                << R"(","classification.type":")" << values[i].second << R"(","severity":")"
+                << (i % 3 ? "high" : "critical") << R"(","time.source":"2026-01-14T00:00:0)" << i << R"(+00:00"})"
+                << "\n";
+    }
+    IngestRequest req;
+    req.feed = "lines";
+    req.path = path.string();
+    req.file_name = "repeats.jsonl";
+    auto s = p->Ingest(req);
+    fs::remove(path);
+    ASSERT_TRUE(s) << s.error().message;
+    ASSERT_EQ(s->run.events, static_cast<std::int64_t>(values.size()));
+    EventFilter f;
+    f.feed = "lines";
+    f.limit = 100;
+    auto all = store_->ListEvents(f);
+    ASSERT_TRUE(all);
+    ASSERT_EQ(all->items.size(), values.size());
+    for (const auto& e : all->items) {
+        auto ev = Event::FromJsonText(e.data);
+        ASSERT_TRUE(ev) << e.data;
+        const std::size_t i = std::stoul(e.source_ip.substr(e.source_ip.rfind('.') + 1)) - 10;
+        ASSERT_LT(i, values.size());
+        EXPECT_EQ(e.organisation_id, kOwner);
+        EXPECT_EQ(ev->GetOr("classification.identifier"), values[i].first) << e.data;
+        EXPECT_EQ(ev->GetOr("classification.type"), values[i].second) << e.data;
+        EXPECT_EQ(ev->GetOr("severity"), i % 3 ? "high" : "critical") << e.data;
+    }
+}
+
 // Two ingests of the same report cannot run at once: in one process (the second is refused
 // while the first runs) and across processes (the run's lease: refused while another live
 // process holds it; taken over when it ran out or its process is gone).
