@@ -395,6 +395,36 @@ std::optional<OwnerMatch> OwnerIndex::LookupV6OrMapped(const core::IpAddress& ip
     return OwnerMatch{leaf.organisation_id, leaf.prefix};
 }
 
+void OwnerIndex::LookupMany(std::span<const std::optional<core::IpAddress>> ips,
+                            std::span<std::int64_t> organisation_ids) const {
+    constexpr std::size_t kStep = 64;
+    for (std::size_t from = 0; from < ips.size(); from += kStep) {
+        const std::size_t to = std::min(ips.size(), from + kStep);
+        // The IPv4 addresses of this step (IPv4-mapped ones too) and their entries, level by level.
+        std::uint32_t v4[kStep], entry[kStep];
+        std::uint8_t at[kStep];
+        std::size_t n = 0;
+        for (std::size_t i = from; i < to; ++i) {
+            if (!ips[i]) continue;
+            const core::IpAddress& ip = *ips[i];
+            if (ip.v6 && !ip.IsV4Mapped()) {
+                const auto m = LookupV6OrMapped(ip);
+                organisation_ids[i] = m ? m->organisation_id : 0;
+                continue;
+            }
+            v4[n] = ip.v6 ? ip.V4Mapped().V4() : ip.V4();
+            at[n++] = static_cast<std::uint8_t>(i - from);
+        }
+        for (std::size_t k = 0; k < n; ++k) entry[k] = v4_top_[v4[k] >> 16];
+        for (std::size_t k = 0; k < n; ++k)
+            if (entry[k] & kChunkFlag)
+                entry[k] = v4_chunks_[(std::size_t{entry[k] & ~kChunkFlag} << 8) | ((v4[k] >> 8) & 0xffu)];
+        for (std::size_t k = 0; k < n; ++k)
+            if (entry[k] & kChunkFlag) entry[k] = v4_chunks_[(std::size_t{entry[k] & ~kChunkFlag} << 8) | (v4[k] & 0xffu)];
+        for (std::size_t k = 0; k < n; ++k) organisation_ids[from + at[k]] = v4_leaves_[entry[k]].organisation_id;
+    }
+}
+
 std::int64_t OwnerIndex::LookupAsn(std::uint32_t asn) const {
     auto it = std::lower_bound(asns_.begin(), asns_.end(), asn,
                                [](const auto& e, std::uint32_t a) { return e.first < a; });

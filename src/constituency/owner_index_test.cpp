@@ -342,6 +342,36 @@ TEST(OwnerIndex, RandomisedAgainstBruteForce) {
             check(random_v6());
             check(IpAddress::FromV4(static_cast<std::uint32_t>(rng())));
         }
+        // LookupMany: the same answers for a list of IPv4, IPv6 and IPv4-mapped addresses and
+        // gaps, longer than a step of it; a gap keeps its value.
+        std::vector<std::optional<IpAddress>> many;
+        for (int i = 0; i < 1000; ++i) {
+            switch (rng() % 5) {
+                case 0: many.push_back(random_v6()); break;
+                case 1: many.push_back(std::nullopt); break;
+                case 2: {
+                    IpAddress mapped;
+                    mapped.v6 = true;
+                    mapped.bytes[10] = mapped.bytes[11] = 0xff;
+                    const std::uint32_t v4 = random_v4().V4();
+                    for (int b = 0; b < 4; ++b) mapped.bytes[12 + b] = static_cast<std::uint8_t>(v4 >> (24 - 8 * b));
+                    many.push_back(mapped);
+                    break;
+                }
+                default: many.push_back(random_v4());
+            }
+        }
+        std::vector<std::int64_t> ids(many.size(), -7);
+        index->LookupMany(many, ids);
+        for (std::size_t i = 0; i < many.size(); ++i) {
+            if (!many[i]) {
+                EXPECT_EQ(ids[i], -7);
+                continue;
+            }
+            const IpAddress& ip = *many[i];
+            const auto want = BruteForce(prefixes, ip.IsV4Mapped() ? ip.V4Mapped() : ip);  // (as Lookup)
+            EXPECT_EQ(ids[i], want ? want->second : 0) << core::FormatIp(ip);
+        }
         // Every prefix's first and last address, and the addresses just outside.
         for (const auto& [p, o] : prefixes) {
             check(p.address);

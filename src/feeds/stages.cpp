@@ -274,9 +274,10 @@ std::int64_t Enricher::EnrichFrom(Event& e, std::optional<core::IpAddress> ip, s
 
 void Enricher::Process(std::span<RoutedEvent> events) const {
     // A batch is larger than the CPU's caches: each event is asked for two ahead of its turn.
-    // The owners' longest-prefix matches of the whole batch are done first, in a loop of their
-    // own: each is a chain of a few reads from a large table, and independent lookups overlap
-    // (the CPU has many reads in flight) where one per event would wait for each in turn.
+    // The owners' longest-prefix matches of the whole batch are done first, together
+    // (OwnerIndex::LookupMany): each is a chain of a few reads from a large table, and independent
+    // lookups overlap (the CPU has many reads in flight) where one per event would wait for each
+    // in turn.
     const std::size_t n = events.size();
     thread_local std::vector<std::optional<core::IpAddress>> ips;
     thread_local std::vector<std::int64_t> owners;
@@ -286,12 +287,7 @@ void Enricher::Process(std::span<RoutedEvent> events) const {
         if (i + 2 < n) events[i + 2].event.Prefetch();
         ips[i] = AddressOf(events[i].event);
     }
-    if (owners_)
-        for (std::size_t i = 0; i < n; ++i)
-            if (ips[i]) {
-                const auto m = owners_->Lookup(*ips[i]);
-                owners[i] = m ? m->organisation_id : 0;
-            }
+    if (owners_) owners_->LookupMany(ips, owners);
     for (std::size_t i = 0; i < n; ++i) {
         if (i + 2 < n) events[i + 2].event.Prefetch();
         events[i].organisation_id = EnrichFrom(events[i].event, ips[i], owners[i]);
