@@ -407,6 +407,10 @@ constexpr std::size_t kBlockDataColumn = 17;
 constexpr std::int64_t kUnitEvents = 131072;
 constexpr std::size_t kUnitBytes = std::size_t{64} << 20;
 
+// Events a non-aggregated feed's stages take at a time: the parser hands them over as it goes
+// (ParseOutput::ready) or ProcessBatch takes a batch's this many at a time.
+constexpr std::size_t kSliceEvents = 64;
+
 struct RunContext;
 
 // The open blocks of a non-aggregated feed's run (migration 019, feeds/event_block.hpp): one per
@@ -430,12 +434,12 @@ public:
     }
     // Adds `e` to its open block (`group`: Find(e), or kNoGroup when it was not open then).
     void Add(RoutedEvent& e, std::uint32_t group, const CompactBase& base);
-    // Fetches into the cache what Add will read for `e` (of `group`: Find(e)), a few events ahead:
-    // the slot of its owner in its group's run table (far ahead), then its run and where its group
-    // writes next (nearer). Without effect on what is stored.
-    void PrefetchSlot(const RoutedEvent& e, std::uint32_t group) const;
-    void PrefetchRun(const RoutedEvent& e, std::uint32_t group) const;
-    void PrefetchPrevious(const RoutedEvent& e, std::uint32_t group) const;  // its run's previous values not in the run (nearer)
+    // Reads what Add will read of the runs of a slice of events (at most kSliceEvents; `group`:
+    // Find of each): the slots of the run tables, then the runs, each step for all the events at
+    // once. The runs are spread over large tables, mostly out of the cache, and reads made
+    // together overlap; one event after another, each waited for its own (fetching them ahead
+    // with prefetch instructions did not help). Without effect on what is stored.
+    void ReadRuns(std::span<const RoutedEvent> events, const std::uint32_t* group) const;
     // Hands over the blocks of the unit: those that reached kMaxBlockEvents and the open ones
     // (appended to `out`, in that order), to be closed; the next event opens new ones.
     void Seal(Groups& out);
@@ -735,31 +739,27 @@ void BlockBuilder::Flush(RunContext& ctx, std::vector<db::Params>& rows) {
     GiveBack(std::move(groups));
 }
 
-void BlockBuilder::PrefetchSlot(const RoutedEvent& e, std::uint32_t group) const {
-    if (group != kNoGroup) groups_[group].run_index.Prefetch(static_cast<std::uint64_t>(e.organisation_id));
-}
-
-void BlockBuilder::PrefetchRun(const RoutedEvent& e, std::uint32_t group) const {
-    if (group == kNoGroup) return;
-    const Group& g = groups_[group];
-    if (const std::uint32_t* r = g.run_index.Find(static_cast<std::uint64_t>(e.organisation_id))) {
-        const char* run = reinterpret_cast<const char*>(&g.runs[*r]);
-        for (std::size_t i = 0; i < sizeof(Run); i += 64) __builtin_prefetch(run + i);
+void BlockBuilder::ReadRuns(std::span<const RoutedEvent> events, const std::uint32_t* group) const {
+    const Run* runs[kSliceEvents];
+    const std::size_t n = std::min(events.size(), std::size(runs));
+    for (std::size_t i = 0; i < n; ++i) {
+        runs[i] = nullptr;
+        if (group[i] == kNoGroup) continue;
+        const Group& g = groups_[group[i]];
+        if (const std::uint32_t* r = g.run_index.Find(static_cast<std::uint64_t>(events[i].organisation_id)))
+            runs[i] = &g.runs[*r];
     }
-    const char* end = g.arena.data() + g.arena.size();
-    __builtin_prefetch(end, 1);
-    __builtin_prefetch(end + 64, 1);
-}
-
-void BlockBuilder::PrefetchPrevious(const RoutedEvent& e, std::uint32_t group) const {
-    if (group == kNoGroup) return;
-    const Group& g = groups_[group];
-    if (const std::uint32_t* r = g.run_index.Find(static_cast<std::uint64_t>(e.organisation_id))) {
-        const Run& run = g.runs[*r];
-        if (run.n == 0) return;
-        for (std::size_t i = 0; i < kRepeatableValues; ++i)
-            if (!run.Inline(i)) __builtin_prefetch(g.arena.data() + run.at[i]);
-    }
+    std::uint64_t read = 0;
+    for (std::size_t i = 0; i < n; ++i)
+        if (runs[i]) {
+            const char* run = reinterpret_cast<const char*>(runs[i]);
+            for (std::size_t line = 0; line < sizeof(Run); line += 64) {
+                std::uint64_t word;
+                std::memcpy(&word, run + line, sizeof word);
+                read += word;
+            }
+        }
+    asm volatile("" : : "r"(read));  // (read for the cache only)
 }
 
 void BlockBuilder::Add(RoutedEvent& e, std::uint32_t group, const CompactBase& base) {
@@ -894,10 +894,6 @@ void BlockBuilder::Add(RoutedEvent& e, std::uint32_t group, const CompactBase& b
     if (++g->n >= kMaxBlockEvents) sealed_.push_back(std::exchange(*g, NewGroup(e)));
 }
 
-// Events a non-aggregated feed's stages take at a time: the parser hands them over as it goes
-// (ParseOutput::ready) or ProcessBatch takes a batch's this many at a time.
-constexpr std::size_t kSliceEvents = 64;
-
 // A non-aggregated feed's events (a slice, ProcessSlice) into the run's open blocks
 // (BlockBuilder). The batch keeps no events: its counters, dead letters and resume point go with
 // the unit the blocks are stored in.
@@ -917,19 +913,11 @@ void BuildBlocks(RunContext& ctx, std::span<RoutedEvent> events,
         if (ctx.block_base->id != 0 && ctx.bases.insert(ctx.block_base->id).second)
             new_bases.emplace_back(ctx.block_base->id, ctx.block_base->text);
     }
-    // The run of an event is far in memory from the last one's (one of thousands, in one of
-    // dozens of groups): fetched ahead, in steps (its table slot, the run it names, then the
-    // previous values the run points to).
-    constexpr std::size_t kSlotAhead = 12, kRunAhead = 8, kPreviousAhead = 4;
     const std::size_t n = events.size();
     std::uint32_t group[kSliceEvents];
     for (std::size_t i = 0; i < n; ++i) group[i] = ctx.blocks.Find(events[i]);
-    for (std::size_t i = 0; i < n; ++i) {
-        if (i + kSlotAhead < n) ctx.blocks.PrefetchSlot(events[i + kSlotAhead], group[i + kSlotAhead]);
-        if (i + kRunAhead < n) ctx.blocks.PrefetchRun(events[i + kRunAhead], group[i + kRunAhead]);
-        if (i + kPreviousAhead < n) ctx.blocks.PrefetchPrevious(events[i + kPreviousAhead], group[i + kPreviousAhead]);
-        ctx.blocks.Add(events[i], group[i], *ctx.block_base);
-    }
+    ctx.blocks.ReadRuns(events, group);
+    for (std::size_t i = 0; i < n; ++i) ctx.blocks.Add(events[i], group[i], *ctx.block_base);
 }
 
 // The events of an aggregated feed's batch as feed_events rows (compact form, data_format 1; JSON
