@@ -143,6 +143,25 @@ TEST(Routing, OwnedForeignPartnerUnknownV4AndV6) {
 // The deduplicator against a plain map: events whose hashed fields repeat (within and across
 // batches, past the table's growth), hashes seeded from storage, and the window (a hash seen
 // longer ago than the window is new again).
+// Organisations by id: ids of a table (dense) and far apart ones read the same.
+TEST(Routing, DirectoryFindsOrganisationsByDenseAndSparseIds) {
+    for (const std::int64_t far : {std::int64_t{6}, std::int64_t{1} << 40}) {
+        std::vector<OrgInfo> orgs = Orgs();
+        orgs.push_back(orgs.back());
+        orgs.back().id = far;
+        orgs.back().uuid = "00000000-0000-7000-8000-000000000099";
+        auto dir = Directory::Build(orgs);
+        for (const auto& o : orgs) {
+            const OrgInfo* got = dir->Get(o.id);
+            ASSERT_NE(got, nullptr) << o.id;
+            EXPECT_EQ(got->uuid, o.uuid);
+        }
+        EXPECT_EQ(dir->Get(far)->cert_id, kRoot);
+        for (const std::int64_t missing : {std::int64_t{0}, std::int64_t{-1}, far + 1, far - 1 == kDirect ? 1000 : far - 1})
+            EXPECT_EQ(dir->Get(missing), nullptr) << missing;
+    }
+}
+
 TEST(Dedup, RepeatsWithinTheWindowOnly) {
     const core::Micros window = 1000;
     Deduplicator dedup({}, window);

@@ -47,6 +47,16 @@ std::shared_ptr<const Directory> Directory::Build(std::vector<OrgInfo> orgs) {
             if (p == d->partners_.end() || id < p->second) d->partners_[o.country] = id;
         }
     }
+    std::int64_t max_id = 0;
+    bool positive = true;
+    for (const auto& [id, o] : d->orgs_) {
+        max_id = std::max(max_id, id);
+        positive = positive && id > 0;
+    }
+    if (positive && !d->orgs_.empty() && static_cast<std::size_t>(max_id) <= 4 * d->orgs_.size() + 1024) {
+        d->by_id_.assign(static_cast<std::size_t>(max_id) + 1, nullptr);
+        for (const auto& [id, o] : d->orgs_) d->by_id_[static_cast<std::size_t>(id)] = &o;
+    }
     return d;
 }
 
@@ -80,6 +90,7 @@ core::Result<std::shared_ptr<const Directory>> Directory::Load(db::Connection& c
 }
 
 const OrgInfo* Directory::Get(std::int64_t id) const {
+    if (!by_id_.empty()) return id >= 0 && static_cast<std::size_t>(id) < by_id_.size() ? by_id_[static_cast<std::size_t>(id)] : nullptr;
     auto it = orgs_.find(id);
     return it == orgs_.end() ? nullptr : &it->second;
 }

@@ -61,6 +61,9 @@ public:
 
 private:
     boost::unordered_flat_map<std::int64_t, OrgInfo> orgs_;  // filled once (Build), then read only
+    // The entries by id, when the ids are positive and dense enough (organisations' ids are a
+    // table's row ids): Get reads one pointer of a small table instead of probing the map.
+    std::vector<const OrgInfo*> by_id_;
     std::unordered_map<std::string, std::int64_t> by_uuid_;
     std::unordered_map<std::string, std::int64_t> partners_;
     std::int64_t root_id_ = 0;
