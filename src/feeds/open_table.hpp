@@ -1,7 +1,7 @@
 // A hash table of 64-bit keys with open addressing (linear probing, at most half full) whose
-// slot for a key can be fetched into the CPU's cache ahead of its use: the pipeline's large
-// per-event tables (dedup hashes, an open block's owners) are far larger than the cache, and a
-// loop over events asks for the slot of an event a few events before it gets to it.
+// slot for a key can be read ahead of its use: the pipeline's large per-event tables (dedup
+// hashes, an open block's owners) are far larger than the cache, and a loop over events reads
+// the slots of many events together before it looks each up.
 // `kFree` is a value no entry holds (it marks free slots).
 // Thread-safety: a plain value (one thread at a time).
 #pragma once
@@ -46,10 +46,10 @@ public:
             if (s.key == key) return &s.value;
         }
     }
-    // Asks the CPU for the slot `key` starts its search at.
-    void Prefetch(std::uint64_t key) const {
-        if (!slots_.empty()) __builtin_prefetch(&slots_[Home(key)]);
-    }
+    // Reads the slot `key` starts its search at, and returns a word of it (for the caller to
+    // keep the read): a loop that reads the slots of many keys before it looks them up has
+    // their cache misses overlap (prefetch instructions, one event at a time, did not help).
+    [[nodiscard]] std::uint64_t Read(std::uint64_t key) const { return slots_.empty() ? 0 : slots_[Home(key)].key; }
     [[nodiscard]] std::size_t size() const { return used_; }
     // Empties the table, keeping its slots.
     void Clear() {
