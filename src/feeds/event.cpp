@@ -643,30 +643,34 @@ const Key& ObservationKey() {
 // (letters, digits, '-', '.'): lower-cased, one trailing dot dropped. Writes `out` and returns
 // true only when NormaliseDomain would return exactly that; false leaves the case (and its error
 // message) to NormaliseDomain.
-bool AsciiHostName(std::string_view v, std::string& out) {
+// True when `v` (without one trailing dot, which `v` loses) is an ASCII host name: labels of
+// letters, digits and '-' (not first or last), at most 63 bytes each, the last not all digits.
+// `upper`: whether it has upper-case letters (its canonical form is then its lower case).
+bool AsciiHostName(std::string_view& v, bool& upper) {
     if (!v.empty() && v.back() == '.') v.remove_suffix(1);
     if (v.empty() || v.size() > 253) return false;
-    out.resize(v.size());
     std::size_t label = 0;  // length of the current label
     bool digits_only = true;  // the current label
     char prev = '.';
-    for (std::size_t i = 0; i < v.size(); ++i) {
-        char c = v[i];
-        if (c == '.') {
+    upper = false;
+    for (const char raw : v) {
+        if (raw == '.') {
             if (label == 0 || prev == '-') return false;
             label = 0;
             digits_only = true;
-            out[i] = '.';
-            prev = c;
+            prev = raw;
             continue;
         }
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+        char c = raw;
+        if (c >= 'A' && c <= 'Z') {
+            c = static_cast<char>(c - 'A' + 'a');
+            upper = true;
+        }
         const bool digit = c >= '0' && c <= '9';
         if (!((c >= 'a' && c <= 'z') || digit || c == '-')) return false;
         if (c == '-' && label == 0) return false;
         if (++label > 63) return false;
         if (!digit) digits_only = false;
-        out[i] = c;
         prev = c;
     }
     if (prev == '-' || label == 0 || digits_only) return false;
@@ -836,8 +840,14 @@ core::Status Sanitise(const Key& key, std::string_view in, FieldType type, std::
             if (std::all_of(v.begin(), v.end(), [](char c) { return (c >= '0' && c <= '9') || c == '.'; }) &&
                 core::ParseIp(v))
                 return Bad(key, "an IP address is not a host name");
-            if (AsciiHostName(v, scratch)) {
-                out = scratch;
+            std::string_view host = v;
+            if (bool upper = false; AsciiHostName(host, upper)) {
+                if (upper) {
+                    LowerInto(host, scratch);
+                    out = scratch;
+                } else {
+                    out = host;  // as it is (a view of the input)
+                }
                 break;
             }
             auto d = core::NormaliseDomain(v);
