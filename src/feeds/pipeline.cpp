@@ -629,8 +629,10 @@ void BlockBuilder::Close(RunContext& ctx, Group& g, std::vector<db::Params>& row
         next[r] = pos;
         pos += static_cast<std::size_t>(g.runs[r].n);
     }
-    std::vector<const Group::Slot*> sorted(g.slots.size());
-    for (const auto& slot : g.slots) sorted[next[slot.run]++] = &slot;
+    // (Copies, not pointers: read one after another below, where the slots in the order the
+    // events came were a cache miss each.)
+    std::vector<Group::Slot> sorted(g.slots.size());
+    for (const auto& slot : g.slots) sorted[next[slot.run]++] = slot;
     ctx.counting[g.recipient] += g.n;
     std::string text = ctx.texts ? ctx.texts->Take() : std::string();
     text.reserve(g.arena.size() + g.raw_bytes);
@@ -638,7 +640,7 @@ void BlockBuilder::Close(RunContext& ctx, Group& g, std::vector<db::Params>& row
     dedup.reserve(g.slots.size() * 16);
     std::size_t at = 0;
     std::int64_t first = 0;
-    for (std::size_t k = 0; k < kCloseAhead && k < sorted.size(); ++k) Prefetch(*sorted[k], g.arena);
+    for (std::size_t k = 0; k < kCloseAhead && k < sorted.size(); ++k) Prefetch(sorted[k], g.arena);
     for (const auto r : order) {
         const Run& run = g.runs[r];
         if (run.owner != 0) {
@@ -657,8 +659,8 @@ void BlockBuilder::Close(RunContext& ctx, Group& g, std::vector<db::Params>& row
             }
         }
         for (std::int64_t k = 0; k < run.n; ++k, ++at) {
-            if (at + kCloseAhead < sorted.size()) Prefetch(*sorted[at + kCloseAhead], g.arena);
-            const Group::Slot* slot = sorted[at];
+            if (at + kCloseAhead < sorted.size()) Prefetch(sorted[at + kCloseAhead], g.arena);
+            const Group::Slot* slot = &sorted[at];
             text.append(g.arena, slot->offset, slot->length);
             if (slot->raw) text.append(slot->raw, slot->raw_size);
             AppendDedupHash(dedup, slot->dedup);
