@@ -83,4 +83,9 @@ private:
     int shift_ = 64;
 };
 
+// Keeps reads made only to bring memory into the cache (given the sum of what they read) from
+// being left out by the compiler: loops that read what many events will need, before the events
+// are handled one by one, have their cache misses overlap.
+inline void KeepReads(std::uint64_t sum) { asm volatile("" : : "r"(sum)); }
+
 }  // namespace muhafiz::feeds

@@ -761,7 +761,7 @@ void BlockBuilder::ReadRuns(std::span<const RoutedEvent> events, const std::uint
                 read += word;
             }
         }
-    asm volatile("" : : "r"(read));  // (read for the cache only)
+    KeepReads(read);
 }
 
 void BlockBuilder::Add(RoutedEvent& e, std::uint32_t group, const CompactBase& base) {

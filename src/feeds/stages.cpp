@@ -90,7 +90,8 @@ core::Result<std::shared_ptr<const Directory>> Directory::Load(db::Connection& c
 }
 
 const OrgInfo* Directory::Get(std::int64_t id) const {
-    if (!by_id_.empty()) return id >= 0 && static_cast<std::size_t>(id) < by_id_.size() ? by_id_[static_cast<std::size_t>(id)] : nullptr;
+    if (!by_id_.empty())
+        return id >= 0 && static_cast<std::size_t>(id) < by_id_.size() ? by_id_[static_cast<std::size_t>(id)] : nullptr;
     auto it = orgs_.find(id);
     return it == orgs_.end() ? nullptr : &it->second;
 }
@@ -149,7 +150,7 @@ std::size_t Deduplicator::Process(std::span<RoutedEvent> events, core::Micros no
     }
     std::uint64_t read = 0;
     for (std::size_t i = 0; i < n; ++i) read += seen_.Read(events[i].dedup_hash);
-    asm volatile("" : : "r"(read));  // (read for the cache only)
+    KeepReads(read);
     std::size_t out = 0;
     for (std::size_t i = 0; i < n; ++i) {
         RoutedEvent& e = events[i];
@@ -430,7 +431,7 @@ void Router::Process(std::span<RoutedEvent> events) const {
             read += o->kind.size() + o->path.size() + o->abuse_email.size() + static_cast<std::size_t>(o->cert_id);
     for (std::size_t i = 0; i < n; ++i)
         if (const OrgInfo* o = owners[i]) read += static_cast<unsigned char>(o->path.data()[0] + o->abuse_email.data()[0]);
-    asm volatile("" : : "r"(read));  // (read for the cache only)
+    KeepReads(read);
     for (std::size_t i = 0; i < n; ++i) {
         RoutedEvent& r = events[i];
         RouteWith(r, r.organisation_id, owners[i]);
