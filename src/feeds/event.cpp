@@ -639,13 +639,11 @@ const Key& ObservationKey() {
     return k;
 }
 
-// core::NormaliseDomain for the common case, a plain ASCII host name that is valid as it is
-// (letters, digits, '-', '.'): lower-cased, one trailing dot dropped. Writes `out` and returns
-// true only when NormaliseDomain would return exactly that; false leaves the case (and its error
-// message) to NormaliseDomain.
-// True when `v` (without one trailing dot, which `v` loses) is an ASCII host name: labels of
-// letters, digits and '-' (not first or last), at most 63 bytes each, the last not all digits.
-// `upper`: whether it has upper-case letters (its canonical form is then its lower case).
+// core::NormaliseDomain for the common case, a plain ASCII host name: true when `v` (without one
+// trailing dot, which `v` loses) is labels of letters, digits and '-' (not first or last), at
+// most 63 bytes each, the last not all digits, i.e. when NormaliseDomain would return `v`
+// lower-cased. `upper`: whether it has upper-case letters (else `v` is its canonical form as it
+// is). False leaves the case (and its error message) to NormaliseDomain.
 bool AsciiHostName(std::string_view& v, bool& upper) {
     if (!v.empty() && v.back() == '.') v.remove_suffix(1);
     if (v.empty() || v.size() > 253) return false;
