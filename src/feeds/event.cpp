@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <atomic>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
@@ -1781,10 +1780,17 @@ bool ReadLen(std::string_view s, std::size_t& pos, std::size_t& n) {
     return n <= s.size() - pos;
 }
 
-// The fields of `s` from `pos`: their values are views of `s`.
-core::Status ReadCompactFields(std::string_view s, std::size_t pos, std::vector<Field>& out) {
+// The fields of `s` from `pos`: their values are views of `s`. With `end`, reading stops at a
+// raw template ('r', CompactBase), whose position `end` receives (else the size of s).
+core::Status ReadCompactFields(std::string_view s, std::size_t pos, std::vector<Field>& out,
+                               std::size_t* end = nullptr) {
+    if (end) *end = s.size();
     while (pos < s.size()) {
         Field f;
+        if (end && s[pos] == 'r') {
+            *end = pos;
+            break;
+        }
         switch (s[pos]) {
             case 's': f.kind = JsonKind::kString; break;
             case 'i': f.kind = JsonKind::kInt; break;
@@ -2112,7 +2118,8 @@ bool EncodeCompact(const Event& e, const CompactBase* base, std::string& data, s
 
 core::Result<FieldList> DecodeCompactFields(std::string_view text) {
     FieldList out;
-    MUHAFIZ_CHECK(ReadCompactFields(text, 0, out));
+    std::size_t end = 0;
+    MUHAFIZ_CHECK(ReadCompactFields(text, 0, out, &end));
     out.Own();  // the views were of `text`
     return out;
 }
@@ -2141,6 +2148,335 @@ core::Result<Event> DecodeCompact(std::string_view data, const std::vector<Field
     for (const auto& f : fields) e.Append(f.key, f.value, f.kind);
     if (raw) e.SetRawBytes(*raw);
     return e;
+}
+
+// ---- Raw templates ------------------------------------------------------------------------
+// Encoded after a base's fields: 'r', then for each part 'l' length ':' literal and either 'k'
+// length ':' key or 't', the Time digit and length ':' key (empty: time_source); then 'l'
+// length ':' tail.
+
+namespace {
+
+// The text of `t` in format `f` at `out` (room for 48 bytes); its size. (Only the 0..9999 years
+// of FormatEventTime have the layout the shorter formats cut; others are cut the same way when
+// written and when checked.)
+std::size_t FormatTemplateTime(core::Micros t, RawTemplate::Time f, char* out) {
+    const std::size_t n = FormatEventTimeTo(t, out);
+    switch (f) {
+        case RawTemplate::Time::kSpace:
+            out[10] = ' ';
+            return std::min<std::size_t>(n, 19);
+        case RawTemplate::Time::kZulu:
+            out[19] = 'Z';
+            return std::min<std::size_t>(n, 20);
+        case RawTemplate::Time::kEvent: return n;
+        case RawTemplate::Time::kHttp: {
+            if (n < 19 || out[4] != '-' || out[10] != 'T') return n;  // (years beyond 0..9999: as FormatEventTime)
+            std::int64_t days = t / 1000000 / 86400;
+            if (t < 0 && (t % (core::Micros{86400} * 1000000)) != 0) --days;
+            const auto weekday = static_cast<std::size_t>(((days % 7) + 11) % 7);  // 1970-01-01: a Thursday (4)
+            const auto month = static_cast<std::size_t>((out[5] - '0') * 10 + (out[6] - '0') - 1);
+            char http[29];
+            std::memcpy(http, &"SunMonTueWedThuFriSat"[3 * weekday], 3);
+            std::memcpy(http + 3, ", ", 2);
+            std::memcpy(http + 5, out + 8, 2);
+            http[7] = ' ';
+            std::memcpy(http + 8, &"JanFebMarAprMayJunJulAugSepOctNovDec"[3 * (month % 12)], 3);
+            http[11] = ' ';
+            std::memcpy(http + 12, out, 4);
+            http[16] = ' ';
+            std::memcpy(http + 17, out + 11, 8);
+            std::memcpy(http + 25, " GMT", 4);
+            std::memcpy(out, http, sizeof http);
+            return sizeof http;
+        }
+        case RawTemplate::Time::kNone: break;
+    }
+    return 0;
+}
+
+// Where `v` starts in `raw` when all of it lies there (else npos).
+std::size_t OffsetIn(std::string_view raw, std::string_view v) {
+    const auto off = reinterpret_cast<std::uintptr_t>(v.data()) - reinterpret_cast<std::uintptr_t>(raw.data());
+    if (v.empty() || off > raw.size() || v.size() > raw.size() - off) return std::string_view::npos;
+    return static_cast<std::size_t>(off);
+}
+
+// Marks `k` seen (bit per dense index); true when it was seen before. A key without a dense index
+// is "seen" when it is not the first field of its key in `e`.
+bool SeenBefore(std::array<std::uint64_t, kDenseKeys / 64>& seen, const Event& e, const Field& f) {
+    const std::uint32_t x = f.key.info().index;
+    if (x == kOverflowKeyIndex) return e.FindField(f.key) != &f;
+    const std::uint64_t bit = std::uint64_t{1} << (x & 63);
+    const bool before = (seen[x >> 6] & bit) != 0;
+    seen[x >> 6] |= bit;
+    return before;
+}
+
+// The value a template part of a key takes from `e`.
+std::string_view TemplateValue(const Event& e, const Key& key) {
+    const Field* f = e.FindField(key);
+    return f ? f->value : std::string_view();
+}
+
+// The text of a time part for `e` at `out` (room for 48 bytes); its size, or nullopt when the
+// part's field holds no time written as FormatEventTime writes it.
+std::optional<std::size_t> TemplateTime(const RawTemplate::Part& part, const Event& e, core::Micros time_source,
+                                        char* out) {
+    if (part.key.empty()) return FormatTemplateTime(time_source, part.time, out);
+    const std::string_view v = TemplateValue(e, part.key);
+    const auto t = ParseEventTime(v);
+    if (!t || !IsEventTimeText(v, *t)) return std::nullopt;
+    return FormatTemplateTime(*t, part.time, out);
+}
+
+}  // namespace
+
+std::optional<RawTemplate> MakeRawTemplate(const Event& e, std::string_view raw, core::Micros time_source) {
+    RawTemplate t;
+    std::array<std::uint64_t, kDenseKeys / 64> seen{};
+    std::size_t pos = 0;
+    // The fields whose values lie in raw, in the event's order, each after the one before.
+    for (const Field& f : e.own_fields()) {
+        const std::size_t off = OffsetIn(raw, f.value);
+        if (SeenBefore(seen, e, f) || off == std::string_view::npos || off < pos) continue;
+        t.parts.push_back({std::string(raw.substr(pos, off - pos)), f.key, RawTemplate::Time::kNone});
+        pos = off + f.value.size();
+    }
+    if (t.parts.empty()) return std::nullopt;
+    t.tail.assign(raw.substr(pos));
+    // The times, each in the first literal that holds it in one of the formats: time_source,
+    // then the fields holding times (written as FormatEventTime writes them).
+    static const Key kTimeSource("time.source");
+    std::vector<RawTemplate::Part> times{{{}, Key(), RawTemplate::Time::kNone}};
+    for (const Field& f : e.fields()) {
+        if (f.key == kTimeSource || f.value.size() < 20) continue;
+        if (const auto ft = ParseEventTime(f.value); ft && IsEventTimeText(f.value, *ft))
+            times.push_back({{}, f.key, RawTemplate::Time::kNone});
+    }
+    for (RawTemplate::Part& time : times) {
+        bool found = false;
+        for (const auto format : {RawTemplate::Time::kEvent, RawTemplate::Time::kZulu, RawTemplate::Time::kSpace,
+                                  RawTemplate::Time::kHttp}) {
+            time.time = format;
+            char text[48];
+            const auto size = TemplateTime(time, e, time_source, text);
+            if (!size) break;
+            const std::string_view written(text, *size);
+            for (std::size_t i = 0; i <= t.parts.size() && !found; ++i) {
+                std::string& literal = i < t.parts.size() ? t.parts[i].literal : t.tail;
+                const std::size_t at = literal.find(written);
+                if (at == std::string::npos) continue;
+                // literal = before, time, after: a part "before" + the time, then "after" + the value.
+                RawTemplate::Part part{literal.substr(0, at), time.key, format};
+                literal.erase(0, at + written.size());
+                t.parts.insert(t.parts.begin() + static_cast<std::ptrdiff_t>(i), std::move(part));
+                found = true;
+            }
+            if (found) break;
+        }
+    }
+    if (!MatchesRawTemplate(t, e, raw, time_source)) return std::nullopt;  // (made to match; never expected)
+    return t;
+}
+
+bool MatchesRawTemplate(const RawTemplate& t, const Event& e, std::string_view raw, core::Micros time_source) {
+    const std::vector<Field>& fields = e.own_fields();
+    const SharedFields* shared = e.shared().get();
+    std::array<std::uint64_t, kDenseKeys / 64> seen{};
+    std::size_t pos = 0, next = 0;  // next: the first own field not yet walked past
+    const auto literal_at = [&](std::string_view literal) {
+        if (literal.size() > raw.size() - pos || !SameBytes(literal, raw.substr(pos, literal.size()))) return false;
+        pos += literal.size();
+        return true;
+    };
+    for (const RawTemplate::Part& part : t.parts) {
+        if (!literal_at(part.literal)) return false;
+        if (part.time != RawTemplate::Time::kNone) {
+            char text[48];
+            const auto size = TemplateTime(part, e, time_source, text);
+            if (!size || !literal_at(std::string_view(text, *size))) return false;
+            continue;
+        }
+        // The next field whose value lies in raw at or after pos (the fields walked past are seen).
+        const Field* f = nullptr;
+        for (; next < fields.size(); ++next) {
+            const std::size_t off = OffsetIn(raw, fields[next].value);
+            if (off != std::string_view::npos && off >= pos) {
+                f = &fields[next];
+                break;
+            }
+            (void)SeenBefore(seen, e, fields[next]);
+        }
+        if (f && f->value.data() == raw.data() + pos && f->key == part.key && !SeenBefore(seen, e, *f)) {
+            pos += f->value.size();  // the value is these bytes of raw
+            ++next;
+            continue;
+        }
+        // Else its value is compared: one of the event's shared fields (found here without a call,
+        // as most of them are), or its first own field of the key (a copy; or not the first), or none.
+        std::string_view value;
+        const KeyInfo& k = part.key.info();
+        if (k.index != kOverflowKeyIndex && !e.HasOwnKey(part.key)) {
+            const std::uint64_t slots = shared ? shared->SlotsOf(k) & e.shared_mask() : 0;
+            if (slots) value = shared->fields()[static_cast<std::size_t>(__builtin_ctzll(slots))].value;
+        } else {
+            value = TemplateValue(e, part.key);
+        }
+        if (!literal_at(value)) return false;
+    }
+    return pos + t.tail.size() == raw.size() && literal_at(t.tail);
+}
+
+std::optional<RawTemplate> MergeRawTemplates(const RawTemplate& a, const RawTemplate& b) {
+    const auto same = [](const RawTemplate::Part& x, const RawTemplate::Part& y) {
+        return x.time == y.time && x.key == y.key;
+    };
+    // The literal before part k of t (the tail after the last).
+    const auto lit = [](const RawTemplate& t, std::size_t k) -> const std::string& {
+        return k < t.parts.size() ? t.parts[k].literal : t.tail;
+    };
+    // The parts both have (anchors), as positions in a and b, in the same order in both.
+    std::vector<std::pair<std::size_t, std::size_t>> anchors;
+    for (std::size_t i = 0; i < a.parts.size(); ++i)
+        for (std::size_t j = 0; j < b.parts.size(); ++j)
+            if (same(a.parts[i], b.parts[j])) {
+                if (!anchors.empty() && j <= anchors.back().second) return std::nullopt;  // another order
+                anchors.emplace_back(i, j);
+                break;
+            }
+    anchors.emplace_back(a.parts.size(), b.parts.size());  // (the tail)
+    RawTemplate merged;
+    std::size_t from_a = 0, from_b = 0;  // the first part of each after the previous anchor
+    for (const auto& [ia, ib] : anchors) {
+        // Between the previous anchor and this one: the parts of one side (x), then those of the
+        // other (y), each empty in the other side's record. So y's first literal is x's literals
+        // there joined, then a literal between the two (`mid`: not empty, or the values would
+        // run together); and x's literal before the anchor is mid, y's other literals there and
+        // y's literal before the anchor joined.
+        const auto try_order = [&](const RawTemplate& x, std::size_t x_from, std::size_t x_at, const RawTemplate& y,
+                                   std::size_t y_from, std::size_t y_at) -> bool {
+            std::string x_joined;
+            for (std::size_t k = x_from; k < x_at; ++k) x_joined += lit(x, k);
+            std::string mid;
+            if (y_from < y_at) {
+                if (!lit(y, y_from).starts_with(x_joined)) return false;
+                mid = lit(y, y_from).substr(x_joined.size());
+                if (x_from < x_at && mid.empty()) return false;
+            }
+            std::string y_joined = y_from < y_at ? mid : x_joined;
+            for (std::size_t k = y_from + 1; k <= y_at; ++k) y_joined += lit(y, k);
+            if (y_from == y_at) y_joined = x_joined + lit(x, x_at);  // (y has none: x's joined)
+            if (y_joined != (y_from < y_at ? lit(x, x_at) : lit(y, y_at))) return false;
+            for (std::size_t k = x_from; k < x_at; ++k) merged.parts.push_back(x.parts[k]);
+            for (std::size_t k = y_from; k < y_at; ++k) {
+                merged.parts.push_back(y.parts[k]);
+                if (k == y_from) merged.parts.back().literal = mid;
+            }
+            const RawTemplate& last = y_from < y_at ? y : x;
+            const std::size_t last_at = y_from < y_at ? y_at : x_at;
+            if (last_at < last.parts.size()) merged.parts.push_back(last.parts[last_at]);
+            else merged.tail = last.tail;
+            return true;
+        };
+        const std::size_t size = merged.parts.size();
+        if (!try_order(a, from_a, ia, b, from_b, ib)) {
+            merged.parts.resize(size);
+            if (!try_order(b, from_b, ib, a, from_a, ia)) return std::nullopt;
+        }
+        from_a = ia + 1;
+        from_b = ib + 1;
+    }
+    return merged;
+}
+
+std::string FillRawTemplate(const RawTemplate& t, const Event& e, core::Micros time_source) {
+    std::string out;
+    for (const RawTemplate::Part& part : t.parts) {
+        out += part.literal;
+        if (part.time != RawTemplate::Time::kNone) {
+            char text[48];
+            if (const auto size = TemplateTime(part, e, time_source, text)) out.append(text, *size);
+        } else {
+            out += TemplateValue(e, part.key);
+        }
+    }
+    out += t.tail;
+    return out;
+}
+
+void SetRawTemplate(CompactBase& base, RawTemplate t) {
+    if (base.id == 0) return;
+    std::string text = base.text;
+    text += 'r';
+    const auto literal = [&](std::string_view s) {
+        text += 'l';
+        AppendLen(text, s.size());
+        text += s;
+    };
+    for (const auto& part : t.parts) {
+        literal(part.literal);
+        if (part.time != RawTemplate::Time::kNone) {
+            text += 't';
+            text += static_cast<char>('0' + static_cast<int>(part.time));
+            AppendLen(text, part.key.size());  // (0: time_source)
+            text += part.key.view();
+        } else {
+            text += 'k';
+            AppendLen(text, part.key.size());
+            text += part.key.view();
+        }
+    }
+    literal(t.tail);
+    if (text.find('\0') != std::string::npos) return;  // (a base is stored as text)
+    base.text = std::move(text);
+    base.id = StableHash(base.text) & 0x7fffffffffffffffULL;
+    if (base.id == 0) base.id = 1;
+    base.raw_template = std::move(t);
+}
+
+core::Result<CompactBase> DecodeCompactBase(std::string_view text) {
+    const auto damaged = [] { return core::Invalid("data", "a stored base of events is damaged (its raw template)"); };
+    CompactBase base;
+    std::size_t pos = 0;
+    MUHAFIZ_CHECK(ReadCompactFields(text, 0, base.fields, &pos));
+    base.fields.Own();
+    base.text.assign(text);
+    base.id = text.empty() ? 0 : std::max<std::uint64_t>(StableHash(base.text) & 0x7fffffffffffffffULL, 1);
+    if (pos == text.size()) return base;
+    RawTemplate t;
+    std::string literal;
+    const auto read = [&](std::string_view& s) {
+        std::size_t n = 0;
+        if (!ReadLen(text, pos, n)) return false;
+        s = text.substr(pos, n);
+        pos += n;
+        return true;
+    };
+    ++pos;  // 'r'
+    bool have_literal = false;
+    while (pos < text.size()) {
+        const char c = text[pos++];
+        std::string_view s;
+        if (c == 'l' && !have_literal && read(s)) {
+            literal.assign(s);
+            have_literal = true;
+        } else if (c == 'k' && have_literal && read(s) && !s.empty()) {
+            t.parts.push_back({std::move(literal), Key(s), RawTemplate::Time::kNone});
+            have_literal = false;
+        } else if (c == 't' && have_literal && pos < text.size() && text[pos] >= '1' && text[pos] <= '4') {
+            const auto format = static_cast<RawTemplate::Time>(text[pos++] - '0');
+            if (!read(s)) return damaged();
+            t.parts.push_back({std::move(literal), s.empty() ? Key() : Key(s), format});
+            have_literal = false;
+        } else {
+            return damaged();
+        }
+    }
+    if (!have_literal) return damaged();
+    t.tail = std::move(literal);
+    base.raw_template = std::move(t);
+    return base;
 }
 
 }  // namespace muhafiz::feeds

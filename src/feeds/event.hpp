@@ -476,6 +476,32 @@ private:
     mutable bool raw_base64_valid_ = false;
 };
 
+// ---- Raw templates ------------------------------------------------------------------------
+// The records of most reports are their cells, verbatim, between separators that do not change
+// ("a","b",...): raw is then the values of some of the event's fields with constant text around
+// them, and times (its time_source, or the time a field holds as FormatEventTime wrote it)
+// written in one of a few formats. A raw template is that shape, made from one event of a run:
+// literal text, then a value (a field's, or a time), and so on, then a last literal. An event whose raw is exactly its template filled with its own values is stored
+// without its raw (event blocks: kRawFromTemplate), and its raw is rebuilt from the template and
+// the decoded event when read. The value of a key is the event's first field of that key (as
+// Event::FindField finds it), or empty when it has none.
+struct RawTemplate {
+    enum class Time : std::uint8_t {
+        kNone,   // the value of `key`
+        kSpace,  // a time as "YYYY-MM-DD hh:mm:ss"
+        kZulu,   // "YYYY-MM-DDThh:mm:ssZ"
+        kEvent,  // FormatEventTime ("YYYY-MM-DDThh:mm:ss[.ffffff]+00:00")
+        kHttp,   // "Wed, 14 Jan 2026 00:00:00 GMT"
+    };
+    struct Part {
+        std::string literal;  // before the value
+        Key key;              // the field of the value (a time: empty for time_source)
+        Time time = Time::kNone;
+    };
+    std::vector<Part> parts;
+    std::string tail;  // after the last value
+};
+
 // ---- The compact stored form (feed_events.data_format = 1, migration 013) -------------------
 // An event is stored as the fields that differ from a base (fields most events of a batch share:
 // feed, classification, protocol, constants of the report) plus its own fields, each written as
@@ -484,11 +510,34 @@ private:
 // once (feed_event_bases, keyed by a hash of its text). raw is kept apart as the original bytes.
 // Decoding gives back exactly the fields (key, value, JSON kind) that were encoded, so ToJson()
 // of a decoded event is byte-for-byte the JSON of the original.
+// A base of blocks (feed_event_blocks) may end with a raw template (see RawTemplate), written
+// after its fields as 'r' followed by its parts.
 struct CompactBase {
     FieldList fields;           // at most 64
-    std::string text;           // the encoded fields
+    std::string text;           // the encoded fields (and raw template)
     std::uint64_t id = 0;       // a stable hash of text (0: no base)
+    std::optional<RawTemplate> raw_template;
 };
+
+// The template of `e` (raw: its raw bytes as text; time_source: its time), made from the values
+// of its fields that lie in raw (views of the same bytes: the cells a parser kept as they are),
+// and the times found in what is left (time_source, then the fields holding times, in the Time
+// formats). nullopt when no field value lies in raw.
+[[nodiscard]] std::optional<RawTemplate> MakeRawTemplate(const Event& e, std::string_view raw, core::Micros time_source);
+// True when `raw` is exactly `t` filled with the values of `e` and `time_source` (checked without
+// writing the text: a value that is a view of raw's bytes at its place is not read).
+[[nodiscard]] bool MatchesRawTemplate(const RawTemplate& t, const Event& e, std::string_view raw,
+                                      core::Micros time_source);
+// One template that both `a` and `b` describe, when their parts can be put in one order (the
+// parts they share in the same order; between two of those, parts of one of them only) and the
+// literals agree where the other has no part (as its value is empty there): the template of a
+// record with all the cells of both. Made from the templates of two records of a report with
+// empty cells in different columns. nullopt when they cannot be merged.
+[[nodiscard]] std::optional<RawTemplate> MergeRawTemplates(const RawTemplate& a, const RawTemplate& b);
+// `t` filled with the values of `e` and `time_source`.
+[[nodiscard]] std::string FillRawTemplate(const RawTemplate& t, const Event& e, core::Micros time_source);
+// Adds `t` to `base` (its text and id change; a base without fields gets none).
+void SetRawTemplate(CompactBase& base, RawTemplate t);
 // Fields present with the same value in at least half of `sample` (raw and time fields never).
 [[nodiscard]] CompactBase MakeCompactBase(const std::vector<const Event*>& sample);
 // Encodes `e` against `base` (may be null) into `data`. `raw` receives the original bytes of raw
@@ -502,8 +551,10 @@ struct CompactBase {
 // have them (as if removed first).
 [[nodiscard]] bool EncodeCompact(const Event& e, const CompactBase* base, std::string& data,
                                  std::optional<std::string_view>& raw, std::span<const Key* const> leave_out = {});
-// The base's fields from its text.
+// The base's fields from its text (a raw template at its end is not read).
 [[nodiscard]] core::Result<FieldList> DecodeCompactFields(std::string_view text);
+// The base from its text: fields, text, id and raw template.
+[[nodiscard]] core::Result<CompactBase> DecodeCompactBase(std::string_view text);
 // The event back from its compact form, its base's fields and its raw bytes (nullptr: none).
 [[nodiscard]] core::Result<Event> DecodeCompact(std::string_view data, const std::vector<Field>& base,
                                                 const std::string* raw);

@@ -12,7 +12,7 @@ namespace muhafiz::feeds {
 namespace {
 
 constexpr unsigned kNotify = 1, kCompact = 2, kHasRaw = 4, kHasAsn = 8, kObservation = 16, kTimeSource = 32,
-                   kHeaderIp = 64, kHeaderAsn = 128, kTimeDelta = 256;
+                   kHeaderIp = 64, kHeaderAsn = 128, kTimeDelta = 256, kRawFromTemplate = 512;
 
 core::Error Bad() { return core::Error{core::ErrorCode::kInternal, "stored event block unreadable", ""}; }
 
@@ -48,7 +48,8 @@ unsigned AppendBlockEvent(std::string& out, const BlockEvent& e, const BlockEven
     const unsigned flags = (e.notify ? kNotify : 0u) | (e.compact ? kCompact : 0u) | (e.has_raw ? kHasRaw : 0u) |
                            (e.asn ? kHasAsn : 0u) | (e.block_observation ? kObservation : 0u) |
                            (e.derived_time_source ? kTimeSource : 0u) | (e.header_ip ? kHeaderIp : 0u) |
-                           (e.header_asn && e.asn ? kHeaderAsn : 0u) | (previous ? kTimeDelta : 0u);
+                           (e.header_asn && e.asn ? kHeaderAsn : 0u) | (previous ? kTimeDelta : 0u) |
+                           (e.raw_from_template && !e.has_raw ? kRawFromTemplate : 0u);
     const std::int64_t numbers[8] = {e.line,
                                      previous ? e.time_source - previous->time_source : e.time_source,
                                      e.first_seen - e.time_source,
@@ -135,6 +136,7 @@ core::Result<bool> BlockReader::Next(BlockEvent& e) {
     e.derived_time_source = flags & kTimeSource;
     e.header_ip = flags & kHeaderIp;
     e.header_asn = (flags & kHeaderAsn) && e.asn;
+    e.raw_from_template = flags & kRawFromTemplate;
     if (!ReadRepeatable(rest_, e.scope_path) || !ReadStr(rest_, e.ip) || !ReadRepeatable(rest_, e.taxonomy) ||
         !ReadRepeatable(rest_, e.type) || !ReadRepeatable(rest_, e.identifier) ||
         !ReadRepeatable(rest_, e.severity) || !ReadRepeatable(rest_, e.cc) || !ReadStr(rest_, e.data))

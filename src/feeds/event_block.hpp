@@ -19,8 +19,9 @@
 // time.source is FormatEventTime(time_source) (left out of data), 64 source.ip is the event's ip
 // (a string; left out of data), 128 source.asn is the event's asn (an integer in canonical form;
 // left out of data), 256 time_source is written as the difference to the previous event's (every
-// event after a block's first). Blocks written before a flag existed do not set it and read as
-// before.
+// event after a block's first), 512 raw is the block's base's raw template filled with the
+// event's values (RawTemplate; raw is not written). Blocks written before a flag existed do not
+// set it and read as before.
 // Thread-safety: plain functions and values.
 #pragma once
 
@@ -44,6 +45,7 @@ struct BlockEvent {
     bool notify = true, compact = true, has_raw = false;
     bool block_observation = false, derived_time_source = false;
     bool header_ip = false, header_asn = false;  // source.ip / source.asn are ip / asn (not in data)
+    bool raw_from_template = false;              // raw is the base's raw template filled (not has_raw)
     std::optional<std::int64_t> asn;
     std::string_view scope_path, ip, taxonomy, type, identifier, severity, cc, data, raw;
 };

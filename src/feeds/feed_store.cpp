@@ -179,20 +179,20 @@ std::string DerivedUuid(const std::string& run_uuid, std::int64_t id) {
 class BaseCache {
 public:
     explicit BaseCache(db::Connection& conn) : conn_(conn) {}
-    const FieldList& Get(std::int64_t id) {
+    const CompactBase& Get(std::int64_t id) {
         auto it = bases_.find(id);
         if (it != bases_.end()) return it->second;
-        FieldList fields;
+        CompactBase base;
         if (id != 0) {
             if (auto rows = conn_.Query("SELECT data FROM feed_event_bases WHERE id = ?", {id}); rows && !rows->empty())
-                if (auto f = DecodeCompactFields((*rows)[0].Str(0))) fields = std::move(*f);
+                if (auto b = DecodeCompactBase((*rows)[0].Str(0))) base = std::move(*b);
         }
-        return bases_.emplace(id, std::move(fields)).first->second;
+        return bases_.emplace(id, std::move(base)).first->second;
     }
 
 private:
     db::Connection& conn_;
-    std::unordered_map<std::int64_t, FieldList> bases_;
+    std::unordered_map<std::int64_t, CompactBase> bases_;
 };
 
 // A block's event as the StoredEvent callers see (organisation uuid/name filled in later).
@@ -223,7 +223,8 @@ StoredEvent EventFromBlock(const BlockHead& b, std::int64_t id, const BlockEvent
     e.count = be.count;
     if (be.compact) {
         std::string raw(be.raw);
-        auto ev = DecodeCompact(be.data, bases.Get(b.base_id), be.has_raw ? &raw : nullptr);
+        const CompactBase& base = bases.Get(b.base_id);
+        auto ev = DecodeCompact(be.data, base.fields, be.has_raw ? &raw : nullptr);
         if (ev) {
             static const Key kObservation("time.observation"), kTimeSource("time.source"), kSourceIp("source.ip"),
                 kSourceAsn("source.asn");
@@ -231,6 +232,11 @@ StoredEvent EventFromBlock(const BlockHead& b, std::int64_t id, const BlockEvent
             if (be.derived_time_source) ev->SetRaw(kTimeSource, FormatEventTime(be.time_source), JsonKind::kString);
             if (be.header_ip) ev->SetRaw(kSourceIp, std::string(be.ip), JsonKind::kString);
             if (be.header_asn) ev->SetRaw(kSourceAsn, std::to_string(*be.asn), JsonKind::kInt);
+            // (After the fields above: the template takes values from the whole event.)
+            if (be.raw_from_template) {
+                if (base.raw_template) ev->SetRawBytes(FillRawTemplate(*base.raw_template, *ev, be.time_source), true);
+                else ev = tl::unexpected(core::Error{core::ErrorCode::kInternal, "its base has no raw template", ""});
+            }
         }
         e.data = ev ? ev->ToJson() : "{\"comment\":\"stored event unreadable: " + ev.error().message + "\"}";
     } else {

@@ -528,6 +528,195 @@ TEST(Event, CompactFormRoundTrips) {
     EXPECT_FALSE(DecodeCompact("ff;", *fields, nullptr));  // bits beyond the base
 }
 
+// Raw templates: a record is rebuilt from its event's values and times byte for byte, or the
+// event does not fit its template (and its raw is stored). The events' values are views of their
+// records (as a parser's cells are), copies, shared fields, or absent.
+TEST(RawTemplate, RecordsRebuildExactlyOrDoNotFit) {
+    const Key a("extra.a"), b("source.reverse_dns"), when("extra.when");  // (b: a key that can be shared)
+    struct Record {
+        std::string raw;
+        Event e;
+        core::Micros time = 0;
+    };
+    // A record and its event: `views` are values cut out of the record (their first occurrence),
+    // `copies` are values of the event's own storage.
+    const auto record = [](std::string raw, const std::string& time,
+                           std::vector<std::pair<Key, std::string>> views,
+                           std::vector<std::pair<Key, std::string>> copies = {}) {
+        auto r = std::make_unique<Record>();
+        r->raw = std::move(raw);
+        r->time = *ParseEventTime(time);
+        r->e.Borrow(r->raw);
+        for (auto& [k, v] : copies) r->e.Append(k, std::string(v));  // (not in raw: stored as a copy)
+        for (auto& [k, v] : views) {
+            const auto at = r->raw.find(v);
+            EXPECT_NE(at, std::string::npos) << v;
+            r->e.Append(k, std::string_view(r->raw).substr(at, v.size()));
+        }
+        r->e.SetRawBytes(r->raw, true);
+        return r;
+    };
+    const std::string http_time = "2026-03-02T10:20:30+00:00";
+    auto first = record(R"("2026-01-14 00:00:01","x1","y1","Mon, 02 Mar 2026 10:20:30 GMT",end)",
+                        "2026-01-14T00:00:01Z", {{a, "x1"}, {b, "y1"}}, {{when, http_time}});
+    auto t = MakeRawTemplate(first->e, first->raw, first->time);
+    ASSERT_TRUE(t);
+    // "2026-01-14 00:00:01" is time_source, x1 and y1 the fields', the HTTP date extra.when's.
+    ASSERT_EQ(t->parts.size(), 4u);
+    EXPECT_EQ(t->parts[0].literal, "\"");
+    EXPECT_EQ(t->parts[0].time, RawTemplate::Time::kSpace);
+    EXPECT_TRUE(t->parts[0].key.empty());
+    EXPECT_EQ(t->parts[1].literal, "\",\"");
+    EXPECT_EQ(t->parts[1].key, a);
+    EXPECT_EQ(t->parts[2].key, b);
+    EXPECT_EQ(t->parts[3].literal, "\",\"");
+    EXPECT_EQ(t->parts[3].key, when);
+    EXPECT_EQ(t->parts[3].time, RawTemplate::Time::kHttp);
+    EXPECT_EQ(t->tail, "\",end");
+
+    const auto shared = SharedFields::Make({Field{b, "y9"}});
+    std::vector<std::pair<std::unique_ptr<Record>, bool>> cases;  // record, fits
+    cases.emplace_back(std::move(first), true);
+    // Other values, all views.
+    cases.emplace_back(record(R"("2026-02-28 23:59:59","xx2","y2","Sat, 01 Jan 2000 00:00:00 GMT",end)",
+                              "2026-02-28T23:59:59Z", {{a, "xx2"}, {b, "y2"}}, {{when, "2000-01-01T00:00:00+00:00"}}),
+                       true);
+    // An empty cell, and no field of its key.
+    cases.emplace_back(record(R"("2026-01-14 00:00:03","x3","","Mon, 02 Mar 2026 10:20:30 GMT",end)",
+                              "2026-01-14T00:00:03Z", {{a, "x3"}}, {{when, http_time}}),
+                       true);
+    // An empty cell, but a field of its key from elsewhere (as enrichment adds).
+    cases.emplace_back(record(R"("2026-01-14 00:00:04","x4","","Mon, 02 Mar 2026 10:20:30 GMT",end)",
+                              "2026-01-14T00:00:04Z", {{a, "x4"}}, {{b, "z"}, {when, http_time}}),
+                       false);
+    // A copy with the cell's bytes.
+    cases.emplace_back(record(R"("2026-01-14 00:00:05","x5","y5","Mon, 02 Mar 2026 10:20:30 GMT",end)",
+                              "2026-01-14T00:00:05Z", {{a, "x5"}}, {{b, "y5"}, {when, http_time}}),
+                       true);
+    // Two fields of a key: the first (a copy) is what a reader takes, not the cell.
+    cases.emplace_back(record(R"("2026-01-14 00:00:06","x6","y6","Mon, 02 Mar 2026 10:20:30 GMT",end)",
+                              "2026-01-14T00:00:06Z", {{a, "x6"}, {b, "y6"}}, {{a, "q"}, {when, http_time}}),
+                       false);
+    // Other separators; another time_source; another extra.when; none; a longer record.
+    cases.emplace_back(record(R"("2026-01-14 00:00:07";"x7","y7","Mon, 02 Mar 2026 10:20:30 GMT",end)",
+                              "2026-01-14T00:00:07Z", {{a, "x7"}, {b, "y7"}}, {{when, http_time}}),
+                       false);
+    cases.emplace_back(record(R"("2026-01-14 00:00:08","x8","y8","Mon, 02 Mar 2026 10:20:30 GMT",end)",
+                              "2026-01-14T00:00:09Z", {{a, "x8"}, {b, "y8"}}, {{when, http_time}}),
+                       false);
+    cases.emplace_back(record(R"("2026-01-14 00:00:08","x8","y8","Mon, 02 Mar 2026 10:20:30 GMT",end)",
+                              "2026-01-14T00:00:08Z", {{a, "x8"}, {b, "y8"}}, {{when, "2026-03-02T10:20:31+00:00"}}),
+                       false);
+    cases.emplace_back(record(R"("2026-01-14 00:00:08","x8","y8","Mon, 02 Mar 2026 10:20:30 GMT",end)",
+                              "2026-01-14T00:00:08Z", {{a, "x8"}, {b, "y8"}}),
+                       false);
+    cases.emplace_back(record(R"("2026-01-14 00:00:08","x8","y8","Mon, 02 Mar 2026 10:20:30 GMT",end,more)",
+                              "2026-01-14T00:00:08Z", {{a, "x8"}, {b, "y8"}}, {{when, http_time}}),
+                       false);
+    // A shared field's value (the cell's bytes, or not).
+    for (const std::string y : {"y9", "yy"}) {
+        auto r = record(R"("2026-01-14 00:00:09","x9",")" + y + R"(","Mon, 02 Mar 2026 10:20:30 GMT",end)",
+                        "2026-01-14T00:00:09Z", {{a, "x9"}}, {{when, http_time}});
+        r->e.ShareFields(shared, 1);
+        cases.emplace_back(std::move(r), y == "y9");
+    }
+    CompactBase base = MakeCompactBase({&cases[0].first->e});
+    SetRawTemplate(base, *t);
+    ASSERT_TRUE(base.raw_template);
+    auto stored = DecodeCompactBase(base.text);
+    ASSERT_TRUE(stored) << stored.error().message;
+    ASSERT_TRUE(stored->raw_template);
+    for (std::size_t i = 0; i < cases.size(); ++i) {
+        const Record& r = *cases[i].first;
+        const bool fits = MatchesRawTemplate(*t, r.e, r.raw, r.time);
+        EXPECT_EQ(fits, cases[i].second) << i << ": " << r.raw;
+        if (!fits) continue;
+        EXPECT_EQ(FillRawTemplate(*t, r.e, r.time), r.raw) << i;
+        // As stored and read: the compact form without raw, the base's template from its text.
+        std::string data;
+        std::optional<std::string> raw;
+        ASSERT_TRUE(EncodeCompact(r.e, &base, data, raw));
+        auto back = DecodeCompact(data, stored->fields, nullptr);
+        ASSERT_TRUE(back) << back.error().message;
+        EXPECT_EQ(FillRawTemplate(*stored->raw_template, *back, r.time), r.raw) << i;
+    }
+
+    // The base's text: its fields read as before; the template as it was made.
+    auto fields = DecodeCompactFields(base.text);
+    ASSERT_TRUE(fields);
+    EXPECT_EQ(fields->size(), stored->fields.size());
+    EXPECT_EQ(stored->id, base.id);
+    ASSERT_EQ(stored->raw_template->parts.size(), t->parts.size());
+    for (std::size_t i = 0; i < t->parts.size(); ++i) {
+        EXPECT_EQ(stored->raw_template->parts[i].literal, t->parts[i].literal);
+        EXPECT_EQ(stored->raw_template->parts[i].key, t->parts[i].key);
+        EXPECT_EQ(stored->raw_template->parts[i].time, t->parts[i].time);
+    }
+    EXPECT_EQ(stored->raw_template->tail, t->tail);
+    // A base without a template has none; damaged templates are errors.
+    const std::string plain = MakeCompactBase({&cases[0].first->e}).text;
+    auto none = DecodeCompactBase(plain);
+    ASSERT_TRUE(none);
+    EXPECT_FALSE(none->raw_template);
+    for (const std::string bad : {"r", "rk1:a", "rl1:xk1:a", "rl1:xt9", "rl1:xt10:", "rl1:xt1", "rl5:x", "rl1:xx"})
+        EXPECT_FALSE(DecodeCompactBase(plain + bad)) << bad;
+    EXPECT_TRUE(DecodeCompactBase(plain + "rl1:xt10:l0:"));
+    // No value in the record: no template.
+    auto alone = record("abc", "2026-01-14T00:00:00Z", {}, {{a, "abc"}});
+    EXPECT_FALSE(MakeRawTemplate(alone->e, alone->raw, alone->time));
+}
+
+// Templates of records that leave different cells empty merge into one that fits them all; ones
+// that cannot be put in one order, or whose literals disagree, do not.
+TEST(RawTemplate, TemplatesOfRecordsWithOtherEmptyCellsMerge) {
+    const Key a("extra.a"), b("extra.b"), c("extra.c");
+    struct Record {
+        std::string raw;
+        Event e;
+    };
+    const core::Micros time = *ParseEventTime("2026-01-14T00:00:00Z");
+    const auto record = [](const std::string& raw, std::vector<std::pair<Key, std::string>> views) {
+        auto r = std::make_unique<Record>();
+        r->raw = raw;
+        r->e.Borrow(r->raw);
+        for (auto& [k, v] : views) {
+            const auto at = r->raw.find("\"" + v + "\"");
+            EXPECT_NE(at, std::string::npos) << v;
+            r->e.Append(k, std::string_view(r->raw).substr(at + 1, v.size()));
+        }
+        return r;
+    };
+    auto ab = record(R"("a1","b1","")", {{a, "a1"}, {b, "b1"}});
+    auto ac = record(R"("a2","","c2")", {{a, "a2"}, {c, "c2"}});
+    auto abc = record(R"("a3","b3","c3")", {{a, "a3"}, {b, "b3"}, {c, "c3"}});
+    auto t_ab = MakeRawTemplate(ab->e, ab->raw, time);
+    auto t_ac = MakeRawTemplate(ac->e, ac->raw, time);
+    ASSERT_TRUE(t_ab && t_ac);
+    EXPECT_FALSE(MatchesRawTemplate(*t_ab, ac->e, ac->raw, time));
+    EXPECT_FALSE(MatchesRawTemplate(*t_ab, abc->e, abc->raw, time));
+    for (const auto& merged : {MergeRawTemplates(*t_ab, *t_ac), MergeRawTemplates(*t_ac, *t_ab)}) {
+        ASSERT_TRUE(merged);
+        ASSERT_EQ(merged->parts.size(), 3u);
+        EXPECT_EQ(merged->parts[0].key, a);
+        EXPECT_EQ(merged->parts[1].key, b);
+        EXPECT_EQ(merged->parts[2].key, c);
+        for (const Record* r : {ab.get(), ac.get(), abc.get()}) {
+            EXPECT_TRUE(MatchesRawTemplate(*merged, r->e, r->raw, time)) << r->raw;
+            EXPECT_EQ(FillRawTemplate(*merged, r->e, time), r->raw);
+        }
+    }
+    // b and c both between a and the end, one in each: which comes first is not known.
+    auto a_b = record(R"("a4","b4")", {{a, "a4"}, {b, "b4"}});
+    auto a_c = record(R"("a5","c5")", {{a, "a5"}, {c, "c5"}});
+    EXPECT_FALSE(MergeRawTemplates(*MakeRawTemplate(a_b->e, a_b->raw, time), *MakeRawTemplate(a_c->e, a_c->raw, time)));
+    // Another order.
+    auto ba = record(R"("b6","a6","")", {{b, "b6"}, {a, "a6"}});
+    EXPECT_FALSE(MergeRawTemplates(*t_ab, *MakeRawTemplate(ba->e, ba->raw, time)));
+    // Literals that disagree (an unquoted empty cell).
+    auto unquoted = record(R"("a7",,"c7")", {{a, "a7"}, {c, "c7"}});
+    EXPECT_FALSE(MergeRawTemplates(*t_ab, *MakeRawTemplate(unquoted->e, unquoted->raw, time)));
+}
+
 // The compact form written in one pass: more than 64 fields (the covered set beyond a word),
 // alternating bases (the per-base key table is kept between calls), and a NUL in a key as well
 // as in a value (not compact).

@@ -868,6 +868,12 @@ void BlockBuilder::Add(RoutedEvent& e, std::uint32_t group, const CompactBase& b
     b.data = data_;
     b.has_raw = raw_.has_value();
     if (raw_) b.raw = *raw_;
+    // raw that the run's template rebuilds is not stored (nor copied when the block closes).
+    if (b.has_raw && b.compact && base.raw_template && MatchesRawTemplate(*base.raw_template, ev, b.raw, e.time_source)) {
+        b.has_raw = false;
+        b.raw_from_template = true;
+        b.raw = {};
+    }
     const bool raw_follows = b.has_raw && ev.Borrows(b.raw);
     const std::size_t before = g->arena.size();
     std::size_t written_at[kRepeatableValues];
@@ -896,6 +902,47 @@ void BlockBuilder::Add(RoutedEvent& e, std::uint32_t group, const CompactBase& b
     if (++g->n >= kMaxBlockEvents) sealed_.push_back(std::exchange(*g, NewGroup(e)));
 }
 
+// The raw template that most of `events` fit: the first event's, merged with the templates of
+// events that do not fit it (reports leave different cells empty); nullopt when none has raw as
+// text or a template.
+std::optional<RawTemplate> BestRawTemplate(std::span<const RoutedEvent> events) {
+    const auto raw_text = [](const Event& e) -> const std::string_view* {
+        const std::string_view* raw = e.raw_bytes();
+        if (!raw || !(e.raw_bytes_are_text() || (raw->find('\0') == std::string_view::npos && IsUtf8(*raw))))
+            return nullptr;
+        return raw;
+    };
+    const auto make = [&](const RoutedEvent& e) -> std::optional<RawTemplate> {
+        const std::string_view* raw = raw_text(e.event);
+        return raw ? MakeRawTemplate(e.event, *raw, e.time_source) : std::nullopt;
+    };
+    const auto fits = [&](const RawTemplate& t, const RoutedEvent& e) {
+        const std::string_view* raw = raw_text(e.event);
+        return raw && MatchesRawTemplate(t, e.event, *raw, e.time_source);
+    };
+    const auto count = [&](const RawTemplate& t) {
+        return static_cast<std::size_t>(std::count_if(events.begin(), events.end(), [&](const RoutedEvent& e) { return fits(t, e); }));
+    };
+    std::optional<RawTemplate> best;
+    std::size_t best_fits = 0;
+    constexpr std::size_t kTries = 8;  // templates of events that did not fit, merged or alone
+    std::size_t tries = 0;
+    for (const RoutedEvent& e : events) {
+        if (best_fits == events.size() || tries == kTries) break;
+        if (best && fits(*best, e)) continue;
+        auto t = make(e);
+        if (!t) continue;
+        ++tries;
+        if (best)
+            if (auto merged = MergeRawTemplates(*best, *t); merged && count(*merged) > best_fits) t = std::move(merged);
+        if (const std::size_t n = count(*t); n > best_fits) {
+            best = std::move(t);
+            best_fits = n;
+        }
+    }
+    return best;
+}
+
 // A non-aggregated feed's events (a slice, ProcessSlice) into the run's open blocks
 // (BlockBuilder). The batch keeps no events: its counters, dead letters and resume point go with
 // the unit the blocks are stored in.
@@ -912,6 +959,8 @@ void BuildBlocks(RunContext& ctx, std::span<RoutedEvent> events,
         std::vector<const Event*> sample;
         for (std::size_t i = 0; i < events.size() && i < 32; ++i) sample.push_back(&events[i].event);
         ctx.block_base = MakeCompactBase(sample);
+        // And the shape of their records (RawTemplate) that fits most of them.
+        if (auto t = BestRawTemplate(events)) SetRawTemplate(*ctx.block_base, std::move(*t));
         if (ctx.block_base->id != 0 && ctx.bases.insert(ctx.block_base->id).second)
             new_bases.emplace_back(ctx.block_base->id, ctx.block_base->text);
     }
