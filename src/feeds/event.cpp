@@ -2161,6 +2161,61 @@ namespace {
 // of FormatEventTime have the layout the shorter formats cut; others are cut the same way when
 // written and when checked.)
 std::size_t FormatTemplateTime(core::Micros t, RawTemplate::Time f, char* out) {
+    constexpr core::Micros kDay = core::Micros{86400} * 1000000;
+    if (t >= 0 && t < core::Micros{253402300800000000} && t % 1000000 == 0 && f != RawTemplate::Time::kNone) {
+        // Whole seconds of the years 1970-9999 (most times of reports): the date part made once
+        // per day (a few days kept per thread: a record may hold times of other days), the time of
+        // day written digit by digit.
+        struct Day {
+            core::Micros day = -1;
+            char date[10];  // YYYY-MM-DD
+            char http[16];  // "Www, DD Mon YYYY"
+        };
+        thread_local std::array<Day, 4> days;
+        const core::Micros day = t / kDay;
+        Day& d = days[static_cast<std::size_t>(day) & 3];
+        if (d.day != day) {
+            char text[48];
+            FormatEventTimeTo(day * kDay, text);
+            std::memcpy(d.date, text, 10);
+            const auto weekday = static_cast<std::size_t>((day + 4) % 7);  // 1970-01-01: a Thursday
+            const auto month = static_cast<std::size_t>((text[5] - '0') * 10 + (text[6] - '0') - 1);
+            std::memcpy(d.http, &"SunMonTueWedThuFriSat"[3 * weekday], 3);
+            std::memcpy(d.http + 3, ", ", 2);
+            std::memcpy(d.http + 5, text + 8, 2);
+            d.http[7] = ' ';
+            std::memcpy(d.http + 8, &"JanFebMarAprMayJunJulAugSepOctNovDec"[3 * (month % 12)], 3);
+            d.http[11] = ' ';
+            std::memcpy(d.http + 12, text, 4);
+            d.day = day;
+        }
+        const auto secs = static_cast<int>((t % kDay) / 1000000);
+        const auto hms = [&](char* o) {
+            const int v[3] = {secs / 3600, secs / 60 % 60, secs % 60};
+            for (int i = 0; i < 3; ++i) {
+                o[3 * i] = static_cast<char>('0' + v[i] / 10);
+                o[3 * i + 1] = static_cast<char>('0' + v[i] % 10);
+                if (i < 2) o[3 * i + 2] = ':';
+            }
+        };
+        if (f == RawTemplate::Time::kHttp) {
+            std::memcpy(out, d.http, 16);
+            out[16] = ' ';
+            hms(out + 17);
+            std::memcpy(out + 25, " GMT", 4);
+            return 29;
+        }
+        std::memcpy(out, d.date, 10);
+        out[10] = f == RawTemplate::Time::kSpace ? ' ' : 'T';
+        hms(out + 11);
+        if (f == RawTemplate::Time::kSpace) return 19;
+        if (f == RawTemplate::Time::kZulu) {
+            out[19] = 'Z';
+            return 20;
+        }
+        std::memcpy(out + 19, "+00:00", 6);
+        return 25;
+    }
     const std::size_t n = FormatEventTimeTo(t, out);
     switch (f) {
         case RawTemplate::Time::kSpace:
@@ -2213,9 +2268,14 @@ bool SeenBefore(std::array<std::uint64_t, kDenseKeys / 64>& seen, const Event& e
     return before;
 }
 
-// The value a template part of a key takes from `e`.
-std::string_view TemplateValue(const Event& e, const Key& key) {
-    const Field* f = e.FindField(key);
+// The value a template part of a key takes from `e`: one of its shared fields (found here
+// without a call, as most of them are: an event has no field of its own of a key it shares), or
+// its first own field of the key, or none (empty).
+std::string_view TemplateValue(const Event& e, const RawTemplate::Part& part) {
+    const SharedFields* shared = e.shared().get();
+    if (const std::uint64_t slots = shared ? shared->SlotsAt(part.index) & e.shared_mask() : 0)
+        return shared->fields()[static_cast<std::size_t>(__builtin_ctzll(slots))].value;
+    const Field* f = e.FindField(part.key);
     return f ? f->value : std::string_view();
 }
 
@@ -2224,10 +2284,20 @@ std::string_view TemplateValue(const Event& e, const Key& key) {
 std::optional<std::size_t> TemplateTime(const RawTemplate::Part& part, const Event& e, core::Micros time_source,
                                         char* out) {
     if (part.key.empty()) return FormatTemplateTime(time_source, part.time, out);
-    const std::string_view v = TemplateValue(e, part.key);
-    const auto t = ParseEventTime(v);
-    if (!t || !IsEventTimeText(v, *t)) return std::nullopt;
-    return FormatTemplateTime(*t, part.time, out);
+    // The time of the value (the last one kept per thread: a report's column often repeats it).
+    struct Last {
+        std::string text;
+        std::optional<core::Micros> time;
+    };
+    thread_local Last last;
+    const std::string_view v = TemplateValue(e, part);
+    if (!feeds::SameBytes(v, last.text)) {
+        const auto t = ParseEventTime(v);
+        last.text.assign(v);
+        last.time = t && IsEventTimeText(v, *t) ? t : std::nullopt;
+    }
+    if (!last.time) return std::nullopt;
+    return FormatTemplateTime(*last.time, part.time, out);
 }
 
 }  // namespace
@@ -2282,7 +2352,6 @@ std::optional<RawTemplate> MakeRawTemplate(const Event& e, std::string_view raw,
 
 bool MatchesRawTemplate(const RawTemplate& t, const Event& e, std::string_view raw, core::Micros time_source) {
     const std::vector<Field>& fields = e.own_fields();
-    const SharedFields* shared = e.shared().get();
     std::array<std::uint64_t, kDenseKeys / 64> seen{};
     std::size_t pos = 0, next = 0;  // next: the first own field not yet walked past
     const auto literal_at = [&](std::string_view literal) {
@@ -2313,17 +2382,8 @@ bool MatchesRawTemplate(const RawTemplate& t, const Event& e, std::string_view r
             ++next;
             continue;
         }
-        // Else its value is compared: one of the event's shared fields (found here without a call,
-        // as most of them are), or its first own field of the key (a copy; or not the first), or none.
-        std::string_view value;
-        const KeyInfo& k = part.key.info();
-        if (k.index != kOverflowKeyIndex && !e.HasOwnKey(part.key)) {
-            const std::uint64_t slots = shared ? shared->SlotsOf(k) & e.shared_mask() : 0;
-            if (slots) value = shared->fields()[static_cast<std::size_t>(__builtin_ctzll(slots))].value;
-        } else {
-            value = TemplateValue(e, part.key);
-        }
-        if (!literal_at(value)) return false;
+        // Else its value is compared (shared, a copy, not the first field of the key, or none).
+        if (!literal_at(TemplateValue(e, part))) return false;
     }
     return pos + t.tail.size() == raw.size() && literal_at(t.tail);
 }
@@ -2381,7 +2441,7 @@ std::optional<RawTemplate> MergeRawTemplates(const RawTemplate& a, const RawTemp
         };
         const std::size_t size = merged.parts.size();
         if (!try_order(a, from_a, ia, b, from_b, ib)) {
-            merged.parts.resize(size);
+            merged.parts.erase(merged.parts.begin() + static_cast<std::ptrdiff_t>(size), merged.parts.end());
             if (!try_order(b, from_b, ib, a, from_a, ia)) return std::nullopt;
         }
         from_a = ia + 1;
@@ -2398,7 +2458,7 @@ std::string FillRawTemplate(const RawTemplate& t, const Event& e, core::Micros t
             char text[48];
             if (const auto size = TemplateTime(part, e, time_source, text)) out.append(text, *size);
         } else {
-            out += TemplateValue(e, part.key);
+            out += TemplateValue(e, part);
         }
     }
     out += t.tail;

@@ -494,9 +494,12 @@ struct RawTemplate {
         kHttp,   // "Wed, 14 Jan 2026 00:00:00 GMT"
     };
     struct Part {
+        Part(std::string literal_, Key key_, Time time_)
+            : literal(std::move(literal_)), key(std::move(key_)), time(time_), index(key.info().index) {}
         std::string literal;  // before the value
         Key key;              // the field of the value (a time: empty for time_source)
         Time time = Time::kNone;
+        std::uint32_t index;  // key.info().index (read for every event without reading the key's info)
     };
     std::vector<Part> parts;
     std::string tail;  // after the last value

@@ -8,6 +8,7 @@
 #include <deque>
 
 #include <cstdlib>
+#include <ctime>
 #include <functional>
 #include <filesystem>
 #include <fstream>
@@ -715,6 +716,39 @@ TEST(RawTemplate, TemplatesOfRecordsWithOtherEmptyCellsMerge) {
     // Literals that disagree (an unquoted empty cell).
     auto unquoted = record(R"("a7",,"c7")", {{a, "a7"}, {c, "c7"}});
     EXPECT_FALSE(MergeRawTemplates(*t_ab, *MakeRawTemplate(unquoted->e, unquoted->raw, time)));
+}
+
+// The times of templates in their formats, as FormatEventTime and strftime write them: whole
+// seconds of 1970-9999 (written from a date kept per day), and other times.
+TEST(RawTemplate, TimesInTheirFormats) {
+    std::mt19937_64 rng(11);
+    std::vector<core::Micros> times = {0, 86399000000, 86400000000, 1768348800000000, 253402300799000000,
+                                       951782400000000 /* 2000-02-29 */, 1768348800123456, -1000000};
+    for (int i = 0; i < 300; ++i) times.push_back(static_cast<core::Micros>(rng() % 253402300800ULL) * 1000000);
+    const Event none;
+    const auto fill = [&](RawTemplate::Time f, core::Micros t) {
+        RawTemplate tmpl;
+        tmpl.parts.push_back({"<", Key(), f});
+        tmpl.tail = ">";
+        const std::string text = FillRawTemplate(tmpl, none, t);
+        return text.substr(1, text.size() - 2);
+    };
+    for (int round = 0; round < 2; ++round)  // (the second with every day already kept)
+        for (const core::Micros t : times) {
+            const std::string iso = FormatEventTime(t);
+            EXPECT_EQ(fill(RawTemplate::Time::kEvent, t), iso) << t;
+            if (t % 1000000 != 0 || t < 0) continue;
+            std::string space = iso.substr(0, 19);
+            space[10] = ' ';
+            EXPECT_EQ(fill(RawTemplate::Time::kSpace, t), space) << t;
+            EXPECT_EQ(fill(RawTemplate::Time::kZulu, t), iso.substr(0, 19) + "Z") << t;
+            const std::time_t secs = static_cast<std::time_t>(t / 1000000);
+            std::tm tm{};
+            gmtime_r(&secs, &tm);
+            char http[64];
+            std::strftime(http, sizeof http, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+            EXPECT_EQ(fill(RawTemplate::Time::kHttp, t), http) << t;
+        }
 }
 
 // The compact form written in one pass: more than 64 fields (the covered set beyond a word),
