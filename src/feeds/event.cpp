@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
@@ -2250,6 +2251,11 @@ std::size_t FormatTemplateTime(core::Micros t, RawTemplate::Time f, char* out) {
     return 0;
 }
 
+std::uint64_t NewTemplateSerial() {
+    static std::atomic<std::uint64_t> next{1};
+    return next.fetch_add(1, std::memory_order_relaxed);
+}
+
 // Where `v` starts in `raw` when all of it lies there (else npos).
 std::size_t OffsetIn(std::string_view raw, std::string_view v) {
     const auto off = reinterpret_cast<std::uintptr_t>(v.data()) - reinterpret_cast<std::uintptr_t>(raw.data());
@@ -2283,7 +2289,7 @@ std::string_view TemplateValue(const Event& e, const RawTemplate::Part& part) {
 // part's field holds no time written as FormatEventTime writes it.
 std::optional<std::size_t> TemplateTime(const RawTemplate::Part& part, const Event& e, core::Micros time_source,
                                         char* out) {
-    if (part.key.empty()) return FormatTemplateTime(time_source, part.time, out);
+    if (part.time_source) return FormatTemplateTime(time_source, part.time, out);
     // The time of the value (the last one kept per thread: a report's column often repeats it).
     struct Last {
         std::string text;
@@ -2346,11 +2352,53 @@ std::optional<RawTemplate> MakeRawTemplate(const Event& e, std::string_view raw,
             if (found) break;
         }
     }
+    t.serial = NewTemplateSerial();
     if (!MatchesRawTemplate(t, e, raw, time_source)) return std::nullopt;  // (made to match; never expected)
     return t;
 }
 
-bool MatchesRawTemplate(const RawTemplate& t, const Event& e, std::string_view raw, core::Micros time_source) {
+namespace {
+
+// `t` for the events with `e`'s shared fields (its list and mask): the values of the parts of
+// the keys they share written into the literals, kept per thread for the last few hundred such
+// (a report's events share one list for thousands of records, with a few hundred masks), so
+// those values are compared with the literals; or `t` itself.
+const RawTemplate& WithSharedValues(const RawTemplate& t, const Event& e) {
+    const SharedFields* shared = e.shared().get();
+    if (t.serial == 0 || !shared) return t;
+    struct Entry {
+        std::uint64_t serial = 0, list = 0, mask = 0;
+        RawTemplate folded;
+    };
+    constexpr std::size_t kEntries = 512;
+    thread_local std::vector<Entry> cache(kEntries);
+    const std::uint64_t list = shared->serial(), mask = e.shared_mask();
+    const std::uint64_t h = ((t.serial * 0x9E3779B97F4A7C15ULL) ^ (list * 0xC2B2AE3D27D4EB4FULL) ^ mask) * 0x9E3779B97F4A7C15ULL;
+    Entry& c = cache[h >> 55];
+    if (c.serial == t.serial && c.list == list && c.mask == mask) return c.folded;
+    c.serial = t.serial;
+    c.list = list;
+    c.mask = mask;
+    c.folded.parts.clear();
+    std::string literal;
+    for (const RawTemplate::Part& part : t.parts) {
+        literal += part.literal;
+        const std::uint64_t slots = part.time == RawTemplate::Time::kNone ? shared->SlotsAt(part.index) & mask : 0;
+        if (slots) {
+            literal += shared->fields()[static_cast<std::size_t>(__builtin_ctzll(slots))].value;
+            continue;
+        }
+        c.folded.parts.emplace_back(std::move(literal), part.key, part.time);
+        literal.clear();
+    }
+    c.folded.tail = std::move(literal) + t.tail;
+    return c.folded;
+}
+
+}  // namespace
+
+bool MatchesRawTemplate(const RawTemplate& whole, const Event& e, std::string_view raw, core::Micros time_source) {
+    const RawTemplate& t = WithSharedValues(whole, e);
     const std::vector<Field>& fields = e.own_fields();
     std::array<std::uint64_t, kDenseKeys / 64> seen{};
     std::size_t pos = 0, next = 0;  // next: the first own field not yet walked past
@@ -2447,6 +2495,7 @@ std::optional<RawTemplate> MergeRawTemplates(const RawTemplate& a, const RawTemp
         from_a = ia + 1;
         from_b = ib + 1;
     }
+    merged.serial = NewTemplateSerial();
     return merged;
 }
 

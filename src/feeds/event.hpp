@@ -495,14 +495,20 @@ struct RawTemplate {
     };
     struct Part {
         Part(std::string literal_, Key key_, Time time_)
-            : literal(std::move(literal_)), key(std::move(key_)), time(time_), index(key.info().index) {}
+            : literal(std::move(literal_)), key(std::move(key_)), time(time_), index(key.info().index),
+              time_source(key.empty()) {}
         std::string literal;  // before the value
         Key key;              // the field of the value (a time: empty for time_source)
         Time time = Time::kNone;
-        std::uint32_t index;  // key.info().index (read for every event without reading the key's info)
+        // (Read for every event without reading the key's info.)
+        std::uint32_t index;  // key.info().index
+        bool time_source;     // key.empty(): a time part's time is time_source
     };
     std::vector<Part> parts;
     std::string tail;  // after the last value
+    // Distinct for each template MakeRawTemplate and MergeRawTemplates make (0 for others):
+    // MatchesRawTemplate keeps work per template and thread under it. (Not changed once made.)
+    std::uint64_t serial = 0;
 };
 
 // ---- The compact stored form (feed_events.data_format = 1, migration 013) -------------------
