@@ -2102,19 +2102,20 @@ bool EncodeCompact(const Event& e, const CompactBase* base, std::string& data, s
         raw.reset();
         return false;
     }
-    const std::string_view* bytes = e.raw_bytes();
-    if (!bytes) {
-        raw.reset();
+    if (const std::string_view* text = e.raw_text()) {
+        raw = *text;
     } else {
-        if (e.raw_bytes_are_text() || (bytes->find('\0') == std::string_view::npos && IsUtf8(*bytes))) {
-            raw = *bytes;
-        } else {
-            raw.reset();
-            const std::string b64 = Base64Encode(*bytes);
-            AppendCompactField(data, Field{"raw", b64, JsonKind::kString});
-        }
+        raw.reset();
+        if (const std::string_view* bytes = e.raw_bytes())
+            AppendCompactField(data, Field{"raw", Base64Encode(*bytes), JsonKind::kString});
     }
     return true;
+}
+
+const std::string_view* Event::raw_text() const {
+    if (!has_raw_bytes_ || !(raw_text_ || (raw_bytes_.find('\0') == std::string_view::npos && IsUtf8(raw_bytes_))))
+        return nullptr;
+    return &raw_bytes_;
 }
 
 core::Result<FieldList> DecodeCompactFields(std::string_view text) {
@@ -2158,94 +2159,78 @@ core::Result<Event> DecodeCompact(std::string_view data, const std::vector<Field
 
 namespace {
 
-// The text of `t` in format `f` at `out` (room for 48 bytes); its size. (Only the 0..9999 years
-// of FormatEventTime have the layout the shorter formats cut; others are cut the same way when
-// written and when checked.)
+// The text of `t` in format `f` at `out` (room for 48 bytes); its size. All but kEvent show whole
+// seconds. (Only the years 1970-9999 have the layouts written here; FormatEventTime's text of
+// another year is cut the same way when written and when checked.)
 std::size_t FormatTemplateTime(core::Micros t, RawTemplate::Time f, char* out) {
-    constexpr core::Micros kDay = core::Micros{86400} * 1000000;
-    if (t >= 0 && t < core::Micros{253402300800000000} && t % 1000000 == 0 && f != RawTemplate::Time::kNone) {
-        // Whole seconds of the years 1970-9999 (most times of reports): the date part made once
-        // per day (a few days kept per thread: a record may hold times of other days), the time of
-        // day written digit by digit.
-        struct Day {
-            core::Micros day = -1;
-            char date[10];  // YYYY-MM-DD
-            char http[16];  // "Www, DD Mon YYYY"
-        };
-        thread_local std::array<Day, 4> days;
-        const core::Micros day = t / kDay;
-        Day& d = days[static_cast<std::size_t>(day) & 3];
-        if (d.day != day) {
-            char text[48];
-            FormatEventTimeTo(day * kDay, text);
-            std::memcpy(d.date, text, 10);
-            const auto weekday = static_cast<std::size_t>((day + 4) % 7);  // 1970-01-01: a Thursday
-            const auto month = static_cast<std::size_t>((text[5] - '0') * 10 + (text[6] - '0') - 1);
-            std::memcpy(d.http, &"SunMonTueWedThuFriSat"[3 * weekday], 3);
-            std::memcpy(d.http + 3, ", ", 2);
-            std::memcpy(d.http + 5, text + 8, 2);
-            d.http[7] = ' ';
-            std::memcpy(d.http + 8, &"JanFebMarAprMayJunJulAugSepOctNovDec"[3 * (month % 12)], 3);
-            d.http[11] = ' ';
-            std::memcpy(d.http + 12, text, 4);
-            d.day = day;
+    constexpr core::Micros kSecond = 1000000, kDay = core::Micros{86400} * kSecond;
+    if (f != RawTemplate::Time::kEvent) t -= (t % kSecond + kSecond) % kSecond;
+    if (t < 0 || t >= core::Micros{253402300800000000} || t % kSecond != 0) {
+        const std::size_t n = FormatEventTimeTo(t, out);
+        if (f == RawTemplate::Time::kSpace) {
+            out[10] = ' ';
+            return std::min<std::size_t>(n, 19);
         }
-        const auto secs = static_cast<int>((t % kDay) / 1000000);
-        const auto hms = [&](char* o) {
-            const int v[3] = {secs / 3600, secs / 60 % 60, secs % 60};
-            for (int i = 0; i < 3; ++i) {
-                o[3 * i] = static_cast<char>('0' + v[i] / 10);
-                o[3 * i + 1] = static_cast<char>('0' + v[i] % 10);
-                if (i < 2) o[3 * i + 2] = ':';
-            }
-        };
-        if (f == RawTemplate::Time::kHttp) {
+        if (f == RawTemplate::Time::kZulu) {
+            out[19] = 'Z';
+            return std::min<std::size_t>(n, 20);
+        }
+        return n;
+    }
+    // The date part made once per day (a few days kept per thread: a record may hold times of
+    // other days), the time of day written digit by digit.
+    struct Day {
+        core::Micros day = -1;
+        char date[10];  // YYYY-MM-DD
+        char http[16];  // "Www, DD Mon YYYY"
+    };
+    thread_local std::array<Day, 4> days;
+    const core::Micros day = t / kDay;
+    Day& d = days[static_cast<std::size_t>(day) & 3];
+    if (d.day != day) {
+        char text[48];
+        FormatEventTimeTo(day * kDay, text);
+        std::memcpy(d.date, text, 10);
+        const auto weekday = static_cast<std::size_t>((day + 4) % 7);  // 1970-01-01: a Thursday
+        const auto month = static_cast<std::size_t>((text[5] - '0') * 10 + (text[6] - '0') - 1);
+        std::memcpy(d.http, &"SunMonTueWedThuFriSat"[3 * weekday], 3);
+        std::memcpy(d.http + 3, ", ", 2);
+        std::memcpy(d.http + 5, text + 8, 2);
+        d.http[7] = ' ';
+        std::memcpy(d.http + 8, &"JanFebMarAprMayJunJulAugSepOctNovDec"[3 * (month % 12)], 3);
+        d.http[11] = ' ';
+        std::memcpy(d.http + 12, text, 4);
+        d.day = day;
+    }
+    const auto secs = static_cast<int>((t % kDay) / kSecond);
+    const auto hms = [&](char* o) {
+        const int v[3] = {secs / 3600, secs / 60 % 60, secs % 60};
+        for (int i = 0; i < 3; ++i) {
+            o[3 * i] = static_cast<char>('0' + v[i] / 10);
+            o[3 * i + 1] = static_cast<char>('0' + v[i] % 10);
+            if (i < 2) o[3 * i + 2] = ':';
+        }
+    };
+    switch (f) {
+        case RawTemplate::Time::kHttp:
             std::memcpy(out, d.http, 16);
             out[16] = ' ';
             hms(out + 17);
             std::memcpy(out + 25, " GMT", 4);
             return 29;
-        }
-        std::memcpy(out, d.date, 10);
-        out[10] = f == RawTemplate::Time::kSpace ? ' ' : 'T';
-        hms(out + 11);
-        if (f == RawTemplate::Time::kSpace) return 19;
-        if (f == RawTemplate::Time::kZulu) {
-            out[19] = 'Z';
-            return 20;
-        }
-        std::memcpy(out + 19, "+00:00", 6);
-        return 25;
-    }
-    const std::size_t n = FormatEventTimeTo(t, out);
-    switch (f) {
         case RawTemplate::Time::kSpace:
-            out[10] = ' ';
-            return std::min<std::size_t>(n, 19);
         case RawTemplate::Time::kZulu:
-            out[19] = 'Z';
-            return std::min<std::size_t>(n, 20);
-        case RawTemplate::Time::kEvent: return n;
-        case RawTemplate::Time::kHttp: {
-            if (n < 19 || out[4] != '-' || out[10] != 'T') return n;  // (years beyond 0..9999: as FormatEventTime)
-            std::int64_t days = t / 1000000 / 86400;
-            if (t < 0 && (t % (core::Micros{86400} * 1000000)) != 0) --days;
-            const auto weekday = static_cast<std::size_t>(((days % 7) + 11) % 7);  // 1970-01-01: a Thursday (4)
-            const auto month = static_cast<std::size_t>((out[5] - '0') * 10 + (out[6] - '0') - 1);
-            char http[29];
-            std::memcpy(http, &"SunMonTueWedThuFriSat"[3 * weekday], 3);
-            std::memcpy(http + 3, ", ", 2);
-            std::memcpy(http + 5, out + 8, 2);
-            http[7] = ' ';
-            std::memcpy(http + 8, &"JanFebMarAprMayJunJulAugSepOctNovDec"[3 * (month % 12)], 3);
-            http[11] = ' ';
-            std::memcpy(http + 12, out, 4);
-            http[16] = ' ';
-            std::memcpy(http + 17, out + 11, 8);
-            std::memcpy(http + 25, " GMT", 4);
-            std::memcpy(out, http, sizeof http);
-            return sizeof http;
-        }
+        case RawTemplate::Time::kEvent:
+            std::memcpy(out, d.date, 10);
+            out[10] = f == RawTemplate::Time::kSpace ? ' ' : 'T';
+            hms(out + 11);
+            if (f == RawTemplate::Time::kSpace) return 19;
+            if (f == RawTemplate::Time::kZulu) {
+                out[19] = 'Z';
+                return 20;
+            }
+            std::memcpy(out + 19, "+00:00", 6);
+            return 25;
         case RawTemplate::Time::kNone: break;
     }
     return 0;

@@ -294,6 +294,8 @@ public:
     [[nodiscard]] const std::string_view* raw_bytes() const { return has_raw_bytes_ ? &raw_bytes_ : nullptr; }
     // True when SetRawBytes was told the bytes are valid UTF-8 without NUL.
     [[nodiscard]] bool raw_bytes_are_text() const { return has_raw_bytes_ && raw_text_; }
+    // raw_bytes() when they are valid UTF-8 without NUL (stored as text; else nullptr).
+    [[nodiscard]] const std::string_view* raw_text() const;
 
     // The value of `key` (a view of this event's storage, valid while the event lives and the
     // key is not set again or removed); nullptr when the event has no such field.

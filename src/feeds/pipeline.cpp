@@ -906,18 +906,12 @@ void BlockBuilder::Add(RoutedEvent& e, std::uint32_t group, const CompactBase& b
 // events that do not fit it (reports leave different cells empty); nullopt when none has raw as
 // text or a template.
 std::optional<RawTemplate> BestRawTemplate(std::span<const RoutedEvent> events) {
-    const auto raw_text = [](const Event& e) -> const std::string_view* {
-        const std::string_view* raw = e.raw_bytes();
-        if (!raw || !(e.raw_bytes_are_text() || (raw->find('\0') == std::string_view::npos && IsUtf8(*raw))))
-            return nullptr;
-        return raw;
-    };
     const auto make = [&](const RoutedEvent& e) -> std::optional<RawTemplate> {
-        const std::string_view* raw = raw_text(e.event);
+        const std::string_view* raw = e.event.raw_text();
         return raw ? MakeRawTemplate(e.event, *raw, e.time_source) : std::nullopt;
     };
     const auto fits = [&](const RawTemplate& t, const RoutedEvent& e) {
-        const std::string_view* raw = raw_text(e.event);
+        const std::string_view* raw = e.event.raw_text();
         return raw && MatchesRawTemplate(t, e.event, *raw, e.time_source);
     };
     const auto count = [&](const RawTemplate& t) {
