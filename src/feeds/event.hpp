@@ -483,8 +483,9 @@ private:
 // ("a","b",...): raw is then the values of some of the event's fields with constant text around
 // them, and times (its time_source, or the time a field holds as FormatEventTime wrote it)
 // written in one of a few formats. A raw template is that shape, made from one event of a run:
-// literal text, then a value (a field's, or a time), and so on, then a last literal. An event whose raw is exactly its template filled with its own values is stored
-// without its raw (event blocks: kRawFromTemplate), and its raw is rebuilt from the template and
+// literal text, then a value (a field's, or a time), and so on, then a last literal. An event
+// whose raw is exactly its template filled with its own values is stored without its raw (event
+// blocks: kRawFromTemplate), and its raw is rebuilt from the template and
 // the decoded event when read. The value of a key is the event's first field of that key (as
 // Event::FindField finds it), or empty when it has none.
 struct RawTemplate {
@@ -540,9 +541,9 @@ struct CompactBase {
 [[nodiscard]] bool MatchesRawTemplate(const RawTemplate& t, const Event& e, std::string_view raw,
                                       core::Micros time_source);
 // One template that both `a` and `b` describe, when their parts can be put in one order (the
-// parts they share in the same order; between two of those, parts of one of them only) and the
-// literals agree where the other has no part (as its value is empty there): the template of a
-// record with all the cells of both. Made from the templates of two records of a report with
+// parts they share in the same order; between two of those, the other parts of one side, then a
+// separator, then those of the other) and the literals agree where one side has no part (as its
+// value is empty there): the template of a record with all the cells of both. Made from the templates of two records of a report with
 // empty cells in different columns. nullopt when they cannot be merged.
 [[nodiscard]] std::optional<RawTemplate> MergeRawTemplates(const RawTemplate& a, const RawTemplate& b);
 // `t` filled with the values of `e` and `time_source`.

@@ -927,9 +927,14 @@ std::optional<RawTemplate> BestRawTemplate(std::span<const RoutedEvent> events) 
         auto t = make(e);
         if (!t) continue;
         ++tries;
+        std::size_t n = count(*t);
         if (best)
-            if (auto merged = MergeRawTemplates(*best, *t); merged && count(*merged) > best_fits) t = std::move(merged);
-        if (const std::size_t n = count(*t); n > best_fits) {
+            if (auto merged = MergeRawTemplates(*best, *t))
+                if (const std::size_t m = count(*merged); m > n) {
+                    t = std::move(merged);
+                    n = m;
+                }
+        if (n > best_fits) {
             best = std::move(t);
             best_fits = n;
         }

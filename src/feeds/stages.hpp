@@ -47,6 +47,9 @@ struct OrgInfo {
 // An immutable snapshot of the constituency tree for routing.
 class Directory {
 public:
+    Directory() = default;
+    Directory(const Directory&) = delete;  // (by_id_ points into orgs_)
+    Directory& operator=(const Directory&) = delete;
     // Reads every organisation (kinds ending in "_cert" are CERTs).
     [[nodiscard]] static core::Result<std::shared_ptr<const Directory>> Load(db::Connection& conn);
     // From values (tests, bench); computes cert_id and the partner table.
