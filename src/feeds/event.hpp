@@ -485,9 +485,9 @@ private:
 // written in one of a few formats. A raw template is that shape, made from one event of a run:
 // literal text, then a value (a field's, or a time), and so on, then a last literal. An event
 // whose raw is exactly its template filled with its own values is stored without its raw (event
-// blocks: kRawFromTemplate), and its raw is rebuilt from the template and
-// the decoded event when read. The value of a key is the event's first field of that key (as
-// Event::FindField finds it), or empty when it has none.
+// blocks: kRawFromTemplate), and its raw is rebuilt from the template and the decoded event when
+// read. The value of a key is the event's first field of that key (as Event::FindField finds it),
+// or empty when it has none.
 struct RawTemplate {
     enum class Time : std::uint8_t {
         kNone,   // the value of `key`
