@@ -1773,26 +1773,32 @@ std::size_t DecimalDigits(std::size_t n) {
     return d;
 }
 
-bool ReadLen(std::string_view s, std::size_t& pos, std::size_t& n) {
+// A number then ':' at `pos` of `s` (pos moves past them).
+bool ReadNumber(std::string_view s, std::size_t& pos, std::size_t& n) {
     const char* b = s.data() + pos;
     auto [p, ec] = std::from_chars(b, s.data() + s.size(), n);
     if (ec != std::errc() || p == b || p >= s.data() + s.size() || *p != ':') return false;
     pos = static_cast<std::size_t>(p - s.data()) + 1;
-    return n <= s.size() - pos;
+    return true;
 }
 
-// The fields of `s` from `pos`: their values are views of `s`. With `end`, reading stops at a
-// raw template ('r', CompactBase), whose position `end` receives (else the size of s).
+// A length then ':' (as ReadNumber), of at most the bytes left.
+bool ReadLen(std::string_view s, std::size_t& pos, std::size_t& n) { return ReadNumber(s, pos, n) && n <= s.size() - pos; }
+
+// The fields of `s` from `pos`: their values are views of `s`; `keys`: the base's key list, which
+// fields in capitals refer to. With `end`, reading stops at a base's key list or raw template
+// ('d' or 'r', CompactBase), whose position `end` receives (else the size of s).
 core::Status ReadCompactFields(std::string_view s, std::size_t pos, std::vector<Field>& out,
-                               std::size_t* end = nullptr) {
+                               std::size_t* end = nullptr, std::span<const Key> keys = {}) {
     if (end) *end = s.size();
     while (pos < s.size()) {
         Field f;
-        if (end && s[pos] == 'r') {
+        if (end && (s[pos] == 'd' || s[pos] == 'r')) {
             *end = pos;
             break;
         }
-        switch (s[pos]) {
+        const char c = s[pos];
+        switch (c | 0x20) {  // (lower case)
             case 's': f.kind = JsonKind::kString; break;
             case 'i': f.kind = JsonKind::kInt; break;
             case 'f': f.kind = JsonKind::kFloat; break;
@@ -1801,9 +1807,15 @@ core::Status ReadCompactFields(std::string_view s, std::size_t pos, std::vector<
         }
         ++pos;
         std::size_t n = 0;
-        if (!ReadLen(s, pos, n)) return core::Invalid("data", "the stored event is damaged (key length)");
-        f.key = Key(std::string_view(s.data() + pos, n));
-        pos += n;
+        if (c >= 'a') {
+            if (!ReadLen(s, pos, n)) return core::Invalid("data", "the stored event is damaged (key length)");
+            f.key = Key(std::string_view(s.data() + pos, n));
+            pos += n;
+        } else {
+            if (!ReadNumber(s, pos, n)) return core::Invalid("data", "the stored event is damaged (key number)");
+            if (n >= keys.size()) return core::Invalid("data", "the stored event does not fit its base (key number)");
+            f.key = keys[n];
+        }
         if (!ReadLen(s, pos, n)) return core::Invalid("data", "the stored event is damaged (value length)");
         f.value = std::string_view(s.data() + pos, n);
         pos += n;
@@ -1813,6 +1825,8 @@ core::Status ReadCompactFields(std::string_view s, std::size_t pos, std::vector<
 }
 
 bool SameField(const Field& a, const Field& b) { return a.kind == b.kind && a.key == b.key && a.value == b.value; }
+
+constexpr std::size_t kMaxBaseKeys = 255;  // (CompactBase::keys; numbered in a byte below)
 
 // Keys whose values are (nearly) always particular to one event: never part of a base.
 bool PerEventKey(std::string_view k) {
@@ -1853,9 +1867,23 @@ CompactBase MakeCompactBase(const std::vector<const Event*>& sample) {
         if (dup) continue;
         base.fields.push_back(*c.field);
     }
-    if (base.fields.empty()) return base;
+    // The key list: every interned key of the sample (a key the table could not hold is written
+    // in full).
+    std::array<std::uint64_t, kDenseKeys / 64> listed{};
+    for (const Event* e : sample)
+        for (const Field& f : e->fields()) {
+            const std::uint32_t x = f.key.info().index;
+            if (x == kOverflowKeyIndex || base.keys.size() == kMaxBaseKeys || ((listed[x >> 6] >> (x & 63)) & 1)) continue;
+            listed[x >> 6] |= std::uint64_t{1} << (x & 63);
+            base.keys.push_back(f.key);
+        }
+    if (base.fields.empty() && base.keys.empty()) return base;
     base.fields.Own();  // the sample's events may go before the base
     for (const auto& f : base.fields) AppendCompactField(base.text, f);
+    for (const Key& k : base.keys) {
+        base.text += 'd';
+        base.text += k.info().compact;
+    }
     // A base may not contain NUL (stored as text).
     if (base.text.find('\0') != std::string::npos) return CompactBase{};
     base.id = StableHash(base.text) & 0x7fffffffffffffffULL;
@@ -1900,6 +1928,8 @@ bool EncodeCompact(const Event& e, const CompactBase* base, std::string& data, s
         for (const Key* k : leave_out)
             if (k->info().index != kOverflowKeyIndex) shared_left &= ~shared->SlotsOf(k->info());
     std::uint64_t mask = 0;
+    // The base's key list by dense key index: the key's number + 1 (0: not listed, written in full).
+    const std::uint8_t* numbers = nullptr;
     // Which of the event's fields are not written: the fields left out, and those the base covers
     // (the first field of each base key, when equal).
     std::uint64_t covered_lo = 0;  // bit i: fields[i] covered (for the first 64 fields)
@@ -1947,6 +1977,7 @@ bool EncodeCompact(const Event& e, const CompactBase* base, std::string& data, s
             std::uint64_t base_bits = 0;
             std::array<Slot, kSlots> slots{};
             std::array<std::uint8_t, kDenseKeys> by_index_of{};  // dense key index -> base field + 1
+            std::array<std::uint8_t, kDenseKeys> number_of{};    // dense key index -> key number + 1
         };
         thread_local Table table;
         if (table.base != base || table.id != base->id || table.fields != base->fields.data() || table.nb != nb) {
@@ -1970,7 +2001,11 @@ bool EncodeCompact(const Event& e, const CompactBase* base, std::string& data, s
                 while (table.slots[s].key) s = (s + 1) & (kSlots - 1);
                 table.slots[s] = Slot{&bf.key.info(), b};
             }
+            for (std::size_t k = 0; k < base->keys.size() && k < kMaxBaseKeys; ++k)
+                if (const std::uint32_t x = base->keys[k].info().index; x != kOverflowKeyIndex)
+                    table.number_of[x] = static_cast<std::uint8_t>(k + 1);
         }
+        numbers = table.number_of.data();
         const bool by_table = table.by_table;
         const bool by_index = table.by_index;
         const std::uint64_t base_bits = table.base_bits;
@@ -2071,10 +2106,14 @@ bool EncodeCompact(const Event& e, const CompactBase* base, std::string& data, s
     data.append(buf, p);
     data += ';';
     // The fields not covered (nor left out), written straight into the buffer sized for them
-    // (AppendCompactField's form: kind, key length ':' key, value length ':' value).
+    // (AppendCompactField's form: kind, key length ':' key, value length ':' value; or, for a key
+    // of the base's list, the kind in capitals, the key's number ':', value length ':' value).
     std::size_t total = 0;
-    const auto size_of = [](const Field& f) {
-        return 1 + f.key.info().compact.size() + DecimalDigits(f.value.size()) + 1 + f.value.size();
+    const auto number_of = [numbers](const Field& f) -> unsigned { return numbers ? numbers[f.key.info().index] : 0; };
+    const auto size_of = [&](const Field& f) {
+        const unsigned k = number_of(f);
+        return 1 + (k ? DecimalDigits(k - 1) + 1 : f.key.info().compact.size()) + DecimalDigits(f.value.size()) + 1 +
+               f.value.size();
     };
     for (std::size_t i = 0; i < fields.size(); ++i)
         if (!covered(i)) total += size_of(fields[i]);
@@ -2083,11 +2122,17 @@ bool EncodeCompact(const Event& e, const CompactBase* base, std::string& data, s
     const std::size_t at = data.size();
     data.resize(at + total);
     char* o = data.data() + at;
-    const auto write = [&o](const Field& f) {
-        *o++ = KindChar(f.kind);
-        const std::string& k = f.key.info().compact;
-        CopyBytes(o, k.data(), k.size());
-        o += k.size();
+    const auto write = [&](const Field& f) {
+        if (const unsigned k = number_of(f)) {
+            *o++ = static_cast<char>(KindChar(f.kind) - ('a' - 'A'));
+            o = WriteDecimal(o, static_cast<std::int64_t>(k - 1));
+            *o++ = ':';
+        } else {
+            *o++ = KindChar(f.kind);
+            const std::string& text = f.key.info().compact;
+            CopyBytes(o, text.data(), text.size());
+            o += text.size();
+        }
         o = WriteDecimal(o, static_cast<std::int64_t>(f.value.size()));
         *o++ = ':';
         CopyBytes(o, f.value.data(), f.value.size());
@@ -2118,15 +2163,9 @@ const std::string_view* Event::raw_text() const {
     return &raw_bytes_;
 }
 
-core::Result<FieldList> DecodeCompactFields(std::string_view text) {
-    FieldList out;
-    std::size_t end = 0;
-    MUHAFIZ_CHECK(ReadCompactFields(text, 0, out, &end));
-    out.Own();  // the views were of `text`
-    return out;
-}
-
-core::Result<Event> DecodeCompact(std::string_view data, const std::vector<Field>& base, const std::string* raw) {
+core::Result<Event> DecodeCompact(std::string_view data, const CompactBase* compact_base, const std::string* raw) {
+    static const std::vector<Field> kNoFields;
+    const std::vector<Field>& base = compact_base ? compact_base->fields : kNoFields;
     const auto semi = data.find(';');
     if (semi == std::string_view::npos) return core::Invalid("data", "the stored event is damaged (no mask)");
     std::uint64_t mask = 0;
@@ -2141,7 +2180,8 @@ core::Result<Event> DecodeCompact(std::string_view data, const std::vector<Field
         if ((mask >> b) & 1) fields.push_back(base[b]);
     if (base.size() < 64 && (mask >> base.size()) != 0)
         return core::Invalid("data", "the stored event does not fit its base");
-    MUHAFIZ_CHECK(ReadCompactFields(data, semi + 1, fields));
+    MUHAFIZ_CHECK(ReadCompactFields(data, semi + 1, fields, nullptr,
+                                    compact_base ? std::span<const Key>(compact_base->keys) : std::span<const Key>()));
     Event e;
     std::size_t bytes = raw ? raw->size() : 0;
     for (const auto& f : fields) bytes += f.value.size();
@@ -2537,6 +2577,14 @@ core::Result<CompactBase> DecodeCompactBase(std::string_view text) {
     base.fields.Own();
     base.text.assign(text);
     base.id = text.empty() ? 0 : std::max<std::uint64_t>(StableHash(base.text) & 0x7fffffffffffffffULL, 1);
+    while (pos < text.size() && text[pos] == 'd') {
+        std::size_t n = 0;
+        ++pos;
+        if (!ReadLen(text, pos, n) || base.keys.size() == kMaxBaseKeys)
+            return core::Invalid("data", "a stored base of events is damaged (its key list)");
+        base.keys.emplace_back(text.substr(pos, n));
+        pos += n;
+    }
     if (pos == text.size()) return base;
     RawTemplate t;
     std::string literal;

@@ -518,15 +518,21 @@ struct RawTemplate {
 // An event is stored as the fields that differ from a base (fields most events of a batch share:
 // feed, classification, protocol, constants of the report) plus its own fields, each written as
 //   kind ('s', 'i', 'f', 'b') key-length ':' key value-length ':' value
+// or, for a key of the base's key list, as
+//   kind in capitals ('S', 'I', 'F', 'B') key-number ':' value-length ':' value
 // and preceded by the hexadecimal mask of the base fields it has, then ';'. The base is stored
 // once (feed_event_bases, keyed by a hash of its text). raw is kept apart as the original bytes.
 // Decoding gives back exactly the fields (key, value, JSON kind) that were encoded, so ToJson()
 // of a decoded event is byte-for-byte the JSON of the original.
-// A base of blocks (feed_event_blocks) may end with a raw template (see RawTemplate), written
-// after its fields as 'r' followed by its parts.
+// A base's text: its fields (in the form above), then its key list ('d' key-length ':' key for
+// each; bases written before the list have none), then, for a base of blocks
+// (feed_event_blocks), maybe a raw template (see RawTemplate): 'r' followed by its parts.
 struct CompactBase {
     FieldList fields;           // at most 64
-    std::string text;           // the encoded fields (and raw template)
+    // The keys of the fields the events write themselves (at most 255): an event's field of one
+    // of these keys is written with the key's number instead of its text.
+    std::vector<Key> keys;
+    std::string text;           // the encoded fields (and key list and raw template)
     std::uint64_t id = 0;       // a stable hash of text (0: no base)
     std::optional<RawTemplate> raw_template;
 };
@@ -550,7 +556,8 @@ struct CompactBase {
 [[nodiscard]] std::string FillRawTemplate(const RawTemplate& t, const Event& e, core::Micros time_source);
 // Adds `t` to `base` (its text and id change; a base without fields gets none).
 void SetRawTemplate(CompactBase& base, RawTemplate t);
-// Fields present with the same value in at least half of `sample` (raw and time fields never).
+// Fields present with the same value in at least half of `sample` (raw and time fields never),
+// and the keys of the sample's fields (first met first).
 [[nodiscard]] CompactBase MakeCompactBase(const std::vector<const Event*>& sample);
 // Encodes `e` against `base` (may be null) into `data`. `raw` receives the original bytes of raw
 // when they can be stored as text (valid UTF-8 without NUL; else raw stays a base64 field in
@@ -563,13 +570,10 @@ void SetRawTemplate(CompactBase& base, RawTemplate t);
 // have them (as if removed first).
 [[nodiscard]] bool EncodeCompact(const Event& e, const CompactBase* base, std::string& data,
                                  std::optional<std::string_view>& raw, std::span<const Key* const> leave_out = {});
-// The base's fields from its text (a raw template at its end is not read).
-[[nodiscard]] core::Result<FieldList> DecodeCompactFields(std::string_view text);
-// The base from its text: fields, text, id and raw template.
+// The base from its text: fields, key list, text, id and raw template.
 [[nodiscard]] core::Result<CompactBase> DecodeCompactBase(std::string_view text);
-// The event back from its compact form, its base's fields and its raw bytes (nullptr: none).
-[[nodiscard]] core::Result<Event> DecodeCompact(std::string_view data, const std::vector<Field>& base,
-                                                const std::string* raw);
+// The event back from its compact form, its base (nullptr: none) and its raw bytes (nullptr: none).
+[[nodiscard]] core::Result<Event> DecodeCompact(std::string_view data, const CompactBase* base, const std::string* raw);
 
 // 64-bit FNV-1a, used for hashes that must not change between releases.
 [[nodiscard]] std::uint64_t StableHash(std::string_view data, std::uint64_t seed = 1469598103934665603ULL);

@@ -88,14 +88,14 @@ StoredEvent EventFromRow(const db::Row& r) {
     e.recipient_name = r.Str(25);
     // data_format 1 (migration 013): the compact form, rendered as the IntelMQ JSON callers see.
     if (r.Int(26) == 1) {
-        FieldList base;
+        CompactBase base;
         if (!r.IsNull(28)) {
-            if (auto b = DecodeCompactFields(r.Str(28))) base = std::move(*b);
+            if (auto b = DecodeCompactBase(r.Str(28))) base = std::move(*b);
         }
         std::string raw;
         const bool has_raw = !r.IsNull(27);
         if (has_raw) raw = r.Str(27);
-        auto ev = DecodeCompact(e.data, base, has_raw ? &raw : nullptr);
+        auto ev = DecodeCompact(e.data, &base, has_raw ? &raw : nullptr);
         // A damaged row is shown as an object saying so rather than failing the whole list.
         e.data = ev ? ev->ToJson() : "{\"comment\":\"stored event unreadable: " + ev.error().message + "\"}";
     }
@@ -224,7 +224,7 @@ StoredEvent EventFromBlock(const BlockHead& b, std::int64_t id, const BlockEvent
     if (be.compact) {
         std::string raw(be.raw);
         const CompactBase& base = bases.Get(b.base_id);
-        auto ev = DecodeCompact(be.data, base.fields, be.has_raw ? &raw : nullptr);
+        auto ev = DecodeCompact(be.data, &base, be.has_raw ? &raw : nullptr);
         if (ev) {
             static const Key kObservation("time.observation"), kTimeSource("time.source"), kSourceIp("source.ip"),
                 kSourceAsn("source.asn");

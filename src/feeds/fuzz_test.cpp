@@ -183,8 +183,8 @@ TEST(FeedsFuzz, EveryParserSurvivesMutatedSamplesAndAccountsForEveryRecord) {
             std::vector<const Event*> sample;
             for (const auto& r : out.events) sample.push_back(&r.event);
             const CompactBase base = MakeCompactBase(sample);
-            auto base_fields = DecodeCompactFields(base.text);
-            ASSERT_TRUE(base_fields);
+            auto stored = DecodeCompactBase(base.text);
+            ASSERT_TRUE(stored);
             for (const auto& r : out.events) {
                 const Event& e = r.event;
                 const std::string json = e.ToJson();
@@ -201,7 +201,7 @@ TEST(FeedsFuzz, EveryParserSurvivesMutatedSamplesAndAccountsForEveryRecord) {
                     std::string data;
                     std::optional<std::string> raw;
                     if (EncodeCompact(e, &base, data, raw)) {
-                        auto back = DecodeCompact(data, *base_fields, raw ? &*raw : nullptr);
+                        auto back = DecodeCompact(data, &*stored, raw ? &*raw : nullptr);
                         ASSERT_TRUE(back) << data;
                         ASSERT_EQ(back->ToJson(), json);
                         ASSERT_EQ(back->Hash(), e.Hash());
@@ -214,7 +214,7 @@ TEST(FeedsFuzz, EveryParserSurvivesMutatedSamplesAndAccountsForEveryRecord) {
                 std::string data;
                 std::optional<std::string> raw;
                 if (EncodeCompact(e, nullptr, data, raw)) {
-                    auto back = DecodeCompact(data, {}, raw ? &*raw : nullptr);
+                    auto back = DecodeCompact(data, nullptr, raw ? &*raw : nullptr);
                     ASSERT_TRUE(back) << data;
                     ASSERT_EQ(back->ToJson(), json);
                 }

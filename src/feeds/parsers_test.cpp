@@ -169,13 +169,13 @@ TEST_P(ShadowserverGolden, MatchesGoldenFile) {
     std::vector<const Event*> sample;
     for (const auto& e : out.events) sample.push_back(&e);
     const CompactBase base = MakeCompactBase(sample);
-    auto base_fields = DecodeCompactFields(base.text);
-    ASSERT_TRUE(base_fields);
+    auto stored = DecodeCompactBase(base.text);
+    ASSERT_TRUE(stored);
     for (const auto& e : out.events) {
         std::string data;
         std::optional<std::string> raw;
         ASSERT_TRUE(EncodeCompact(e, &base, data, raw));
-        auto back = DecodeCompact(data, *base_fields, raw ? &*raw : nullptr);
+        auto back = DecodeCompact(data, &*stored, raw ? &*raw : nullptr);
         ASSERT_TRUE(back) << back.error().message << "\n" << data;
         EXPECT_EQ(back->ToJson(), e.ToJson());
         EXPECT_EQ(back->Hash(), e.Hash());
@@ -249,9 +249,9 @@ void ExpectSameStored(const std::vector<Event>& events) {
         return v;
     };
     EXPECT_EQ(sorted_text(base), sorted_text(own_base));
-    auto fields = DecodeCompactFields(base.text);
-    auto own_fields = DecodeCompactFields(own_base.text);
-    ASSERT_TRUE(fields && own_fields);
+    auto stored = DecodeCompactBase(base.text);
+    auto own_stored = DecodeCompactBase(own_base.text);
+    ASSERT_TRUE(stored && own_stored);
     for (std::size_t i = 0; i < events.size(); ++i) {
         std::string data, own_data;
         std::optional<std::string> raw, own_raw;
@@ -259,15 +259,15 @@ void ExpectSameStored(const std::vector<Event>& events) {
         ASSERT_TRUE(EncodeCompact(own[i], &own_base, own_data, own_raw));
         EXPECT_EQ(data.size(), own_data.size());
         EXPECT_EQ(raw, own_raw);
-        auto back = DecodeCompact(data, *fields, raw ? &*raw : nullptr);
-        auto own_back = DecodeCompact(own_data, *own_fields, own_raw ? &*own_raw : nullptr);
+        auto back = DecodeCompact(data, &*stored, raw ? &*raw : nullptr);
+        auto own_back = DecodeCompact(own_data, &*own_stored, own_raw ? &*own_raw : nullptr);
         ASSERT_TRUE(back && own_back);
         EXPECT_EQ(back->ToJson(), own_back->ToJson());
         EXPECT_EQ(back->ToJson(), events[i].ToJson());
         EXPECT_EQ(back->Hash(), own[i].Hash());
         // Without a base too.
         ASSERT_TRUE(EncodeCompact(events[i], nullptr, data, raw));
-        auto plain = DecodeCompact(data, {}, raw ? &*raw : nullptr);
+        auto plain = DecodeCompact(data, nullptr, raw ? &*raw : nullptr);
         ASSERT_TRUE(plain);
         EXPECT_EQ(plain->ToJson(), own[i].ToJson());
     }
@@ -500,15 +500,15 @@ TEST(Event, CompactFormRoundTrips) {
     std::vector<const Event*> sample{&a, &a, &b};
     const CompactBase base = MakeCompactBase(sample);
     ASSERT_NE(base.id, 0u);
-    auto fields = DecodeCompactFields(base.text);
-    ASSERT_TRUE(fields);
+    auto stored = DecodeCompactBase(base.text);
+    ASSERT_TRUE(stored);
     for (const Event* e : {&a, &b, &c}) {
         for (const CompactBase* with : {&base, static_cast<const CompactBase*>(nullptr)}) {
             std::string data;
             std::optional<std::string> raw;
             ASSERT_TRUE(EncodeCompact(*e, with, data, raw));
             EXPECT_EQ(raw.has_value(), e == &a);
-            auto back = DecodeCompact(data, with ? *fields : std::vector<Field>{}, raw ? &*raw : nullptr);
+            auto back = DecodeCompact(data, with ? &*stored : nullptr, raw ? &*raw : nullptr);
             ASSERT_TRUE(back) << back.error().message;
             EXPECT_EQ(back->ToJson(), e->ToJson());
             EXPECT_EQ(back->GetOr("raw"), e->GetOr("raw"));
@@ -523,10 +523,61 @@ TEST(Event, CompactFormRoundTrips) {
     std::optional<std::string> raw;
     EXPECT_FALSE(EncodeCompact(d, nullptr, data, raw));
     // Damaged data is an error, not a crash.
-    EXPECT_FALSE(DecodeCompact("zz", {}, nullptr));
-    EXPECT_FALSE(DecodeCompact("0;s99:abc", {}, nullptr));
-    ASSERT_LT(fields->size(), 8u);
-    EXPECT_FALSE(DecodeCompact("ff;", *fields, nullptr));  // bits beyond the base
+    EXPECT_FALSE(DecodeCompact("zz", nullptr, nullptr));
+    EXPECT_FALSE(DecodeCompact("0;s99:abc", nullptr, nullptr));
+    ASSERT_LT(stored->fields.size(), 8u);
+    EXPECT_FALSE(DecodeCompact("ff;", &*stored, nullptr));  // bits beyond the base
+}
+
+// The base's key list: fields of listed keys are written with the key's number, others in full;
+// data without numbers (written before the list) reads with any base, data with numbers only
+// with its base's list.
+TEST(Event, CompactFormNumbersTheBasesKeys) {
+    const auto event = [](std::string_view host, std::string_view port, bool more) {
+        Event e;
+        EXPECT_TRUE(e.Set("feed.name", "Accessible-HTTP"));
+        EXPECT_TRUE(e.Set("source.reverse_dns", host));
+        EXPECT_TRUE(e.Set("source.port", port));
+        if (more) e.SetExtra("not_in_the_sample", "x");
+        return e;
+    };
+    const Event a = event("a.example.net", "80", false), b = event("b.example.net", "443", false);
+    const Event c = event("c.example.net", "8080", true);
+    const CompactBase base = MakeCompactBase({&a, &b});
+    ASSERT_EQ(base.keys.size(), 3u);
+    EXPECT_EQ(base.keys[1], Key("source.reverse_dns"));
+    auto stored = DecodeCompactBase(base.text);
+    ASSERT_TRUE(stored) << stored.error().message;
+    EXPECT_EQ(stored->keys, base.keys);
+    EXPECT_EQ(stored->id, base.id);
+    std::string data;
+    std::optional<std::string> raw;
+    ASSERT_TRUE(EncodeCompact(a, &base, data, raw));
+    EXPECT_EQ(data, "1;S1:13:a.example.netI2:2:80");
+    ASSERT_TRUE(EncodeCompact(c, &base, data, raw));
+    EXPECT_EQ(data, "1;S1:13:c.example.netI2:4:8080s23:extra.not_in_the_sample1:x");
+    auto back = DecodeCompact(data, &*stored, nullptr);
+    ASSERT_TRUE(back) << back.error().message;
+    EXPECT_EQ(back->ToJson(), c.ToJson());
+    // Not without its base, nor with a number beyond the list.
+    EXPECT_FALSE(DecodeCompact("0;S1:13:c.example.net", nullptr, nullptr));
+    EXPECT_FALSE(DecodeCompact("0;S3:1:x", &*stored, nullptr));
+    EXPECT_FALSE(DecodeCompact("0;S:1:x", &*stored, nullptr));
+    // Data written in full (as before the list) reads with a base that has one; a base written
+    // before the list (its fields alone) reads with none.
+    auto full = DecodeCompact("1;s18:source.reverse_dns13:a.example.neti11:source.port2:80", &*stored, nullptr);
+    ASSERT_TRUE(full) << full.error().message;
+    EXPECT_EQ(full->ToJson(), a.ToJson());
+    auto old = DecodeCompactBase("s9:feed.name15:Accessible-HTTP");
+    ASSERT_TRUE(old);
+    EXPECT_TRUE(old->keys.empty());
+    EXPECT_EQ(old->fields.size(), 1u);
+    EXPECT_FALSE(DecodeCompactBase("s9:feed.name15:Accessible-HTTPd99:x"));
+    // Smaller than the same event without the list.
+    std::string without;
+    ASSERT_TRUE(EncodeCompact(a, nullptr, without, raw));
+    ASSERT_TRUE(EncodeCompact(a, &base, data, raw));
+    EXPECT_LT(data.size() + 30, without.size());
 }
 
 // Raw templates: a record is rebuilt from its event's values and times byte for byte, or the
@@ -637,15 +688,15 @@ TEST(RawTemplate, RecordsRebuildExactlyOrDoNotFit) {
         std::string data;
         std::optional<std::string> raw;
         ASSERT_TRUE(EncodeCompact(r.e, &base, data, raw));
-        auto back = DecodeCompact(data, stored->fields, nullptr);
+        auto back = DecodeCompact(data, &*stored, nullptr);
         ASSERT_TRUE(back) << back.error().message;
         EXPECT_EQ(FillRawTemplate(*stored->raw_template, *back, r.time), r.raw) << i;
     }
 
-    // The base's text: its fields read as before; the template as it was made.
-    auto fields = DecodeCompactFields(base.text);
-    ASSERT_TRUE(fields);
-    EXPECT_EQ(fields->size(), stored->fields.size());
+    // The base's text: its fields and key list as they were; the template as it was made.
+    ASSERT_EQ(stored->fields.size(), base.fields.size());
+    for (std::size_t i = 0; i < base.fields.size(); ++i) EXPECT_TRUE(stored->fields[i].key == base.fields[i].key);
+    EXPECT_EQ(stored->keys, base.keys);
     EXPECT_EQ(stored->id, base.id);
     ASSERT_EQ(stored->raw_template->parts.size(), t->parts.size());
     for (std::size_t i = 0; i < t->parts.size(); ++i) {
@@ -770,19 +821,17 @@ TEST(Event, CompactFormOfManyFieldsAndAlternatingBases) {
     ASSERT_NE(first.id, 0u);
     ASSERT_NE(second.id, 0u);
     ASSERT_NE(first.id, second.id);
-    auto first_fields = DecodeCompactFields(first.text);
-    auto second_fields = DecodeCompactFields(second.text);
-    ASSERT_TRUE(first_fields && second_fields);
+    auto first_stored = DecodeCompactBase(first.text);
+    auto second_stored = DecodeCompactBase(second.text);
+    ASSERT_TRUE(first_stored && second_stored);
     for (int round = 0; round < 2; ++round)
         for (const CompactBase* base : {&first, &second, &first, static_cast<const CompactBase*>(nullptr)})
             for (const Event& e : events) {
                 std::string data = "left over";
                 std::optional<std::string> raw;
                 ASSERT_TRUE(EncodeCompact(e, base, data, raw));
-                const std::vector<Field> none;
-                const std::vector<Field>& fields =
-                    base == &first ? *first_fields : base == &second ? *second_fields : none;
-                auto back = DecodeCompact(data, fields, raw ? &*raw : nullptr);
+                const CompactBase* stored = base == &first ? &*first_stored : base == &second ? &*second_stored : nullptr;
+                auto back = DecodeCompact(data, stored, raw ? &*raw : nullptr);
                 ASSERT_TRUE(back) << back.error().message;
                 EXPECT_EQ(back->ToJson(), e.ToJson());
             }
@@ -1159,10 +1208,10 @@ TEST(Event, ValueStorageCopiesAndMoves) {
         base = MakeCompactBase({&s1, &s2});
     }
     ASSERT_FALSE(base.fields.empty());
-    auto decoded = DecodeCompactFields(base.text);
+    auto decoded = DecodeCompactBase(base.text);
     ASSERT_TRUE(decoded);
-    ASSERT_EQ(decoded->size(), base.fields.size());
-    for (std::size_t i = 0; i < base.fields.size(); ++i) EXPECT_EQ((*decoded)[i].value, base.fields[i].value);
+    ASSERT_EQ(decoded->fields.size(), base.fields.size());
+    for (std::size_t i = 0; i < base.fields.size(); ++i) EXPECT_EQ(decoded->fields[i].value, base.fields[i].value);
 }
 
 // An event filled, cleared and filled again is the event a new one filled the same way is: JSON,
@@ -1201,7 +1250,7 @@ void ExpectSameFilled(const Event& a, const Event& b) {
     if (!ca) return;
     EXPECT_EQ(da, db);
     EXPECT_EQ(ra, rb);
-    auto back = DecodeCompact(da, {}, ra ? &*ra : nullptr);
+    auto back = DecodeCompact(da, nullptr, ra ? &*ra : nullptr);
     ASSERT_TRUE(back) << back.error().message;
     EXPECT_EQ(back->ToJson(), b.ToJson());
 }
@@ -1561,7 +1610,7 @@ TEST(Event, KeysBeyondTheInternLimitBehaveTheSame) {
     std::string data;
     std::optional<std::string> raw;
     ASSERT_TRUE(EncodeCompact(e, nullptr, data, raw));
-    auto back = DecodeCompact(data, {}, nullptr);
+    auto back = DecodeCompact(data, nullptr, nullptr);
     ASSERT_TRUE(back);
     EXPECT_EQ(back->ToJson(), e.ToJson());
     e.Remove("extra.after_the_flood");
