@@ -573,6 +573,17 @@ TEST(Event, CompactFormNumbersTheBasesKeys) {
     EXPECT_TRUE(old->keys.empty());
     EXPECT_EQ(old->fields.size(), 1u);
     EXPECT_FALSE(DecodeCompactBase("s9:feed.name15:Accessible-HTTPd99:x"));
+    // Cut or changed anywhere: an event or an error, never a read beyond the text.
+    ASSERT_TRUE(EncodeCompact(c, &base, data, raw));
+    std::size_t decoded = 0;
+    for (std::size_t cut = 0; cut <= data.size(); ++cut) decoded += DecodeCompact(data.substr(0, cut), &*stored, nullptr).has_value();
+    for (std::size_t at = 0; at < data.size(); ++at)
+        for (const char ch : {'S', 's', '9', ':', '0', 'x'}) {
+            std::string changed = data;
+            changed[at] = ch;
+            decoded += DecodeCompact(changed, &*stored, nullptr).has_value();
+        }
+    EXPECT_GT(decoded, 0u);
     // Smaller than the same event without the list.
     std::string without;
     ASSERT_TRUE(EncodeCompact(a, nullptr, without, raw));
