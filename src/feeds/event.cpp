@@ -2122,7 +2122,7 @@ bool EncodeCompact(const Event& e, const CompactBase* base, std::string& data, s
     const std::size_t at = data.size();
     data.resize(at + total);
     char* o = data.data() + at;
-    const auto write = [&](const Field& f) {
+    const auto write = [&](const Field& f) __attribute__((always_inline)) {
         if (const unsigned k = number_of(f)) {
             *o++ = static_cast<char>(KindChar(f.kind) - ('a' - 'A'));
             o = WriteDecimal(o, static_cast<std::int64_t>(k - 1));
