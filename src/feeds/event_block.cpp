@@ -7,12 +7,15 @@
 #include <bit>
 #include <charconv>
 #include <cstring>
+#include <limits>
 
 namespace muhafiz::feeds {
 namespace {
 
 constexpr unsigned kNotify = 1, kCompact = 2, kHasRaw = 4, kHasAsn = 8, kObservation = 16, kTimeSource = 32,
-                   kHeaderIp = 64, kHeaderAsn = 128, kTimeDelta = 256, kRawFromTemplate = 512;
+                   kHeaderIp = 64, kHeaderAsn = 128, kTimeDelta = 256, kRawFromTemplate = 512, kTimeSeconds = 1024,
+                   kSeenOnce = 2048;
+constexpr std::int64_t kMicrosPerSecond = 1000000;
 
 core::Error Bad() { return core::Error{core::ErrorCode::kInternal, "stored event block unreadable", ""}; }
 
@@ -50,14 +53,26 @@ unsigned AppendBlockEvent(std::string& out, const BlockEvent& e, const BlockEven
                            (e.derived_time_source ? kTimeSource : 0u) | (e.header_ip ? kHeaderIp : 0u) |
                            (e.header_asn && e.asn ? kHeaderAsn : 0u) | (previous ? kTimeDelta : 0u) |
                            (e.raw_from_template && !e.has_raw ? kRawFromTemplate : 0u);
-    const std::int64_t numbers[8] = {e.line,
-                                     previous ? e.time_source - previous->time_source : e.time_source,
-                                     e.first_seen - e.time_source,
-                                     e.last_seen - e.time_source,
-                                     e.count,
-                                     e.organisation_id,
-                                     static_cast<std::int64_t>(flags),
-                                     e.asn.value_or(0)};
+    // The time (or the difference to the previous event's) in seconds when it is whole ones; an
+    // event seen once at its time (first_seen = last_seen = time_source, count 1) without those
+    // three numbers.
+    std::int64_t time = previous ? e.time_source - previous->time_source : e.time_source;
+    const bool seconds = time % kMicrosPerSecond == 0;
+    if (seconds) time /= kMicrosPerSecond;
+    const bool once = e.first_seen == e.time_source && e.last_seen == e.time_source && e.count == 1;
+    const unsigned all_flags = flags | (seconds ? kTimeSeconds : 0u) | (once ? kSeenOnce : 0u);
+    std::int64_t numbers[8];
+    std::size_t n_numbers = 0;
+    numbers[n_numbers++] = e.line;
+    numbers[n_numbers++] = time;
+    if (!once) {
+        numbers[n_numbers++] = e.first_seen - e.time_source;
+        numbers[n_numbers++] = e.last_seen - e.time_source;
+        numbers[n_numbers++] = e.count;
+    }
+    numbers[n_numbers++] = e.organisation_id;
+    numbers[n_numbers++] = static_cast<std::int64_t>(all_flags);
+    numbers[n_numbers++] = e.asn.value_or(0);
     // The strings in their order; a repeatable one equal to the previous event's is written '='.
     struct Part {
         std::string_view s;
@@ -89,9 +104,9 @@ unsigned AppendBlockEvent(std::string& out, const BlockEvent& e, const BlockEven
     if (out.capacity() < at + room) out.reserve(std::max(at + room, out.capacity() * 2));
     out.resize(at + room);
     char* o = out.data() + at;
-    for (int i = 0; i < 8; ++i) {
+    for (std::size_t i = 0; i < n_numbers; ++i) {
         o = WriteDecimal(o, numbers[i]);
-        *o++ = i < 7 ? ',' : ';';
+        *o++ = i + 1 < n_numbers ? ',' : ';';
     }
     unsigned repeated = 0;
     for (std::size_t i = 0; i < n_parts; ++i) {
@@ -118,12 +133,39 @@ core::Result<bool> BlockReader::Next(BlockEvent& e) {
         e = BlockEvent{};  // nothing to repeat yet
         first_ = false;
     }
-    std::int64_t time = 0, first = 0, last = 0, asn = 0;
-    unsigned flags = 0;
-    if (!ReadNum(rest_, e.line, ',') || !ReadNum(rest_, time, ',') || !ReadNum(rest_, first, ',') ||
-        !ReadNum(rest_, last, ',') || !ReadNum(rest_, e.count, ',') || !ReadNum(rest_, e.organisation_id, ',') ||
-        !ReadNum(rest_, flags, ',') || !ReadNum(rest_, asn, ';'))
-        return tl::unexpected(Bad());
+    // Eight numbers (line, time, first_seen and last_seen as differences, count, organisation,
+    // flags, asn), or five for an event seen once (flags kSeenOnce: no first_seen, last_seen and
+    // count).
+    std::int64_t numbers[8];
+    std::size_t n = 0;
+    for (bool more = true; more;) {
+        if (n == 8) return tl::unexpected(Bad());
+        auto r = std::from_chars(rest_.data(), rest_.data() + rest_.size(), numbers[n++]);
+        if (r.ec != std::errc() || r.ptr == rest_.data() + rest_.size() || (*r.ptr != ',' && *r.ptr != ';'))
+            return tl::unexpected(Bad());
+        more = *r.ptr == ',';
+        rest_.remove_prefix(static_cast<std::size_t>(r.ptr - rest_.data()) + 1);
+    }
+    if (n != 8 && n != 5) return tl::unexpected(Bad());
+    const std::int64_t flag_number = numbers[n - 2];
+    if (flag_number < 0 || flag_number > 0xffff) return tl::unexpected(Bad());
+    const auto flags = static_cast<unsigned>(flag_number);
+    if (((flags & kSeenOnce) != 0) != (n == 5)) return tl::unexpected(Bad());
+    std::int64_t time = numbers[1], first = 0, last = 0;
+    e.line = numbers[0];
+    e.count = 1;
+    if (n == 8) {
+        first = numbers[2];
+        last = numbers[3];
+        e.count = numbers[4];
+    }
+    e.organisation_id = numbers[n - 3];
+    const std::int64_t asn = numbers[n - 1];
+    if (flags & kTimeSeconds) {
+        constexpr std::int64_t kMaxSeconds = std::numeric_limits<std::int64_t>::max() / kMicrosPerSecond;
+        if (time > kMaxSeconds || time < -kMaxSeconds) return tl::unexpected(Bad());
+        time *= kMicrosPerSecond;
+    }
     e.time_source = (flags & kTimeDelta) ? previous_time_ + time : time;
     previous_time_ = e.time_source;
     e.first_seen = e.time_source + first;

@@ -11,6 +11,8 @@
 // PostgreSQL TEXT column):
 //   line ',' time_source ',' first_seen-time_source ',' last_seen-time_source ',' count ','
 //   organisation_id ',' flags ',' asn ';'
+//   (or, for an event seen once at its time, flag 2048: line ',' time_source ',' organisation_id
+//   ',' flags ',' asn ';')
 //   then length ':' bytes for scope_path, ip, taxonomy, type, identifier, severity, cc, data and
 //   (when flags has kHasRaw) raw; scope_path, taxonomy, type, identifier, severity and cc are
 //   written as '=' when they equal the previous event's.
@@ -20,8 +22,9 @@
 // (a string; left out of data), 128 source.asn is the event's asn (an integer in canonical form;
 // left out of data), 256 time_source is written as the difference to the previous event's (every
 // event after a block's first), 512 raw is the block's base's raw template filled with the
-// event's values (RawTemplate; raw is not written). Blocks written before a flag existed do not
-// set it and read as before.
+// event's values (RawTemplate; raw is not written), 1024 time_source (or its difference) is
+// written in seconds, 2048 seen once: first_seen = last_seen = time_source and count 1 (not
+// written). Blocks written before a flag existed do not set it and read as before.
 // Thread-safety: plain functions and values.
 #pragma once
 

@@ -687,8 +687,44 @@ TEST(EventBlock, RoundTrip) {
     a.has_raw = true;
     a.raw = "line,with;separators:1\n";
     EXPECT_EQ(AppendBlockEvent(text, a, nullptr), 0u);
-    // The form, byte for byte (blocks already stored are read with it).
-    EXPECT_EQ(text, "7,1767225600000000,-5,9,3,42,15,64500;7:/1/2/3/9:192.0.2.110:vulnerable17:vulnerable-system3:x:y4:high2:PK23:s9:source.ip9:192.0.2.123:line,with;separators:1\n");
+    // The form, byte for byte (blocks already stored are read with it): the time in seconds
+    // (flag 1024).
+    EXPECT_EQ(text, "7,1767225600,-5,9,3,42,1039,64500;7:/1/2/3/9:192.0.2.110:vulnerable17:vulnerable-system3:x:y4:high2:PK23:s9:source.ip9:192.0.2.123:line,with;separators:1\n");
+    // As written before flag 1024 (the time in microseconds): read the same.
+    {
+        BlockReader old("7,1767225600000000,-5,9,3,42,15,64500;7:/1/2/3/9:192.0.2.110:vulnerable17:vulnerable-system3:x:y4:high2:PK23:s9:source.ip9:192.0.2.123:line,with;separators:1\n");
+        BlockEvent o;
+        ASSERT_TRUE(*old.Next(o));
+        EXPECT_EQ(o.time_source, a.time_source);
+        EXPECT_EQ(o.first_seen, a.first_seen);
+        EXPECT_EQ(o.count, 3);
+        EXPECT_EQ(o.raw, a.raw);
+    }
+    // Seen once at its time (flag 2048): five numbers; the time in microseconds when it is not
+    // whole seconds.
+    {
+        std::string once;
+        BlockEvent c = a;
+        c.time_source += 250;
+        c.first_seen = c.last_seen = c.time_source;
+        c.count = 1;
+        AppendBlockEvent(once, c, nullptr);
+        EXPECT_TRUE(once.starts_with("7,1767225600000250,42,2063,64500;")) << once;
+        BlockReader r(once);
+        BlockEvent o;
+        ASSERT_TRUE(*r.Next(o));
+        EXPECT_EQ(o.time_source, c.time_source);
+        EXPECT_EQ(o.first_seen, c.time_source);
+        EXPECT_EQ(o.last_seen, c.time_source);
+        EXPECT_EQ(o.count, 1);
+        EXPECT_EQ(o.organisation_id, 42);
+        EXPECT_EQ(o.asn, 64500);
+        // Five numbers without the flag, eight with it, a time in seconds beyond the range of
+        // microseconds, other counts: errors.
+        for (const char* bad : {"7,1767225600000250,42,15,64500;", "7,1767225600,-5,9,3,42,3087,64500;",
+                                "7,9223372036855,42,3087,64500;", "7,1,2,3;", "7,1,2,3,4,5,6,7,8;"})
+            EXPECT_FALSE(BlockReader(std::string(bad) + "0:0:0:0:0:0:0:0:").Next(o)) << bad;
+    }
     BlockEvent b;
     b.notify = false;
     b.compact = false;
