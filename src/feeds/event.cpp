@@ -1831,8 +1831,7 @@ constexpr std::size_t kMaxBaseKeys = 255;  // (CompactBase::keys; numbered in a 
 // Keys whose values are (nearly) always particular to one event: never part of a base.
 bool PerEventKey(std::string_view k) {
     return k == "raw" || k == "time.source" || k == "time.observation" || k.ends_with(".ip") ||
-           k.ends_with(".port") || k.ends_with(".reverse_dns") || k.ends_with(".url") || k.ends_with(".fqdn") ||
-           k.ends_with(".network");
+           k.ends_with(".reverse_dns") || k.ends_with(".url") || k.ends_with(".fqdn") || k.ends_with(".network");
 }
 
 }  // namespace
@@ -1860,12 +1859,23 @@ CompactBase MakeCompactBase(const std::vector<const Event*>& sample) {
     }
     for (const auto& c : counts) {
         if (c.n * 2 < sample.size() + 1 || base.fields.size() >= 64) continue;
-        // One value per key in a base (an event with two values of a key keeps them itself).
+        // (A sample's event with two values of a key counts both: one of them.)
         bool dup = false;
         for (const auto& b : base.fields)
             if (b.key == c.field->key) dup = true;
         if (dup) continue;
         base.fields.push_back(*c.field);
+    }
+    // Then the other values that come back in at least 1 of 8 events (a column with a few values:
+    // the server, the port): a key may have several values in a base, of which an event's first
+    // field of the key takes one.
+    for (const auto& c : counts) {
+        if (base.fields.size() >= 64) break;
+        if (c.n * 2 >= sample.size() + 1 || c.n < 2 || c.n * 8 < sample.size()) continue;
+        bool dup = false;
+        for (const auto& b : base.fields)
+            if (SameField(b, *c.field)) dup = true;
+        if (!dup) base.fields.push_back(*c.field);
     }
     // The key list: every interned key of the sample (a key the table could not hold is written
     // in full).
@@ -1978,6 +1988,10 @@ bool EncodeCompact(const Event& e, const CompactBase* base, std::string& data, s
             std::array<Slot, kSlots> slots{};
             std::array<std::uint8_t, kDenseKeys> by_index_of{};  // dense key index -> base field + 1
             std::array<std::uint8_t, kDenseKeys> number_of{};    // dense key index -> key number + 1
+            // A key may have several base fields (values): the first is the one found, the
+            // next of each in `next_of` (+ 1; 0: none), all of them in `key_fields`.
+            std::array<std::uint8_t, 64> next_of{};
+            std::array<std::uint64_t, 64> key_fields{};
         };
         thread_local Table table;
         if (table.base != base || table.id != base->id || table.fields != base->fields.data() || table.nb != nb) {
@@ -1988,12 +2002,22 @@ bool EncodeCompact(const Event& e, const CompactBase* base, std::string& data, s
             table.nb = nb;
             table.by_table = nb <= 32;
             table.by_index = table.by_table;
+            for (std::size_t b = 0; b < nb; ++b) {
+                table.key_fields[b] |= std::uint64_t{1} << b;
+                for (std::size_t c = b + 1; c < nb; ++c)
+                    if (base->fields[c].key == base->fields[b].key) {
+                        table.key_fields[b] |= std::uint64_t{1} << c;
+                        table.key_fields[c] |= std::uint64_t{1} << b;
+                        if (!table.next_of[b]) table.next_of[b] = static_cast<std::uint8_t>(c + 1);
+                    }
+            }
             for (std::size_t b = 0; b < nb && table.by_table; ++b) {
                 const Field& bf = base->fields[b];
                 if (!bf.key.interned()) {
                     table.by_table = false;
                     break;
                 }
+                if (table.key_fields[b] & ((std::uint64_t{1} << b) - 1)) continue;  // (its key's first is in)
                 table.base_bits |= bf.key.info().bit;
                 if (bf.key.info().index == kOverflowKeyIndex) table.by_index = false;
                 else table.by_index_of[bf.key.info().index] = static_cast<std::uint8_t>(b + 1);
@@ -2028,16 +2052,23 @@ bool EncodeCompact(const Event& e, const CompactBase* base, std::string& data, s
                 if (base->fields[b].key == f.key) return b;
             return nb;
         };
-        std::uint64_t seen = 0;  // bit b: base field b met its first event field
+        // The base field of `f`'s key whose value (and kind) is f's, from the key's first (nb: none).
+        const auto equal_of = [&](const Field& f, std::size_t b) {
+            for (;;) {
+                const Field& bf = base->fields[b];
+                if (f.kind == bf.kind && SameBytes(f.value, bf.value)) return b;
+                if (!table.next_of[b]) return nb;
+                b = table.next_of[b] - 1u;
+            }
+        };
+        std::uint64_t seen = 0;  // bit b: base field b's key met its first event field
         for (std::size_t i = 0; i < fields.size(); ++i) {
             const std::size_t b = find_base(fields[i]);
             if (b == nb || (!leave_out.empty() && covered(i))) continue;  // (left out)
-            const Field& bf = base->fields[b];
-            const std::uint64_t bb = std::uint64_t{1} << b;
-            if (seen & bb) continue;  // not the first field of this key
-            seen |= bb;
-            if (fields[i].kind == bf.kind && SameBytes(fields[i].value, bf.value)) {
-                mask |= bb;
+            if (seen & (std::uint64_t{1} << b)) continue;  // not the first field of this key
+            seen |= table.key_fields[b];
+            if (const std::size_t e = equal_of(fields[i], b); e != nb) {
+                mask |= std::uint64_t{1} << e;
                 cover(i);
             }
         }
@@ -2063,23 +2094,26 @@ bool EncodeCompact(const Event& e, const CompactBase* base, std::string& data, s
                 sc.nb = nb;
                 for (std::size_t i = 0; i < shared->size(); ++i) {
                     const Field& f = shared->fields()[i];
-                    const std::size_t b = find_base(f);
-                    if (b < nb && f.kind == base->fields[b].kind && f.value == base->fields[b].value)
-                        sc.cover[i] = static_cast<std::uint8_t>(b + 1);
+                    std::size_t b = find_base(f);
+                    if (b < nb) b = equal_of(f, b);
+                    if (b < nb) sc.cover[i] = static_cast<std::uint8_t>(b + 1);
                 }
             }
             // The base fields the shared ones cover and the shared ones left, for `seen` (the base
             // keys the event's own fields met: none of the shared keys, which the event has not of
             // its own, so the result is kept per list, base and shared_left, per thread).
-            const auto cover_shared = [&](std::uint64_t met, std::uint64_t left, std::uint64_t& bits) {
-                bits = 0;
+            // (`met` and `keys`: the base fields of the keys met; a key's first field only.)
+            const auto cover_shared = [&](std::uint64_t met, std::uint64_t left, std::uint64_t& bits,
+                                          std::uint64_t& keys) {
+                bits = keys = 0;
                 for (std::uint64_t m = left; m; m &= m - 1) {
                     const unsigned i = static_cast<unsigned>(__builtin_ctzll(m));
                     const unsigned b = sc.cover[i];
                     if (!b) continue;
-                    const std::uint64_t bb = std::uint64_t{1} << (b - 1);
-                    if ((met | bits) & bb) continue;
-                    bits |= bb;
+                    const std::uint64_t key = table.key_fields[b - 1];
+                    if ((met | keys) & key) continue;
+                    bits |= std::uint64_t{1} << (b - 1);
+                    keys |= key;
                     left &= ~(std::uint64_t{1} << i);
                 }
                 return left;
@@ -2087,17 +2121,17 @@ bool EncodeCompact(const Event& e, const CompactBase* base, std::string& data, s
             struct Covered {
                 std::uint64_t serial = 0, id = 0;
                 const Field* fields = nullptr;
-                std::uint64_t left = 0, bits = 0, rest = 0;
+                std::uint64_t left = 0, bits = 0, keys = 0, rest = 0;
             };
             thread_local std::array<Covered, 64> memo;
             Covered& c = memo[((shared_left ^ sc.serial) * 0x9E3779B97F4A7C15ULL) >> 58];
             if (c.serial != sc.serial || c.id != sc.id || c.fields != sc.fields || c.left != shared_left) {
-                c = Covered{sc.serial, sc.id, sc.fields, shared_left, 0, 0};
-                c.rest = cover_shared(0, shared_left, c.bits);
+                c = Covered{sc.serial, sc.id, sc.fields, shared_left, 0, 0, 0};
+                c.rest = cover_shared(0, shared_left, c.bits, c.keys);
             }
-            std::uint64_t bits = c.bits;
-            shared_left = (seen & c.bits) ? cover_shared(seen, shared_left, bits) : c.rest;
-            seen |= bits;
+            std::uint64_t bits = c.bits, keys = c.keys;
+            shared_left = (seen & c.keys) ? cover_shared(seen, shared_left, bits, keys) : c.rest;
+            seen |= keys;
             mask |= bits;
         }
     }

@@ -591,6 +591,94 @@ TEST(Event, CompactFormNumbersTheBasesKeys) {
     EXPECT_LT(data.size() + 30, without.size());
 }
 
+// A key with a few values (a report's server column) has each value that comes back in 1 of 8
+// events of the sample in the base; an event's first field of the key takes the one equal to it,
+// its other fields of the key are written themselves. Shared fields (a parser's repeating
+// values) are covered the same way.
+TEST(Event, CompactBaseHoldsTheFewValuesOfAKey) {
+    const std::vector<std::string> servers = {"nginx", "Apache/2.4.49 (Unix)", "Microsoft-IIS/10.0", "lighttpd"};
+    std::vector<Event> events;
+    for (int i = 0; i < 32; ++i) {
+        Event& e = events.emplace_back();
+        EXPECT_TRUE(e.Set("feed.name", "Accessible-HTTP"));
+        EXPECT_TRUE(e.Set("source.port", i % 2 ? "443" : "80"));
+        e.SetExtra("server", servers[static_cast<std::size_t>(i) % servers.size()]);
+        e.SetExtra("content_length", std::to_string(100 + i), JsonKind::kInt);
+    }
+    std::vector<const Event*> sample;
+    for (const Event& e : events) sample.push_back(&e);
+    const CompactBase base = MakeCompactBase(sample);
+    std::size_t server_values = 0, port_values = 0;
+    for (const Field& f : base.fields) {
+        server_values += f.key == Key("extra.server");
+        port_values += f.key == Key("source.port");
+    }
+    EXPECT_EQ(server_values, servers.size());
+    EXPECT_EQ(port_values, 2u);
+    auto stored = DecodeCompactBase(base.text);
+    ASSERT_TRUE(stored) << stored.error().message;
+    const auto round_trip = [&](const Event& e) {
+        std::string data;
+        std::optional<std::string> raw;
+        EXPECT_TRUE(EncodeCompact(e, &base, data, raw));
+        auto back = DecodeCompact(data, &*stored, nullptr);
+        EXPECT_TRUE(back) << back.error().message;
+        if (back) {
+            EXPECT_EQ(back->ToJson(), e.ToJson()) << data;
+            EXPECT_EQ(back->Hash(), e.Hash());
+        }
+        return data;
+    };
+    ASSERT_EQ(base.keys.size(), 4u);
+    ASSERT_EQ(base.keys[3], Key("extra.content_length"));
+    for (std::size_t i = 0; i < events.size(); ++i) {
+        // Only content_length written: server and port are in the base.
+        const std::string data = round_trip(events[i]);
+        EXPECT_EQ(data.substr(data.find(';') + 1), "I3:3:" + std::to_string(100 + i)) << data;
+    }
+    // Two fields of the key: the first takes a base value, the second is written, whichever of
+    // them a base value is.
+    Event two = events[0];
+    two.Append(Key("extra.server"), "nginx");
+    EXPECT_NE(round_trip(two).find(":5:nginx"), std::string::npos);
+    Event first_unknown = events[0];
+    first_unknown.Remove("extra.server");
+    first_unknown.Append(Key("extra.server"), "Caddy");
+    first_unknown.Append(Key("extra.server"), "lighttpd");
+    const std::string data = round_trip(first_unknown);
+    EXPECT_NE(data.find(":5:Caddy"), std::string::npos) << data;
+    EXPECT_NE(data.find(":8:lighttpd"), std::string::npos) << data;
+    // A value of the key not in the base, and another kind of a value that is.
+    Event other = events[1];
+    other.SetExtra("server", "Caddy");
+    round_trip(other);
+    Event kind = events[1];
+    kind.SetRaw("source.port", "443", JsonKind::kString);
+    EXPECT_NE(round_trip(kind).find(":3:443"), std::string::npos);
+    // Shared fields (one list for many events, the mask picks each one's values).
+    std::vector<Field> list = {{"feed.name", "Accessible-HTTP", JsonKind::kString}};
+    for (const std::string& v : servers) list.push_back({"extra.server", v, JsonKind::kString});
+    list.push_back({"extra.server", "Caddy", JsonKind::kString});
+    const auto shared = SharedFields::Make(list);
+    for (std::uint64_t pick = 1; pick <= list.size() - 1; ++pick) {
+        Event e;
+        e.SetExtra("content_length", "7", JsonKind::kInt);
+        e.ShareFields(shared, 1 | (std::uint64_t{1} << pick));
+        const std::string d = round_trip(e);
+        EXPECT_EQ(d.find(":5:Caddy") != std::string::npos, pick == list.size() - 1) << d;
+    }
+    // Two shared values of the key (the list in the other order than the base): the first is
+    // the base's, the second is written.
+    std::vector<Field> reversed = {{"feed.name", "Accessible-HTTP", JsonKind::kString}};
+    for (auto it = servers.rbegin(); it != servers.rend(); ++it) reversed.push_back({"extra.server", *it, JsonKind::kString});
+    Event both;
+    both.SetExtra("content_length", "7", JsonKind::kInt);
+    both.ShareFields(SharedFields::Make(reversed), 0b111);  // feed.name, lighttpd, Microsoft-IIS/10.0
+    const std::string d = round_trip(both);
+    EXPECT_NE(d.find(":18:Microsoft-IIS/10.0"), std::string::npos) << d;
+    EXPECT_EQ(d.find("lighttpd"), std::string::npos) << d;
+}
+
 // Raw templates: a record is rebuilt from its event's values and times byte for byte, or the
 // event does not fit its template (and its raw is stored). The events' values are views of their
 // records (as a parser's cells are), copies, shared fields, or absent.
