@@ -1289,11 +1289,9 @@ void Event::Remove(std::string_view key) {
                   fields_.end());
 }
 
-const Field* Event::FindField(const Key& key) const {
-    if (Marked(key.info())) {
-        for (const auto& f : fields_)
-            if (f.key == key) return &f;
-    }
+const Field* Event::FindOwnField(const Key& key) const {
+    for (const auto& f : fields_)
+        if (f.key == key) return &f;
     return SharedField(key.info());  // (none for a key without a dense index)
 }
 

@@ -305,7 +305,10 @@ public:
     [[nodiscard]] const std::string_view* Find(const Key& key) const;
     // The field of `key` (its own, or a shared one that applies); nullptr when the event has none
     // (raw held as bytes is not a field: see raw_bytes()).
-    [[nodiscard]] const Field* FindField(const Key& key) const;
+    // (Inline: the stages ask for a few keys of every event, most of them shared ones.)
+    [[nodiscard]] const Field* FindField(const Key& key) const {
+        return Marked(key.info()) ? FindOwnField(key) : SharedField(key.info());
+    }
     // O(1) for a key with a dense index (the presence bit is exact for those).
     [[nodiscard]] bool HasKey(const Key& key) const {
         const KeyInfo& i = key.info();
@@ -430,6 +433,7 @@ private:
     void Unmark(const KeyInfo& k) noexcept {
         if (k.index != kOverflowKeyIndex) present_[k.index >> 6] &= ~(std::uint64_t{1} << (k.index & 63));
     }
+    [[nodiscard]] const Field* FindOwnField(const Key& key) const;  // (FindField of a marked key)
     [[nodiscard]] bool Marked(const KeyInfo& k) const noexcept {
         return (present_[k.index >> 6] >> (k.index & 63)) & 1;
     }
