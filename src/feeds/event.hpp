@@ -520,7 +520,9 @@ struct RawTemplate {
 
 // ---- The compact stored form (feed_events.data_format = 1, migration 013) -------------------
 // An event is stored as the fields that differ from a base (fields most events of a batch share:
-// feed, classification, protocol, constants of the report) plus its own fields, each written as
+// feed, classification, protocol, constants of the report; and the few values of a column such
+// as a server, of which an event's first field of the key takes the equal one) plus its own
+// fields, each written as
 //   kind ('s', 'i', 'f', 'b') key-length ':' key value-length ':' value
 // or, for a key of the base's key list, as
 //   kind in capitals ('S', 'I', 'F', 'B') key-number ':' value-length ':' value
@@ -560,8 +562,10 @@ struct CompactBase {
 [[nodiscard]] std::string FillRawTemplate(const RawTemplate& t, const Event& e, core::Micros time_source);
 // Adds `t` to `base` (its text and id change; a base without fields gets none).
 void SetRawTemplate(CompactBase& base, RawTemplate t);
-// Fields present with the same value in at least half of `sample` (raw and time fields never),
-// and the keys of the sample's fields (first met first).
+// Fields present with the same value in more than half of `sample` (one per key; raw, time and
+// per-event fields such as addresses never), then other values that at least 2 and 1 in 8 of
+// the sample have (a key may have several), and the keys of the sample's fields (first met
+// first).
 [[nodiscard]] CompactBase MakeCompactBase(const std::vector<const Event*>& sample);
 // Encodes `e` against `base` (may be null) into `data`. `raw` receives the original bytes of raw
 // when they can be stored as text (valid UTF-8 without NUL; else raw stays a base64 field in
