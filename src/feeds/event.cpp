@@ -1867,13 +1867,11 @@ CompactBase MakeCompactBase(const std::vector<const Event*>& sample) {
     // Then the other values that come back in at least 1 of 8 events (a column with a few values:
     // the server, the port): a key may have several values in a base, of which an event's first
     // field of the key takes one.
+    // (The counted fields are distinct, and those of the first pass are counted in more than half.)
     for (const auto& c : counts) {
         if (base.fields.size() >= 64) break;
         if (c.n * 2 >= sample.size() + 1 || c.n < 2 || c.n * 8 < sample.size()) continue;
-        bool dup = false;
-        for (const auto& b : base.fields)
-            if (SameField(b, *c.field)) dup = true;
-        if (!dup) base.fields.push_back(*c.field);
+        base.fields.push_back(*c.field);
     }
     // The key list: every interned key of the sample (a key the table could not hold is written
     // in full).

@@ -560,7 +560,7 @@ struct CompactBase {
 [[nodiscard]] std::optional<RawTemplate> MergeRawTemplates(const RawTemplate& a, const RawTemplate& b);
 // `t` filled with the values of `e` and `time_source`.
 [[nodiscard]] std::string FillRawTemplate(const RawTemplate& t, const Event& e, core::Micros time_source);
-// Adds `t` to `base` (its text and id change; a base without fields gets none).
+// Adds `t` to `base` (its text and id change; no base, id 0, gets none).
 void SetRawTemplate(CompactBase& base, RawTemplate t);
 // Fields present with the same value in more than half of `sample` (one per key; raw, time and
 // per-event fields such as addresses never), then other values that at least 2 and 1 in 8 of
