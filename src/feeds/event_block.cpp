@@ -14,7 +14,7 @@ namespace {
 
 constexpr unsigned kNotify = 1, kCompact = 2, kHasRaw = 4, kHasAsn = 8, kObservation = 16, kTimeSource = 32,
                    kHeaderIp = 64, kHeaderAsn = 128, kTimeDelta = 256, kRawFromTemplate = 512, kTimeSeconds = 1024,
-                   kSeenOnce = 2048;
+                   kSeenOnce = 2048, kHeaderAbuse = 4096;
 constexpr std::int64_t kMicrosPerSecond = 1000000;
 
 core::Error Bad() { return core::Error{core::ErrorCode::kInternal, "stored event block unreadable", ""}; }
@@ -52,7 +52,8 @@ unsigned AppendBlockEvent(std::string& out, const BlockEvent& e, const BlockEven
                            (e.asn ? kHasAsn : 0u) | (e.block_observation ? kObservation : 0u) |
                            (e.derived_time_source ? kTimeSource : 0u) | (e.header_ip ? kHeaderIp : 0u) |
                            (e.header_asn && e.asn ? kHeaderAsn : 0u) | (previous ? kTimeDelta : 0u) |
-                           (e.raw_from_template && !e.has_raw ? kRawFromTemplate : 0u);
+                           (e.raw_from_template && !e.has_raw ? kRawFromTemplate : 0u) |
+                           (e.header_abuse ? kHeaderAbuse : 0u);
     // The time (or the difference to the previous event's) in seconds when it is whole ones; an
     // event seen once at its time (first_seen = last_seen = time_source, count 1) without those
     // three numbers.
@@ -74,28 +75,31 @@ unsigned AppendBlockEvent(std::string& out, const BlockEvent& e, const BlockEven
     numbers[n_numbers++] = static_cast<std::int64_t>(all_flags);
     numbers[n_numbers++] = e.asn.value_or(0);
     // The strings in their order; a repeatable one equal to the previous event's is written '='.
+    // (abuse only with its flag: else it is empty, and so for the next event's '='.)
     struct Part {
         std::string_view s;
         bool repeated;
+        unsigned repeated_bit;  // kRepeated*; 0: not a repeatable value
+        int written_at;         // its index in written_at; -1: not a repeatable value
     };
-    const auto rep = [&](std::string_view s, std::string_view BlockEvent::*field) {
-        return Part{s, previous && SameBytes(previous->*field, s)};
+    const auto rep = [&](std::string_view s, std::string_view BlockEvent::*field, unsigned bit, int at) {
+        return Part{s, previous && s.size() < kMaxRepeatedValue && SameBytes(previous->*field, s), bit, at};
     };
-    const Part parts[9] = {rep(e.scope_path, &BlockEvent::scope_path),
-                           Part{e.ip, false},
-                           rep(e.taxonomy, &BlockEvent::taxonomy),
-                           rep(e.type, &BlockEvent::type),
-                           rep(e.identifier, &BlockEvent::identifier),
-                           rep(e.severity, &BlockEvent::severity),
-                           rep(e.cc, &BlockEvent::cc),
-                           Part{e.data, false},
-                           Part{e.raw, false}};
-    static constexpr unsigned kRepeatedBit[9] = {kRepeatedScope,      0, kRepeatedTaxonomy, kRepeatedType, kRepeatedIdentifier,
-                                                 kRepeatedSeverity, kRepeatedCc, 0, 0};
-    // parts -> written_at (-1: not a repeatable value)
-    static constexpr int kWrittenAt[9] = {0, -1, 1, 2, 3, 4, 5, -1, -1};
-    const std::size_t n_parts = e.has_raw ? 9 : 8;
-    const std::size_t raw_part = raw_follows ? 8 : 9;  // the part whose bytes are not written
+    Part parts[10] = {rep(e.scope_path, &BlockEvent::scope_path, kRepeatedScope, 0),
+                      Part{e.ip, false, 0, -1},
+                      rep(e.taxonomy, &BlockEvent::taxonomy, kRepeatedTaxonomy, 1),
+                      rep(e.type, &BlockEvent::type, kRepeatedType, 2),
+                      rep(e.identifier, &BlockEvent::identifier, kRepeatedIdentifier, 3),
+                      rep(e.severity, &BlockEvent::severity, kRepeatedSeverity, 4),
+                      rep(e.cc, &BlockEvent::cc, kRepeatedCc, 5)};
+    std::size_t n_parts = 7;
+    if (e.header_abuse) parts[n_parts++] = rep(e.abuse, &BlockEvent::abuse, kRepeatedAbuse, 6);
+    parts[n_parts++] = Part{e.data, false, 0, -1};
+    std::size_t raw_part = std::size(parts);  // the part whose bytes are not written (none)
+    if (e.has_raw) {
+        if (raw_follows) raw_part = n_parts;
+        parts[n_parts++] = Part{e.raw, false, 0, -1};
+    }
     // Written in place: the room for the numbers (at most 20 characters and the separator each)
     // and the strings, then cut to what was written.
     std::size_t room = 8 * 21;
@@ -109,16 +113,17 @@ unsigned AppendBlockEvent(std::string& out, const BlockEvent& e, const BlockEven
         *o++ = i + 1 < n_numbers ? ',' : ';';
     }
     unsigned repeated = 0;
+    if (written_at && !e.header_abuse) written_at[6] = at;  // (its abuse is empty: where does not matter)
     for (std::size_t i = 0; i < n_parts; ++i) {
         if (parts[i].repeated) {
             *o++ = '=';
-            repeated |= kRepeatedBit[i];
+            repeated |= parts[i].repeated_bit;
             continue;
         }
         const std::string_view s = parts[i].s;
         o = WriteDecimal(o, static_cast<std::int64_t>(s.size()));
         *o++ = ':';
-        if (written_at && kWrittenAt[i] >= 0) written_at[kWrittenAt[i]] = static_cast<std::size_t>(o - out.data());
+        if (written_at && parts[i].written_at >= 0) written_at[parts[i].written_at] = static_cast<std::size_t>(o - out.data());
         if (i == raw_part) break;
         CopyBytes(o, s.data(), s.size());
         o += s.size();
@@ -179,9 +184,12 @@ core::Result<bool> BlockReader::Next(BlockEvent& e) {
     e.header_ip = flags & kHeaderIp;
     e.header_asn = (flags & kHeaderAsn) && e.asn;
     e.raw_from_template = flags & kRawFromTemplate;
+    e.header_abuse = flags & kHeaderAbuse;
+    if (!e.header_abuse) e.abuse = {};
     if (!ReadRepeatable(rest_, e.scope_path) || !ReadStr(rest_, e.ip) || !ReadRepeatable(rest_, e.taxonomy) ||
         !ReadRepeatable(rest_, e.type) || !ReadRepeatable(rest_, e.identifier) ||
-        !ReadRepeatable(rest_, e.severity) || !ReadRepeatable(rest_, e.cc) || !ReadStr(rest_, e.data))
+        !ReadRepeatable(rest_, e.severity) || !ReadRepeatable(rest_, e.cc) ||
+        (e.header_abuse && !ReadRepeatable(rest_, e.abuse)) || !ReadStr(rest_, e.data))
         return tl::unexpected(Bad());
     e.raw = {};
     if (e.has_raw && !ReadStr(rest_, e.raw)) return tl::unexpected(Bad());

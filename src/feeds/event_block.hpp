@@ -13,9 +13,9 @@
 //   organisation_id ',' flags ',' asn ';'
 //   (or, for an event seen once at its time, flag 2048: line ',' time_source ',' organisation_id
 //   ',' flags ',' asn ';')
-//   then length ':' bytes for scope_path, ip, taxonomy, type, identifier, severity, cc, data and
-//   (when flags has kHasRaw) raw; scope_path, taxonomy, type, identifier, severity and cc are
-//   written as '=' when they equal the previous event's.
+//   then length ':' bytes for scope_path, ip, taxonomy, type, identifier, severity, cc, (when
+//   flags has 4096) abuse, data and (when flags has kHasRaw) raw; scope_path, taxonomy, type,
+//   identifier, severity, cc and abuse are written as '=' when they equal the previous event's.
 // flags: 1 notify, 2 data is compact (data_format 1; else IntelMQ JSON), 4 raw present, 8 asn,
 // 16 time.observation is the block's (feed_event_blocks.observation; left out of data), 32
 // time.source is FormatEventTime(time_source) (left out of data), 64 source.ip is the event's ip
@@ -24,7 +24,9 @@
 // event after a block's first), 512 raw is the block's base's raw template filled with the
 // event's values (RawTemplate; raw is not written), 1024 time_source (or its difference) is
 // written in seconds, 2048 seen once: first_seen = last_seen = time_source and count 1 (not
-// written). Blocks written before a flag existed do not set it and read as before.
+// written), 4096 source.abuse_contact is the event's abuse (a string, the same for most of an
+// owner's events; left out of data). Blocks written before a flag existed do not set it and read
+// as before.
 // Thread-safety: plain functions and values.
 #pragma once
 
@@ -48,9 +50,11 @@ struct BlockEvent {
     bool notify = true, compact = true, has_raw = false;
     bool block_observation = false, derived_time_source = false;
     bool header_ip = false, header_asn = false;  // source.ip / source.asn are ip / asn (not in data)
+    bool header_abuse = false;                   // source.abuse_contact is abuse (not in data)
     bool raw_from_template = false;              // raw is the base's raw template filled (not has_raw)
     std::optional<std::int64_t> asn;
-    std::string_view scope_path, ip, taxonomy, type, identifier, severity, cc, data, raw;
+    // (abuse: empty unless header_abuse.)
+    std::string_view scope_path, ip, taxonomy, type, identifier, severity, cc, abuse, data, raw;
 };
 
 // Appends one event to a block's text; `previous`: the event appended before it (nullptr for the
@@ -58,12 +62,15 @@ struct BlockEvent {
 // may be views of `out`, which are read before `out` grows). Returns which repeatable values were
 // written as '=' (equal to the previous event's): kRepeated* bits. `written_at` (when given)
 // receives, for each repeatable value written out (not as '='), where its bytes start in `out`:
-// [0] scope_path, [1] taxonomy, [2] type, [3] identifier, [4] severity, [5] cc.
+// [0] scope_path, [1] taxonomy, [2] type, [3] identifier, [4] severity, [5] cc, [6] abuse (an
+// event without header_abuse writes none: its abuse is empty).
 // `raw_follows`: raw's size is written but not its bytes, which the caller appends right after
 // (the encoding ends with them).
 inline constexpr unsigned kRepeatedScope = 1, kRepeatedTaxonomy = 2, kRepeatedType = 4, kRepeatedIdentifier = 8,
-                          kRepeatedSeverity = 16, kRepeatedCc = 32;
-inline constexpr std::size_t kRepeatableValues = 6;
+                          kRepeatedSeverity = 16, kRepeatedCc = 32, kRepeatedAbuse = 64;
+inline constexpr std::size_t kRepeatableValues = 7;
+// A repeatable value of this many bytes or more is always written out (never '=').
+inline constexpr std::size_t kMaxRepeatedValue = (std::size_t{1} << 24) - 1;
 unsigned AppendBlockEvent(std::string& out, const BlockEvent& e, const BlockEvent* previous,
                           std::size_t* written_at = nullptr, bool raw_follows = false);
 

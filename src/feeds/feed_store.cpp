@@ -227,11 +227,12 @@ StoredEvent EventFromBlock(const BlockHead& b, std::int64_t id, const BlockEvent
         auto ev = DecodeCompact(be.data, &base, be.has_raw ? &raw : nullptr);
         if (ev) {
             static const Key kObservation("time.observation"), kTimeSource("time.source"), kSourceIp("source.ip"),
-                kSourceAsn("source.asn");
+                kSourceAsn("source.asn"), kAbuseContact("source.abuse_contact");
             if (be.block_observation) ev->SetRaw(kObservation, b.observation, JsonKind::kString);
             if (be.derived_time_source) ev->SetRaw(kTimeSource, FormatEventTime(be.time_source), JsonKind::kString);
             if (be.header_ip) ev->SetRaw(kSourceIp, std::string(be.ip), JsonKind::kString);
             if (be.header_asn) ev->SetRaw(kSourceAsn, std::to_string(*be.asn), JsonKind::kInt);
+            if (be.header_abuse) ev->SetRaw(kAbuseContact, be.abuse, JsonKind::kString);
             // (After the fields above: the template takes values from the whole event.)
             if (be.raw_from_template) {
                 if (base.raw_template) ev->SetRawBytes(FillRawTemplate(*base.raw_template, *ev, be.time_source), true);

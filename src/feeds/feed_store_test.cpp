@@ -816,6 +816,45 @@ TEST(EventBlock, RoundTrip) {
     EXPECT_EQ(x.type, "vulnerable-system");
     EXPECT_EQ(x.data, "{}");
     EXPECT_FALSE(*old_reader.Next(x));
+    // Flag 4096: source.abuse_contact is the head's abuse, after cc, '=' when it repeats the
+    // previous event's; an event without it reads with none, and the next one that has it again
+    // writes it out (the empty abuse of the one before is not its own).
+    {
+        std::string t;
+        std::size_t written_at[kRepeatableValues];
+        BlockEvent p = a;
+        p.has_raw = false;
+        p.header_abuse = true;
+        p.abuse = "abuse@bank.example.pk";
+        EXPECT_EQ(AppendBlockEvent(t, p, nullptr, written_at), 0u);
+        EXPECT_EQ(t, "7,1767225600,-5,9,3,42,5131,64500;7:/1/2/3/9:192.0.2.110:vulnerable17:vulnerable-system3:x:y4:high2:PK"
+                     "21:abuse@bank.example.pk23:s9:source.ip9:192.0.2.1");
+        EXPECT_EQ(t.substr(written_at[6], p.abuse.size()), p.abuse);
+        BlockEvent q = p;  // the same owner's next event: all repeated
+        EXPECT_EQ(AppendBlockEvent(t, q, &p), kRepeatedScope | kRepeatedTaxonomy | kRepeatedType | kRepeatedIdentifier |
+                                                  kRepeatedSeverity | kRepeatedCc | kRepeatedAbuse);
+        EXPECT_TRUE(t.ends_with(";=9:192.0.2.1======23:s9:source.ip9:192.0.2.1")) << t;
+        BlockEvent none = p;  // without the flag
+        none.header_abuse = false;
+        none.abuse = {};
+        EXPECT_EQ(AppendBlockEvent(t, none, &q) & kRepeatedAbuse, 0u);
+        BlockEvent again = p;  // with it again: written out
+        EXPECT_EQ(AppendBlockEvent(t, again, &none) & kRepeatedAbuse, 0u);
+        BlockReader ar(t);
+        for (const bool has : {true, true, false, true}) {
+            ASSERT_TRUE(*ar.Next(x));
+            EXPECT_EQ(x.header_abuse, has);
+            EXPECT_EQ(x.abuse, has ? "abuse@bank.example.pk" : "");
+            EXPECT_EQ(x.data, "s9:source.ip9:192.0.2.1");
+            EXPECT_EQ(x.cc, "PK");
+        }
+        EXPECT_FALSE(*ar.Next(x));
+        // The flag without the part, or a damaged one: errors.
+        EXPECT_FALSE(BlockReader("7,1,42,6144,0;0:0:0:0:0:0:0:").Next(x));
+        EXPECT_FALSE(BlockReader("7,1,42,6144,0;0:0:0:0:0:0:0:9:abc").Next(x));
+        EXPECT_TRUE(*BlockReader("7,1,42,6144,0;0:0:0:0:0:0:0:3:abc0:").Next(x));
+        EXPECT_EQ(x.abuse, "abc");
+    }
     std::string hashes;
     AppendDedupHash(hashes, 0xfedcba9876543210ULL);
     AppendDedupHash(hashes, 1);

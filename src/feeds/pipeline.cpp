@@ -463,33 +463,39 @@ public:
         std::int64_t owner = 0, n = 0;
         core::Micros time = 0;  // the previous event's time_source
         // The previous event's repeatable values (AppendBlockEvent's order: scope, taxonomy, type,
-        // identifier, severity, cc; a value written as '=' is the one of the event it repeats):
+        // identifier, severity, cc, abuse; a value written as '=' is the one of the event it repeats):
         // copies in the run itself when they fit their room (kInline), else where they are in the
         // group's arena. Reading them from the arena was a cache miss for most events (an owner's
-        // previous event is far back in its block), which fetching ahead did not avoid.
-        static constexpr std::uint8_t kInline[kRepeatableValues] = {32, 32, 40, 40, 8, 8};
-        static constexpr std::uint8_t kInlineAt[kRepeatableValues] = {0, 32, 64, 104, 144, 152};
-        std::array<std::size_t, kRepeatableValues> at{};
-        std::array<std::uint32_t, kRepeatableValues> size{};
-        char copies[160];
-        [[nodiscard]] bool Inline(std::size_t i) const { return size[i] <= kInline[i]; }
+        // previous event is far back in its block), which fetching ahead did not avoid. Where and
+        // how long in one word (kSizeBits of size; a longer value, which AppendBlockEvent never
+        // writes as '=', keeps a size no value it is compared with has): the run in four cache
+        // lines, as many as ReadRuns fetches ahead.
+        static constexpr std::uint8_t kInline[kRepeatableValues] = {32, 24, 32, 32, 8, 8, 40};
+        static constexpr std::uint8_t kInlineAt[kRepeatableValues] = {0, 32, 56, 88, 120, 128, 136};
+        static constexpr unsigned kSizeBits = 24;
+        static constexpr std::uint64_t kMaxSize = (std::uint64_t{1} << kSizeBits) - 1;
+        static_assert(kMaxSize == kMaxRepeatedValue);
+        std::array<std::uint64_t, kRepeatableValues> where{};  // at << kSizeBits | min(size, kMaxSize)
+        char copies[176];
+        [[nodiscard]] std::size_t Size(std::size_t i) const { return where[i] & kMaxSize; }
+        [[nodiscard]] bool Inline(std::size_t i) const { return Size(i) <= kInline[i]; }
         // `repeated`: the values AppendBlockEvent found equal to these (kRepeated* bits);
         // `written_at`: where it wrote the others.
         void Remember(const BlockEvent& b, unsigned repeated, const std::size_t* written_at) {
             time = b.time_source;
-            const std::string_view values[kRepeatableValues] = {b.scope_path, b.taxonomy, b.type,
-                                                                b.identifier, b.severity, b.cc};
+            const std::string_view values[kRepeatableValues] = {b.scope_path, b.taxonomy, b.type, b.identifier,
+                                                                b.severity,   b.cc,       b.abuse};
             for (std::size_t i = 0; i < kRepeatableValues; ++i)
                 if (!(repeated & (1u << i))) {
-                    at[i] = written_at[i];
-                    size[i] = static_cast<std::uint32_t>(values[i].size());
+                    where[i] = static_cast<std::uint64_t>(written_at[i]) << kSizeBits |
+                               std::min<std::uint64_t>(values[i].size(), kMaxSize);
                     if (Inline(i)) std::memcpy(copies + kInlineAt[i], values[i].data(), values[i].size());
                 }
         }
         // Sets what AppendBlockEvent reads of the previous event (views of this run, or of `arena`).
         const BlockEvent& Previous(BlockEvent& p, const std::string& arena) const {
             const auto view = [&](std::size_t i) {
-                return std::string_view(Inline(i) ? copies + kInlineAt[i] : arena.data() + at[i], size[i]);
+                return std::string_view(Inline(i) ? copies + kInlineAt[i] : arena.data() + (where[i] >> kSizeBits), Size(i));
             };
             p.time_source = time;
             p.scope_path = view(0);
@@ -498,12 +504,13 @@ public:
             p.identifier = view(3);
             p.severity = view(4);
             p.cc = view(5);
+            p.abuse = view(6);
             return p;
         }
     };
     static_assert(sizeof(Run) == 256);
     static_assert(kRepeatedScope == 1 && kRepeatedTaxonomy == 2 && kRepeatedType == 4 && kRepeatedIdentifier == 8 &&
-                  kRepeatedSeverity == 16 && kRepeatedCc == 32);
+                  kRepeatedSeverity == 16 && kRepeatedCc == 32 && kRepeatedAbuse == 64);
 
 public:
     struct Group {
@@ -767,7 +774,7 @@ void BlockBuilder::ReadRuns(std::span<const RoutedEvent> events, const std::uint
 void BlockBuilder::Add(RoutedEvent& e, std::uint32_t group, const CompactBase& base) {
     // The fields Add reads, found in one pass over the event's own fields (a table by dense key
     // index), then among its shared ones: not one search of the fields per key.
-    enum Slot : std::uint8_t { kObs, kTs, kIp, kAsn, kNet, kTax, kType, kId, kSev, kCc, kSlots };
+    enum Slot : std::uint8_t { kObs, kTs, kIp, kAsn, kNet, kTax, kType, kId, kSev, kCc, kAbuse, kSlots };
     static const Key keys[kSlots] = {"time.observation",
                                      "time.source",
                                      "source.ip",
@@ -777,7 +784,8 @@ void BlockBuilder::Add(RoutedEvent& e, std::uint32_t group, const CompactBase& b
                                      "classification.type",
                                      "classification.identifier",
                                      "severity",
-                                     "source.geolocation.cc"};
+                                     "source.geolocation.cc",
+                                     "source.abuse_contact"};
     static const std::array<std::uint8_t, kDenseKeys> slot_of = [] {
         std::array<std::uint8_t, kDenseKeys> t{};
         for (std::uint8_t s = 0; s < kSlots; ++s)
@@ -786,16 +794,22 @@ void BlockBuilder::Add(RoutedEvent& e, std::uint32_t group, const CompactBase& b
     }();
     Event& ev = e.event;
     const Field* found[kSlots] = {};
+    unsigned twice = 0;  // bit s: the event has more than one field of keys[s]
     for (const Field& f : ev.own_fields()) {
         // (A dense index is one key's; the overflow index has no slot.)
-        const std::uint8_t s = slot_of[f.key.info().index];
-        if (s && !found[s - 1]) found[s - 1] = &f;
+        if (const std::uint8_t s = slot_of[f.key.info().index]) {
+            if (!found[s - 1]) found[s - 1] = &f;
+            else twice |= 1u << (s - 1);
+        }
     }
     for (std::uint8_t s = 0; s < kSlots; ++s)
         if (!found[s]) found[s] = ev.FindField(keys[s]);  // shared (or a key without a dense index)
     auto string_field = [&](Slot s) -> const Field* {
         return found[s] && found[s]->kind == JsonKind::kString ? found[s] : nullptr;
     };
+    // A field the block event's head holds (left out of the data, which leaves out every field of
+    // its key): the event's only one of its key.
+    auto single = [&](Slot s) { return !(twice & (1u << s)); };
     auto value_or = [&](Slot s, std::string_view fallback = {}) { return found[s] ? found[s]->value : fallback; };
     if (group == kNoGroup) {
         auto [it, fresh] = index_.try_emplace(GroupKey(e), groups_.size());
@@ -819,20 +833,22 @@ void BlockBuilder::Add(RoutedEvent& e, std::uint32_t group, const CompactBase& b
     // time.observation (the same for most events of a report) and time.source (the text of
     // time_source) are not repeated in each event's data: put back when read. source.ip is the
     // block event's ip, source.asn its asn (a canonical integer): neither is repeated in the data
-    // either. Flags say so; the encoding leaves those fields out (the event is not changed).
-    const Key* leave_out[4];
+    // either, nor source.abuse_contact (the owner's, the same for the events of a run), which is
+    // the block event's abuse. Flags say so; the encoding leaves those fields out (the event is not
+    // changed).
+    const Key* leave_out[5];
     std::size_t n_out = 0;
     const Field* observation = string_field(kObs);
     if (g->n == 0) g->observation.assign(observation ? observation->value : std::string_view());
-    if (observation && !g->observation.empty() && observation->value == g->observation) {
+    if (observation && single(kObs) && !g->observation.empty() && observation->value == g->observation) {
         leave_out[n_out++] = &keys[kObs];
         b.block_observation = true;
     }
-    if (const Field* f = string_field(kTs); f && IsEventTimeText(f->value, e.time_source)) {
+    if (const Field* f = string_field(kTs); f && single(kTs) && IsEventTimeText(f->value, e.time_source)) {
         leave_out[n_out++] = &keys[kTs];
         b.derived_time_source = true;
     }
-    if (const Field* f = string_field(kIp); f && !f->value.empty()) {
+    if (const Field* f = string_field(kIp); f && single(kIp) && !f->value.empty()) {
         b.ip = f->value;
         leave_out[n_out++] = &keys[kIp];
         b.header_ip = true;
@@ -846,7 +862,7 @@ void BlockBuilder::Add(RoutedEvent& e, std::uint32_t group, const CompactBase& b
         if (std::from_chars(t.data(), t.data() + t.size(), v).ec == std::errc()) {
             b.asn = v;
             // (Canonical digits: the text to_chars writes for v, put back when read.)
-            if (f->kind == JsonKind::kInt && CanonicalDigits(t)) {
+            if (f->kind == JsonKind::kInt && single(kAsn) && CanonicalDigits(t)) {
                 leave_out[n_out++] = &keys[kAsn];
                 b.header_asn = true;
             }
@@ -857,11 +873,17 @@ void BlockBuilder::Add(RoutedEvent& e, std::uint32_t group, const CompactBase& b
     b.identifier = value_or(kId);
     b.severity = value_or(kSev);
     b.cc = value_or(kCc);
+    if (const Field* f = string_field(kAbuse); f && single(kAbuse) && !f->value.empty()) {
+        b.abuse = f->value;
+        leave_out[n_out++] = &keys[kAbuse];
+        b.header_abuse = true;
+    }
     b.scope_path = e.scope_path;
     b.compact = EncodeCompact(ev, base.id ? &base : nullptr, data_, raw_, std::span<const Key* const>(leave_out, n_out));
     if (!b.compact) {
         // ToJson of the whole event (nothing left out).
-        b.block_observation = b.derived_time_source = b.header_ip = b.header_asn = false;
+        b.block_observation = b.derived_time_source = b.header_ip = b.header_asn = b.header_abuse = false;
+        b.abuse = {};
         data_ = ev.ToJson();
         raw_.reset();
     }

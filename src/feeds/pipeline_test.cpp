@@ -383,7 +383,7 @@ TEST_P(PipelineTest, IngestRoutesAndIsIdempotent) {
     auto all = store_->ListEvents(f);
     ASSERT_TRUE(all);
     EXPECT_EQ(all->total, 10);
-    int owned = 0;
+    int owned = 0, bank = 0;
     for (const auto& e : all->items) {
         if (e.source_ip == "192.0.2.10") {
             EXPECT_EQ(e.organisation_id, kOwner);
@@ -392,8 +392,19 @@ TEST_P(PipelineTest, IngestRoutesAndIsIdempotent) {
             EXPECT_NE(e.data.find("\"tlp\":\"AMBER\""), std::string::npos);
             ++owned;
         }
+        // The owner's abuse contact (stored once per run of its events: the block event's head)
+        // is in every event of the owner, and in no other.
+        auto ev = Event::FromJsonText(e.data);
+        ASSERT_TRUE(ev) << e.data;
+        if (e.organisation_id == kOwner) {
+            EXPECT_EQ(ev->GetOr("source.abuse_contact"), "abuse@bank.example.pk") << e.data;
+            ++bank;
+        } else {
+            EXPECT_EQ(ev->Get("source.abuse_contact"), nullptr) << e.data;
+        }
     }
     EXPECT_EQ(owned, 1);
+    EXPECT_GE(bank, 2);
     // Each event's raw is its own line of the report (read in chunks of 512 bytes, each chunk
     // freed once its events are stored: raw values viewed the chunk until then).
     {
