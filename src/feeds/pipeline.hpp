@@ -108,11 +108,19 @@ public:
     [[nodiscard]] FeedStore& store() { return store_; }
 
 private:
+    // The organisations' directory for a run: the one loaded before while their fingerprint
+    // (Directory::Fingerprint) is the same (reading 20,000 organisations costs ~50 ms of CPU per
+    // ingest), else read again.
+    [[nodiscard]] core::Result<std::shared_ptr<const Directory>> DirectoryFor(db::Connection& conn);
+
     FeedStore& store_;
     FeedsConfig config_;
     OwnerSource owners_;
     NetworkSource network_;
     PipelineOptions options_;
+    std::mutex directory_mu_;
+    std::string directory_fingerprint_;
+    std::shared_ptr<const Directory> directory_;
 };
 
 // A fingerprint of a report's content: SHA-256 of the whole content up to 64 MiB; beyond that of

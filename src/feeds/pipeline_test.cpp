@@ -361,6 +361,46 @@ protected:
     static inline notify::test::Sink* smtp_ = nullptr;
 };
 
+TEST_P(PipelineTest, ARunReadsTheOrganisationsAgainOnlyWhenTheyChanged) {
+    FeedsConfig config = Config();
+    config.feeds[0].dedup_window = 0;  // (the same report again: its events again)
+    auto p = NewPipeline(config);
+    // The bank's abuse contact in the event of 192.0.2.10 of another run of the report.
+    const auto contact = [&](Pipeline& pipeline) -> std::string {
+        IngestRequest req = ScanHttpRequest();
+        req.force = true;
+        auto s = pipeline.Ingest(req);
+        EXPECT_TRUE(s) << s.error().message;
+        if (!s) return "";
+        EventFilter f;
+        f.ip = "192.0.2.10";
+        f.limit = 1;
+        auto page = store_->ListEvents(f);
+        EXPECT_TRUE(page && !page->items.empty());
+        if (!page || page->items.empty()) return "";
+        EXPECT_EQ(page->items[0].run_id, s->run.id);
+        auto ev = Event::FromJsonText(page->items[0].data);
+        return ev ? std::string(ev->GetOr("source.abuse_contact")) : "";
+    };
+    EXPECT_EQ(contact(*p), "abuse@bank.example.pk");
+    auto conn = *db_->Acquire();
+    // Changed as the constituency's service changes an organisation (its version and updated_at):
+    // the next run reads the organisations again.
+    ASSERT_TRUE(conn->Execute(
+        "UPDATE organisations SET contacts = ?, version = version + 1, updated_at = ? WHERE id = ?",
+        {std::string("{\"abuse_email\":\"soc@bank.example.pk\"}"), core::NowMicros(), kOwner}));
+    EXPECT_EQ(contact(*p), "soc@bank.example.pk");
+    // Unchanged (as far as their fingerprint says): the run uses the directory read before.
+    ASSERT_TRUE(conn->Execute("UPDATE organisations SET contacts = ? WHERE id = ?",
+                              {std::string("{\"abuse_email\":\"unseen@bank.example.pk\"}"), kOwner}));
+    EXPECT_EQ(contact(*p), "soc@bank.example.pk");
+    // A new organisation is a change; so is one fewer.
+    ASSERT_TRUE(conn->Execute("INSERT INTO organisations (id, uuid, name, kind, parent_id, path, depth, created_at, updated_at) "
+                              "VALUES (999, '0190c0de-0000-7000-8000-00000000abcd', 'Late Co', 'constituent', 1, '/1/999/', "
+                              "1, 0, 0)"));
+    EXPECT_EQ(contact(*p), "unseen@bank.example.pk");
+}
+
 TEST_P(PipelineTest, IngestRoutesAndIsIdempotent) {
     auto p = NewPipeline(Config());
     IngestRequest req = ScanHttpRequest();

@@ -89,6 +89,16 @@ core::Result<std::shared_ptr<const Directory>> Directory::Load(db::Connection& c
     return Build(std::move(orgs));
 }
 
+core::Result<std::string> Directory::Fingerprint(db::Connection& conn) {
+    auto rows = conn.Query(
+        "SELECT COUNT(*), COALESCE(SUM(version), 0), COALESCE(MAX(updated_at), 0), COALESCE(MAX(id), 0) "
+        "FROM organisations");
+    if (!rows) return tl::unexpected(rows.error());
+    const db::Row& r = (*rows)[0];
+    return std::to_string(r.Int(0)) + ":" + std::to_string(r.Int(1)) + ":" + std::to_string(r.Int(2)) + ":" +
+           std::to_string(r.Int(3));
+}
+
 const OrgInfo* Directory::Get(std::int64_t id) const {
     if (!by_id_.empty())
         return id >= 0 && static_cast<std::size_t>(id) < by_id_.size() ? by_id_[static_cast<std::size_t>(id)] : nullptr;

@@ -52,6 +52,10 @@ public:
     Directory& operator=(const Directory&) = delete;
     // Reads every organisation (kinds ending in "_cert" are CERTs).
     [[nodiscard]] static core::Result<std::shared_ptr<const Directory>> Load(db::Connection& conn);
+    // Changes when an organisation is added, removed or updated (through the constituency's
+    // service, which counts its versions and stamps updated_at): a directory loaded with the same
+    // fingerprint is still the organisations' (one query instead of reading them all).
+    [[nodiscard]] static core::Result<std::string> Fingerprint(db::Connection& conn);
     // From values (tests, bench); computes cert_id and the partner table.
     [[nodiscard]] static std::shared_ptr<const Directory> Build(std::vector<OrgInfo> orgs);
 
