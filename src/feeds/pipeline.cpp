@@ -402,10 +402,13 @@ constexpr std::size_t kBlockDataColumn = 17;
 // the open blocks are handed to the store when either limit is reached, and at the end of the
 // input). Larger units mean fewer, larger blocks (fewer rows, index and owner entries) and more
 // memory held: the unit being filled, the one queued and the one being written, about three
-// units of text. The 1M-row benchmark (~110k events a unit): half the owner entries of units of
-// 65,536 events / 32 MiB, ~0.25 s less CPU storing them, peak RSS ~445 MiB instead of ~375.
-constexpr std::int64_t kUnitEvents = 131072;
-constexpr std::size_t kUnitBytes = std::size_t{64} << 20;
+// units of text. The 1M-row benchmark: units of 131,072 events / 64 MiB had half the owner
+// entries of units of 65,536 / 32 MiB (~0.25 s less CPU storing them); units of 262,144 / 128 MiB
+// halve them again (80,000): ~0.35 s less CPU in all (store 0.45 -> 0.31 s; alternated pairs run
+// side by side, 6 of 8 better), peak RSS ~370 MiB instead of ~285. Larger ones (524,288 /
+// 256 MiB) saved no more and held ~500 MiB.
+constexpr std::int64_t kUnitEvents = 262144;
+constexpr std::size_t kUnitBytes = std::size_t{128} << 20;
 
 // Events a non-aggregated feed's stages take at a time: the parser hands them over as it goes
 // (ParseOutput::ready) or ProcessBatch takes a batch's this many at a time.

@@ -53,7 +53,7 @@ struct IngestRequest {
     std::size_t chunk_bytes = 1 << 20;
     int throttle_ms = 0;  // pause after each committed batch (load limiting)
     // Non-aggregated feeds: the events of several chunks are stored together, in one transaction
-    // every this many events (0: the default, 131072 events or 64 MiB of stored text, whichever
+    // every this many events (0: the default, 262144 events or 128 MiB of stored text, whichever
     // comes first; one chunk at a time when throttled).
     std::size_t unit_events = 0;
     std::function<void(const IngestProgress&)> progress;
