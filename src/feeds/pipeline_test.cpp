@@ -498,6 +498,59 @@ TEST_P(PipelineTest, IngestRoutesAndIsIdempotent) {
 // Migration 013: events are stored compactly (fields apart from a shared base, raw as the
 // record's bytes) and read back as exactly the IntelMQ JSON of the parsed event; rows written
 // as JSON by migration 011 (data_format 0) stay readable.
+TEST_P(PipelineTest, RawsKeptInTheirChunksSurviveChunksReadIntoAgain) {
+    // Records whose raw the run's template does not rebuild (an escaped quote in a cell) keep it
+    // in their input chunk until their block is closed; the chunks of the others are read into
+    // again at once. Each event's raw is its own line, whichever it is.
+    const std::string sample = Slurp(Data("shadowserver/scan_http.csv"));
+    std::string report = sample.substr(0, sample.find('\n') + 1);  // its header
+    std::vector<std::string> lines(2);  // by line number
+    for (int i = 0; i < 600; ++i) {
+        const bool quoted = i % 5 == 3;  // kept in its chunk
+        char row[512];
+        std::snprintf(row, sizeof row,
+                      "\"2026-01-14 %02d:%02d:%02d\",\"info\",\"10.1.%d.%d\",\"tcp\",80,\"host-%d.example.net\",\"http\",64496,"
+                      "\"TR\",\"ANKARA\",\"ANKARA\",517311,\"ptr\",\"Government\",\"HTTP/1.1\",200,\"OK\",\"text/html\","
+                      "\"close\",\"%s\",\"\",\"nginx\",%d,\"\",\"Wed, 14 Jan 2026 00:00:00 GMT\",\"\"",
+                      i / 3600, i / 60 % 60, i % 60, i / 250, i % 250 + 1, i, quoted ? "Basic realm=\"\"r\"\"" : "", i);
+        lines.push_back(row);
+        report += row;
+        report += '\n';
+    }
+    auto p = NewPipeline(Config());
+    IngestRequest req;
+    req.feed = "shadowserver";
+    req.data = report;
+    req.file_name = "2026-01-14-scan_http-raws.csv";
+    req.chunk_bytes = 1024;
+    req.unit_events = 1 << 20;  // one unit: every chunk read before the blocks are closed
+    auto s = p->Ingest(req);
+    ASSERT_TRUE(s) << s.error().message;
+    ASSERT_EQ(s->run.events, 600);
+    EventFilter f;
+    f.feed = "shadowserver";
+    f.limit = 200;
+    std::vector<StoredEvent> events;
+    for (;;) {
+        auto page = store_->ListEvents(f);
+        ASSERT_TRUE(page) << page.error().message;
+        for (auto& e : page->items) events.push_back(std::move(e));
+        if (!page->next) break;
+        f.cursor = *page->next;
+    }
+    ASSERT_EQ(events.size(), 600u);
+    int mismatched = 0;
+    for (const auto& e : events) {
+        auto ev = Event::FromJsonText(e.data);
+        ASSERT_TRUE(ev) << e.data;
+        std::string raw;
+        ASSERT_TRUE(Base64Decode(ev->GetOr("raw"), raw));
+        ASSERT_LT(static_cast<std::size_t>(e.line), lines.size());
+        if (raw != lines[static_cast<std::size_t>(e.line)]) ++mismatched;
+    }
+    EXPECT_EQ(mismatched, 0);
+}
+
 TEST_P(PipelineTest, StoresCompactlyAndReadsOldRows) {
     auto p = NewPipeline(Config());
     IngestRequest req = ScanHttpRequest();
