@@ -1499,8 +1499,18 @@ core::Result<IngestSummary> Pipeline::Ingest(const IngestRequest& req) {
                 };
                 out.ready_every = kSliceEvents;
             }
+            const std::size_t chunk_lines = CountByte(chunk.data(), chunk.size(), '\n');
+            if (seq == 0 && !feed.aggregate && !chunk.empty()) {
+                // The dedup table sized for the events the report's size and its first chunk's
+                // lines promise (a table grown step by step moved every hash again at each step:
+                // 1M rows, ~2M cache misses), up to kReserveEvents.
+                constexpr double kReserveEvents = 4 << 20;
+                const double rest = static_cast<double>(size - (reader->offset() - static_cast<std::int64_t>(chunk.size())));
+                const double expected = static_cast<double>(chunk_lines) * rest / static_cast<double>(chunk.size());
+                ctx.dedup->Reserve(static_cast<std::size_t>(std::min(expected, kReserveEvents)));
+            }
             parser->Parse(chunk, line, out);
-            line += static_cast<std::int64_t>(CountByte(chunk.data(), chunk.size(), '\n'));
+            line += static_cast<std::int64_t>(chunk_lines);
             if (!chunk.empty() && chunk.back() != '\n') ++line;
             b.seq = seq++;
             Adopt(out, b);

@@ -120,6 +120,8 @@ public:
     // The same on a part of a batch: the events kept move to its front; returns how many.
     [[nodiscard]] std::size_t Process(std::span<RoutedEvent> events, core::Micros now, std::int64_t& duplicates);
     [[nodiscard]] std::size_t size() const { return seen_.size(); }
+    // Room for `n` more hashes (the events a run expects) without growing the table meanwhile.
+    void Reserve(std::size_t n) { seen_.Reserve(seen_.size() + n); }
 
 private:
     std::vector<std::string> fields_;
