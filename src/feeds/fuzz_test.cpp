@@ -160,6 +160,8 @@ TEST(FeedsFuzz, EveryParserSurvivesMutatedSamplesAndAccountsForEveryRecord) {
                 (*parser)->Parse(chunk, line, out);
             }
             const std::int64_t first_line = line;
+            // (The reader counts the chunk's line ends as it reads it, whatever its quotes.)
+            ASSERT_EQ(reader->chunk_line_ends(), static_cast<std::size_t>(std::count(chunk.begin(), chunk.end(), '\n')));
             line += std::count(chunk.begin(), chunk.end(), '\n');
             if (!chunk.empty() && chunk.back() != '\n') ++line;
             // Every event comes with its line and its time (Adopt uses them as they are), and

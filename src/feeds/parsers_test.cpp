@@ -112,6 +112,8 @@ Parsed ParseAll(Parser& p, const std::string& text, std::size_t chunk = 300, Rou
         if (lent) lent->push_back(std::move(c));
         const std::string& parsed = lent ? lent->back() : c;
         p.Parse(parsed, line, out);  // (appends)
+        // (The reader counts the chunk's line ends as it reads it.)
+        EXPECT_EQ(reader->chunk_line_ends(), static_cast<std::size_t>(std::count(parsed.begin(), parsed.end(), '\n')));
         line += std::count(parsed.begin(), parsed.end(), '\n');
     }
     EXPECT_LT(out.events.size(), ready_every ? ready_every : SIZE_MAX);

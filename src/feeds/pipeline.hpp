@@ -141,14 +141,20 @@ public:
     [[nodiscard]] core::Result<bool> Next(std::string& chunk, std::size_t target, bool csv);
     [[nodiscard]] std::int64_t offset() const { return offset_; }
     [[nodiscard]] std::int64_t size() const { return size_; }
+    // The line ends ('\n') of the chunk Next gave last (counted as it was read).
+    [[nodiscard]] std::size_t chunk_line_ends() const { return chunk_line_ends_; }
 
 private:
     ChunkReader() = default;
     [[nodiscard]] core::Result<std::size_t> Fill(std::size_t want);
+    // Adds (sign 1) or takes away (-1) the quotes and line ends of [p, p + n) to those of buffer_.
+    void Count(const char* p, std::size_t n, int sign = 1);
     int fd_ = -1;
     std::string_view data_;
     bool from_data_ = false;
     std::string buffer_;  // read but not yet handed out
+    std::size_t quotes_ = 0, line_ends_ = 0;  // '"' and '\n' in buffer_
+    std::size_t chunk_line_ends_ = 0;
     std::int64_t offset_ = 0;  // input offset of buffer_[0]
     std::int64_t read_pos_ = 0;  // input offset after buffer_
     std::int64_t size_ = 0;
