@@ -123,7 +123,8 @@ unsigned AppendBlockEvent(std::string& out, const BlockEvent& e, const BlockEven
         const std::string_view s = parts[i].s;
         o = WriteDecimal(o, static_cast<std::int64_t>(s.size()));
         *o++ = ':';
-        if (written_at && parts[i].written_at >= 0) written_at[parts[i].written_at] = static_cast<std::size_t>(o - out.data());
+        if (written_at && parts[i].written_at >= 0)
+            written_at[parts[i].written_at] = static_cast<std::size_t>(o - out.data());
         if (i == raw_part) break;
         CopyBytes(o, s.data(), s.size());
         o += s.size();

@@ -849,6 +849,22 @@ TEST(EventBlock, RoundTrip) {
             EXPECT_EQ(x.cc, "PK");
         }
         EXPECT_FALSE(*ar.Next(x));
+        // A value of kMaxRepeatedValue bytes or more is written out again, never as '='.
+        {
+            const std::string huge(kMaxRepeatedValue, 'i');
+            std::string ht;
+            BlockEvent h1 = p;
+            h1.identifier = huge;
+            AppendBlockEvent(ht, h1, nullptr);
+            const std::size_t first = ht.size();
+            EXPECT_EQ(AppendBlockEvent(ht, h1, &h1) & kRepeatedIdentifier, 0u);
+            EXPECT_GT(ht.size() - first, huge.size());
+            BlockReader hr(ht);
+            for (int k = 0; k < 2; ++k) {
+                ASSERT_TRUE(*hr.Next(x));
+                EXPECT_EQ(x.identifier.size(), huge.size());
+            }
+        }
         // The flag without the part, or a damaged one: errors.
         EXPECT_FALSE(BlockReader("7,1,42,6144,0;0:0:0:0:0:0:0:").Next(x));
         EXPECT_FALSE(BlockReader("7,1,42,6144,0;0:0:0:0:0:0:0:9:abc").Next(x));
