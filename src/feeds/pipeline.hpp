@@ -109,8 +109,8 @@ public:
 
 private:
     // The organisations' directory for a run: the one loaded before while their fingerprint
-    // (Directory::Fingerprint) is the same (reading 20,000 organisations costs ~50 ms of CPU per
-    // ingest), else read again.
+    // (Directory::Fingerprint) is the same (reading 20,000 organisations took ~200 M instructions
+    // per ingest, 4 % of a 100k-row report's), else read again.
     [[nodiscard]] core::Result<std::shared_ptr<const Directory>> DirectoryFor(db::Connection& conn);
 
     FeedStore& store_;
