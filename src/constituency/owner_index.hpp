@@ -38,6 +38,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/huge_pages.hpp"
 #include "core/net.hpp"
 
 namespace muhafiz::constituency {
@@ -155,9 +156,9 @@ class OwnerIndex {
         std::int64_t organisation_id = 0;
         core::Prefix prefix;
     };
-    std::vector<std::uint32_t> v4_top_;
-    std::vector<std::uint32_t> v4_chunks_;
-    std::vector<V4LeafData> v4_leaves_;  // [0] is the empty leaf
+    core::HugeVector<std::uint32_t> v4_top_;
+    core::HugeVector<std::uint32_t> v4_chunks_;
+    core::HugeVector<V4LeafData> v4_leaves_;  // [0] is the empty leaf
 
     // IPv6: ranges [v6_keys_[i], v6_keys_[i+1]) map to leaf v6_range_leaf_[i]; v6_keys_[0] is 0.
     // Radix index: v6_slots_[0..65536] is the root (slot b covers addresses with top 16 bits b,
@@ -172,12 +173,12 @@ class OwnerIndex {
         std::int64_t organisation_id = 0;
         core::Prefix prefix;
     };
-    std::vector<unsigned __int128> v6_keys_;
-    std::vector<std::uint32_t> v6_range_leaf_;
-    std::vector<V6Slot> v6_slots_;
-    std::vector<V6LeafData> v6_leaves_;  // [0] is the empty leaf
+    core::HugeVector<unsigned __int128> v6_keys_;
+    core::HugeVector<std::uint32_t> v6_range_leaf_;
+    core::HugeVector<V6Slot> v6_slots_;
+    core::HugeVector<V6LeafData> v6_leaves_;  // [0] is the empty leaf
 
-    std::vector<std::pair<std::uint32_t, std::int64_t>> asns_;  // sorted by ASN
+    core::HugeVector<std::pair<std::uint32_t, std::int64_t>> asns_;  // sorted by ASN
 
     // Domain records live in domain_records_: an 8-byte organisation id, then the name, padded
     // to 8 bytes. A slot points at its record (offset / 8 + 1; 0 = empty slot).
@@ -186,8 +187,8 @@ class OwnerIndex {
         std::uint32_t record = 0;
         std::uint32_t length = 0;
     };
-    std::vector<DomainSlot> domain_slots_;  // power-of-two size, at most half full
-    std::vector<std::uint64_t> domain_records_;
+    core::HugeVector<DomainSlot> domain_slots_;  // power-of-two size, at most half full
+    core::HugeVector<std::uint64_t> domain_records_;
     std::size_t domain_count_ = 0;
 
     std::vector<OwnerIndexIssue> issues_;

@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/huge_pages.hpp"
+
 namespace muhafiz::feeds {
 
 template <typename Value, Value kFree>
@@ -73,7 +75,7 @@ private:
     }
     void Grow() { Rehash(slots_.empty() ? 64 : slots_.size() * 2); }
     void Rehash(std::size_t size) {
-        std::vector<Entry> old = std::move(slots_);
+        core::HugeVector<Entry> old = std::move(slots_);
         slots_.assign(size, Entry{});
         shift_ = 64 - std::countr_zero(size);
         for (const Entry& e : old)
@@ -83,7 +85,7 @@ private:
                 slots_[i] = e;
             }
     }
-    std::vector<Entry> slots_;
+    core::HugeVector<Entry> slots_;  // (a large table: in huge pages, read at random)
     std::size_t used_ = 0;
     int shift_ = 64;
 };

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <time.h>
 #include <sodium.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -1293,6 +1294,14 @@ double ThreadCpuSeconds() {
     return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
+// MUHAFIZ_FEEDS_TIMING: the calling thread's system CPU and page faults so far.
+void PrintThreadKernelTime(const char* thread) {
+    rusage u{};
+    getrusage(RUSAGE_THREAD, &u);
+    std::fprintf(stderr, "feeds timing: %s thread: system CPU %.3f s, %ld minor page faults\n", thread,
+                 static_cast<double>(u.ru_stime.tv_sec) + static_cast<double>(u.ru_stime.tv_usec) / 1e6, u.ru_minflt);
+}
+
 bool Blank(std::string_view s) {
     return std::all_of(s.begin(), s.end(), [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; });
 }
@@ -1518,6 +1527,7 @@ core::Result<IngestSummary> Pipeline::Ingest(const IngestRequest& req) {
         processed.Close();
     };
     const bool csv = parser->csv_records();
+    const bool timing = std::getenv("MUHAFIZ_FEEDS_TIMING") != nullptr;
     std::thread parse_thread([&] {
         pthread_setname_np(pthread_self(), "feeds-parse");
         std::int64_t seq = 0;
@@ -1593,6 +1603,7 @@ core::Result<IngestSummary> Pipeline::Ingest(const IngestRequest& req) {
         }
         parsed.Close();
         summary.parse_cpu_seconds = ThreadCpuSeconds();
+        if (timing) PrintThreadKernelTime("parse");
     });
     std::thread process_thread([&] {
         pthread_setname_np(pthread_self(), "feeds-process");
@@ -1609,11 +1620,11 @@ core::Result<IngestSummary> Pipeline::Ingest(const IngestRequest& req) {
         }
         processed.Close();
         summary.process_cpu_seconds = ThreadCpuSeconds();
+        if (timing) PrintThreadKernelTime("process");
     });
     IngestProgress progress;
     progress.bytes_total = size;
     const double store_cpu0 = ThreadCpuSeconds();
-    const bool timing = std::getenv("MUHAFIZ_FEEDS_TIMING") != nullptr;
     double commit_s = 0, wait_s = 0;
     auto tw = std::chrono::steady_clock::now();
     // Group commit: units (batches of aggregated feeds; the blocks of several batches otherwise)
