@@ -804,10 +804,12 @@ core::Status Sanitise(const Key& key, std::string_view in, FieldType type, std::
             break;
         }
         case FT::kIp: {
-            if (v.find('/') != std::string_view::npos)
-                return Bad(key, "an address, not a network, is expected: '" + std::string(v) + "'");
-            auto ip = core::ParseIp(v);
-            if (!ip) return Bad(key, "not an IP address: '" + std::string(v) + "'");
+            auto ip = core::ParseIp(v);  // (takes no '/')
+            if (!ip) {
+                if (v.find('/') != std::string_view::npos)
+                    return Bad(key, "an address, not a network, is expected: '" + std::string(v) + "'");
+                return Bad(key, "not an IP address: '" + std::string(v) + "'");
+            }
             if (!ip->v6 && ip->V4() == 0) return Bad(key, "0.0.0.0 is not an address");
             if (!ip->v6) {
                 out = v;  // ParseIp takes only the canonical dotted quad (no leading zeros)
@@ -831,13 +833,8 @@ core::Status Sanitise(const Key& key, std::string_view in, FieldType type, std::
             break;
         }
         case FT::kFqdn: {
-            if (v.find(':') != std::string_view::npos || v.find('/') != std::string_view::npos)
-                return Bad(key, "not a host name: '" + std::string(v) + "'");
-            // Without ':' only digits and dots can be an address (a host name is not tried as
-            // one: a failed ParseIp builds an error message).
-            if (std::all_of(v.begin(), v.end(), [](char c) { return (c >= '0' && c <= '9') || c == '.'; }) &&
-                core::ParseIp(v))
-                return Bad(key, "an IP address is not a host name");
+            // The common case first: a plain ASCII host name (which has no ':' or '/', and whose
+            // last label is not all digits, so it is not an address either).
             std::string_view host = v;
             if (bool upper = false; AsciiHostName(host, upper)) {
                 if (upper) {
@@ -848,6 +845,13 @@ core::Status Sanitise(const Key& key, std::string_view in, FieldType type, std::
                 }
                 break;
             }
+            if (v.find(':') != std::string_view::npos || v.find('/') != std::string_view::npos)
+                return Bad(key, "not a host name: '" + std::string(v) + "'");
+            // Without ':' only digits and dots can be an address (a host name is not tried as
+            // one: a failed ParseIp builds an error message).
+            if (std::all_of(v.begin(), v.end(), [](char c) { return (c >= '0' && c <= '9') || c == '.'; }) &&
+                core::ParseIp(v))
+                return Bad(key, "an IP address is not a host name");
             auto d = core::NormaliseDomain(v);
             if (!d) return Bad(key, "not a host name: '" + std::string(v) + "'");
             scratch = std::move(*d);
@@ -2247,6 +2251,26 @@ std::size_t FormatTemplateTime(core::Micros t, RawTemplate::Time f, char* out) {
         }
         return n;
     }
+    // The text of the last minute written in each format (a report's rows mostly come in the
+    // order of their times: the next row's time is mostly in the same minute), with only the
+    // seconds written again.
+    struct Minute {
+        core::Micros minute = -1;
+        std::size_t size = 0;
+        char text[32];
+    };
+    thread_local std::array<Minute, 5> minutes;
+    constexpr core::Micros kMinute = 60 * kSecond;
+    Minute& m = minutes[static_cast<std::size_t>(f)];
+    const auto seconds_at = [](RawTemplate::Time format) -> std::size_t { return format == RawTemplate::Time::kHttp ? 23 : 17; };
+    const core::Micros minute = t / kMinute;
+    if (m.minute == minute) {
+        const auto second = static_cast<int>((t % kMinute) / kSecond);
+        std::memcpy(out, m.text, sizeof m.text);
+        out[seconds_at(f)] = static_cast<char>('0' + second / 10);
+        out[seconds_at(f) + 1] = static_cast<char>('0' + second % 10);
+        return m.size;
+    }
     // The date part made once per day (a few days kept per thread: a record may hold times of
     // other days), the time of day written digit by digit.
     struct Day {
@@ -2281,29 +2305,36 @@ std::size_t FormatTemplateTime(core::Micros t, RawTemplate::Time f, char* out) {
             if (i < 2) o[3 * i + 2] = ':';
         }
     };
+    std::size_t size = 0;
     switch (f) {
         case RawTemplate::Time::kHttp:
             std::memcpy(out, d.http, 16);
             out[16] = ' ';
             hms(out + 17);
             std::memcpy(out + 25, " GMT", 4);
-            return 29;
+            size = 29;
+            break;
         case RawTemplate::Time::kSpace:
         case RawTemplate::Time::kZulu:
         case RawTemplate::Time::kEvent:
             std::memcpy(out, d.date, 10);
             out[10] = f == RawTemplate::Time::kSpace ? ' ' : 'T';
             hms(out + 11);
-            if (f == RawTemplate::Time::kSpace) return 19;
+            size = 19;
             if (f == RawTemplate::Time::kZulu) {
                 out[19] = 'Z';
-                return 20;
+                size = 20;
+            } else if (f == RawTemplate::Time::kEvent) {
+                std::memcpy(out + 19, "+00:00", 6);
+                size = 25;
             }
-            std::memcpy(out + 19, "+00:00", 6);
-            return 25;
-        case RawTemplate::Time::kNone: break;
+            break;
+        case RawTemplate::Time::kNone: return 0;
     }
-    return 0;
+    m.minute = minute;
+    m.size = size;
+    std::memcpy(m.text, out, sizeof m.text);
+    return size;
 }
 
 std::uint64_t NewTemplateSerial() {
@@ -2438,9 +2469,15 @@ const RawTemplate& WithSharedValues(const RawTemplate& t, const Event& e) {
     std::string literal;
     for (const RawTemplate::Part& part : t.parts) {
         literal += part.literal;
-        const std::uint64_t slots = part.time == RawTemplate::Time::kNone ? shared->SlotsAt(part.index) & mask : 0;
-        if (slots) {
+        const std::uint64_t slots = part.time_source ? 0 : shared->SlotsAt(part.index) & mask;
+        if (slots && part.time == RawTemplate::Time::kNone) {
             literal += shared->fields()[static_cast<std::size_t>(__builtin_ctzll(slots))].value;
+            continue;
+        }
+        // A time of a shared field (a report's date column that does not change), written once.
+        char text[48];
+        if (const auto size = slots ? TemplateTime(part, e, 0, text) : std::nullopt) {
+            literal.append(text, *size);
             continue;
         }
         c.folded.parts.emplace_back(std::move(literal), part.key, part.time);
