@@ -2262,13 +2262,13 @@ std::size_t FormatTemplateTime(core::Micros t, RawTemplate::Time f, char* out) {
     thread_local std::array<Minute, 5> minutes;
     constexpr core::Micros kMinute = 60 * kSecond;
     Minute& m = minutes[static_cast<std::size_t>(f)];
-    const auto seconds_at = [](RawTemplate::Time format) -> std::size_t { return format == RawTemplate::Time::kHttp ? 23 : 17; };
     const core::Micros minute = t / kMinute;
     if (m.minute == minute) {
+        const std::size_t seconds_at = f == RawTemplate::Time::kHttp ? 23 : 17;
         const auto second = static_cast<int>((t % kMinute) / kSecond);
-        std::memcpy(out, m.text, sizeof m.text);
-        out[seconds_at(f)] = static_cast<char>('0' + second / 10);
-        out[seconds_at(f) + 1] = static_cast<char>('0' + second % 10);
+        std::memcpy(out, m.text, m.size);
+        out[seconds_at] = static_cast<char>('0' + second / 10);
+        out[seconds_at + 1] = static_cast<char>('0' + second % 10);
         return m.size;
     }
     // The date part made once per day (a few days kept per thread: a record may hold times of
@@ -2333,7 +2333,7 @@ std::size_t FormatTemplateTime(core::Micros t, RawTemplate::Time f, char* out) {
     }
     m.minute = minute;
     m.size = size;
-    std::memcpy(m.text, out, sizeof m.text);
+    std::memcpy(m.text, out, size);
     return size;
 }
 
