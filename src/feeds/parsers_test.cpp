@@ -956,7 +956,7 @@ TEST(Event, HostNamesAsNormaliseDomainHasThem) {
         "ex\tample.com", std::string(63, 'a') + ".com", std::string(64, 'a') + ".com",
         std::string(250, 'a').insert(50, ".").insert(100, ".").insert(150, ".").insert(200, "."),
         std::string(260, 'b').insert(60, ".").insert(120, ".").insert(180, ".").insert(240, "."), "a.-", "a.b-",
-        "UPPER.CASE.", "9.example", "example.9a", "x.y.z.0"};
+        "UPPER.CASE.", "9.example", "example.9a", "x.y.z.0", "a:b.example", "ex/ample.com", "2001:db8::1"};
     for (const std::string& n : names) {
         Event e;
         const auto st = e.Set("source.fqdn", n);
@@ -1483,6 +1483,11 @@ TEST(Event, SanitisedValuesCanonicalOrRewritten) {
         Event e;
         EXPECT_FALSE(e.Set(key, in)) << key << " " << in;
     }
+    // A network where an address is expected says so.
+    Event n;
+    const auto st = n.Set("source.ip", "192.0.2.0/24");
+    ASSERT_FALSE(st);
+    EXPECT_NE(st.error().message.find("an address, not a network, is expected"), std::string::npos) << st.error().message;
 }
 
 // Parsing into a list of used events (RoutedEvents, as the pipeline hands them back) gives what
