@@ -5,6 +5,7 @@
 // MUHAFIZ_UPDATE_GOLDEN=1 rewrites the golden files (review the diff!).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <deque>
 
 #include <cstdlib>
@@ -318,6 +319,47 @@ void ExpectSameAfterChanges(const Event& shared) {
     d.ShareFields(other, 2);
     e.SetRaw(Key("feed.name"), "Other");
     ExpectSameEvent(d, e);
+}
+
+// A file read in chunks whose strings are handed back full of the bytes of earlier chunks (as the
+// pipeline recycles them): the chunks are the file's bytes in order, each ends on a record's line
+// end (a quoted line end does not cut), and the first line comes out alone.
+TEST(ChunkReader, FileChunksFromRecycledStringsAreTheFile) {
+    std::mt19937_64 rng(7);
+    std::string text = "\"a\",\"b\"\r\n";
+    for (int i = 0; i < 20000; ++i) {
+        text += "\"" + std::to_string(rng() % 100000) + "\",";
+        text += i % 7 == 0 ? "\"two\nlines\"" : std::string(rng() % 40, 'x');
+        text += "\n";
+    }
+    const fs::path path = fs::temp_directory_path() / ("chunks-" + std::to_string(rng()) + ".csv");
+    std::ofstream(path, std::ios::binary) << text;
+    for (const std::size_t target : {std::size_t{100}, std::size_t{4096}, std::size_t{1} << 20}) {
+        auto reader = ChunkReader::OpenFile(path.string());
+        ASSERT_TRUE(reader);
+        auto first = (*reader)->ReadFirstLine();
+        ASSERT_TRUE(first && *first);
+        EXPECT_EQ(**first, "\"a\",\"b\"");
+        std::string joined, chunk(3 << 20, '#');  // (junk that must not show)
+        std::vector<std::string> spares;
+        for (;;) {
+            auto more = (*reader)->Next(chunk, target, true);
+            ASSERT_TRUE(more);
+            if (!*more) break;
+            ASSERT_FALSE(chunk.empty());
+            EXPECT_EQ(chunk.back(), '\n');
+            EXPECT_EQ(std::count(chunk.begin(), chunk.end(), '"') % 2, 0) << "a chunk cut inside quotes";
+            EXPECT_EQ((*reader)->chunk_line_ends(), static_cast<std::size_t>(std::count(chunk.begin(), chunk.end(), '\n')));
+            joined += chunk;
+            EXPECT_EQ((*reader)->offset(), static_cast<std::int64_t>(text.find('\n') + 1 + joined.size()));
+            // Handed back in another order, the strings of earlier chunks are the next ones' room.
+            spares.push_back(std::move(chunk));
+            chunk = std::move(spares[rng() % spares.size()]);
+            spares.erase(std::find_if(spares.begin(), spares.end(), [](const std::string& s) { return s.empty(); }));
+        }
+        EXPECT_EQ(joined, text.substr(text.find('\n') + 1)) << "target " << target;
+    }
+    fs::remove(path);
 }
 
 TEST(SharedFields, ReportConstantsAreSharedAndReadAsOwnFields) {

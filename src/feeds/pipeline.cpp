@@ -196,17 +196,20 @@ void ChunkReader::Count(const char* p, std::size_t n, int sign) {
 
 core::Result<std::size_t> ChunkReader::Fill(std::size_t want) {
     if (eof_) return std::size_t{0};
+    const std::size_t old = used_;
+    // Room for `want` more: only what the string lacks is added (and zero-filled by resize); the
+    // rest of its size is read into as it is.
+    if (buffer_.size() < old + want) buffer_.resize(old + want);
     if (from_data_) {
         const std::size_t left = data_.size() - static_cast<std::size_t>(read_pos_);
         const std::size_t n = std::min(want, left);
-        buffer_.append(data_.substr(static_cast<std::size_t>(read_pos_), n));
-        Count(buffer_.data() + buffer_.size() - n, n);
+        std::memcpy(buffer_.data() + old, data_.data() + read_pos_, n);
+        Count(buffer_.data() + old, n);
+        used_ += n;
         read_pos_ += static_cast<std::int64_t>(n);
         if (read_pos_ >= static_cast<std::int64_t>(data_.size())) eof_ = true;
         return n;
     }
-    const std::size_t old = buffer_.size();
-    buffer_.resize(old + want);
     std::size_t got = 0;
     // A piece at a time, each counted while it is in the CPU's cache.
     constexpr std::size_t kPiece = 256 << 10;
@@ -214,7 +217,7 @@ core::Result<std::size_t> ChunkReader::Fill(std::size_t want) {
         const auto n = ::pread(fd_, buffer_.data() + old + got, std::min(want - got, kPiece), read_pos_);
         if (n < 0) {
             if (errno == EINTR) continue;
-            buffer_.resize(old + got);
+            used_ = old + got;
             return core::Invalid("file", std::string("read error: ") + std::strerror(errno));
         }
         if (n == 0) {
@@ -225,26 +228,27 @@ core::Result<std::size_t> ChunkReader::Fill(std::size_t want) {
         got += static_cast<std::size_t>(n);
         read_pos_ += n;
     }
-    buffer_.resize(old + got);
+    used_ = old + got;
     return got;
 }
 
 core::Result<std::optional<std::string>> ChunkReader::ReadFirstLine() {
     for (;;) {
-        const auto nl = buffer_.find('\n');
+        const auto nl = held().find('\n');
         if (nl != std::string::npos) {
-            std::string line = buffer_.substr(0, nl);
+            std::string line(buffer_.data(), nl);
             if (!line.empty() && line.back() == '\r') line.pop_back();
             Count(buffer_.data(), nl + 1, -1);
-            buffer_.erase(0, nl + 1);
+            used_ -= nl + 1;
+            std::memmove(buffer_.data(), buffer_.data() + nl + 1, used_);
             offset_ += static_cast<std::int64_t>(nl + 1);
             return std::optional<std::string>(std::move(line));
         }
-        if (eof_ || buffer_.size() > (16u << 20)) {
-            if (buffer_.empty()) return std::optional<std::string>();
-            std::string line = std::move(buffer_);
-            offset_ += static_cast<std::int64_t>(line.size());
-            buffer_.clear();
+        if (eof_ || used_ > (16u << 20)) {
+            if (used_ == 0) return std::optional<std::string>();
+            std::string line(held());
+            offset_ += static_cast<std::int64_t>(used_);
+            used_ = 0;
             quotes_ = line_ends_ = 0;
             if (!line.empty() && line.back() == '\r') line.pop_back();
             return std::optional<std::string>(std::move(line));
@@ -255,7 +259,7 @@ core::Result<std::optional<std::string>> ChunkReader::ReadFirstLine() {
 
 core::Status ChunkReader::Seek(std::int64_t offset) {
     if (offset < offset_ || offset > size_) return core::Invalid("offset", "cannot resume at offset " + std::to_string(offset));
-    buffer_.clear();
+    used_ = 0;
     quotes_ = line_ends_ = 0;
     offset_ = offset;
     read_pos_ = offset;
@@ -265,50 +269,52 @@ core::Status ChunkReader::Seek(std::int64_t offset) {
 
 
 core::Result<bool> ChunkReader::Next(std::string& chunk, std::size_t target, bool csv) {
-    chunk.clear();
     auto hand_out = [&](std::size_t n) {
         // What stays (after the cut: mostly a part of a line) counted; the chunk has the rest.
-        const ByteCounts rest =
-            n >= buffer_.size() ? ByteCounts{} : CountQuotesAndLineEnds(buffer_.data() + n, buffer_.size() - n);
+        const std::size_t rest_bytes = used_ - n;
+        const ByteCounts rest = rest_bytes == 0 ? ByteCounts{} : CountQuotesAndLineEnds(buffer_.data() + n, rest_bytes);
         chunk_line_ends_ = line_ends_ - rest.line_ends;
         quotes_ = rest.quotes;
         line_ends_ = rest.line_ends;
-        if (n >= buffer_.size()) {
-            chunk.swap(buffer_);
-            buffer_.clear();
-        } else {
-            // The buffer becomes the chunk; only the bytes after the cut (far fewer) are copied.
-            chunk.swap(buffer_);
-            buffer_.assign(chunk, n);
-            chunk.resize(n);
-        }
-        offset_ += static_cast<std::int64_t>(chunk.size());
+        // The buffer becomes the chunk, cut to its n bytes; the string `chunk` brought becomes the
+        // buffer, its bytes room to read into, and only the bytes after the cut (far fewer) are
+        // copied to its front.
+        chunk.swap(buffer_);
+        if (buffer_.size() < rest_bytes) buffer_.resize(rest_bytes);
+        std::memcpy(buffer_.data(), chunk.data() + n, rest_bytes);
+        chunk.resize(n);
+        used_ = rest_bytes;
+        offset_ += static_cast<std::int64_t>(n);
         return true;
     };
     for (;;) {
-        if (buffer_.size() < target && !eof_) {
-            MUHAFIZ_CHECK(Fill(target - buffer_.size() + (64 << 10)));
+        if (used_ < target && !eof_) {
+            MUHAFIZ_CHECK(Fill(target - used_ + (64 << 10)));
             continue;
         }
-        if (buffer_.empty()) return false;
-        if (eof_ && buffer_.size() <= target) return hand_out(buffer_.size());
+        if (used_ == 0) {
+            chunk.clear();
+            return false;
+        }
+        if (eof_ && used_ <= target) return hand_out(used_);
         // The last line end that closes a record (outside quotes for CSV).
         std::size_t cut = std::string::npos;
+        const std::string_view in = held();
         if (csv) {
             // The last line end with an even number of quotes before it: the quotes before the
             // buffer's last line end (those of the buffer, counted as it was read, less those
             // after it), then earlier line ends are tried while that one is inside quotes.
-            const char* p = buffer_.data();
-            std::size_t nl = buffer_.rfind('\n');
+            const char* p = in.data();
+            std::size_t nl = in.rfind('\n');
             if (nl != std::string::npos) {
-                std::size_t quotes = quotes_ - CountByte(p + nl, buffer_.size() - nl, '"');
+                std::size_t quotes = quotes_ - CountByte(p + nl, in.size() - nl, '"');
                 for (;;) {
                     if (quotes % 2 == 0) {
                         cut = nl;
                         break;
                     }
                     if (nl == 0) break;
-                    const std::size_t prev = buffer_.rfind('\n', nl - 1);
+                    const std::size_t prev = in.rfind('\n', nl - 1);
                     const std::size_t from = prev == std::string::npos ? 0 : prev;
                     quotes -= CountByte(p + from, nl - from, '"');
                     if (prev == std::string::npos) break;
@@ -316,14 +322,14 @@ core::Result<bool> ChunkReader::Next(std::string& chunk, std::size_t target, boo
                 }
             }
         } else {
-            cut = buffer_.rfind('\n');
+            cut = in.rfind('\n');
         }
         if (cut != std::string::npos) return hand_out(cut + 1);
-        if (eof_) return hand_out(buffer_.size());
+        if (eof_) return hand_out(used_);
         // Broken quoting: do not swallow the rest of the file; cut at a plain line end.
-        if (buffer_.size() > target + (8u << 20)) {
-            cut = buffer_.rfind('\n');
-            return hand_out(cut == std::string::npos ? buffer_.size() : cut + 1);
+        if (used_ > target + (8u << 20)) {
+            cut = in.rfind('\n');
+            return hand_out(cut == std::string::npos ? used_ : cut + 1);
         }
         MUHAFIZ_CHECK(Fill(std::max<std::size_t>(target, 64 << 10)));
     }
@@ -438,13 +444,14 @@ public:
         bytes_ += text.capacity();
         free_.push_back(std::move(text));
     }
-    std::string Take() {
+    // A text put back, emptied (`as_is`: as it was put, its bytes room to write over).
+    std::string Take(bool as_is = false) {
         std::lock_guard lock(mu_);
         if (free_.empty()) return {};
         std::string text = std::move(free_.back());
         free_.pop_back();
         bytes_ -= std::min(bytes_, text.capacity());
-        text.clear();
+        if (!as_is) text.clear();
         return text;
     }
 
@@ -1543,7 +1550,7 @@ core::Result<IngestSummary> Pipeline::Ingest(const IngestRequest& req) {
         for (;;) {
             // Each chunk goes with its batch: the events' values are views of it (not for an
             // aggregated feed, whose aggregates outlive their batch).
-            auto text = std::make_unique<std::string>(chunk_pool.Take());
+            auto text = std::make_unique<std::string>(chunk_pool.Take(true));  // (ChunkReader::Next)
             std::string& chunk = *text;
             auto more = reader->Next(chunk, req.chunk_bytes, csv);
             if (!more) {
