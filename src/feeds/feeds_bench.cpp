@@ -4,20 +4,24 @@
 //   - events/s of each stage in memory (parse, deduplicate, enrich, route, serialise to the stored
 //     compact form), and the CPU time of each pipeline thread end to end,
 //   - events/s end to end into SQLite (and into PostgreSQL with --database URL), wall clock and
-//     per CPU-second (the "per core" figure: events / (user + system CPU seconds)),
+//     per CPU-second (the "per core" figure: events / (user + system CPU seconds)); SQLite --runs
+//     times (default 3, each into a new database) and their median,
 //   - the peak resident memory of the process.
-// Targets (issue 5): >= 250,000 events/s per core end to end on SQLite, peak RSS <= 1 GiB; a miss
-// is printed as "TARGET MISSED" (measured, not asserted).
+// Targets (issue 5): >= 250,000 events/s per core end to end on SQLite (the median of the runs),
+// peak RSS <= 1 GiB; a miss is printed as "TARGET MISSED" (measured, not asserted).
 #include <sys/resource.h>
 #include <time.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "core/ids.hpp"
 #include "core/net.hpp"
@@ -205,8 +209,12 @@ void Stages(const std::string& report, std::int64_t rows, const std::shared_ptr<
     (void)rows;
 }
 
+// One ingest of `report` into the database at `url`, its figures printed; `per_core` gets its
+// events per CPU-second. `judged`: the SQLite figure of a single run, marked when it misses the
+// target (several runs are judged by their median instead).
 int EndToEnd(const std::string& url, const std::string& label, const std::string& report, std::int64_t rows,
-             const std::shared_ptr<const constituency::OwnerIndex>& owners) {
+             const std::shared_ptr<const constituency::OwnerIndex>& owners, double* per_core_out = nullptr,
+             bool judged = false) {
     auto db = db::Database::Open(url);
     if (!db || !Seed(**db)) {
         std::cerr << label << ": cannot open or prepare " << url << "\n";
@@ -241,8 +249,9 @@ int EndToEnd(const std::string& url, const std::string& label, const std::string
     std::printf("end to end into %s: %lld lines, %lld events stored in %.2f s = %.0f events/s (wall); "
                 "%.2f CPU s = %.0f events/s per core%s; queue high water %zu batches\n",
                 label.c_str(), static_cast<long long>(s->run.lines_read), static_cast<long long>(s->run.events), wall,
-                per_wall, cpu, per_core, label == "SQLite" && per_core < kTargetPerCore ? "  TARGET MISSED" : "",
+                per_wall, cpu, per_core, judged && per_core < kTargetPerCore ? "  TARGET MISSED" : "",
                 s->queue_high_water);
+    if (per_core_out) *per_core_out = per_core;
     auto per = [&](double t) { return static_cast<long long>(static_cast<double>(s->run.events) / std::max(t, 1e-9)); };
     std::printf("  CPU per thread: parse + stages %.2f s (%lld events/s), process (closing blocks) %.2f s "
                 "(%lld events/s), store %.2f s "
@@ -313,6 +322,7 @@ int main(int argc, char** argv) {
     std::int64_t rows = 1000000, prefixes = 1000000;
     std::string pg;
     bool keep = false, stages = true;
+    int runs = 3;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "--rows" && i + 1 < argc) rows = std::stoll(argv[++i]);
@@ -320,13 +330,18 @@ int main(int argc, char** argv) {
         else if (a == "--database" && i + 1 < argc) pg = argv[++i];
         else if (a == "--keep") keep = true;
         else if (a == "--no-stages") stages = false;
+        else if (a == "--runs" && i + 1 < argc) runs = std::max(1, std::stoi(argv[++i]));
         else {
             if (a != "--help" && a != "-h") std::cerr << "unknown option " << a << "\n";
-            std::cerr << "usage: feeds_bench [--rows N] [--prefixes N] [--database postgresql://...] [--keep] [--no-stages]\n"
+            std::cerr << "usage: feeds_bench [--rows N] [--prefixes N] [--database postgresql://...] [--runs N] [--keep]\n"
+                         "                   [--no-stages]\n"
                          "  --rows N         rows of the generated scan_http report (default 1000000)\n"
                          "  --prefixes N     prefixes of the generated constituency (default 1000000)\n"
                          "  --database URL   also run end to end into this PostgreSQL database\n"
-                         "  --keep           keep the generated report and SQLite database\n"
+                         "  --runs N         ingests into SQLite, each into a new database (default 3): the\n"
+                         "                   target is judged on their median (a single run's CPU time moves by\n"
+                         "                   +-15 % with the machine's load)\n"
+                         "  --keep           keep the generated report and SQLite databases\n"
                          "  --no-stages      skip the per-stage figures (end to end only; for profiling)\n";
             return a == "--help" || a == "-h" ? 0 : 2;
         }
@@ -342,7 +357,20 @@ int main(int argc, char** argv) {
                 static_cast<long long>(prefixes), static_cast<long long>(kOrgs),
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     if (stages) Stages(report, rows, owners);
-    int rc = EndToEnd((dir / "bench.db").string(), "SQLite", report, rows, owners);
+    int rc = 0;
+    std::vector<double> per_core(static_cast<std::size_t>(runs));
+    for (int r = 0; r < runs; ++r)
+        rc |= EndToEnd((dir / ("bench-" + std::to_string(r + 1) + ".db")).string(), "SQLite", report, rows, owners,
+                       &per_core[static_cast<std::size_t>(r)], runs == 1);
+    if (runs > 1 && rc == 0) {
+        std::string each;
+        for (const double x : per_core) each += (each.empty() ? "" : ", ") + std::to_string(std::lround(x));
+        std::sort(per_core.begin(), per_core.end());
+        const std::size_t mid = per_core.size() / 2;
+        const double median = per_core.size() % 2 ? per_core[mid] : (per_core[mid - 1] + per_core[mid]) / 2;
+        std::printf("end to end into SQLite, median of %d runs: %.0f events/s per core (runs: %s)%s\n", runs, median,
+                    each.c_str(), median < kTargetPerCore ? "  TARGET MISSED" : "");
+    }
     if (!pg.empty()) rc |= EndToEnd(pg, "PostgreSQL", report, rows, owners);
     const double rss = PeakRssMiB();
     std::printf("peak RSS: %.0f MiB%s\n", rss, rss > 1024 ? "  TARGET MISSED (1 GiB)" : "");
