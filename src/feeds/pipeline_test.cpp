@@ -155,10 +155,21 @@ TEST(Routing, DirectoryFindsOrganisationsByDenseAndSparseIds) {
             const OrgInfo* got = dir->Get(o.id);
             ASSERT_NE(got, nullptr) << o.id;
             EXPECT_EQ(got->uuid, o.uuid);
+            // What routing reads: the recipient (the national CERT itself, else the CERT above),
+            // the path and the abuse e-mail (empty for Power Co).
+            const Directory::Routing* r = dir->RoutingOf(o.id);
+            ASSERT_NE(r, nullptr) << o.id;
+            EXPECT_EQ(r->recipient, o.kind == "national_cert" ? o.id : got->cert_id) << o.id;
+            EXPECT_EQ(dir->Path(*r), o.path);
+            EXPECT_EQ(dir->Abuse(*r), o.abuse_email);
         }
+        EXPECT_EQ(dir->RoutingOf(kOwner)->recipient, kSector);
+        EXPECT_EQ(dir->RoutingOf(kRoot)->recipient, kRoot);
         EXPECT_EQ(dir->Get(far)->cert_id, kRoot);
-        for (const std::int64_t missing : {std::int64_t{0}, std::int64_t{-1}, far + 1, far - 1 == kDirect ? 1000 : far - 1})
+        for (const std::int64_t missing : {std::int64_t{0}, std::int64_t{-1}, far + 1, far - 1 == kDirect ? 1000 : far - 1}) {
             EXPECT_EQ(dir->Get(missing), nullptr) << missing;
+            EXPECT_EQ(dir->RoutingOf(missing), nullptr) << missing;
+        }
     }
 }
 

@@ -56,8 +56,39 @@ std::shared_ptr<const Directory> Directory::Build(std::vector<OrgInfo> orgs) {
     if (positive && !d->orgs_.empty() && static_cast<std::size_t>(max_id) <= 4 * d->orgs_.size() + 1024) {
         d->by_id_.assign(static_cast<std::size_t>(max_id) + 1, nullptr);
         for (const auto& [id, o] : d->orgs_) d->by_id_[static_cast<std::size_t>(id)] = &o;
+        d->routing_by_id_.resize(d->by_id_.size());
+    }
+    // In id order (neighbours in the tree are mostly near in id: their texts near too). A path or
+    // e-mail too long for the sizes (never, in practice) is routed by its entry (no Routing).
+    std::vector<const OrgInfo*> by_id;
+    by_id.reserve(d->orgs_.size());
+    for (const auto& [id, o] : d->orgs_) by_id.push_back(&o);
+    std::sort(by_id.begin(), by_id.end(), [](const OrgInfo* a, const OrgInfo* b) { return a->id < b->id; });
+    for (const OrgInfo* o : by_id) {
+        if (o->path.size() > 0xffff || o->abuse_email.size() > 0xffff ||
+            d->routing_texts_.size() + o->path.size() + o->abuse_email.size() > 0xffffffffu)
+            continue;
+        Routing r;
+        r.recipient = o->kind == "national_cert" ? o->id : o->cert_id;
+        r.texts = static_cast<std::uint32_t>(d->routing_texts_.size());
+        r.path_size = static_cast<std::uint16_t>(o->path.size());
+        r.abuse_size = static_cast<std::uint16_t>(o->abuse_email.size());
+        d->routing_texts_ += o->path;
+        d->routing_texts_ += o->abuse_email;
+        if (d->routing_by_id_.empty()) d->routing_[o->id] = r;
+        else d->routing_by_id_[static_cast<std::size_t>(o->id)] = r;
     }
     return d;
+}
+
+const Directory::Routing* Directory::RoutingOf(std::int64_t id) const {
+    if (!routing_by_id_.empty()) {
+        if (id < 0 || static_cast<std::size_t>(id) >= routing_by_id_.size()) return nullptr;
+        const Routing& r = routing_by_id_[static_cast<std::size_t>(id)];
+        return r.recipient ? &r : nullptr;
+    }
+    auto it = routing_.find(id);
+    return it == routing_.end() ? nullptr : &it->second;
 }
 
 core::Result<std::shared_ptr<const Directory>> Directory::Load(db::Connection& conn) {
@@ -387,7 +418,7 @@ bool Matches(const Event& e, const std::vector<std::pair<std::string, std::strin
 
 void Router::Route(RoutedEvent& r) const { RouteWith(r, -1, nullptr); }
 
-void Router::RouteWith(RoutedEvent& r, std::int64_t hint_id, const OrgInfo* hint) const {
+void Router::RouteWith(RoutedEvent& r, std::int64_t hint_id, const Directory::Routing* hint) const {
     for (const auto& o : feed_.overrides) {
         if (!Matches(r.event, o.match)) continue;
         for (const auto& [k, v] : o.set) (void)r.event.Set(k, v);
@@ -397,10 +428,17 @@ void Router::RouteWith(RoutedEvent& r, std::int64_t hint_id, const OrgInfo* hint
     const StageKeys& k = SK();
     if (!feed_.tlp.empty() && !r.event.HasKey(k.tlp)) r.event.SetRaw(k.tlp, feed_.tlp);
     const OrgInfo* root = directory_ ? directory_->root() : nullptr;
-    const OrgInfo* owner = !r.organisation_id || !directory_ ? nullptr
-                           : r.organisation_id == hint_id    ? hint
-                                                             : directory_->Get(r.organisation_id);
-    if (owner) {
+    const Directory::Routing* owner_routing = !r.organisation_id || !directory_ ? nullptr
+                                              : r.organisation_id == hint_id    ? hint
+                                                                                : directory_->RoutingOf(r.organisation_id);
+    const OrgInfo* owner = owner_routing || !r.organisation_id || !directory_ ? nullptr : directory_->Get(r.organisation_id);
+    if (owner_routing) {
+        r.route = Route::kOwner;
+        r.recipient_id = owner_routing->recipient;
+        r.scope_path = directory_->Path(*owner_routing);
+        if (owner_routing->abuse_size && !r.event.HasKey(k.source_abuse_contact))
+            r.event.SetRaw(k.source_abuse_contact, directory_->Abuse(*owner_routing));
+    } else if (owner) {
         r.route = Route::kOwner;
         r.recipient_id = owner->kind == "national_cert" ? owner->id : owner->cert_id;
         r.scope_path = owner->path;
@@ -430,17 +468,20 @@ void Router::Process(std::span<RoutedEvent> events) const {
     // their texts are spread over the directory, mostly out of the cache: read together, not
     // one event after another), then each event.
     const std::size_t n = events.size();
-    thread_local std::vector<const OrgInfo*> owners;
+    thread_local std::vector<const Directory::Routing*> owners;
     owners.assign(n, nullptr);
     if (directory_)
         for (std::size_t i = 0; i < n; ++i)
-            if (const std::int64_t id = events[i].organisation_id) owners[i] = directory_->Get(id);
+            if (const std::int64_t id = events[i].organisation_id) owners[i] = directory_->RoutingOf(id);
     std::size_t read = 0;
     for (std::size_t i = 0; i < n; ++i)
-        if (const OrgInfo* o = owners[i])
-            read += o->kind.size() + o->path.size() + o->abuse_email.size() + static_cast<std::size_t>(o->cert_id);
+        if (const Directory::Routing* o = owners[i])
+            read += static_cast<std::size_t>(o->recipient) + o->texts + o->path_size + o->abuse_size;
     for (std::size_t i = 0; i < n; ++i)
-        if (const OrgInfo* o = owners[i]) read += static_cast<unsigned char>(o->path.data()[0] + o->abuse_email.data()[0]);
+        if (const Directory::Routing* o = owners[i]; o && o->path_size + o->abuse_size) {
+            const char* texts = directory_->Path(*o).data();
+            read += static_cast<unsigned char>(texts[0] + texts[o->path_size + o->abuse_size - 1]);
+        }
     KeepReads(read);
     for (std::size_t i = 0; i < n; ++i) {
         RoutedEvent& r = events[i];

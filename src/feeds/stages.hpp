@@ -60,6 +60,21 @@ public:
     [[nodiscard]] static std::shared_ptr<const Directory> Build(std::vector<OrgInfo> orgs);
 
     [[nodiscard]] const OrgInfo* Get(std::int64_t id) const;
+    // What routing reads of an organisation for each event, apart from its entry (an OrgInfo is
+    // ~300 bytes and its texts two more allocations, spread over the directory): 16 bytes, and its
+    // path and abuse e-mail one after the other in a string of all of them. (Read for 1M events of
+    // 20,000 organisations: ~2.4 of the parse thread's cache misses per event from the entries, in
+    // a simulated 8 MiB cache, against ~0.3 from these.)
+    struct Routing {
+        std::int64_t recipient = 0;  // the organisation itself for the national CERT, else cert_id
+        std::uint32_t texts = 0;     // where its path starts in routing_texts_, its abuse e-mail after it
+        std::uint16_t path_size = 0, abuse_size = 0;
+    };
+    [[nodiscard]] const Routing* RoutingOf(std::int64_t id) const;
+    [[nodiscard]] std::string_view Path(const Routing& r) const { return {routing_texts_.data() + r.texts, r.path_size}; }
+    [[nodiscard]] std::string_view Abuse(const Routing& r) const {
+        return {routing_texts_.data() + r.texts + r.path_size, r.abuse_size};
+    }
     [[nodiscard]] const OrgInfo* ByUuid(std::string_view uuid) const;
     // The partner CERT registered for a country (upper-case ISO code), or nullptr.
     [[nodiscard]] const OrgInfo* PartnerFor(std::string_view cc) const;
@@ -71,6 +86,10 @@ private:
     // The entries by id, when the ids are positive and dense enough (organisations' ids are a
     // table's row ids): Get reads one pointer of a small table instead of probing the map.
     std::vector<const OrgInfo*> by_id_;
+    // Routing of each organisation: by id when by_id_ is (recipient 0: none), else by the map.
+    std::vector<Routing> routing_by_id_;
+    boost::unordered_flat_map<std::int64_t, Routing> routing_;
+    std::string routing_texts_;
     std::unordered_map<std::string, std::int64_t> by_uuid_;
     std::unordered_map<std::string, std::int64_t> partners_;
     std::int64_t root_id_ = 0;
@@ -159,7 +178,7 @@ public:
 private:
     // Route with the directory entry of `hint_id` found already (used when the event's
     // organisation is still hint_id after the overrides).
-    void RouteWith(RoutedEvent& e, std::int64_t hint_id, const OrgInfo* hint) const;
+    void RouteWith(RoutedEvent& e, std::int64_t hint_id, const Directory::Routing* hint) const;
     bool DoNotNotify(const RoutedEvent& e) const;
     FeedConfig feed_;
     std::shared_ptr<const Directory> directory_;
