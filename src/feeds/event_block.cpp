@@ -46,8 +46,23 @@ bool ReadRepeatable(std::string_view& in, std::string_view& s) {
 
 }  // namespace
 
-unsigned AppendBlockEvent(std::string& out, const BlockEvent& e, const BlockEvent* previous, std::size_t* written_at,
-                          bool raw_follows) {
+namespace {
+
+// Room for `n` bytes after out's own (AppendBlockEventTo writes there, then End cuts `out` to what
+// it wrote): a string is grown (by doubling) and zero-filled; a ByteBuffer is not.
+char* RoomAtEnd(std::string& out, std::size_t n) {
+    const std::size_t at = out.size();
+    if (out.capacity() < at + n) out.reserve(std::max(at + n, out.capacity() * 2));
+    out.resize(at + n);
+    return out.data() + at;
+}
+char* RoomAtEnd(core::ByteBuffer& out, std::size_t n) { return out.Room(n); }
+void End(std::string& out, const char* end) { out.resize(static_cast<std::size_t>(end - out.data())); }
+void End(core::ByteBuffer& out, const char* end) { out.Grow(static_cast<std::size_t>(end - out.data()) - out.size()); }
+
+template <typename Out>
+unsigned AppendBlockEventTo(Out& out, const BlockEvent& e, const BlockEvent* previous, std::size_t* written_at,
+                            bool raw_follows) {
     const unsigned flags = (e.notify ? kNotify : 0u) | (e.compact ? kCompact : 0u) | (e.has_raw ? kHasRaw : 0u) |
                            (e.asn ? kHasAsn : 0u) | (e.block_observation ? kObservation : 0u) |
                            (e.derived_time_source ? kTimeSource : 0u) | (e.header_ip ? kHeaderIp : 0u) |
@@ -105,9 +120,7 @@ unsigned AppendBlockEvent(std::string& out, const BlockEvent& e, const BlockEven
     std::size_t room = 8 * 21;
     for (std::size_t i = 0; i < n_parts; ++i) room += parts[i].repeated ? 1 : 21 + (i == raw_part ? 0 : parts[i].s.size());
     const std::size_t at = out.size();
-    if (out.capacity() < at + room) out.reserve(std::max(at + room, out.capacity() * 2));
-    out.resize(at + room);
-    char* o = out.data() + at;
+    char* o = RoomAtEnd(out, room);
     for (std::size_t i = 0; i < n_numbers; ++i) {
         o = WriteDecimal(o, numbers[i]);
         *o++ = i + 1 < n_numbers ? ',' : ';';
@@ -129,8 +142,20 @@ unsigned AppendBlockEvent(std::string& out, const BlockEvent& e, const BlockEven
         CopyBytes(o, s.data(), s.size());
         o += s.size();
     }
-    out.resize(static_cast<std::size_t>(o - out.data()));
+    End(out, o);
     return repeated;
+}
+
+}  // namespace
+
+unsigned AppendBlockEvent(std::string& out, const BlockEvent& e, const BlockEvent* previous, std::size_t* written_at,
+                          bool raw_follows) {
+    return AppendBlockEventTo(out, e, previous, written_at, raw_follows);
+}
+
+unsigned AppendBlockEvent(core::ByteBuffer& out, const BlockEvent& e, const BlockEvent* previous,
+                          std::size_t* written_at, bool raw_follows) {
+    return AppendBlockEventTo(out, e, previous, written_at, raw_follows);
 }
 
 core::Result<bool> BlockReader::Next(BlockEvent& e) {

@@ -36,6 +36,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/byte_buffer.hpp"
 #include "core/result.hpp"
 
 namespace muhafiz::feeds {
@@ -72,6 +73,9 @@ inline constexpr std::size_t kRepeatableValues = 7;
 // A repeatable value of this many bytes or more is always written out (never '=').
 inline constexpr std::size_t kMaxRepeatedValue = (std::size_t{1} << 24) - 1;
 unsigned AppendBlockEvent(std::string& out, const BlockEvent& e, const BlockEvent* previous,
+                          std::size_t* written_at = nullptr, bool raw_follows = false);
+// The same into a buffer that grows without copying or zero-filling (the open blocks of an ingest).
+unsigned AppendBlockEvent(core::ByteBuffer& out, const BlockEvent& e, const BlockEvent* previous,
                           std::size_t* written_at = nullptr, bool raw_follows = false);
 
 // Appends a dedup hash to a block's dedup column (16 hexadecimal digits) / reads the i-th.

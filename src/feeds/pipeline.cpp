@@ -30,6 +30,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "core/byte_buffer.hpp"
 #include "core/ids.hpp"
 #include "feeds/bounded_queue.hpp"
 #include "feeds/event_block.hpp"
@@ -565,7 +566,7 @@ public:
                 }
         }
         // Sets what AppendBlockEvent reads of the previous event (views of this run, or of `arena`).
-        const BlockEvent& Previous(BlockEvent& p, const std::string& arena) const {
+        const BlockEvent& Previous(BlockEvent& p, const core::ByteBuffer& arena) const {
             const auto view = [&](std::size_t i) {
                 const char* at = Inline(i) ? copies + kInlineAt[i] : arena.data() + (where[i] >> kSizeBits);
                 return std::string_view(at, Size(i));
@@ -608,7 +609,7 @@ public:
             const char* raw = nullptr;
             std::size_t raw_size = 0;
         };
-        std::string arena;
+        core::ByteBuffer arena;  // (grown without copying: core/byte_buffer.hpp)
         std::size_t raw_bytes = 0;  // of raws left out of the arena
         std::vector<Slot> slots;
         std::vector<std::uint64_t> addresses;  // AddressHash of each event's ip (the block's address filter)
@@ -647,7 +648,7 @@ private:
     // Close copies the events in owner order: from anywhere in the arena and in the input chunks
     // (out of the cache by then), so each is fetched this many events ahead, every line of it.
     static constexpr std::size_t kCloseAhead = 4;
-    static void Prefetch(const Group::Slot& slot, const std::string& arena) {
+    static void Prefetch(const Group::Slot& slot, const core::ByteBuffer& arena) {
         const auto lines = [](const char* p, std::size_t n) {
             for (std::size_t i = 0; i < n; i += 64) __builtin_prefetch(p + i);
             if (n) __builtin_prefetch(p + n - 1);
@@ -742,7 +743,7 @@ void BlockBuilder::Close(RunContext& ctx, Group& g, std::vector<db::Params>& row
         for (std::int64_t k = 0; k < run.n; ++k, ++at) {
             if (at + kCloseAhead < sorted.size()) Prefetch(sorted[at + kCloseAhead], g.arena);
             const Group::Slot* slot = &sorted[at];
-            text.append(g.arena, slot->offset, slot->length);
+            text.append(g.arena.data() + slot->offset, slot->length);
             if (slot->raw) text.append(slot->raw, slot->raw_size);
             AppendDedupHash(dedup, slot->dedup);
         }
