@@ -58,23 +58,20 @@ std::shared_ptr<const Directory> Directory::Build(std::vector<OrgInfo> orgs) {
         for (const auto& [id, o] : d->orgs_) d->by_id_[static_cast<std::size_t>(id)] = &o;
         d->routing_by_id_.resize(d->by_id_.size());
     }
-    // In id order (neighbours in the tree are mostly near in id: their texts near too). A path or
-    // e-mail too long for the sizes (never, in practice) is routed by its entry (no Routing).
+    // In id order (neighbours in the tree are mostly near in id: their texts near too).
     std::vector<const OrgInfo*> by_id;
     by_id.reserve(d->orgs_.size());
     for (const auto& [id, o] : d->orgs_) by_id.push_back(&o);
     std::sort(by_id.begin(), by_id.end(), [](const OrgInfo* a, const OrgInfo* b) { return a->id < b->id; });
     for (const OrgInfo* o : by_id) {
-        if (o->path.size() > 0xffff || o->abuse_email.size() > 0xffff ||
-            d->routing_texts_.size() + o->path.size() + o->abuse_email.size() > 0xffffffffu)
-            continue;
         Routing r;
         r.recipient = o->kind == "national_cert" ? o->id : o->cert_id;
-        r.texts = static_cast<std::uint32_t>(d->routing_texts_.size());
-        r.path_size = static_cast<std::uint16_t>(o->path.size());
-        r.abuse_size = static_cast<std::uint16_t>(o->abuse_email.size());
-        d->routing_texts_ += o->path;
-        d->routing_texts_ += o->abuse_email;
+        r.texts = d->routing_texts_.size();
+        // (A path or e-mail of 4 GiB is not stored: cut, it still routes to its recipient.)
+        r.path_size = static_cast<std::uint32_t>(std::min<std::size_t>(o->path.size(), 0xffffffffu));
+        r.abuse_size = static_cast<std::uint32_t>(std::min<std::size_t>(o->abuse_email.size(), 0xffffffffu));
+        d->routing_texts_.append(o->path, 0, r.path_size);
+        d->routing_texts_.append(o->abuse_email, 0, r.abuse_size);
         if (d->routing_by_id_.empty()) d->routing_[o->id] = r;
         else d->routing_by_id_[static_cast<std::size_t>(o->id)] = r;
     }
@@ -85,7 +82,7 @@ const Directory::Routing* Directory::RoutingOf(std::int64_t id) const {
     if (!routing_by_id_.empty()) {
         if (id < 0 || static_cast<std::size_t>(id) >= routing_by_id_.size()) return nullptr;
         const Routing& r = routing_by_id_[static_cast<std::size_t>(id)];
-        return r.recipient ? &r : nullptr;
+        return r.texts != Routing::kNone ? &r : nullptr;
     }
     auto it = routing_.find(id);
     return it == routing_.end() ? nullptr : &it->second;
@@ -428,22 +425,15 @@ void Router::RouteWith(RoutedEvent& r, std::int64_t hint_id, const Directory::Ro
     const StageKeys& k = SK();
     if (!feed_.tlp.empty() && !r.event.HasKey(k.tlp)) r.event.SetRaw(k.tlp, feed_.tlp);
     const OrgInfo* root = directory_ ? directory_->root() : nullptr;
-    const Directory::Routing* owner_routing = !r.organisation_id || !directory_ ? nullptr
-                                              : r.organisation_id == hint_id    ? hint
-                                                                                : directory_->RoutingOf(r.organisation_id);
-    const OrgInfo* owner = owner_routing || !r.organisation_id || !directory_ ? nullptr : directory_->Get(r.organisation_id);
-    if (owner_routing) {
+    const Directory::Routing* owner = !r.organisation_id || !directory_ ? nullptr
+                                      : r.organisation_id == hint_id    ? hint
+                                                                        : directory_->RoutingOf(r.organisation_id);
+    if (owner) {
         r.route = Route::kOwner;
-        r.recipient_id = owner_routing->recipient;
-        r.scope_path = directory_->Path(*owner_routing);
-        if (owner_routing->abuse_size && !r.event.HasKey(k.source_abuse_contact))
-            r.event.SetRaw(k.source_abuse_contact, directory_->Abuse(*owner_routing));
-    } else if (owner) {
-        r.route = Route::kOwner;
-        r.recipient_id = owner->kind == "national_cert" ? owner->id : owner->cert_id;
-        r.scope_path = owner->path;
-        if (!owner->abuse_email.empty() && !r.event.HasKey(k.source_abuse_contact))
-            r.event.SetRaw(k.source_abuse_contact, owner->abuse_email);
+        r.recipient_id = owner->recipient;
+        r.scope_path = directory_->Path(*owner);
+        if (owner->abuse_size && !r.event.HasKey(k.source_abuse_contact))
+            r.event.SetRaw(k.source_abuse_contact, directory_->Abuse(*owner));
     } else {
         r.organisation_id = 0;
         const std::string_view* cc = r.event.Find(k.source_geolocation_cc);
