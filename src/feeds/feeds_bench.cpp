@@ -339,8 +339,8 @@ int main(int argc, char** argv) {
                          "  --prefixes N     prefixes of the generated constituency (default 1000000)\n"
                          "  --database URL   also run end to end into this PostgreSQL database\n"
                          "  --runs N         ingests into SQLite, each into a new database (default 3): the\n"
-                         "                   target is judged on their median (a single run's CPU time moves by\n"
-                         "                   +-15 % with the machine's load)\n"
+                         "                   target is judged on their median (on a shared machine a single\n"
+                         "                   run's CPU time can move by a quarter or more with its load)\n"
                          "  --keep           keep the generated report and SQLite databases\n"
                          "  --no-stages      skip the per-stage figures (end to end only; for profiling)\n";
             return a == "--help" || a == "-h" ? 0 : 2;
