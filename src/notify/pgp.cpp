@@ -3,9 +3,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <mutex>
+#include <thread>
 
 namespace muhafiz::notify {
 namespace {
@@ -71,7 +73,14 @@ GpgHome::~GpgHome() {
     if (path_.empty()) return;
     std::error_code ec;
     if (std::filesystem::exists(path_ + "/S.gpg-agent", ec)) KillAgents(path_);
-    std::filesystem::remove_all(path_, ec);
+    // GnuPG's processes may still write into the home on their way out (remove_all then fails on
+    // a folder that is no longer empty, and the home was left behind in /tmp): tried again, for
+    // up to a second.
+    for (int attempt = 0; attempt < 100; ++attempt) {
+        std::filesystem::remove_all(path_, ec);
+        if (!std::filesystem::exists(path_, ec)) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
 }
 
 Result<GpgContext> GpgHome::NewContext() const {
