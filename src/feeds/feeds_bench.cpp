@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -322,16 +323,34 @@ int main(int argc, char** argv) {
     std::int64_t rows = 1000000, prefixes = 1000000;
     std::string pg;
     bool keep = false, stages = true;
-    int runs = 3;
+    std::int64_t runs = 3;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
-        if (a == "--rows" && i + 1 < argc) rows = std::stoll(argv[++i]);
-        else if (a == "--prefixes" && i + 1 < argc) prefixes = std::stoll(argv[++i]);
-        else if (a == "--database" && i + 1 < argc) pg = argv[++i];
-        else if (a == "--keep") keep = true;
-        else if (a == "--no-stages") stages = false;
-        else if (a == "--runs" && i + 1 < argc) runs = std::max(1, std::stoi(argv[++i]));
-        else {
+        // A count option's value: a positive whole number (else a message, and exit 2).
+        const auto count = [&](std::int64_t& into) {
+            const std::string v = argv[++i];
+            std::int64_t n = 0;
+            const auto r = std::from_chars(v.data(), v.data() + v.size(), n);
+            if (r.ec != std::errc() || r.ptr != v.data() + v.size() || n < 1) {
+                std::cerr << a << " takes a positive whole number, not '" << v << "'\n";
+                return false;
+            }
+            into = n;
+            return true;
+        };
+        if (a == "--rows" && i + 1 < argc) {
+            if (!count(rows)) return 2;
+        } else if (a == "--prefixes" && i + 1 < argc) {
+            if (!count(prefixes)) return 2;
+        } else if (a == "--runs" && i + 1 < argc) {
+            if (!count(runs)) return 2;
+        } else if (a == "--database" && i + 1 < argc) {
+            pg = argv[++i];
+        } else if (a == "--keep") {
+            keep = true;
+        } else if (a == "--no-stages") {
+            stages = false;
+        } else {
             if (a != "--help" && a != "-h") std::cerr << "unknown option " << a << "\n";
             std::cerr << "usage: feeds_bench [--rows N] [--prefixes N] [--database postgresql://...] [--runs N] [--keep]\n"
                          "                   [--no-stages]\n"
@@ -359,7 +378,7 @@ int main(int argc, char** argv) {
     if (stages) Stages(report, rows, owners);
     int rc = 0;
     std::vector<double> per_core(static_cast<std::size_t>(runs));
-    for (int r = 0; r < runs; ++r)
+    for (std::int64_t r = 0; r < runs; ++r)
         rc |= EndToEnd((dir / ("bench-" + std::to_string(r + 1) + ".db")).string(), "SQLite", report, rows, owners,
                        &per_core[static_cast<std::size_t>(r)], runs == 1);
     if (runs > 1 && rc == 0) {
@@ -368,7 +387,7 @@ int main(int argc, char** argv) {
         std::sort(per_core.begin(), per_core.end());
         const std::size_t mid = per_core.size() / 2;
         const double median = per_core.size() % 2 ? per_core[mid] : (per_core[mid - 1] + per_core[mid]) / 2;
-        std::printf("end to end into SQLite, median of %d runs: %.0f events/s per core (runs: %s)%s\n", runs, median,
+        std::printf("end to end into SQLite, median of %lld runs: %.0f events/s per core (runs: %s)%s\n", static_cast<long long>(runs), median,
                     each.c_str(), median < kTargetPerCore ? "  TARGET MISSED" : "");
     }
     if (!pg.empty()) rc |= EndToEnd(pg, "PostgreSQL", report, rows, owners);
